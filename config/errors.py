@@ -1,0 +1,21 @@
+"""API errors: every refusal is a 4xx naming the field and the reason, never a 500."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ValidationError(detail)
+    elif isinstance(exc, IntegrityError):
+        # A constraint caught what validation missed (e.g. a concurrent duplicate).
+        return Response(
+            {"detail": "The change conflicts with stored data and was not applied."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return exception_handler(exc, context)

@@ -1,0 +1,51 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from geo.models import Area, Block, Membership, Role
+
+
+class AreaSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+    block_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Area
+        fields = [
+            "slug",
+            "name",
+            "analysis_srid",
+            "default_language",
+            "published",
+            "role",
+            "block_count",
+            "extent",
+        ]
+
+    extent = serializers.SerializerMethodField()
+
+    def get_role(self, area) -> str | None:
+        return self.context["roles"].get(area.pk)
+
+    def get_extent(self, area) -> list[float] | None:
+        return list(area.boundary.extent) if area.boundary else None
+
+
+class BlockSerializer(GeoFeatureModelSerializer):
+    class Meta:
+        model = Block
+        geo_field = "geom"
+        id_field = "code"
+        fields = ["code", "name", "population"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.SlugRelatedField(
+        source="user", slug_field="username", queryset=get_user_model().objects.all()
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "role", "created_at"]
+        read_only_fields = ["id", "created_at"]

@@ -1,0 +1,87 @@
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from geo.bbox import parse_bbox
+from geo.checks import postgis_version
+from geo.models import Area, Membership
+from geo.permissions import AreaCapability, area_access, requires
+from geo.serializers import AreaSerializer, BlockSerializer, MembershipSerializer
+from geo.services import membership_set
+
+
+def healthz(request):
+    return JsonResponse({"database": "ok", "postgis": postgis_version()})
+
+
+class AreaList(generics.ListAPIView):
+    """Areas the user may see: their own, plus published ones."""
+
+    serializer_class = AreaSerializer
+    permission_classes = [AllowAny]
+    pagination_class = None
+
+    def get_queryset(self):
+        return Area.objects.visible_to(self.request.user).annotate(block_count=Count("blocks"))
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        roles = {}
+        if user.is_authenticated:
+            roles = dict(Membership.objects.filter(user=user).values_list("area_id", "role"))
+        context["roles"] = roles
+        return context
+
+
+class BlockList(generics.ListAPIView):
+    """The blocks of an area as a GeoJSON FeatureCollection, optionally within a bbox."""
+
+    serializer_class = BlockSerializer
+    permission_classes = [AreaCapability]
+    pagination_class = None
+
+    @extend_schema(parameters=[OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        access = area_access(self.request, self.kwargs["slug"])
+        blocks = access.area.blocks.all()
+        bbox = parse_bbox(self.request.query_params.get("bbox"))
+        return blocks.in_bbox(bbox) if bbox else blocks
+
+
+class MemberList(generics.ListCreateAPIView):
+    """Members of an area; coordinators add members or change their role."""
+
+    serializer_class = MembershipSerializer
+    pagination_class = None
+
+    def get_permissions(self):
+        capability = "manage_members" if self.request.method == "POST" else "view_members"
+        return [requires(capability)()]
+
+    def get_queryset(self):
+        return area_access(self.request, self.kwargs["slug"]).area.memberships.select_related("user")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = membership_set(
+            area=self.access.area,
+            username=serializer.validated_data["user"].username,
+            role=serializer.validated_data["role"],
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(generics.DestroyAPIView):
+    permission_classes = [requires("manage_members")]
+
+    def get_object(self):
+        return get_object_or_404(self.access.area.memberships, pk=self.kwargs["pk"])

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Migrates, loads the demo neighbourhood once, then serves Trygg with its background worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+
+$PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+$PY manage.py migrate --noinput -v 0
+$PY manage.py load_demo --if-missing
+$PY manage.py collectstatic --noinput -v 0
+
+$PY manage.py db_worker -v 0 &
+worker=$!
+trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  Trygg is serving on http://$HOST:$PORT/
+    planner map     http://$HOST:$PORT/map/demo/
+    API docs        http://$HOST:$PORT/api/docs/
+  Demo logins (password trygg-demo): demo-coordinator, demo-planner, demo-analyst, demo-participant
+
+MSG
+.venv/bin/gunicorn config.wsgi -b "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --timeout 120 \
+  --access-logfile - --log-level warning

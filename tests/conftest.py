@@ -1,0 +1,39 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import make_area, make_member
+
+
+@pytest.fixture
+def area(db):
+    return make_area("testarea")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated by token as the given user (None: anonymous)."""
+
+    def build(user):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return build
+
+
+@pytest.fixture
+def member(area):
+    """member('analyst') → a user holding that role in the test area."""
+
+    def build(role, target=None):
+        return make_member(target or area, role)
+
+    return build

@@ -1,0 +1,86 @@
+import pytest
+
+from geo.models import Role
+from tests.factories import make_area, make_member, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def slugs(response):
+    return sorted(a["slug"] for a in response.json())
+
+
+def test_anonymous_sees_only_published_areas(api, area):
+    make_area("open-town", published=True)
+    assert slugs(api.get("/api/areas/")) == ["open-town"]
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_each_role_sees_its_area_with_its_role(client_for, member, area, role):
+    make_area("elsewhere")
+    response = client_for(member(role)).get("/api/areas/")
+    assert response.status_code == 200
+    [only] = response.json()
+    assert (only["slug"], only["role"], only["block_count"]) == ("testarea", role, 4)
+
+
+def test_user_without_membership_sees_no_private_area(client_for, area):
+    assert client_for(make_user()).get("/api/areas/").json() == []
+
+
+def test_superuser_sees_every_area(client_for, area):
+    make_area("elsewhere")
+    admin = make_user(is_superuser=True, is_staff=True)
+    assert slugs(client_for(admin).get("/api/areas/")) == ["elsewhere", "testarea"]
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_blocks_are_geojson_for_every_member(client_for, member, role):
+    response = client_for(member(role)).get("/api/areas/testarea/blocks/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    assert sorted(f["id"] for f in body["features"]) == ["NE", "NW", "SE", "SW"]
+    assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
+
+
+def test_blocks_of_a_private_area_are_hidden_from_outsiders(client_for, api, area):
+    other = make_area("other")
+    outsider = make_member(other, Role.ANALYST)
+    assert client_for(outsider).get("/api/areas/testarea/blocks/").status_code == 404
+    assert api.get("/api/areas/testarea/blocks/").status_code == 404
+
+
+def test_published_area_blocks_are_public(api):
+    make_area("open-town", published=True)
+    assert len(api.get("/api/areas/open-town/blocks/").json()["features"]) == 4
+
+
+def test_blocks_filter_by_bbox(client_for, member):
+    client = client_for(member("planner"))
+    # A box inside the south-west quarter only.
+    response = client.get("/api/areas/testarea/blocks/?bbox=13.001,55.601,13.002,55.602")
+    assert [f["id"] for f in response.json()["features"]] == ["SW"]
+
+
+@pytest.mark.parametrize(
+    "bbox, reason",
+    [
+        ("1,2,3", "four numbers"),
+        ("a,b,c,d", "must be a number"),
+        ("55.6,13.0,55.61,13.02,", "four numbers"),
+        ("13.02,55.6,13.0,55.61", "must not exceed"),
+        ("200,55,201,56", "WGS 84"),
+        ("nan,55,13,56", "finite"),
+    ],
+)
+def test_bad_bbox_is_a_400_naming_the_field(client_for, member, bbox, reason):
+    response = client_for(member("planner")).get(f"/api/areas/testarea/blocks/?bbox={bbox}")
+    assert response.status_code == 400
+    assert reason in response.json()["bbox"][0]
+
+
+def test_blocks_list_uses_constant_queries(client_for, member, django_assert_max_num_queries):
+    client = client_for(member("planner"))
+    with django_assert_max_num_queries(4):
+        client.get("/api/areas/testarea/blocks/")

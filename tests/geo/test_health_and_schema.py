@@ -1,0 +1,55 @@
+import pytest
+from django.core.checks import Error
+from django.db import connection
+
+from geo.checks import check_postgis
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_postgis_version(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body["postgis"].startswith("3.")
+
+
+def test_postgis_check_passes_on_this_database():
+    assert check_postgis(databases=["default"]) == []
+
+
+def test_postgis_check_names_the_missing_extension(monkeypatch):
+    monkeypatch.setattr("geo.checks.postgis_version", lambda: None)
+    [error] = check_postgis(databases=["default"])
+    assert isinstance(error, Error) and error.id == "trygg.E002"
+    assert "CREATE EXTENSION postgis" in error.hint
+
+
+def test_postgis_check_refuses_an_old_postgis(monkeypatch):
+    monkeypatch.setattr("geo.checks.postgis_version", lambda: "2.5.4")
+    [error] = check_postgis(databases=["default"])
+    assert error.id == "trygg.E003" and "2.5.4 is too old" in error.msg
+
+
+def test_openapi_schema_and_docs_are_served_with_local_assets(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/areas/{slug}/blocks/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower()
+
+
+def test_kinds_lists_the_taxonomy_with_three_languages(client):
+    kinds = {k["code"]: k for k in client.get("/api/kinds/").json()}
+    assert len(kinds) == 12
+    assert kinds["blocked_sightline"]["geometry_types"] == ["LineString"]
+    assert kinds["safe_place"]["polarity"] == "positive"
+    assert kinds["lighting_defect"]["labels"]["sv"] == "Bristande belysning"
+
+
+def test_database_is_postgis_not_sqlite():
+    assert connection.vendor == "postgresql"

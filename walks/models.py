@@ -1,0 +1,154 @@
+"""Safety walks and what participants capture on them."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from geo.models import Area
+
+
+class GeometryType(models.TextChoices):
+    POINT = "Point", _("Point")
+    LINESTRING = "LineString", _("Line")
+    POLYGON = "Polygon", _("Area")
+
+
+class ObservationKind(models.Model):
+    """One entry of the observation taxonomy. Built-in kinds have no area; an area may add its own."""
+
+    code = models.SlugField(max_length=40)
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, null=True, blank=True, related_name="extra_kinds"
+    )
+    label_en = models.CharField(max_length=80)
+    label_sv = models.CharField(max_length=80)
+    label_da = models.CharField(max_length=80)
+    geometry_types = ArrayField(models.CharField(max_length=16, choices=GeometryType.choices))
+    positive = models.BooleanField(
+        default=False, help_text=_("Positive findings (safe places) are recorded too.")
+    )
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(area__isnull=True), name="builtin_kind_code_unique"
+            ),
+            models.UniqueConstraint(fields=["area", "code"], name="area_kind_code_unique"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def label(self, language: str | None = None) -> str:
+        language = (language or get_language() or "en")[:2]
+        return getattr(self, f"label_{language}", None) or self.label_en
+
+    @property
+    def polarity(self) -> str:
+        return "positive" if self.positive else "negative"
+
+
+class Light(models.TextChoices):
+    DAY = "day", _("Day")
+    NIGHT = "night", _("Night")
+
+
+class WalkStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    WALKING = "walking", _("Walking")
+    DONE = "done", _("Done")
+    FOLLOWED_UP = "followed_up", _("Followed up")
+
+
+class Walk(models.Model):
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="walks")
+    name = models.CharField(max_length=200)
+    route = models.LineStringField(srid=4326, null=True, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    light = models.CharField(max_length=8, choices=Light.choices, default=Light.DAY)
+    status = models.CharField(max_length=16, choices=WalkStatus.choices, default=WalkStatus.PLANNED)
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="walks", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+                name="walk_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(route__isnull=True) | Q(route__isvalid=True), name="walk_route_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Observation(models.Model):
+    walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="observations")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="observations"
+    )
+    kind = models.ForeignKey(ObservationKind, on_delete=models.PROTECT, related_name="observations")
+    geom = models.GeometryField(srid=4326)
+    severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    feeling = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("1 very unsafe … 5 very safe")
+    )
+    note = models.TextField(blank=True, max_length=4000)
+    captured_at = models.DateTimeField()
+    accuracy_m = models.FloatField(null=True, blank=True)
+    client_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["captured_at", "id"]
+        indexes = [models.Index(fields=["walk", "captured_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__isnull=True) | Q(severity__gte=1, severity__lte=5),
+                name="observation_severity_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(feeling__isnull=True) | Q(feeling__gte=1, feeling__lte=5),
+                name="observation_feeling_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(accuracy_m__isnull=True) | Q(accuracy_m__gte=0),
+                name="observation_accuracy_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(geom__isvalid=True), name="observation_geom_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind_id} on walk {self.walk_id}"
+
+
+class Photo(models.Model):
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="photos/%Y/%m/")
+    thumbnail = models.ImageField(upload_to="photos/%Y/%m/thumbs/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, help_text=_("Of the uploaded bytes, to spot retries."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["observation", "sha256"], name="photo_uploaded_once_per_observation"
+            )
+        ]

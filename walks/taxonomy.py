@@ -1,0 +1,24 @@
+"""The built-in observation kinds, seeded by a migration and kept in sync by it.
+
+Geometry types: a blocked sightline is a line from the observer to what cannot be seen; most
+findings are points, and some (neglect, a hiding place, a poor path) may be drawn as lines or
+areas too. Positive kinds are recorded as the methods insist.
+"""
+
+P, L, A = "Point", "LineString", "Polygon"
+
+BUILTIN_KINDS = [
+    # code, en, sv, da, geometry types, positive
+    ("unsafe_spot", "Unsafe spot", "Otrygg plats", "Utryg plads", [P, A], False),
+    ("lighting_defect", "Lighting defect", "Bristande belysning", "Mangelfuld belysning", [P, L], False),
+    ("blocked_sightline", "Blocked sightline", "Skymd sikt", "Blokeret udsyn", [L], False),
+    ("neglect", "Neglect (litter, disrepair)", "Nedskräpning och förfall", "Forfald og affald", [P, L, A], False),
+    ("vandalism", "Vandalism and graffiti", "Skadegörelse och klotter", "Hærværk og graffiti", [P, A], False),
+    ("hiding_place", "Hiding place", "Gömställe", "Gemmested", [P, A], False),
+    ("drug_dealing", "Drug dealing", "Narkotikahandel", "Narkohandel", [P, A], False),
+    ("disturbance", "Disturbance", "Störning", "Uro", [P, A], False),
+    ("poor_walk_path", "Poor walking path", "Dålig gångväg", "Dårlig gangsti", [P, L], False),
+    ("other", "Other", "Annat", "Andet", [P, L, A], False),
+    ("safe_place", "Safe place", "Trygg plats", "Tryg plads", [P, A], True),
+    ("meeting_place", "Meeting place", "Mötesplats", "Mødested", [P, A], True),
+]

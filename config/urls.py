@@ -13,11 +13,18 @@ api = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("geo.urls")),
     path("", include("walks.urls")),
+    path("", include("layers.urls_imports")),
+    path("", include("layers.urls_analysis")),
+    path("", include("layers.urls_exports")),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include(api)),
+    path("tiles/", include("tiles.urls")),
+    path("ogc/", include("layers.urls_ogc")),
+    path("", include("layers.urls_map")),
+    path("", include("walks.urls_pages")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -19,7 +19,9 @@ def parse_bbox(raw: str | None, field: str = "bbox") -> Polygon | None:
         raise ValidationError({field: ["Every bbox value must be a number."]}) from None
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         raise ValidationError({field: ["bbox values must be finite numbers."]})
-    if not (-180 <= xmin <= 180 and -180 <= xmax <= 180 and -90 <= ymin <= 90 and -90 <= ymax <= 90):
+    if not (
+        -180 <= xmin <= 180 and -180 <= xmax <= 180 and -90 <= ymin <= 90 and -90 <= ymax <= 90
+    ):
         raise ValidationError({field: ["bbox must be longitude/latitude in WGS 84 (EPSG:4326)."]})
     if xmin > xmax or ymin > ymax:
         raise ValidationError({field: ["bbox minimum must not exceed its maximum."]})

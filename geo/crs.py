@@ -28,7 +28,9 @@ def utm_srid_for(geometry: GEOSGeometry) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def looks_swapped(lon: float, lat: float, boundary_extent: tuple[float, float, float, float]) -> bool:
+def looks_swapped(
+    lon: float, lat: float, boundary_extent: tuple[float, float, float, float]
+) -> bool:
     """True when (lat, lon) would fall in the extent although (lon, lat) does not."""
     xmin, ymin, xmax, ymax = boundary_extent
     inside = xmin <= lon <= xmax and ymin <= lat <= ymax

@@ -26,9 +26,7 @@ class Area(models.Model):
         blank=True,
         help_text=_("Metric CRS for analysis (EPSG code). Empty: the UTM zone of the boundary."),
     )
-    default_language = models.CharField(
-        max_length=8, choices=settings.LANGUAGES, default="en"
-    )
+    default_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     published = models.BooleanField(
         default=False, help_text=_("Anonymous visitors may see aggregates of a published area.")
     )

@@ -45,7 +45,9 @@ class BlockList(generics.ListAPIView):
     permission_classes = [AreaCapability]
     pagination_class = None
 
-    @extend_schema(parameters=[OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat")])
+    @extend_schema(
+        parameters=[OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat")]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -67,7 +69,9 @@ class MemberList(generics.ListCreateAPIView):
         return [requires(capability)()]
 
     def get_queryset(self):
-        return area_access(self.request, self.kwargs["slug"]).area.memberships.select_related("user")
+        return area_access(self.request, self.kwargs["slug"]).area.memberships.select_related(
+            "user"
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -30,7 +30,10 @@ class CrimeIncident(models.Model):
     precision = models.CharField(max_length=8, choices=LocationPrecision.choices)
 
     class Meta:
-        indexes = [models.Index(fields=["area", "month"]), models.Index(fields=["area", "category"])]
+        indexes = [
+            models.Index(fields=["area", "month"]),
+            models.Index(fields=["area", "category"]),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["area", "source_key"], name="crime_once_per_area"),
             models.CheckConstraint(
@@ -73,8 +76,75 @@ class SurveyResult(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["block", "period"], name="survey_once_per_block_period"),
+            models.UniqueConstraint(
+                fields=["block", "period"], name="survey_once_per_block_period"
+            ),
             models.CheckConstraint(
                 condition=Q(share_unsafe__gte=0, share_unsafe__lte=1), name="survey_share_0_to_1"
             ),
         ]
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class AnalysisRun(models.Model):
+    """A stored, reproducible hotspot analysis of one area (see docs/methods.md)."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="analysis_runs")
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    parameters = models.JSONField(default=dict)
+    seed = models.BigIntegerField(default=1)
+    data_fingerprint = models.CharField(max_length=64, blank=True)
+    # Area-wide figures: Spearman's rho, Lee's L, counts inside / snapped / unassigned, …
+    figures = models.JSONField(default=dict)
+    timings = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["area", "status", "-finished_at"])]
+
+
+class BlockResult(models.Model):
+    """One block's figures in one analysis run; the field names are shared by API, tiles, exports."""
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="block_results")
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="results")
+    crime_count = models.PositiveIntegerField(default=0)
+    crime_value = models.FloatField(null=True)
+    crime_gi_z = models.FloatField(null=True)
+    crime_gi_p = models.FloatField(null=True)
+    crime_gi_bin = models.SmallIntegerField(null=True)
+    insecurity_index = models.FloatField(null=True, help_text=_("Empty: no evidence (no data)"))
+    insecurity_gi_z = models.FloatField(null=True)
+    insecurity_gi_p = models.FloatField(null=True)
+    insecurity_gi_bin = models.SmallIntegerField(null=True)
+    comparison_class = models.CharField(max_length=24, blank=True, db_column="class")
+    bv_moran_i = models.FloatField(null=True)
+    bv_moran_p = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "block"], name="one_result_per_block_and_run")
+        ]
+
+
+class AnalysisRaster(models.Model):
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="rasters")
+    name = models.CharField(max_length=32)  # crime_density, insecurity, perception_gap
+    path = models.CharField(max_length=500, help_text=_("Relative to MEDIA_ROOT"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "name"], name="raster_name_per_run")]

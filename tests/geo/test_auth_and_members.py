@@ -30,7 +30,16 @@ def test_session_login_works_for_the_api(client, member):
 
 
 def test_add_member_command_creates_user_and_role(area):
-    call_command("add_member", "testarea", "kari", "--role", "planner", "--create", "--password", "x-pass-123")
+    call_command(
+        "add_member",
+        "testarea",
+        "kari",
+        "--role",
+        "planner",
+        "--create",
+        "--password",
+        "x-pass-123",
+    )
     membership = Membership.objects.get(user__username="kari")
     assert (membership.area.slug, membership.role) == ("testarea", "planner")
     assert membership.user.check_password("x-pass-123")

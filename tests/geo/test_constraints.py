@@ -6,8 +6,8 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from geo.models import Block, Membership
-from walks.models import Observation, ObservationKind, Walk
 from tests.factories import make_user
+from walks.models import Observation, ObservationKind, Walk
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,10 @@ def test_walk_cannot_end_before_it_starts(area):
     now = timezone.now()
     with pytest.raises(IntegrityError), transaction.atomic():
         Walk.objects.create(
-            area=area, name="x", starts_at=now, ends_at=now - timezone.timedelta(hours=1),
+            area=area,
+            name="x",
+            starts_at=now,
+            ends_at=now - timezone.timedelta(hours=1),
             route=LineString((13.0, 55.6), (13.01, 55.6), srid=4326),
         )
 

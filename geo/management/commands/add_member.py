@@ -25,5 +25,7 @@ class Command(BaseCommand):
                 area=area_obj, username=username, role=role, create=create, password=password
             )
         except ValidationError as error:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from None
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            ) from None
         self.stdout.write(f"{membership.user.username} is {membership.role} in {area_obj.slug}")

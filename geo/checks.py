@@ -39,7 +39,8 @@ def check_postgis(app_configs=None, databases=None, **kwargs):
         wanted = ".".join(map(str, settings.TRYGG_MIN_POSTGIS))
         return [
             Error(
-                f"PostGIS {version} is too old; Trygg needs {wanted} or newer (ST_AsMVT, make_valid).",
+                f"PostGIS {version} is too old; Trygg needs {wanted} or newer "
+                "(ST_AsMVT, make_valid).",
                 hint="Upgrade the postgis package and run 'ALTER EXTENSION postgis UPDATE;'.",
                 id="trygg.E003",
             )

@@ -118,7 +118,7 @@ class AnalysisRun(models.Model):
 
 
 class BlockResult(models.Model):
-    """One block's figures in one analysis run; the field names are shared by API, tiles, exports."""
+    """One block's figures in one run; field names are shared by the API, tiles and exports."""
 
     run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="block_results")
     block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="results")

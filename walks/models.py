@@ -19,7 +19,7 @@ class GeometryType(models.TextChoices):
 
 
 class ObservationKind(models.Model):
-    """One entry of the observation taxonomy. Built-in kinds have no area; an area may add its own."""
+    """An entry of the observation taxonomy. Built-in kinds have no area; areas may add more."""
 
     code = models.SlugField(max_length=40)
     area = models.ForeignKey(

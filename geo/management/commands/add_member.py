@@ -6,7 +6,7 @@ from geo.services import membership_set
 
 
 class Command(BaseCommand):
-    help = "Give a user a role in an area: add_member AREA USERNAME --role ROLE [--create --password P]"
+    help = "Give a user a role in an area (replacing any role they had there)."
 
     def add_arguments(self, parser):
         parser.add_argument("area", help="area slug")

@@ -5,7 +5,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from geo.views import healthz
+from geo.views import healthz, home
 
 api = [
     path("auth/token/", obtain_auth_token, name="auth-token"),
@@ -19,6 +19,7 @@ api = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("api/", include(api)),
     path("tiles/", include("tiles.urls")),

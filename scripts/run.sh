@@ -11,7 +11,8 @@ $PY manage.py migrate --noinput -v 0
 $PY manage.py load_demo --if-missing
 $PY manage.py collectstatic --noinput -v 0
 
-$PY manage.py db_worker -v 0 &
+# The worker never auto-reloads (DEBUG would make it): tasks must not be cut off mid-run.
+DEBUG=0 $PY manage.py db_worker -v 0 --no-startup-delay &
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
 

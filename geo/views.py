@@ -84,6 +84,9 @@ class MemberList(generics.ListCreateAPIView):
 
 
 class MemberDetail(generics.DestroyAPIView):
+    """Coordinators remove a member from the area."""
+
+    serializer_class = MembershipSerializer
     permission_classes = [requires("manage_members")]
 
     def get_object(self):

@@ -80,10 +80,29 @@ def reference_check(*, kind: str, path: str, options: dict) -> None:
         check_srid(source.srid)
 
 
+def _boundary_follows_blocks(area) -> bool:
+    """An area without a boundary takes the union of its blocks, and keeps following them as
+    long as nobody has set another boundary since (the last union's digest still matches)."""
+    from layers.models import ImportJob, RunStatus
+
+    if area.boundary is None:
+        return True
+    last = (
+        ImportJob.objects.filter(
+            area=area, kind="blocks", status=RunStatus.DONE, notes__has_key="boundary_md5"
+        )
+        .order_by("-finished_at", "-id")
+        .values_list("notes", flat=True)
+        .first()
+    )
+    current = sql.fetch(sql.BOUNDARY_MD5, {"area": area.pk})[0][0]
+    return last is not None and last["boundary_md5"] == current
+
+
 def blocks_import(*, area, path, options, report: Report, progress: ProgressCallback) -> bool:
     """Load blocks; returns whether the area's boundary was recomputed as their union."""
     textfiles.check_size(path)
-    follows_blocks = sql.fetch(sql.BLOCKS_UNION_EQUALS_BOUNDARY, {"area": area.pk})[0][0]
+    follows_blocks = _boundary_follows_blocks(area)
     with geofiles.open_vector(path, options.get("srid")) as source:
         check_srid(source.srid)
         code_f, name_f, population_f = _block_fields(source, options)
@@ -127,14 +146,17 @@ def blocks_import(*, area, path, options, report: Report, progress: ProgressCall
         report.reject(number, "the polygon collapsed to nothing when repaired")
     if options.get("strict") and report.rejected:
         raise StrictRefused()
-    imported, outside = sql.fetch(sql.BLOCK_INSERT, {"area": area.pk})[0]
+    imported, outside = sql.fetch(
+        sql.BLOCK_INSERT, {"area": area.pk, "boundary_follows": follows_blocks}
+    )[0]
     sql.staging_drop("import_block_staging")
     report.imported, report.duplicates, report.outside = imported, staged - imported, outside
     if follows_blocks and imported:
         union = sql.fetch(sql.BLOCKS_UNION, {"area": area.pk})[0][0]
-        area.boundary = GEOSGeometry(bytes(union))
+        area.boundary = GEOSGeometry(memoryview(union))
         area.save(update_fields=["boundary", "analysis_srid"])
         report.notes["boundary"] = "set to the union of the area's blocks"
+        report.notes["boundary_md5"] = sql.fetch(sql.BOUNDARY_MD5, {"area": area.pk})[0][0]
         return True
     return False
 

@@ -90,18 +90,13 @@ inserted AS (
     ON CONFLICT (area_id, code) DO NOTHING
     RETURNING 1
 )
--- accepted rows outside the boundary: stored, and reported
+-- blocks outside the boundary (unless the boundary grows to take them in)
 SELECT (SELECT count(*) FROM inserted),
     (SELECT count(*) FROM staged, geo_area a
-     WHERE a.id = %(area)s AND a.boundary IS NOT NULL
+     WHERE a.id = %(area)s AND a.boundary IS NOT NULL AND NOT %(boundary_follows)s
        AND NOT ST_Intersects(a.boundary, staged.geom))
 """
-BLOCKS_UNION_EQUALS_BOUNDARY = """
-SELECT a.boundary IS NULL
-    OR ST_Equals(a.boundary, (SELECT ST_Multi(ST_Union(b.geom)) FROM geo_block b
-                             WHERE b.area_id = a.id))
-FROM geo_area a WHERE a.id = %(area)s
-"""
+BOUNDARY_MD5 = "SELECT md5(ST_AsEWKB(boundary)) FROM geo_area WHERE id = %(area)s"
 BLOCKS_UNION = """
 SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3)))
 FROM geo_block WHERE area_id = %(area)s

@@ -64,7 +64,7 @@ class ImportCommand(BaseCommand):
             if job.rejected > 20:
                 self.stderr.write(f"  … {job.rejected - 20} more (import job {job.pk})")
             for note, value in job.notes.items():
-                if note != "repaired":
+                if note not in ("repaired", "boundary_md5"):
                     self.stderr.write(f"  {note}: {value}")
             if job.notes.get("repaired"):
                 self.stderr.write(f"  repaired geometries: {len(job.notes['repaired'])}")

@@ -35,8 +35,17 @@ def _field(source, options: dict, option: str, default: str | None, required: bo
     return None
 
 
+def _blank(value) -> bool:
+    """GDAL gives a missing number as NaN, a missing text as None or ''."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _whole_number(value, what: str) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _blank(value):
         return None
     try:
         number = float(value)
@@ -178,13 +187,14 @@ def lamps_import(*, area, path, options, report: Report, progress: ProgressCallb
                 try:
                     x, y = point_of(wkb)
                     x, y = check_lonlat(repr(x), repr(y), extent, source.srid)
-                    status = str(record.get(status_f) or "working").strip().lower()
+                    status = record.get(status_f)
+                    status = "working" if _blank(status) else str(status).strip().lower()
                     if status not in LAMP_STATUSES:
                         raise RowRejected(
                             f"status {status!r} is not one of {', '.join(sorted(LAMP_STATUSES))}"
                         )
                     height = record.get(height_f) if height_f else None
-                    height = None if height in (None, "") else float(height)
+                    height = None if _blank(height) else float(height)
                     lumen = _whole_number(record.get(lumen_f), lumen_f) if lumen_f else None
                 except (RowRejected, ValueError) as why:
                     report.reject(number, str(why))
@@ -243,7 +253,7 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
                         raise RowRejected("respondents must be at least 1")
                     if "share_unsafe" in values:
                         share = float(values["share_unsafe"].rstrip("%").replace(",", "."))
-                        if values["share_unsafe"].endswith("%") or share > 1:
+                        if values["share_unsafe"].endswith("%"):
                             share /= 100
                     else:
                         share = _whole_number(values["unsafe"], "unsafe") / respondents

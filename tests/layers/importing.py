@@ -4,7 +4,6 @@ import csv
 import io
 import json
 
-from layers.importers.base import Report
 from layers.models import ImportJob
 from layers.services import import_job_create, import_job_run, import_options_parse
 
@@ -68,21 +67,32 @@ def reasons(job: ImportJob) -> list[str]:
     return [r["reason"] for r in job.rejected_rows]
 
 
-__all__ = ["Report"]
-
-
 def write_layer(path, wkbs, fields: dict, crs: str, geometry_type="Point", driver=None) -> str:
     """Write a real GDAL layer (GeoPackage, Shapefile, …) with pyogrio."""
+    import warnings
+
     import numpy as np
     import pyogrio.raw
 
-    pyogrio.raw.write(
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'crs' was not provided")
+        _write_layer(path, wkbs, fields, crs, geometry_type, driver, np, pyogrio.raw)
+    return str(path)
+
+
+def _write_layer(path, wkbs, fields, crs, geometry_type, driver, np, raw):
+    raw.write(
         str(path),
         np.array(wkbs, dtype=object),
         [np.array(v, dtype=object) for v in fields.values()],
         list(fields),
         geometry_type=geometry_type,
-        crs=crs,
+        crs=crs,  # None: a Shapefile without .prj, as some municipal exports come
         driver=driver,
     )
-    return str(path)
+
+
+def polygon_geojson(properties: dict, ring: list[tuple[float, float]]) -> str:
+    feature = {"type": "Feature", "properties": properties,
+               "geometry": {"type": "Polygon", "coordinates": [ring]}}  # fmt: skip
+    return json.dumps({"type": "FeatureCollection", "features": [feature]})

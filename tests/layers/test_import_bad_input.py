@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 
 def refusal(kind, fmt, path, **raw) -> ImportRefused:
     with pytest.raises(ImportRefused) as caught:
-        import_check(kind=kind, fmt=fmt, path=path, options=import_options_parse(kind=kind, fmt=fmt, raw=raw))
+        import_check(
+            kind=kind, fmt=fmt, path=path, options=import_options_parse(kind=kind, fmt=fmt, raw=raw)
+        )
     return caught.value
 
 
@@ -60,7 +62,9 @@ def test_latin1_swedish_and_danish_letters_are_read_correctly(area, tmp_path):
     text = "id,lon,lat,dato,kategori\n1,13.002,55.602,2025-05-01,Skadegörelse på bil\n"
     text += "2,13.003,55.603,2025-05-02,Tyveri fra butik (æ ø å)\n"
     path = write(tmp_path, "latin1.csv", text, encoding="latin-1")
-    job = run_import(area, "crime", "generic", path, map="id=id,lon=lon,lat=lat,date=dato,category=kategori")
+    job = run_import(
+        area, "crime", "generic", path, map="id=id,lon=lon,lat=lat,date=dato,category=kategori"
+    )
     assert counts(job) == (2, 2, 0, 0, 0)
     assert job.notes["encoding"].startswith("latin-1")
     originals = set(CrimeIncident.objects.values_list("original_category", flat=True))
@@ -90,7 +94,9 @@ def test_swapped_latitude_and_longitude_are_rejected_per_row(area, tmp_path):
         police_row("swapped", lon="55.602", lat="13.002"),  # lies in the area once swapped
         police_row("beyond", lon="55.6", lat="120.5"),  # latitude beyond ±90
     ]
-    job = run_import(area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows)))
+    job = run_import(
+        area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows))
+    )
     assert counts(job) == (3, 1, 0, 2, 0)
     assert [r["row"] for r in job.rejected_rows] == [3, 4]
     assert all("look swapped" in reason for reason in reasons(job))
@@ -99,7 +105,9 @@ def test_swapped_latitude_and_longitude_are_rejected_per_row(area, tmp_path):
 def test_coordinates_at_0_0_and_missing_locations_are_rejected(area, tmp_path):
     rows = [police_row("zero", lon="0", lat="0.0"), police_row("none", lon="", lat=""),
             police_row("text", lon="east", lat="55")]  # fmt: skip
-    job = run_import(area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows)))
+    job = run_import(
+        area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows))
+    )
     assert counts(job) == (3, 0, 0, 3, 0)
     assert "0,0" in reasons(job)[0]
     assert "no location" in reasons(job)[1]
@@ -108,14 +116,22 @@ def test_coordinates_at_0_0_and_missing_locations_are_rejected(area, tmp_path):
 
 def test_unparseable_dates_are_rejected_per_row(area, tmp_path):
     rows = [police_row("a", month="2025-13"), police_row("b", month="Aug 2025"), police_row("c")]
-    job = run_import(area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows)))
+    job = run_import(
+        area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows))
+    )
     assert counts(job) == (3, 1, 0, 2, 0)
     assert reasons(job) == [
         "Month '2025-13' is not a month written YYYY-MM",
         "Month 'Aug 2025' is not a month written YYYY-MM",
     ]
     text = "lon,lat,when,what\n13.002,55.602,31/02/2025,Drugs\n13.002,55.602,1850-01-01,Drugs\n"
-    job = run_import(area, "crime", "generic", write(tmp_path, "g.csv", text), map="lon=lon,lat=lat,date=when,category=what")
+    job = run_import(
+        area,
+        "crime",
+        "generic",
+        write(tmp_path, "g.csv", text),
+        map="lon=lon,lat=lat,date=when,category=what",
+    )
     assert counts(job) == (2, 0, 0, 2, 0)
     assert "not ISO 8601" in reasons(job)[0] and "1900–2100" in reasons(job)[1]
 
@@ -125,7 +141,10 @@ def test_rows_with_too_few_fields_are_rejected_and_reasons_are_capped_at_1000(ar
     job = run_import(area, "crime", "police-uk", write(tmp_path, "p.csv", text))
     assert counts(job) == (1005, 0, 0, 1005, 0)
     assert len(job.rejected_rows) == 1000
-    assert job.rejected_rows[0] == {"row": 2, "reason": "the row has 2 fields, fewer than the header"}
+    assert job.rejected_rows[0] == {
+        "row": 2,
+        "reason": "the row has 2 fields, fewer than the header",
+    }
 
 
 def test_a_zip_that_is_not_a_shapefile_is_refused(tmp_path):
@@ -177,5 +196,3 @@ def test_options_are_checked_and_named(tmp_path):
     assert refused.field == "srid" and "EPSG:999999" in refused.message
     refused = refusal("crime", "generic", path, map="lon=x,lat=y,date=when,category=c")
     assert refused.field == "map" and "when" in refused.message
-
-

@@ -29,7 +29,9 @@ def test_police_uk_rows_are_imported_with_month_category_and_reported_block(area
         police_row("a" * 64, kind="Burglary", lsoa="SW"),
         police_row("", kind="Anti-social behaviour", lon="13.015", lat="55.608", lsoa="NE"),
     ]
-    job = run_import(area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows)))
+    job = run_import(
+        area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows))
+    )
     assert job.status == "done", job.error
     assert counts(job) == (2, 2, 0, 0, 0)
     burglary = CrimeIncident.objects.get(category="burglary")
@@ -55,7 +57,9 @@ def test_importing_the_same_file_twice_adds_nothing_and_keeps_identical_asb_rows
 
 def test_points_outside_the_area_are_stored_and_counted(area, tmp_path):
     rows = [police_row("in"), police_row("out", lon="14.5", lat="56.2")]
-    job = run_import(area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows)))
+    job = run_import(
+        area, "crime", "police-uk", write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows))
+    )
     assert counts(job) == (2, 2, 0, 0, 1)
     assert CrimeIncident.objects.filter(source_id="out").exists()
 
@@ -80,8 +84,9 @@ def test_an_import_bumps_the_crime_data_version(area, tmp_path):
 
 
 def chicago_row(id_, date_text, primary, description, lat="55.602", lon="13.002", x="", y=""):
-    return [id_, "JA1", date_text, "012XX W MADISON ST", "0486", primary, description, "STREET",
-            "false", "false", "1", "1", "1", "1", "08B", x, y, "2021", "", lat, lon, ""]  # fmt: skip
+    return [id_, "JA1", date_text, "012XX W MADISON ST", "0486", primary, description,
+            "STREET", "false", "false", "1", "1", "1", "1", "08B", x, y, "2021", "", lat, lon,
+            ""]  # fmt: skip
 
 
 def test_chicago_dates_categories_and_state_plane_coordinates(tmp_path):
@@ -90,10 +95,13 @@ def test_chicago_dates_categories_and_state_plane_coordinates(tmp_path):
     chicago = make_area("chicago", boundary=square(-87.70, 41.85, -87.60, 41.90), blocks=False)
     rows = [
         chicago_row("1", "08/01/2021 11:30:00 PM", "THEFT", "RETAIL THEFT", "41.88", "-87.65"),
-        chicago_row("2", "08/02/2021 01:00:00 AM", "BATTERY", "SIMPLE", "", "", "1168000", "1900000"),
+        chicago_row("2", "08/02/2021 01:00:00 AM", "BATTERY", "SIMPLE", "", "", "1168000",
+                    "1900000"),
         chicago_row("3", "2021-08-02", "BATTERY", "SIMPLE", "41.88", "-87.65"),
     ]  # fmt: skip
-    job = run_import(chicago, "crime", "chicago", write(tmp_path, "c.csv", csv_text(CHICAGO_HEADER, rows)))
+    job = run_import(
+        chicago, "crime", "chicago", write(tmp_path, "c.csv", csv_text(CHICAGO_HEADER, rows))
+    )
     assert counts(job)[:4] == (3, 2, 0, 1)
     assert "Date '2021-08-02' is not MM/DD/YYYY" in reasons(job)[0]
     theft = CrimeIncident.objects.get(source_id="1")

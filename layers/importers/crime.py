@@ -5,6 +5,7 @@ Each row becomes one staging tuple (see sql.CRIME_COLUMNS) or one rejection with
 
 import hashlib
 import math
+import time
 import zoneinfo
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -394,6 +395,7 @@ def crime_import(
     *, area, path: str, fmt: str, options: dict, report: Report, progress: ProgressCallback
 ) -> None:
     """Stage and load one crime file into `area` inside the caller's transaction."""
+    started = time.perf_counter()
     crime_check(path=path, fmt=fmt, options=options)
     extent = area.boundary.extent if area.boundary else None
     tz = zoneinfo.ZoneInfo(options.get("timezone") or settings.TIME_ZONE)
@@ -431,11 +433,16 @@ def crime_import(
     if options.get("strict") and report.rejected:
         raise StrictRefused()
     precision = options.get("precision") or PRECISION.get(fmt, "exact")
+    staged_at = time.perf_counter()
     (imported, outside) = sql.fetch(
         sql.CRIME_INSERT,
         {"area": area.pk, "dataset": options.get("dataset") or fmt, "precision": precision},
     )[0]
     sql.staging_drop("import_crime_staging")
+    report.notes["seconds"] = {
+        "read_and_stage": round(staged_at - started, 2),
+        "insert": round(time.perf_counter() - staged_at, 2),
+    }
     report.imported = imported
     report.duplicates = staged - imported
     report.outside = outside

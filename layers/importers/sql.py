@@ -26,25 +26,25 @@ STAGING = {
 }
 
 
+# The staging table is read twice (insert, outside count) rather than materialised: it is a
+# local temporary table, and a million-row CTE would spill to disk.
 CRIME_INSERT = """
-WITH staged AS MATERIALIZED (
-    SELECT s.*, ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), s.srid), 4326) AS geom
-    FROM import_crime_staging s
-),
-inserted AS (
+WITH inserted AS (
     INSERT INTO layers_crimeincident (area_id, geom, occurred_at, month, category,
         original_category, source_dataset, source_id, source_key, precision, reported_block_code)
-    SELECT %(area)s, geom, occurred_at, month, category, original_category, %(dataset)s,
-        source_id, source_key, %(precision)s, reported_block_code
-    FROM staged
+    SELECT %(area)s, ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), s.srid), 4326), occurred_at,
+        month, category, original_category, %(dataset)s, source_id, source_key, %(precision)s,
+        reported_block_code
+    FROM import_crime_staging s
+    ORDER BY s.source_key
     ON CONFLICT (area_id, source_key) DO NOTHING
     RETURNING 1
 )
 -- accepted rows outside the boundary: stored, and reported
 SELECT (SELECT count(*) FROM inserted),
-    (SELECT count(*) FROM staged, geo_area a
-     WHERE a.id = %(area)s AND a.boundary IS NOT NULL
-       AND NOT ST_Intersects(a.boundary, staged.geom))
+    (SELECT count(*) FROM import_crime_staging s, geo_area a
+     WHERE a.id = %(area)s AND a.boundary IS NOT NULL AND NOT ST_Intersects(
+        a.boundary, ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), s.srid), 4326)))
 """
 
 LAMP_INSERT = """

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 LAYERS_OF = {"crime": ["crime"], "blocks": ["blocks"], "lamps": ["lamps"], "survey": ["blocks"]}
 FORMATS_OF = {
     "crime": crime.FORMATS,
-    "blocks": ("auto",),
-    "lamps": ("auto",),
+    "blocks": ("auto", "geojson", "gpkg", "shapefile"),
+    "lamps": ("auto", "geojson", "gpkg", "shapefile"),
     "survey": ("csv", "auto"),
 }
 TEXT_OPTIONS = (
@@ -192,7 +192,13 @@ def import_upload_dir() -> Path:
 def import_job_execute(*, job_id: int) -> ImportJob:
     """The worker's side of an upload: run the job on its stored file, then delete the file."""
     job = ImportJob.objects.select_related("area").get(pk=job_id)
-    path = import_upload_dir().parent / job.stored_path
+    uploads = import_upload_dir().resolve()
+    path = (uploads.parent / job.stored_path).resolve()
+    if not job.stored_path or uploads not in path.parents:
+        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
+        job.error = "The uploaded file of this import is gone."
+        job.save(update_fields=["status", "finished_at", "error"])
+        return job
     try:
         return import_job_run(job=job, path=str(path))
     except Exception as error:

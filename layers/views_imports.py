@@ -79,6 +79,9 @@ class ImportCreate(APIView):
         except ImportRefused as refused:
             shutil.rmtree(os.path.dirname(path), ignore_errors=True)
             raise ValidationError({refused.field: [refused.message]}) from None
+        except Exception:
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            raise
         job = import_job_create(
             area=self.access.area,
             kind=kind,

@@ -65,7 +65,6 @@ def _generic_lookup() -> dict[str, CrimeCategory]:
         lookup[name.lower()] = category
     for category in CrimeCategory:
         lookup[category.value] = category
-        lookup[str(category.label).lower()] = category
         lookup[category.value.replace("_", " ")] = category
     return lookup
 
@@ -74,6 +73,6 @@ GENERIC_LOOKUP = _generic_lookup()
 
 
 def generic_category(value: str) -> CrimeCategory | None:
-    """A normalised code, its English label, a police-uk crime type or a Chicago primary type
+    """A normalised code, a police-uk crime type (the English labels) or a Chicago primary type
     (any case); None when the value is none of these (the importer files it as other_crime)."""
     return GENERIC_LOOKUP.get(value.strip().lower())

@@ -176,19 +176,26 @@ def parse_datetime(text: str, tz) -> tuple[datetime | None, date]:
     return moment, date(moment.year, moment.month, 1)
 
 
-def police_uk_rows(reader, index, extent, report: Report, tick) -> Iterator[tuple]:
-    i_id, i_month, i_lon, i_lat = (index[c] for c in ("Crime ID", "Month", "Longitude", "Latitude"))
-    i_lsoa, i_type = index["LSOA code"], index["Crime type"]
+def _full_rows(reader, index, report: Report, tick) -> Iterator[list[str]]:
+    """The CSV rows that have every needed column; shorter ones are rejected here."""
     width = max(index.values()) + 1
-    keys = ContentKeys("police-uk")
-    types = POLICE_UK_TYPES
     for row in reader:
         report.read += 1
         if report.read % PROGRESS_EVERY == 0:
             tick()
+        if len(row) < width:
+            report.reject(reader.line_num, f"the row has {len(row)} fields, fewer than the header")
+            continue
+        yield row
+
+
+def police_uk_rows(reader, index, extent, report: Report, tick) -> Iterator[tuple]:
+    i_id, i_month, i_lon, i_lat = (index[c] for c in ("Crime ID", "Month", "Longitude", "Latitude"))
+    i_lsoa, i_type = index["LSOA code"], index["Crime type"]
+    keys = ContentKeys("police-uk")
+    types = POLICE_UK_TYPES
+    for row in _full_rows(reader, index, report, tick):
         try:
-            if len(row) < width:
-                raise RowRejected(f"the row has {len(row)} fields, fewer than the header")
             lon, lat = check_lonlat(row[i_lon], row[i_lat], extent)
             month = parse_month(row[i_month])
             crime_type = row[i_type].strip()
@@ -212,14 +219,8 @@ def police_uk_rows(reader, index, extent, report: Report, tick) -> Iterator[tupl
 
 def chicago_rows(reader, index, extent, report: Report, tick) -> Iterator[tuple]:
     chicago = zoneinfo.ZoneInfo("America/Chicago")
-    width = max(index.values()) + 1
-    for row in reader:
-        report.read += 1
-        if report.read % PROGRESS_EVERY == 0:
-            tick()
+    for row in _full_rows(reader, index, report, tick):
         try:
-            if len(row) < width:
-                raise RowRejected(f"the row has {len(row)} fields, fewer than the header")
             source_id = row[index["ID"]].strip()
             if not source_id:
                 raise RowRejected("ID is empty")
@@ -271,14 +272,8 @@ def _generic_values(values: dict, keys: ContentKeys, fields: list[str], tz, repo
 
 def generic_csv_rows(reader, index, extent, report, tick, srid, tz) -> Iterator[tuple]:
     keys = ContentKeys("generic")
-    width = max(index.values()) + 1
-    for row in reader:
-        report.read += 1
-        if report.read % PROGRESS_EVERY == 0:
-            tick()
+    for row in _full_rows(reader, index, report, tick):
         try:
-            if len(row) < width:
-                raise RowRejected(f"the row has {len(row)} fields, fewer than the header")
             values = {key: row[i] for key, i in index.items()}
             x, y = check_lonlat(values["lon"], values["lat"], extent, srid)
             occurred, month, category, original, source_id, key, block = _generic_values(

@@ -36,7 +36,6 @@ WITH inserted AS (
         month, category, original_category, %(dataset)s, source_id, source_key, %(precision)s,
         reported_block_code
     FROM import_crime_staging s
-    ORDER BY s.source_key
     ON CONFLICT (area_id, source_key) DO NOTHING
     RETURNING 1
 )

@@ -62,6 +62,8 @@ def resemblance(header: list[str]) -> str:
     if share == 0:
         return "It resembles no preset; use format generic with a column map."
     missing = [c for c in PRESET_COLUMNS[best] if c not in present]
+    if not missing:
+        return f"It is a complete {best} file: use format {best}."
     return (
         f"It most resembles the {best} preset ({share:.0%} of its columns), which also "
         f"needs: {', '.join(missing)}."

@@ -146,3 +146,47 @@ def test_crime_points_take_a_fixed_number_of_queries(
     make_incidents(area, make_incidents_more)
     with django_assert_max_num_queries(len(few.captured_queries)):
         analyst.get(url)
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_blocks_lamps_and_surveys_upload_through_the_api(
+    area, member, client_for, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    import io
+    import zipfile
+
+    import shapely
+
+    from layers.models import Lamp, SurveyResult
+    from tests.layers.importing import polygon_geojson, write_layer
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = client_for(member("analyst"))
+    url = f"/api/areas/{area.slug}/imports/"
+    ring = [(13.001, 55.601), (13.002, 55.601), (13.002, 55.602), (13.001, 55.601)]
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    write_layer(shp / "lamps.shp", [shapely.to_wkb(shapely.Point(13.003, 55.603))],
+                {"id": ["L9"], "status": ["broken"]}, "EPSG:4326")  # fmt: skip
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        for part in shp.iterdir():
+            z.write(part, part.name)
+    uploads = [
+        {"file": SimpleUploadedFile("new.geojson", polygon_geojson({"kod": "T1"}, ring).encode()),
+         "kind": "blocks", "code_field": "kod"},
+        {"file": SimpleUploadedFile("lamps.zip", zipped.getvalue()), "kind": "lamps",
+         "format": "shapefile"},
+        {"file": upload("s.csv", "block_code,period,respondents,unsafe\nNE,2025,8,2\n"),
+         "kind": "survey"},
+    ]  # fmt: skip
+    for data in uploads:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data, format="multipart")
+        assert response.status_code == 202, response.content
+        report = client.get(response.json()["status_url"]).json()
+        assert report["status"] == "done", report["error"]
+        assert report["counts"] == "read: 1, imported: 1, duplicates: 0, rejected: 0, outside: 0"
+    assert area.blocks.filter(code="T1").exists()
+    assert Lamp.objects.get(source_id="L9").status == "broken"
+    assert SurveyResult.objects.get(block__code="NE").share_unsafe == 0.25

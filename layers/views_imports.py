@@ -37,6 +37,8 @@ from layers.services import (
 from layers.tasks import import_job_task
 
 CRIME_POINTS_LIMIT = 50_000
+# Room for the multipart envelope and the form fields beside the file itself.
+MULTIPART_SLACK = 1024 * 1024
 
 
 def _store_upload(upload) -> str:
@@ -60,11 +62,18 @@ class ImportCreate(APIView):
 
     @extend_schema(request=ImportRequestSerializer, responses={202: ImportJobSerializer})
     def post(self, request, slug):
+        limit = settings.TRYGG_IMPORT_MAX_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+            # Refused before the body is read, so an oversized upload never fills the disk.
+            return Response(
+                {"file": [f"The upload is {int(declared):,} bytes; the limit is {limit:,}."]},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         request_data = ImportRequestSerializer(data=request.data)
         request_data.is_valid(raise_exception=True)
         data = request_data.validated_data
         upload = data["file"]
-        limit = settings.TRYGG_IMPORT_MAX_BYTES
         if upload.size > limit:
             return Response(
                 {"file": [f"The file is {upload.size:,} bytes; the limit is {limit:,}."]},

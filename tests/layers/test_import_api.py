@@ -83,7 +83,7 @@ def test_bad_uploads_get_a_4xx_naming_the_field(area, member, client_for, settin
         format="multipart",
     )  # fmt: skip
     assert wrong_preset.status_code == 400
-    assert "most resembles the chicago preset" in wrong_preset.json()["format"][0]
+    assert "complete chicago file" in wrong_preset.json()["format"][0]
     no_kind = client.post(url, {"file": upload("c.csv", police_csv())}, format="multipart")
     assert no_kind.status_code == 400 and "kind" in no_kind.json()
     no_file = client.post(url, {"kind": "crime", "format": "police-uk"}, format="multipart")
@@ -97,6 +97,12 @@ def test_bad_uploads_get_a_4xx_naming_the_field(area, member, client_for, settin
             format="multipart",
         )  # fmt: skip
     assert big.status_code == 413 and "limit is 100" in big.json()["file"][0]
+    with override_settings(TRYGG_IMPORT_MAX_BYTES=100):
+        huge = client.post(
+            url, {"file": upload("h.csv", "x" * 1_100_000), "kind": "crime", "format": "police-uk"},
+            format="multipart",
+        )  # fmt: skip
+    assert huge.status_code == 413 and "The upload is" in huge.json()["file"][0]
     assert ImportJob.objects.count() == 0
     assert list((tmp_path / "imports").iterdir()) == []
 

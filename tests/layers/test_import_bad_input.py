@@ -36,13 +36,17 @@ def test_a_file_of_another_preset_names_the_preset_it_resembles_and_the_missing_
     refused = refusal("crime", "police-uk", chicago)
     assert refused.field == "format"
     assert "missing columns Crime ID, Month" in refused.message
-    assert "most resembles the chicago preset" in refused.message
+    assert "It is a complete chicago file: use format chicago." in refused.message
     # A police-uk file that lost columns resembles police-uk and says which it lacks.
     cut = write(tmp_path, "p.csv", "Crime ID,Month,Longitude,Latitude,Location\n")
     refused = refusal("crime", "police-uk", cut)
     assert "missing columns LSOA code, Crime type" in refused.message
     assert "most resembles the police-uk preset" in refused.message
     assert "Reported by" in refused.message
+    # A complete file of another preset says so.
+    police = write(tmp_path, "full.csv", POLICE_UK_HEADER + "\n")
+    refused = refusal("crime", "chicago", police)
+    assert "It is a complete police-uk file: use format police-uk." in refused.message
 
 
 def test_the_wrong_delimiter_is_named(tmp_path):

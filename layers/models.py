@@ -15,7 +15,11 @@ class LocationPrecision(models.TextChoices):
 
 
 class CrimeIncident(models.Model):
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="crime_incidents")
+    # No index of its own: the (area, …) indexes below all lead with it, and every index costs
+    # each imported row (docs/benchmarks.md).
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="crime_incidents", db_index=False
+    )
     geom = models.PointField(srid=4326)
     occurred_at = models.DateTimeField(null=True, blank=True)
     # Always set: the first day of the month, the finest date some sources (police-uk) give.

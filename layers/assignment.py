@@ -176,8 +176,13 @@ def crime_assignment_totals(
 ) -> AssignmentTotals:
     params = _parameters(area, date_from, date_to, categories, snap_distance_m)
     with transaction.atomic(), connection.cursor() as cursor:
-        # Compiling this one-off query costs more than running it; sorts stay in memory.
-        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+        # Compiling this one-off query costs more than running it; sorts stay in memory; the
+        # per-block probes may be shared among parallel workers.
+        cursor.execute(
+            "SET LOCAL jit = off; SET LOCAL work_mem = '64MB';"
+            " SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;"
+            " SET LOCAL min_parallel_table_scan_size = 0"
+        )
         cursor.execute(TOTALS_SQL, params)
         total, inside, snapped, block_ids, counts, wkb = cursor.fetchone()
     return AssignmentTotals(

@@ -53,8 +53,14 @@ def synthetic_area(
                        CASE WHEN (i + j) %% 7 = 0 THEN NULL ELSE 50 + (i * j) %% 300 END
                 FROM generate_series(0, %(n)s - 1) i, generate_series(0, %(n)s - 1) j
                 """,
-                {"area": area.pk, "x0": x0, "y0": y0, "size": size, "srid": SRID,
-                 "n": blocks_per_side},
+                {
+                    "area": area.pk,
+                    "x0": x0,
+                    "y0": y0,
+                    "size": size,
+                    "srid": SRID,
+                    "n": blocks_per_side,
+                },
             )
         # Crime: a third uniform, the rest around a few hot spots.
         hot = rng.uniform(0.15 * side, 0.85 * side, size=(6, 2))

@@ -49,7 +49,9 @@ def neighbour_sum_ranks(
     for k in np.unique(cardinality[cardinality > 0]):
         sites = np.flatnonzero(cardinality == k)
         ordered = np.sort(sums[:, k - 1])
-        at_least[sites] = permutations - np.searchsorted(ordered, observed[sites] - tolerance, "left")
+        at_least[sites] = permutations - np.searchsorted(
+            ordered, observed[sites] - tolerance, "left"
+        )
         at_most[sites] = np.searchsorted(ordered, observed[sites] + tolerance, "right")
     # Draws that picked a block among its own first k neighbours: swap in the next index.
     rows, columns = np.nonzero(draws >= 0)
@@ -66,7 +68,9 @@ def neighbour_sum_ranks(
         (right >= target - tolerance).astype(np.int64) - (wrong >= target - tolerance),
     )
     np.add.at(
-        at_most, sites, (right <= target + tolerance).astype(np.int64) - (wrong <= target + tolerance)
+        at_most,
+        sites,
+        (right <= target + tolerance).astype(np.int64) - (wrong <= target + tolerance),
     )
     return at_least, at_most
 

@@ -23,7 +23,7 @@ from layers.analysis.parameters import Parameters, parameters_parse
 from layers.analysis.statistics import bivariate, gi_star
 from layers.analysis.weights import weights_build
 from layers.assignment import crime_assignment_totals
-from layers.models import AnalysisRaster, AnalysisRun, BlockResult, RunStatus
+from layers.models import AnalysisRaster, AnalysisRun, RunStatus
 
 RASTER_NAMES = ("crime_density", "insecurity", "perception_gap")
 Progress = Callable[[str, float], None]
@@ -247,28 +247,27 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
 
     with stage("store"):
         rows = [
-            BlockResult(
-                run=run,
-                block_id=int(blocks.ids[i]),
-                crime_count=int(counts[i]),
-                crime_value=_optional(crime_value[i]),
-                crime_gi_z=_optional(crime_gi[0][i]),
-                crime_gi_p=_optional(crime_gi[1][i]),
-                crime_gi_p_sim=_optional(crime_gi[2][i]),
-                crime_gi_bin=None if np.isnan(crime_gi[3][i]) else int(crime_gi[3][i]),
-                insecurity_index=per_block[i].index,
-                insecurity_gi_z=_optional(insecurity_gi[0][i]),
-                insecurity_gi_p=_optional(insecurity_gi[1][i]),
-                insecurity_gi_p_sim=_optional(insecurity_gi[2][i]),
-                insecurity_gi_bin=None if np.isnan(insecurity_gi[3][i]) else int(insecurity_gi[3][i]),
-                insecurity_observations=per_block[i].observations,
-                insecurity_feeling=per_block[i].feeling,
-                insecurity_survey=per_block[i].survey,
-                negative_observations=per_block[i].negative,
-                positive_observations=per_block[i].positive,
-                comparison_class=classes[i],
-                bv_moran_i=_optional(moran_i[i]),
-                bv_moran_p=_optional(moran_p[i]),
+            (
+                int(blocks.ids[i]),
+                int(counts[i]),
+                _optional(crime_value[i]),
+                _optional(crime_gi[0][i]),
+                _optional(crime_gi[1][i]),
+                _optional(crime_gi[2][i]),
+                _bin(crime_gi[3][i]),
+                per_block[i].index,
+                _optional(insecurity_gi[0][i]),
+                _optional(insecurity_gi[1][i]),
+                _optional(insecurity_gi[2][i]),
+                _bin(insecurity_gi[3][i]),
+                per_block[i].observations,
+                per_block[i].feeling,
+                per_block[i].survey,
+                per_block[i].negative,
+                per_block[i].positive,
+                classes[i],
+                _optional(moran_i[i]),
+                _optional(moran_p[i]),
             )
             for i in range(n)
         ]
@@ -295,10 +294,9 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
         with transaction.atomic():
             run.block_results.all().delete()
             run.rasters.all().delete()
-            BlockResult.objects.bulk_create(rows, batch_size=2000)
+            sql.block_results_copy(run_id=run.pk, rows=rows)
             AnalysisRaster.objects.bulk_create(
-                AnalysisRaster(run=run, name=name, path=path)
-                for name, path in raster_paths.items()
+                AnalysisRaster(run=run, name=name, path=path) for name, path in raster_paths.items()
             )
             run.status, run.progress = RunStatus.DONE, 1.0
             run.figures, run.data_fingerprint = figures, fingerprint
@@ -306,8 +304,13 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
             run.timings = stage.timings
             run.save()
             data_version_bump(area=area, layers=["analysis", "blocks"])
-    run.timings = stage.timings | {"store": stage.timings.get("store")}
+    # The store stage's own time is known only once it has finished.
+    run.timings = dict(stage.timings)
     AnalysisRun.objects.filter(pk=run.pk).update(timings=run.timings)
+
+
+def _bin(value) -> int | None:
+    return None if np.isnan(value) else int(value)
 
 
 def _bin_counts(bins: np.ndarray) -> dict[str, int]:
@@ -350,8 +353,13 @@ def _rasters(run, area, blocks, totals, parameters: Parameters, until):
         ("insecurity", fear, None),
         ("perception_gap", gap, float("nan")),
     ):
-        rasters.cog_write(Path(settings.MEDIA_ROOT) / relative / f"{name}.tif", array, grid,
-                          srid=srid, nodata=nodata)
+        rasters.cog_write(
+            Path(settings.MEDIA_ROOT) / relative / f"{name}.tif",
+            array,
+            grid,
+            srid=srid,
+            nodata=nodata,
+        )
         paths[name] = str(relative / f"{name}.tif")
     figures = {
         "bandwidth_m": round(float(bandwidth), 3),

@@ -37,15 +37,18 @@ EVIDENCE_SQL = (
     "WITH "
     + OBSERVATIONS_CTE
     + """,
-block AS (
-    SELECT id, ST_Transform(geom, %(srid)s) AS metric FROM geo_block WHERE area_id = %(area)s
-),
 near AS (
+    -- Driven from the observations (few) into the blocks' index (many).
     SELECT b.id AS block_id, o.*
-    FROM block b
-    JOIN observation o
-      ON o.geom && ST_Transform(ST_Expand(b.metric, %(distance)s + 1), 4326)
-     AND ST_DWithin(b.metric, o.metric, %(distance)s)
+    FROM observation o
+    CROSS JOIN LATERAL (
+        SELECT b.id
+        FROM geo_block b
+        WHERE b.area_id = %(area)s
+          AND b.geom && ST_Transform(ST_Expand(o.metric, %(distance)s + 1), 4326)
+          AND ST_DWithin(ST_Transform(b.geom, %(srid)s), o.metric, %(distance)s)
+        OFFSET 0
+    ) b
 )
 SELECT block_id,
        count(*) FILTER (WHERE NOT positive),
@@ -136,9 +139,7 @@ def evidence_fetch(
     *, area: Area, date_from: date | None, until: date | None, distance_m: float
 ) -> Evidence:
     with connection.cursor() as cursor:
-        cursor.execute(
-            EVIDENCE_SQL, _period(area, date_from, until, distance=distance_m)
-        )
+        cursor.execute(EVIDENCE_SQL, _period(area, date_from, until, distance=distance_m))
         rows = cursor.fetchall()
     return Evidence(
         negative={r[0]: r[1] for r in rows},
@@ -175,3 +176,37 @@ def inputs_fingerprint(*, area: Area, parameters: dict) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([area.analysis_srid, *parts, parameters], sort_keys=True).encode())
     return digest.hexdigest()
+
+
+RESULT_COLUMNS = (
+    "block_id",
+    "crime_count",
+    "crime_value",
+    "crime_gi_z",
+    "crime_gi_p",
+    "crime_gi_p_sim",
+    "crime_gi_bin",
+    "insecurity_index",
+    "insecurity_gi_z",
+    "insecurity_gi_p",
+    "insecurity_gi_p_sim",
+    "insecurity_gi_bin",
+    "insecurity_observations",
+    "insecurity_feeling",
+    "insecurity_survey",
+    "negative_observations",
+    "positive_observations",
+    "class",
+    "bv_moran_i",
+    "bv_moran_p",
+)
+
+
+def block_results_copy(*, run_id: int, rows: list[tuple]) -> None:
+    """Bulk-load one run's per-block rows (values in RESULT_COLUMNS order) with COPY: for
+    15,000 blocks it is several times faster than INSERTs."""
+    columns = ", ".join(("run_id", *RESULT_COLUMNS))
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY layers_blockresult ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((run_id, *row))

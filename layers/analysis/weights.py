@@ -15,7 +15,6 @@ from libpysal.graph import Graph
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-
 # A band wider than this (an outlying block forces a huge default band) makes the weights dense
 # and the statistics meaningless; the run refuses it rather than run out of memory.
 MAX_MEAN_NEIGHBOURS = 100

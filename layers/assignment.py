@@ -78,7 +78,7 @@ unassigned AS (
     SELECT incident_id FROM nearest_within_snap
 )
 """
-ASSIGNMENT_SQL = "WITH " + ASSIGNMENT_CTES + "SELECT incident_id, block_id, how FROM assigned"
+ASSIGNMENT_SQL = "WITH " + ASSIGNMENT_CTES + "SELECT incident_id, block_id, how FROM assigned"  # noqa: S608 -- constants
 
 
 @dataclass
@@ -139,7 +139,7 @@ def crime_assignment(
 # One round trip: counts per block, the three totals and every assigned incident as one
 # MultiPoint (for the density surface), instead of one row per incident.
 TOTALS_SQL = (
-    "WITH "
+    "WITH "  # noqa: S608 -- module constants only
     + ASSIGNMENT_CTES
     + """,
 per_block AS (SELECT block_id, count(*) AS n FROM assigned GROUP BY block_id)

@@ -34,7 +34,7 @@ observation AS (
 """
 
 EVIDENCE_SQL = (
-    "WITH "
+    "WITH "  # noqa: S608 -- module constants only
     + OBSERVATIONS_CTE
     + """,
 near AS (
@@ -62,7 +62,7 @@ GROUP BY block_id
 )
 
 POINTS_SQL = (
-    "WITH "
+    "WITH "  # noqa: S608 -- module constants only
     + OBSERVATIONS_CTE
     + """
 SELECT ST_X(p), ST_Y(p), positive, coalesce(severity, 3)

@@ -38,7 +38,7 @@ class Weights:
 
     def subset(self, positions: np.ndarray) -> "Weights":
         """The weights among a subset of blocks (e.g. those with insecurity data)."""
-        sub = self.adjacency[positions][:, positions].tocsr()
+        sub = sparse.csr_matrix(self.adjacency[positions][:, positions])
         return Weights(sub, self.kind, self.distance_m, self.k)
 
     def graph(self) -> Graph:
@@ -91,7 +91,7 @@ def weights_build(
 
 
 def _adjacency(graph: Graph, n: int) -> sparse.csr_matrix:
-    matrix = graph.sparse.tocsr().astype(np.float64)
+    matrix = sparse.csr_matrix(graph.sparse, dtype=np.float64)
     matrix.setdiag(0)
     matrix.eliminate_zeros()
     matrix.data[:] = 1.0
@@ -111,6 +111,6 @@ def _link_islands(adjacency: sparse.csr_matrix, centroids: np.ndarray):
         (np.ones(2 * len(islands)), (np.r_[islands, partner], np.r_[partner, islands])),
         shape=adjacency.shape,
     )
-    linked = (adjacency + links).tocsr()
+    linked = sparse.csr_matrix(adjacency + links)
     linked.data[:] = 1.0
     return linked, islands.tolist()

@@ -5,6 +5,7 @@ A point on a boundary shared by two blocks is covered by both; the block with th
 takes it, so the assignment is deterministic. Distances are measured in the area's analysis CRS.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,16 +52,14 @@ uncontained AS (
     WHERE c.incident_id IS NULL
 ),
 snapped AS (
-    SELECT u.id AS incident_id, nearest.block_id, nearest.metres
+    -- Candidates come from the GiST index through a lon/lat box that surely holds the snap
+    -- distance; the distance itself is measured in metres in the analysis CRS.
+    SELECT u.id AS incident_id, b.id AS block_id,
+           ST_Distance(ST_Transform(b.geom, %(srid)s), ST_Transform(u.geom, %(srid)s)) AS metres
     FROM uncontained u
-    CROSS JOIN LATERAL (
-        SELECT b.id AS block_id,
-               ST_Distance(ST_Transform(b.geom, %(srid)s), ST_Transform(u.geom, %(srid)s)) AS metres
-        FROM geo_block b
-        WHERE b.area_id = %(area)s
-        ORDER BY b.geom <-> u.geom  -- index-assisted; ties are broken below by metres, id
-        LIMIT 8
-    ) nearest
+    JOIN geo_block b
+      ON b.area_id = %(area)s
+     AND b.geom && ST_Expand(u.geom, %(dlon)s, %(dlat)s)
 ),
 nearest_within_snap AS (
     SELECT DISTINCT ON (incident_id) incident_id, block_id
@@ -99,9 +98,25 @@ class Assignment:
         return counts
 
 
+def _degrees_holding(metres: float, area: Area) -> tuple[float, float]:
+    """Longitude and latitude spans (degrees) that contain `metres` anywhere in the area.
+
+    Only an index pre-filter: the snap test itself is done in metres in the analysis CRS.
+    """
+    _, ymin, _, ymax = area.boundary.extent if area.boundary else (0, -80, 0, 80)
+    widest_lat = min(max(abs(ymin), abs(ymax)) + 1.0, 89.0)
+    margin = 1.05
+    dlat = margin * metres / 110_574.0
+    dlon = margin * metres / (111_320.0 * math.cos(math.radians(widest_lat)))
+    return dlon, dlat
+
+
 def _parameters(area, date_from, date_to, categories, snap_distance_m) -> dict:
     snap = settings.TRYGG_SNAP_DISTANCE_M if snap_distance_m is None else snap_distance_m
+    dlon, dlat = _degrees_holding(snap, area)
     return {
+        "dlon": dlon,
+        "dlat": dlat,
         "area": area.pk,
         "from": date_from,
         "to": date_to,

@@ -26,6 +26,7 @@ class Parameters:
     weights: str = "queen"
     distance_m: float | None = None  # distance band; None: smallest giving everyone a neighbour
     k: int = 8
+    contiguity_m: float = 25.0  # queen: boundaries this close (across a street) touch
     permutations: int = 999
     seed: int = 1
     fdr: bool = False
@@ -106,6 +107,7 @@ def parameters_parse(data: dict) -> Parameters:
         "weights",
         "distance_m",
         "k",
+        "contiguity_m",
         "permutations",
         "seed",
         "fdr",
@@ -154,6 +156,7 @@ def parameters_parse(data: dict) -> Parameters:
     numbers = {
         "distance_m": dict(positive=True),
         "k": dict(kind=int, minimum=1, maximum=100),
+        "contiguity_m": dict(minimum=0, maximum=500),
         "permutations": dict(kind=int, minimum=0, maximum=MAX_PERMUTATIONS),
         "seed": dict(kind=int, minimum=0, maximum=2**32 - 1),
         "snap_distance_m": dict(minimum=0, maximum=1000),

@@ -194,7 +194,11 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
 
     with stage("weights"):
         weights = weights_build(
-            blocks.geoms, kind=parameters.weights, distance_m=parameters.distance_m, k=parameters.k
+            blocks.geoms,
+            kind=parameters.weights,
+            distance_m=parameters.distance_m,
+            k=parameters.k,
+            contiguity_m=parameters.contiguity_m,
         )
 
     def local_gi(values: np.ndarray, seed_offset: int):
@@ -282,6 +286,7 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
                 "kind": weights.kind,
                 "distance_m": weights.distance_m,
                 "k": weights.k,
+                "contiguity_m": parameters.contiguity_m if weights.kind == "queen" else None,
                 "mean_neighbours": float(weights.cardinality.mean()) if n else 0.0,
                 "islands": [blocks.codes[i] for i in weights.islands],
             },

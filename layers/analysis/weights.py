@@ -1,9 +1,10 @@
 """Spatial weights between blocks (libpysal), all binary, in the area's analysis CRS.
 
-queen: blocks sharing an edge or a corner. distance: block centroids within a distance band,
-by default the smallest distance that gives every block a neighbour. knn: the k nearest
-centroids. A block left without a neighbour (an island, e.g. a block across a river under queen
-contiguity) is linked to its nearest block by centroid distance, and reported.
+queen: blocks sharing an edge or a corner, or (as city blocks are parted by streets) whose
+boundaries come within a tolerance of each other, 25 m by default. distance: block centroids
+within a distance band, by default the smallest distance that gives every block a neighbour.
+knn: the k nearest centroids. A block left without a neighbour (an island, e.g. a block across a
+river) is linked to its nearest block by centroid distance, and reported.
 """
 
 from dataclasses import dataclass, field
@@ -59,13 +60,25 @@ def smallest_connecting_distance(centroids: np.ndarray) -> float:
 
 
 def weights_build(
-    geoms: np.ndarray, *, kind: str = "queen", distance_m: float | None = None, k: int = 8
+    geoms: np.ndarray,
+    *,
+    kind: str = "queen",
+    distance_m: float | None = None,
+    k: int = 8,
+    contiguity_m: float = 0.0,
 ) -> Weights:
-    """geoms: shapely polygons in the analysis CRS, in block order."""
+    """geoms: shapely polygons in the analysis CRS, in block order. For queen contiguity, blocks
+    whose boundaries come within `contiguity_m` of each other (across a street) touch."""
     n = len(geoms)
     centroids = _centroids(geoms)
     if kind == "queen":
-        graph = Graph.build_contiguity(geopandas.GeoSeries(geoms), rook=False, strict=False)
+        if contiguity_m > 0:
+            # Both blocks grow by half the gap, so they meet when the gap is at most contiguity_m.
+            graph = Graph.build_fuzzy_contiguity(
+                geopandas.GeoSeries(geoms), buffer=contiguity_m / 2
+            )
+        else:
+            graph = Graph.build_contiguity(geopandas.GeoSeries(geoms), rook=False, strict=False)
         adjacency = _adjacency(graph, n)
     elif kind == "distance":
         if distance_m is None:

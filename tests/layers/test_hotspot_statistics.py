@@ -177,3 +177,13 @@ def test_subset_weights_keep_only_links_among_the_subset():
     adjacency = sparse.csr_matrix(np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0]], dtype=float))
     sub = Weights(adjacency, "queen").subset(np.array([1, 2]))
     assert sub.cardinality.tolist() == [0, 0]
+
+
+def test_blocks_across_a_street_touch_within_the_contiguity_tolerance():
+    # Three 30 m blocks in a row, 8 m streets between them; the third is 46 m from the first.
+    geoms = np.array([shapely.box(x, 0, x + 30, 30) for x in (0, 38, 76)])
+    strict = weights_build(geoms, kind="queen")
+    assert strict.islands == [0, 1, 2]  # nothing touches, all linked to a nearest block
+    across = weights_build(geoms, kind="queen", contiguity_m=25)
+    assert across.islands == []
+    assert [sorted(across.adjacency[i].indices) for i in range(3)] == [[1], [0, 2], [1]]

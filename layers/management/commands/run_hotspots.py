@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--weights", choices=WEIGHTS)
         parser.add_argument("--distance", dest="distance_m", type=float, metavar="METRES")
         parser.add_argument("--k", type=int)
+        parser.add_argument("--contiguity", dest="contiguity_m", type=float, metavar="METRES")
         parser.add_argument("--permutations", type=int)
         parser.add_argument("--seed", type=int)
         parser.add_argument("--fdr", action="store_true", default=None)
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         if area is None:
             raise CommandError(f"No area with slug {options['area']!r}.")
         keys = (
-            "from to categories variable weights distance_m k permutations seed fdr"
+            "from to categories variable weights distance_m k contiguity_m permutations seed fdr"
             " bandwidth_m cell_m"
         ).split()
         data = {key: options[key] for key in keys if options.get(key) is not None}

@@ -114,8 +114,8 @@ def analysis_run(
     """Compute and store one analysis of `area`; a failure is stored on the run and re-raised."""
     if not isinstance(parameters, Parameters):
         parameters = parameters_parse(parameters or {})
-    analysis_check(area=area, parameters=parameters)
     if run is None:
+        analysis_check(area=area, parameters=parameters)
         run = AnalysisRun.objects.create(
             area=area, created_by=created_by, parameters=parameters.as_json(), seed=parameters.seed
         )
@@ -127,6 +127,7 @@ def analysis_run(
     )
     run.save(update_fields=["status", "started_at", "progress", "error"])
     try:
+        analysis_check(area=area, parameters=parameters)  # the data may have changed since
         _compute_and_store(run, area, parameters, _Stages(run, progress))
     except Exception as error:
         AnalysisRun.objects.filter(pk=run.pk).update(

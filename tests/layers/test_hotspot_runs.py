@@ -276,3 +276,14 @@ def test_results_are_hidden_from_outsiders_and_participants(scene, member, clien
     planner = client_for(member("planner"))
     assert planner.get(f"/api/analyses/{run.pk}/rasters/nonsense.tif").status_code == 404
     assert planner.get(f"/api/analyses/{run.pk}/").json()["status"] == "done"
+
+
+def test_a_run_that_cannot_complete_is_stored_as_failed_with_the_reason(area):
+    area.blocks.update(population=None)
+    run = AnalysisRun.objects.create(area=area, parameters={"variable": "rate"})
+    from layers.analysis.tasks import analysis_execute
+
+    with pytest.raises(Exception, match="population"):
+        analysis_execute.call(run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "population" in run.error

@@ -69,9 +69,7 @@ def plan(request, slug):
         raise Http404("No such area.")
     if not access.can("plan_walks"):
         raise PermissionDenied(_("Only coordinators and planners plan walks."))
-    members = (
-        Membership.objects.filter(area=area).select_related("user").order_by("user__username")
-    )
+    members = Membership.objects.filter(area=area).select_related("user").order_by("user__username")
     config = {
         "area": {"slug": area.slug, "name": area.name, "extent": _extent(area)},
         "members": [{"username": m.user.username, "role": m.role} for m in members],

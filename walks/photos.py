@@ -92,7 +92,9 @@ def _pixels_only(image: Image.Image, output_format: str) -> Image.Image:
     if output_format == "JPEG":
         mode = "L" if image.mode in ("L", "1") else "RGB"
     else:
-        mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
+        mode = (
+            "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
+        )
     converted = image.convert(mode)
     clean = Image.new(mode, converted.size)
     clean.paste(converted)

@@ -69,9 +69,7 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
         try:
             item = checker.clean(index, raw)
         except ItemErrors as rejection:
-            results.append(
-                SyncResult(index, _as_text(raw_id), "rejected", errors=rejection.errors)
-            )
+            results.append(SyncResult(index, _as_text(raw_id), "rejected", errors=rejection.errors))
             continue
         results.append(SyncResult(index, str(item.client_id), "pending"))
         if item.client_id in first_of:
@@ -100,7 +98,9 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
         else:
             result.status = "rejected"
             result.errors = {
-                "client_id": [_("This client_id is already used by an observation of another walk.")]
+                "client_id": [
+                    _("This client_id is already used by an observation of another walk.")
+                ]
             }
     for result in results:
         if result.status == "pending":  # a repeat of an earlier item of this batch

@@ -11,11 +11,14 @@ urlpatterns = [
         views.ObservationSync.as_view(),
         name="observation-sync",
     ),
-    path(
-        "walks/<int:pk>/observations/", views.ObservationList.as_view(), name="observation-list"
-    ),
+    path("walks/<int:pk>/observations/", views.ObservationList.as_view(), name="observation-list"),
     path("observations/<int:pk>/photos/", views.PhotoUpload.as_view(), name="photo-upload"),
-    path("photos/<int:pk>/image/", views.PhotoFile.as_view(), {"variant": "image"}, name="photo-image"),
+    path(
+        "photos/<int:pk>/image/",
+        views.PhotoFile.as_view(),
+        {"variant": "image"},
+        name="photo-image",
+    ),
     path(
         "photos/<int:pk>/thumbnail/",
         views.PhotoFile.as_view(),

@@ -7,7 +7,5 @@ urlpatterns = [
     path("walks/sw.js", pages.service_worker, name="capture-service-worker"),
     path("walks/plan/<slug:slug>/", pages.plan, name="walk-plan"),
     path("walks/<int:pk>/capture/", pages.capture, name="walk-capture"),
-    path(
-        "walks/<int:pk>/manifest.webmanifest", pages.manifest, name="capture-manifest"
-    ),
+    path("walks/<int:pk>/manifest.webmanifest", pages.manifest, name="capture-manifest"),
 ]

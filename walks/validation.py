@@ -103,7 +103,7 @@ def invalid_reason(geometry: GEOSGeometry) -> str | None:
     if not match:
         return _("The geometry is invalid: %(reason)s.") % {"reason": reason}
     what = match["what"].strip()
-    where = "%.6f, %.6f" % (float(match["x"]), float(match["y"]))
+    where = f"{float(match['x']):.6f}, {float(match['y']):.6f}"
     if what.lower().startswith("self-intersection"):
         return _("The shape crosses itself near %(where)s (longitude, latitude).") % {
             "where": where

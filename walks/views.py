@@ -46,8 +46,10 @@ class KindList(generics.ListAPIView):
 
 
 def walks_with_counts(queryset):
-    return queryset.select_related("area").prefetch_related("participants").annotate(
-        observation_count=Count("observations")
+    return (
+        queryset.select_related("area")
+        .prefetch_related("participants")
+        .annotate(observation_count=Count("observations"))
     )
 
 
@@ -83,7 +85,9 @@ class WalkList(generics.ListCreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields, participants = _walk_fields(serializer.validated_data)
-        walk = services.walk_create(area=self.access.area, participants=participants or [], **fields)
+        walk = services.walk_create(
+            area=self.access.area, participants=participants or [], **fields
+        )
         walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
         return Response(self.get_serializer(walk).data, status=status.HTTP_201_CREATED)
 
@@ -200,4 +204,3 @@ class PhotoFile(APIView):
         response = FileResponse(field.open("rb"))
         response["Cache-Control"] = "private, max-age=86400"
         return response
-

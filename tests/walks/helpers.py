@@ -16,9 +16,7 @@ def make_walk(area, participants=(), **fields) -> Walk:
         area=area,
         name=fields.pop("name", "Evening walk"),
         starts_at=fields.pop("starts_at", datetime(2026, 11, 20, 18, 0, tzinfo=UTC)),
-        route=fields.pop(
-            "route", LineString((13.002, 55.602), (13.016, 55.608), srid=4326)
-        ),
+        route=fields.pop("route", LineString((13.002, 55.602), (13.016, 55.608), srid=4326)),
         light=fields.pop("light", "night"),
         **fields,
     )

@@ -11,8 +11,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sync_stores_each_item_and_answers_in_order(capture_client, walk, participant):
-    items = [item(), item(kind="blocked_sightline", geometry={
-        "type": "LineString", "coordinates": [[13.004, 55.604], [13.006, 55.606]]})]
+    items = [
+        item(),
+        item(
+            kind="blocked_sightline",
+            geometry={"type": "LineString", "coordinates": [[13.004, 55.604], [13.006, 55.606]]},
+        ),
+    ]
     response = sync(capture_client, walk, items)
     assert response.status_code == 200
     body = response.json()
@@ -126,9 +131,7 @@ def test_two_concurrent_identical_batches_store_each_observation_once(area, part
         thread.join()
 
     assert [a.status_code for a in answers] == [200, 200]
-    statuses = [
-        {a.json()["results"][i]["status"] for a in answers} for i in range(len(batch))
-    ]
+    statuses = [{a.json()["results"][i]["status"] for a in answers} for i in range(len(batch))]
     assert all(s == {"created", "duplicate"} for s in statuses)
     ids = [[r["id"] for r in a.json()["results"]] for a in answers]
     assert ids[0] == ids[1]

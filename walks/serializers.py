@@ -107,6 +107,7 @@ class ObservationSerializer(GeoFeatureModelSerializer):
 
     kind = serializers.SlugRelatedField(slug_field="code", read_only=True)
     kind_label = serializers.SerializerMethodField()
+    positive = serializers.BooleanField(source="kind.positive", read_only=True)
     mine = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
 
@@ -118,6 +119,7 @@ class ObservationSerializer(GeoFeatureModelSerializer):
             "client_id",
             "kind",
             "kind_label",
+            "positive",
             "severity",
             "feeling",
             "note",

@@ -1,6 +1,6 @@
 // The tablet capture app: place observations on the area's own blocks, keep them in an
 // IndexedDB outbox and sync them when a connection is there.
-import maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
+import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
 import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
 import { openQueue } from "./queue.js";
 

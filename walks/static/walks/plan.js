@@ -1,6 +1,6 @@
 // Planning page: list an area's walks, draw a route on the area's blocks, set time, light and
 // participants, save through the walks API, and mark a walk done afterwards.
-import maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
+import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
 
 const config = JSON.parse(document.getElementById("plan-config").textContent);
 const words = JSON.parse(document.getElementById("plan-words").textContent);

@@ -4,6 +4,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+import shapely
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -64,12 +65,10 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
     results: list[SyncResult] = []
     first_of: dict = {}  # client_id → index of its first valid occurrence in this batch
     fresh = []
-    for index, raw in enumerate(items):
-        raw_id = raw.get("client_id") if isinstance(raw, dict) else None
-        try:
-            item = checker.clean(index, raw)
-        except ItemErrors as rejection:
-            results.append(SyncResult(index, _as_text(raw_id), "rejected", errors=rejection.errors))
+    for index, (raw, item) in enumerate(zip(items, checker.clean_batch(items), strict=True)):
+        if isinstance(item, ItemErrors):
+            raw_id = raw.get("client_id") if isinstance(raw, dict) else None
+            results.append(SyncResult(index, _as_text(raw_id), "rejected", errors=item.errors))
             continue
         results.append(SyncResult(index, str(item.client_id), "pending"))
         if item.client_id in first_of:
@@ -135,17 +134,11 @@ def _participants(area: Area, usernames) -> list:
 
 
 def _route_check(area: Area, route) -> None:
-    from walks.validation import Rejected, invalid_reason
-
     if route is None:
         return
-    reason = invalid_reason(route)
-    if reason:
-        raise ValidationError({"route": reason})
-    try:
-        AreaFrame.for_area(area).check(route, "route")
-    except Rejected as rejection:
-        raise ValidationError({"route": rejection.message}) from None
+    [problem] = AreaFrame.for_area(area).problems([shapely.from_wkb(bytes(route.wkb))])
+    if problem:
+        raise ValidationError({"route": problem})
 
 
 @transaction.atomic

@@ -38,7 +38,7 @@ def observations_insert(*, walk_id: int, author_id: int | None, items) -> dict:
                 walk_id,
                 author_id,
                 [i.kind.pk for i in items],
-                [bytes(i.geom.ewkb) for i in items],
+                [i.ewkb for i in items],
                 [i.severity for i in items],
                 [i.feeling for i in items],
                 [i.note for i in items],

@@ -1,11 +1,15 @@
 """A whole walk offline on a tablet: everything captured arrives once when the network returns."""
 
+import io
+
 import pytest
+from django.db import connections
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from tests.factories import PASSWORD, make_area, make_member
 from tests.walks.helpers import make_walk
-from walks.models import Observation
+from walks.models import Observation, Photo
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,6 +43,9 @@ def tablet(monkeypatch):
         yield context
         context.close()
         browser.close()
+        # ORM calls made while Playwright's loop runs get their own connection; close it here,
+        # in the same context, or it keeps the test database from being dropped.
+        connections.close_all()
 
 
 def place(page, kind, *taps):
@@ -51,8 +58,11 @@ def place(page, kind, *taps):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_three_observations_captured_offline_arrive_exactly_once(live_server, tablet, settings):
+def test_three_observations_captured_offline_arrive_exactly_once(
+    live_server, tablet, settings, tmp_path
+):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path
     area = make_area("testarea")
     walker = make_member(area, "participant", "walker")
     walk = make_walk(area, [walker])
@@ -78,6 +88,9 @@ def test_three_observations_captured_offline_arrive_exactly_once(live_server, ta
 
     place(page, "blocked_sightline", (250, 450), (450, 350))
     page.tap('.scale[data-field="feeling"] button[value="2"]')
+    page.set_input_files(
+        "#photo", {"name": "hedge.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}
+    )
     page.tap("#save")
     expect(counter).to_have_attribute("data-count", "2")
 
@@ -87,11 +100,13 @@ def test_three_observations_captured_offline_arrive_exactly_once(live_server, ta
 
     expect(counter).to_have_attribute("data-count", "3")
     expect(counter).to_have_text("3 waiting to sync")
+    expect(page.locator("#photo-count")).to_have_text("+ 1 photo")
     assert Observation.objects.count() == 0
 
     tablet.set_offline(False)
     expect(counter).to_have_attribute("data-count", "0")
     expect(counter).to_have_text("All synced")
+    expect(page.locator("#photo-count")).to_have_text("")
 
     stored = {o.kind.code: o for o in Observation.objects.select_related("kind")}
     assert sorted(stored) == ["blocked_sightline", "safe_place", "unsafe_spot"]
@@ -102,4 +117,20 @@ def test_three_observations_captured_offline_arrive_exactly_once(live_server, ta
     assert sightline.geom.geom_type == "LineString" and len(sightline.geom.coords) == 2
     assert stored["safe_place"].feeling == 5
     assert all(o.author == walker and o.accuracy_m == 15 for o in stored.values())
+    [photo] = Photo.objects.all()
+    assert photo.observation == sightline
+    assert dict(Image.open(photo.image.path).getexif()) == {}
+
+    page.select_option("#language", "sv")
+    expect(counter).to_have_text("Allt synkat")
+    expect(page.locator('.kind[data-kind="blocked_sightline"]')).to_have_text("Skymd sikt")
     page.screenshot(path="tests/browser/screenshots/capture_synced.png")
+
+
+def camera_jpeg() -> bytes:
+    """A small JPEG carrying a GPS position, as a tablet camera writes it."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (55.0, 36.0, 18.0), 3: "E", 4: (13.0, 0.0, 22.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 60)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()

@@ -43,3 +43,23 @@ BUILTIN_KINDS = [
     ("safe_place", "Safe place", "Trygg plats", "Tryg plads", [P, A], True),
     ("meeting_place", "Meeting place", "Mötesplats", "Mødested", [P, A], True),
 ]
+
+
+def builtin_kinds_ensure() -> None:
+    """Create or refresh the built-in kinds (the seeding migration does the same with its
+    historical model). Transactional tests need it: their flush removes migration data."""
+    from walks.models import ObservationKind
+
+    for order, (code, en, sv, da, geometry_types, positive) in enumerate(BUILTIN_KINDS):
+        ObservationKind.objects.update_or_create(
+            code=code,
+            area=None,
+            defaults={
+                "label_en": en,
+                "label_sv": sv,
+                "label_da": da,
+                "geometry_types": geometry_types,
+                "positive": positive,
+                "sort_order": order,
+            },
+        )

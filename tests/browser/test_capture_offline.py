@@ -10,6 +10,7 @@ from playwright.sync_api import expect, sync_playwright
 from tests.factories import PASSWORD, make_area, make_member
 from tests.walks.helpers import make_walk
 from walks.models import Observation, Photo
+from walks.taxonomy import builtin_kinds_ensure
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -63,6 +64,7 @@ def test_three_observations_captured_offline_arrive_exactly_once(
 ):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path
+    builtin_kinds_ensure()
     area = make_area("testarea")
     walker = make_member(area, "participant", "walker")
     walk = make_walk(area, [walker])

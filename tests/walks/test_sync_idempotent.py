@@ -6,6 +6,7 @@ from django.db import connection
 from geo.services import data_versions
 from tests.walks.helpers import item, sync
 from walks.models import Observation
+from walks.taxonomy import builtin_kinds_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +110,7 @@ def test_two_concurrent_identical_batches_store_each_observation_once(area, part
 
     from tests.walks.helpers import make_walk
 
+    builtin_kinds_ensure()
     walk = make_walk(area, [participant])
     token = Token.objects.create(user=participant)
     batch = [item() for _ in range(50)]
@@ -132,7 +134,7 @@ def test_two_concurrent_identical_batches_store_each_observation_once(area, part
 
     assert [a.status_code for a in answers] == [200, 200]
     statuses = [{a.json()["results"][i]["status"] for a in answers} for i in range(len(batch))]
-    assert all(s == {"created", "duplicate"} for s in statuses)
+    assert all(s == {"created", "duplicate"} for s in statuses), statuses
     ids = [[r["id"] for r in a.json()["results"]] for a in answers]
     assert ids[0] == ids[1]
     assert Observation.objects.filter(walk=walk).count() == 50

@@ -1,4 +1,6 @@
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -23,6 +25,7 @@ class ObservationKindSerializer(serializers.ModelSerializer):
         return kind.label()
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class RouteField(serializers.Field):
     """A walk's planned route: a GeoJSON LineString in WGS 84, or null."""
 
@@ -147,3 +150,45 @@ def photo_urls(photo) -> dict:
         "width": photo.width,
         "height": photo.height,
     }
+
+
+# Shapes of the sync and photo endpoints, for the OpenAPI schema. The sync view validates items
+# itself (walks.validation) because it answers per item instead of failing the whole batch.
+class SyncItemSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField()
+    kind = serializers.CharField()
+    geometry = serializers.JSONField(help_text="GeoJSON Point, LineString or Polygon (WGS 84)")
+    severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    feeling = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    captured_at = serializers.DateTimeField()
+    accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    observations = SyncItemSerializer(many=True)
+
+
+class SyncResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    client_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "duplicate", "rejected"])
+    id = serializers.IntegerField(required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class SyncResponseSerializer(serializers.Serializer):
+    results = SyncResultSerializer(many=True)
+    created = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()

@@ -2,6 +2,7 @@ import time
 
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
@@ -19,6 +20,9 @@ from walks.photos import MAX_BYTES
 from walks.serializers import (
     ObservationKindSerializer,
     ObservationSerializer,
+    PhotoSerializer,
+    SyncRequestSerializer,
+    SyncResponseSerializer,
     WalkSerializer,
     photo_urls,
 )
@@ -131,6 +135,7 @@ class ObservationSync(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=SyncRequestSerializer, responses=SyncResponseSerializer)
     def post(self, request, pk):
         started = time.perf_counter()
         walk, _access = walk_access(request.user, pk, capture=True)
@@ -168,6 +173,16 @@ class PhotoUpload(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"image": {"type": "string", "format": "binary"}},
+                "required": ["image"],
+            }
+        },
+        responses={201: PhotoSerializer, 200: PhotoSerializer},
+    )
     def post(self, request, pk):
         observation = Observation.objects.select_related("walk__area").filter(pk=pk).first()
         if observation is None:
@@ -195,6 +210,7 @@ class PhotoFile(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
     def get(self, request, pk, variant):
         photo = Photo.objects.select_related("observation").filter(pk=pk).first()
         if photo is None:

@@ -114,6 +114,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": None},  # set from TRYGG_LOGIN_RATE below
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trygg API",
@@ -136,6 +137,33 @@ TRYGG_SNAP_DISTANCE_M = env_float("TRYGG_SNAP_DISTANCE_M", 25.0, minimum=0)
 TRYGG_MIN_AGGREGATE_COUNT = env_int("TRYGG_MIN_AGGREGATE_COUNT", 3, minimum=1)
 TRYGG_OUTSIDE_TOLERANCE_M = env_float("TRYGG_OUTSIDE_TOLERANCE_M", 100.0, minimum=0)
 TRYGG_MIN_POSTGIS = (3, 1)
+
+# Production hardening: on unless DEBUG. Behind a TLS-terminating proxy set
+# SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG and len(SECRET_KEY) < 50:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Setting SECRET_KEY must be at least 50 characters in production")
+
+# Throttling state must be shared by all web workers, so it lives in the database.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "trygg_cache"},
+}
+TRYGG_LOGIN_RATE = env_str("TRYGG_LOGIN_RATE", "10/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"] = TRYGG_LOGIN_RATE
 
 LOGGING = {
     "version": 1,

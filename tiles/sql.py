@@ -23,6 +23,12 @@ import re
 _AREA = """
 WITH area AS (
     SELECT a.id, a.published, a.analysis_srid,
+           -- A lon/lat box that surely holds the snap distance anywhere in the area (only an
+           -- index pre-filter, as in layers/assignment.py; distances are then metric).
+           1.05 * %(snap)s / 110574.0 AS dlat,
+           1.05 * %(snap)s / (111320.0 * cos(radians(least(
+               greatest(abs(coalesce(ST_YMin(a.boundary), -80)),
+                        abs(coalesce(ST_YMax(a.boundary), 80))) + 1.0, 89.0)))) AS dlon,
            (SELECT m.role FROM geo_membership m
              WHERE m.area_id = a.id AND m.user_id = %(user)s) AS role
     FROM geo_area a
@@ -43,7 +49,7 @@ run AS (
 
 _META = """
 meta AS (
-    SELECT area.id AS area_id, area.analysis_srid AS srid,
+    SELECT area.id AS area_id, area.analysis_srid AS srid, area.dlat, area.dlon,
            coalesce(p.mode, 'hidden') AS mode,
            md5(concat_ws('|', %(etag_base)s::text, p.mode, p.view,
                (SELECT string_agg(v.layer || '=' || v.version, ',' ORDER BY v.layer)
@@ -57,7 +63,7 @@ meta AS (
       ON p.role IS NOT DISTINCT FROM area.role AND p.published = area.published
 ),
 go AS (
-    SELECT meta.area_id, meta.srid, meta.mode,
+    SELECT meta.area_id, meta.srid, meta.dlat, meta.dlon, meta.mode,
            ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
            ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
                AS env4326
@@ -114,7 +120,7 @@ features AS (
 # Crime: exact points for analysts from CRIME_POINTS_MINZOOM; otherwise one point per block (on
 # its surface) with the count of incidents assigned to it, exactly once, by the rule of
 # layers/assignment.py: the lowest-id block that contains the incident, else the nearest block
-# within the snap distance (8 nearest candidates by bounding box, metres in the analysis CRS).
+# within the snap distance (metres in the analysis CRS, ties to the lower id).
 # Non-analysts never see a block with fewer than min_count incidents.
 CRIME = _statement(
     """
@@ -147,42 +153,36 @@ reach AS (
     FROM tile_block t, go
     GROUP BY go.srid
 ),
-inside AS (
-    SELECT t.id AS block_id
-    FROM tile_block t
-    JOIN incident c ON ST_Intersects(t.geom, c.geom)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM geo_block o, go
-        WHERE o.area_id = go.area_id AND o.id < t.id AND ST_Intersects(o.geom, c.geom))
-),
-snapped AS (
-    SELECT near.block_id
+assigned AS MATERIALIZED (
+    -- Each incident near the tile's blocks once: its lowest-id containing block, else the
+    -- nearest block within the snap distance; then only the tile's blocks are counted.
+    SELECT coalesce(inside.id, near.id) AS block_id
     FROM reach
     JOIN incident c ON c.geom && reach.geom
-    CROSS JOIN LATERAL (
-        SELECT n.id AS block_id
-        FROM (
-            SELECT b.id,
-                   ST_Distance(ST_Transform(b.geom, go.srid), ST_Transform(c.geom, go.srid))
-                       AS metres
-            FROM geo_block b, go
-            WHERE b.area_id = go.area_id
-            ORDER BY b.geom <-> c.geom, b.id
-            LIMIT 8
-        ) n
-        WHERE n.metres <= %(snap)s
-        ORDER BY n.metres, n.id
+    LEFT JOIN LATERAL (
+        SELECT b.id
+        FROM geo_block b, go
+        WHERE b.area_id = go.area_id AND ST_Intersects(b.geom, c.geom)
+        ORDER BY b.id
         LIMIT 1
-    ) near
-    WHERE NOT EXISTS (
-        SELECT 1 FROM geo_block o, go
-        WHERE o.area_id = go.area_id AND ST_Intersects(o.geom, c.geom))
-      AND near.block_id IN (SELECT id FROM tile_block)
+    ) inside ON true
+    LEFT JOIN LATERAL (
+        SELECT b.id
+        FROM geo_block b, go
+        WHERE inside.id IS NULL
+          AND b.area_id = go.area_id
+          AND b.geom && ST_Expand(c.geom, go.dlon, go.dlat)
+          AND ST_Distance(ST_Transform(b.geom, go.srid), ST_Transform(c.geom, go.srid))
+              <= %(snap)s
+        ORDER BY ST_Distance(ST_Transform(b.geom, go.srid), ST_Transform(c.geom, go.srid)), b.id
+        LIMIT 1
+    ) near ON true
 ),
 block_count AS (
-    SELECT block_id, count(*) AS n
-    FROM (SELECT block_id FROM inside UNION ALL SELECT block_id FROM snapped) assigned
-    GROUP BY block_id
+    SELECT a.block_id, count(*) AS n
+    FROM assigned a
+    JOIN tile_block t ON t.id = a.block_id
+    GROUP BY a.block_id
 ),
 cells AS (
     SELECT t.id, NULL::text AS category, NULL::text AS month, k.n AS count,

@@ -122,17 +122,19 @@ def _style_layers(name: str) -> list[dict]:
                 "filter": ["has", "count"],
                 "paint": {
                     "circle-color": "#b30000",
-                    "circle-opacity": 0.7,
+                    "circle-opacity": 0.55,
                     "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": 1,
+                    "circle-stroke-width": 0.8,
+                    # Area proportional to the count, growing with the zoom, capped so a hot
+                    # spot does not hide its neighbours.
                     "circle-radius": [
                         "interpolate",
                         ["linear"],
-                        ["sqrt", ["get", "count"]],
-                        1,
-                        4,
-                        10,
-                        22,
+                        ["zoom"],
+                        12,
+                        ["min", 12, ["*", 0.6, ["sqrt", ["get", "count"]]]],
+                        17,
+                        ["min", 26, ["*", 1.6, ["sqrt", ["get", "count"]]]],
                     ],
                 },
             },

@@ -33,7 +33,7 @@ function el(tag, attrs = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined && child !== false) {
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -117,7 +117,7 @@ function bivariateLegend() {
     "div",
     { class: "bivariate", role: "img", "aria-label": CLASSES.map((c) => t(c)).join(", ") },
     el("div", { class: "grid-wrap" },
-      el("span", { class: "axis-y" }, `${t("fearAxis")} →`),
+      el("span", { class: "axis-y" }, t("fearAxis")),
       el("div", { class: "grid" }, cells),
       el("span", { class: "axis-x" }, `${t("crimeAxis")} →`)),
     el("ul", { class: "classes" },
@@ -128,12 +128,13 @@ function bivariateLegend() {
 
 function legendFor(name) {
   if (name === "blocks") {
-    return config.view === "walks" ? el("p", { class: "note" }, t("blocksOutline")) : bivariateLegend();
+    return config.view === "walks" ? null : bivariateLegend();
   }
   if (name === "crime") {
     return el("div", {},
-      el("div", { class: "sizes" }, [1, 10, 50].map((n) =>
-        el("span", { class: "size" }, el("span", { class: "circle", style: `--r: ${4 + (Math.sqrt(n) - 1) * 2}px` }), n))),
+      // Radii as the style draws them at zoom 15 (tiles/styles.py).
+      el("div", { class: "sizes" }, [5, 25, 100].map((n) =>
+        el("span", { class: "size" }, el("span", { class: "circle", style: `--r: ${Math.min(20, 1.12 * Math.sqrt(n))}px` }), n))),
       el("p", { class: "note" }, t("incidentsPerBlock")),
       el("p", { class: "note" }, config.view === "exact"
         ? t("pointsNote", { z: config.crimePointsMinzoom })
@@ -252,7 +253,7 @@ const number = (value, digits = 2) =>
 
 function figureRows(block) {
   const f = block.figures;
-  if (!f) return [el("p", { class: "note" }, t("noFigures"))];
+  if (!f) return [el("p", { class: "note" }, block.run ? t("noBlockFigures") : t("noFigures"))];
   const row = (label, value) => el("tr", {}, el("th", {}, label), el("td", {}, value));
   const klass = f.comparison_class;
   return [el("table", { class: "figures" },

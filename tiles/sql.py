@@ -7,7 +7,9 @@ Every statement does, in this order and in one round trip:
    (so the permission rule stays in one place; SQL only looks the role up),
 3. compute the ETag from the layer's data versions (and, for blocks, the latest finished run),
 4. build the tile with ST_AsMVT only if the mode allows it and the ETag is not one the client
-   already holds (an uncorrelated condition, so PostgreSQL skips the scan entirely otherwise).
+   already holds. Index conditions read the envelope through a scalar subquery of `go` (an
+   InitPlan): PostgreSQL then probes the GiST index with it, and finds nothing at once when
+   `go` is empty, instead of scanning the area's rows before joining an empty `go`.
 
 It returns one row (mode, etag, tile), or no row for an unknown slug. The tile envelope is
 transformed to the storage SRID 4326 so the GiST indexes on the geometry columns are used;
@@ -109,7 +111,7 @@ features AS (
                 THEN r.crime_value END AS crime_value,
            MVT_GEOM(b.geom) AS geom
     FROM go
-    JOIN geo_block b ON b.area_id = go.area_id AND b.geom && go.env4326
+    JOIN geo_block b ON b.area_id = go.area_id AND b.geom && (SELECT env4326 FROM go)
     LEFT JOIN layers_blockresult r
       ON go.mode <> 'geometry' AND r.block_id = b.id AND r.run_id = (SELECT id FROM run)
 )""",
@@ -126,9 +128,9 @@ CRIME = _statement(
     """
 incident AS NOT MATERIALIZED (
     SELECT c.id, c.geom, c.category, c.month
-    FROM go
-    JOIN layers_crimeincident c ON c.area_id = go.area_id
-    WHERE (%(date_from)s::date IS NULL OR c.month >= date_trunc('month', %(date_from)s::date))
+    FROM layers_crimeincident c
+    WHERE c.area_id = (SELECT area_id FROM go)
+      AND (%(date_from)s::date IS NULL OR c.month >= date_trunc('month', %(date_from)s::date))
       AND (%(date_to)s::date IS NULL OR c.month <= %(date_to)s::date)
       AND (%(categories)s::text[] IS NULL OR c.category = ANY(%(categories)s::text[]))
 ),
@@ -136,13 +138,13 @@ points AS (
     SELECT c.id, c.category, to_char(c.month, 'YYYY-MM') AS month, NULL::bigint AS count,
            ST_AsMVTGeom(ST_Transform(c.geom, 3857), go.env, 4096, 64, true) AS geom
     FROM go
-    JOIN incident c ON c.geom && go.env4326
+    JOIN incident c ON c.geom && (SELECT env4326 FROM go)
     WHERE go.mode = 'points'
 ),
 tile_block AS MATERIALIZED (
     SELECT b.id, b.geom
     FROM go
-    JOIN geo_block b ON b.area_id = go.area_id AND b.geom && go.env4326
+    JOIN geo_block b ON b.area_id = go.area_id AND b.geom && (SELECT env4326 FROM go)
     WHERE go.mode IN ('counts', 'suppressed')
 ),
 reach AS (
@@ -202,8 +204,8 @@ OBSERVATIONS = _statement(
 features AS (
     SELECT o.id, k.code AS kind, o.severity, o.feeling, MVT_GEOM(o.geom) AS geom
     FROM go
-    JOIN walks_walk w ON w.area_id = go.area_id
-    JOIN walks_observation o ON o.walk_id = w.id AND o.geom && go.env4326
+    JOIN walks_observation o ON o.geom && (SELECT env4326 FROM go)
+    JOIN walks_walk w ON w.id = o.walk_id AND w.area_id = go.area_id
     JOIN walks_observationkind k ON k.id = o.kind_id
     WHERE (%(time_from)s::timestamptz IS NULL OR o.captured_at >= %(time_from)s::timestamptz)
       AND (%(time_to)s::timestamptz IS NULL OR o.captured_at < %(time_to)s::timestamptz)
@@ -218,7 +220,7 @@ WALKS = _statement(
 features AS (
     SELECT w.id, w.light, w.status, MVT_GEOM(w.route) AS geom
     FROM go
-    JOIN walks_walk w ON w.area_id = go.area_id AND w.route && go.env4326
+    JOIN walks_walk w ON w.area_id = go.area_id AND w.route && (SELECT env4326 FROM go)
     WHERE (%(time_from)s::timestamptz IS NULL OR w.starts_at >= %(time_from)s::timestamptz)
       AND (%(time_to)s::timestamptz IS NULL OR w.starts_at < %(time_to)s::timestamptz)
       AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
@@ -232,7 +234,7 @@ features AS (
     SELECT l.id, l.status,
            ST_AsMVTGeom(ST_Transform(l.geom, 3857), go.env, 4096, 64, true) AS geom
     FROM go
-    JOIN layers_lamp l ON l.area_id = go.area_id AND l.geom && go.env4326
+    JOIN layers_lamp l ON l.area_id = go.area_id AND l.geom && (SELECT env4326 FROM go)
 )""",
     "lamps",
 )

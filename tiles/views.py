@@ -66,6 +66,28 @@ def check_tile_address(z: int, x: int, y: int) -> dict[str, list[str]]:
     return errors
 
 
+def tile_params(*, slug, layer, z, x, y, user, filters, held=()) -> dict:
+    """The bound parameters of a layer's tile statement (tiles/sql.py) for one request."""
+    is_superuser = bool(user.is_authenticated and user.is_superuser and user.is_active)
+    return {
+        "slug": slug,
+        "user": user.pk if user.is_authenticated else None,
+        "etag_base": f"{TILE_REVISION}|{layer}|{z}/{x}/{y}|{filters.canonical}",
+        "version_layers": list(LAYERS[layer].versions),
+        "if_none_match": [tag for tag in held if tag != "*"],
+        "z": z,
+        "x": x,
+        "y": y,
+        "margin": 64 / 4096,
+        "simplify": z < 15,
+        "tolerance": EARTH_CIRCUMFERENCE_M / (1 << z) / 4096,
+        "min_count": settings.TRYGG_MIN_AGGREGATE_COUNT,
+        "snap": settings.TRYGG_SNAP_DISTANCE_M,
+        **mode_table(layer, z, is_superuser),
+        **filters.sql_params(),
+    }
+
+
 @require_GET
 def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
     spec = LAYERS[layer]
@@ -80,24 +102,9 @@ def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
     except AuthenticationFailed as error:
         return JsonResponse({"detail": str(error.detail)}, status=401)
     held = if_none_match(request)
-    is_superuser = bool(user.is_authenticated and user.is_superuser and user.is_active)
-    params = {
-        "slug": slug,
-        "user": user.pk if user.is_authenticated else None,
-        "etag_base": f"{TILE_REVISION}|{layer}|{z}/{x}/{y}|{filters.canonical}",
-        "version_layers": list(spec.versions),
-        "if_none_match": [tag for tag in held if tag != "*"],
-        "z": z,
-        "x": x,
-        "y": y,
-        "margin": 64 / 4096,
-        "simplify": z < 15,
-        "tolerance": EARTH_CIRCUMFERENCE_M / (1 << z) / 4096,
-        "min_count": settings.TRYGG_MIN_AGGREGATE_COUNT,
-        "snap": settings.TRYGG_SNAP_DISTANCE_M,
-        **mode_table(layer, z, is_superuser),
-        **filters.sql_params(),
-    }
+    params = tile_params(
+        slug=slug, layer=layer, z=z, x=x, y=y, user=user, filters=filters, held=held
+    )
     with connection.cursor() as cursor:
         cursor.execute(STATEMENTS[layer], params)
         row = cursor.fetchone()

@@ -69,19 +69,24 @@ def csv_sql(layer: Layer, qs: QuerySet) -> tuple[str, tuple]:
 
 
 def wkb_sql(layer: Layer, qs: QuerySet, *, srid: int, outlines: bool) -> tuple[str, tuple]:
-    """One row per feature: WKB in `srid`, then the attributes. With `outlines`, polygons become
-    their boundary lines (closed polylines are what CAD users draw with, not filled hatches)."""
+    """One row per feature: WKB in `srid`, then the attributes.
+
+    With `outlines` (for DXF) polygons become their boundary lines, since closed polylines are
+    what CAD users draw with rather than filled hatches, and multi-part geometries come as one
+    row per part, since GDAL's DXF writer draws single parts only."""
     inner, params = _inner(qs)
-    geom = "ST_Transform(l.a_geom, %s)"
-    if outlines:
-        geom = f"CASE WHEN ST_Dimension(l.a_geom) = 2 THEN ST_Boundary({geom}) ELSE {geom} END"
-        geom_params = (srid, srid)
-    else:
-        geom = f"ST_Transform({_right_hand('l.a_geom')}, %s)"
-        geom_params = (srid,)
     page, page_params = _page(None, 0)
+    if outlines:
+        geom = "ST_Transform(l.a_geom, %s)"
+        sql = (
+            f"SELECT ST_AsBinary(part.geom), {_columns(layer)} FROM ({inner}) AS l "  # noqa: S608
+            "CROSS JOIN LATERAL ST_Dump(CASE WHEN ST_Dimension(l.a_geom) = 2 "
+            f"THEN ST_Boundary({geom}) ELSE {geom} END) AS part{page}"
+        )
+        return sql, params + (srid, srid) + page_params
+    geom = f"ST_Transform({_right_hand('l.a_geom')}, %s)"
     sql = f"SELECT ST_AsBinary({geom}), {_columns(layer)} FROM ({inner}) AS l{page}"  # noqa: S608
-    return sql, geom_params + params + page_params
+    return sql, (srid,) + params + page_params
 
 
 def count_sql(qs: QuerySet) -> tuple[str, tuple]:

@@ -128,7 +128,9 @@ def write_dxf(
         np.array(geometries, dtype=object),
         [np.array(cad_layers, dtype=object)],
         ["Layer"],
-        layer=layer_name,
+        # GDAL's DXF writer turns a layer named "blocks" into block definitions, so always
+        # "entities"; the CAD layer of each entity is the "Layer" field.
+        layer="entities",
         driver="DXF",
         geometry_type="Unknown",
         crs=f"EPSG:{srid}",

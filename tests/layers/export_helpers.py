@@ -9,8 +9,9 @@ import shapely
 from pyogrio import raw as ogr
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
+@pytest.fixture(autouse=True, name="fast_passwords")
+def fast_passwords_fixture(settings):
+    # Users are made in every test; the default hasher would spend most of the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

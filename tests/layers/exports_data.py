@@ -29,8 +29,8 @@ def crime(area, lon, lat, key, *, category="burglary", month=date(2025, 3, 1)):
     )
 
 
-@pytest.fixture
-def world(area):
+@pytest.fixture(name="world")
+def world_fixture(area):
     """Two walks (one without a route), four observations (one a clockwise polygon, one a
     sightline), two lamps, crime (SW 5, SE 2, NW 0, NE 1) and three analysis runs."""
     night = Walk.objects.create(

@@ -4,14 +4,14 @@ import pytest
 import shapely
 from pyogrio import raw as ogr
 
-from tests.layers.export_helpers import (  # noqa: F401
+from tests.layers.export_helpers import (
     body_of,
     by_id,
-    fast_passwords,
+    fast_passwords_fixture,  # noqa: F401
     geojson_of,
     read_with_gdal,
 )
-from tests.layers.exports_data import world  # noqa: F401
+from tests.layers.exports_data import world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 URL = "/api/areas/testarea/export/{}"

@@ -78,27 +78,25 @@ def parse_codes(raw: str | None, field: str, known: set[str]) -> tuple[str, ...]
 
 
 def _instant(raw: str, *, end: bool) -> datetime | None:
+    """A date-time with its zone, or a whole day (YYYY-MM-DD) in the server's time zone."""
     if raw in ("..", ""):
         return None
+    is_day = len(raw) == 10
     try:
-        moment = parse_datetime(raw)
+        parsed = parse_date(raw) if is_day else parse_datetime(raw)
     except ValueError:
-        moment = None
-    if moment is not None:
-        if timezone.is_naive(moment):
-            raise ValidationError(
-                {"datetime": [f"{raw!r} needs a time zone (RFC 3339, e.g. 2025-06-01T20:00:00Z)."]}
-            )
-        return moment
-    try:
-        day = parse_date(raw)
-    except ValueError:
-        day = None
-    if day is None:
+        parsed = None
+    if parsed is None:
         raise ValidationError(
             {"datetime": [f"{raw!r} is not an RFC 3339 date-time, a date or '..'."]}
         )
-    return _day_end(day) if end else _day_start(day)
+    if is_day:
+        return _day_end(parsed) if end else _day_start(parsed)
+    if timezone.is_naive(parsed):
+        raise ValidationError(
+            {"datetime": [f"{raw!r} needs a time zone (RFC 3339, e.g. 2025-06-01T20:00:00Z)."]}
+        )
+    return parsed
 
 
 def parse_datetime_param(raw: str | None) -> tuple[datetime | None, datetime | None]:

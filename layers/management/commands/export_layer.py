@@ -80,7 +80,10 @@ class Command(BaseCommand):
                 for chunk in export.chunks:
                     handle.write(chunk)
         except APIException as error:
-            raise CommandError(str(error.detail)) from None
+            detail = error.detail
+            if isinstance(detail, dict):
+                detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in detail.items())
+            raise CommandError(str(detail)) from None
         finally:
             bar.close()
         self.stderr.write(f"Wrote {bar.n} features to {target}")

@@ -5,6 +5,7 @@ A point on a boundary shared by two blocks is covered by both; the block with th
 takes it, so the assignment is deterministic. Distances are measured in the area's analysis CRS.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,17 +30,15 @@ contained AS (
     ORDER BY i.id, b.id
 ),
 snapped AS (
-    SELECT i.id AS incident_id, nearest.block_id, nearest.metres
+    -- Candidates come from the GiST index through a lon/lat box that surely holds the snap
+    -- distance; the distance itself is measured in metres in the analysis CRS.
+    SELECT i.id AS incident_id, b.id AS block_id,
+           ST_Distance(ST_Transform(b.geom, %(srid)s), ST_Transform(i.geom, %(srid)s)) AS metres
     FROM incident i
     LEFT JOIN contained c ON c.incident_id = i.id
-    CROSS JOIN LATERAL (
-        SELECT b.id AS block_id,
-               ST_Distance(ST_Transform(b.geom, %(srid)s), ST_Transform(i.geom, %(srid)s)) AS metres
-        FROM geo_block b
-        WHERE b.area_id = %(area)s
-        ORDER BY b.geom <-> i.geom, b.id
-        LIMIT 8
-    ) nearest
+    JOIN geo_block b
+      ON b.area_id = %(area)s
+     AND b.geom && ST_Expand(i.geom, %(dlon)s, %(dlat)s)
     WHERE c.incident_id IS NULL
 ),
 nearest_within_snap AS (
@@ -71,6 +70,19 @@ class Assignment:
         return counts
 
 
+def _degrees_holding(metres: float, area: Area) -> tuple[float, float]:
+    """Longitude and latitude spans (degrees) that contain `metres` anywhere in the area.
+
+    Only an index pre-filter: the snap test itself is done in metres in the analysis CRS.
+    """
+    _, ymin, _, ymax = area.boundary.extent if area.boundary else (0, -80, 0, 80)
+    widest_lat = min(max(abs(ymin), abs(ymax)) + 1.0, 89.0)
+    margin = 1.05
+    dlat = margin * metres / 110_574.0
+    dlon = margin * metres / (111_320.0 * math.cos(math.radians(widest_lat)))
+    return dlon, dlat
+
+
 def crime_assignment(
     *,
     area: Area,
@@ -80,7 +92,10 @@ def crime_assignment(
     snap_distance_m: float | None = None,
 ) -> Assignment:
     snap = settings.TRYGG_SNAP_DISTANCE_M if snap_distance_m is None else snap_distance_m
+    dlon, dlat = _degrees_holding(snap, area)
     params = {
+        "dlon": dlon,
+        "dlat": dlat,
         "area": area.pk,
         "from": date_from,
         "to": date_to,

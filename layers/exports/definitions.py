@@ -91,14 +91,14 @@ def latest_done_run(area: Area) -> AnalysisRun | None:
 
 def _suppressed(count, access: Access, value=None):
     """`value` (default: the count) unless the count is a small non-zero aggregate the user may
-    not see (DESIGN.md: below TRYGG_MIN_AGGREGATE_COUNT for non-analysts). Zero stays visible:
-    it reveals nobody, and a hidden value then only says "fewer than k"."""
+    not see (docs/privacy.md: below TRYGG_MIN_AGGREGATE_COUNT for non-analysts). Zero is below
+    it too, so an empty value never tells "none" from "one or two"."""
     value = count if value is None else value
     if access.sees_crime_points:
         return value
     k = settings.TRYGG_MIN_AGGREGATE_COUNT
     return Case(
-        When(Q(**{f"{count.name}__gt": 0, f"{count.name}__lt": k}), then=Value(None)),
+        When(Q(**{f"{count.name}__lt": k}), then=Value(None)),
         default=value,
     )
 
@@ -283,7 +283,7 @@ def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
     if access.sees_crime_points:
         count, suppressed = F("n"), Value(False)
     else:
-        hidden = Q(n__gt=0, n__lt=settings.TRYGG_MIN_AGGREGATE_COUNT)
+        hidden = Q(n__lt=settings.TRYGG_MIN_AGGREGATE_COUNT)
         count = Case(When(hidden, then=Value(None)), default=F("n"))
         rate = Case(When(hidden, then=Value(None, output_field=FloatField())), default=rate)
         suppressed = Case(When(hidden, then=Value(True)), default=Value(False))

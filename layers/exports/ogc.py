@@ -22,6 +22,7 @@ from geo.models import Area, Membership
 from layers.exports import sql
 from layers.exports.definitions import LAYERS, Layer
 from layers.exports.filters import Filters, filters_from_query
+from layers.exports.services import exact_crime_audit
 from layers.exports.views import kind_codes
 
 CONFORMANCE = [
@@ -252,6 +253,14 @@ class Items(OgcView):
         features = [
             row[0] for row in sql.fetch_all(*sql.geojson_sql(layer, qs, limit=limit, offset=offset))
         ]
+        exact_crime_audit(
+            user=request.user,
+            area=access.area,
+            layer=layer,
+            action="crime.read",
+            via="ogc",
+            query=request.query_params.dict(),
+        )
         here = self.url(f"collections/{collection_id}/items")
         links = [
             link(request.build_absolute_uri(), "self", GEOJSON, "This page"),
@@ -292,6 +301,13 @@ class Item(OgcView):
         if not rows:
             raise exceptions.NotFound(f"No feature {feature_id!r} in {collection_id!r}.")
         feature = rows[0][0]
+        exact_crime_audit(
+            user=request.user,
+            area=access.area,
+            layer=layer,
+            action="crime.read",
+            feature=feature_id,
+        )
         links = [
             link(request.build_absolute_uri(), "self", GEOJSON, "This feature"),
             link(self.url(f"collections/{collection_id}"), "collection", title="The collection"),

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from geo.access import Access
 from geo.models import Area
+from geo.services import audit_record
 from layers.exports import writers
 from layers.exports.definitions import LAYERS, Layer
 from layers.exports.filters import Filters
@@ -32,6 +33,13 @@ def layer_for(access: Access, name: str) -> Layer:
         visible = [n for n, candidate in LAYERS.items() if candidate.visible_to(access)]
         raise NotFound(f"No layer {name!r} here; you may export: {', '.join(visible)}.")
     return layer
+
+
+def exact_crime_audit(*, user, area: Area, layer: Layer, action: str, **detail) -> None:
+    """Reads of exact crime points leave an audit entry (docs/privacy.md); other layers not."""
+    if layer.capability == "view_crime_points":
+        clean = {k: v for k, v in detail.items() if v not in (None, "", [])}
+        audit_record(user=user, area=area, action=action, detail={"layer": layer.name, **clean})
 
 
 def export_filename(area: Area, layer: Layer, filters: Filters, fmt: str) -> str:

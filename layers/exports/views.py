@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from geo.models import Area
 from geo.permissions import requires
 from layers.exports.filters import filters_from_query
-from layers.exports.services import export_open, layer_for
+from layers.exports.services import exact_crime_audit, export_open, layer_for
 from walks.models import ObservationKind
 
 
@@ -39,12 +39,21 @@ class LayerExport(APIView):
     )
     def get(self, request, slug, layer, fmt):
         area = self.access.area
+        chosen = layer_for(self.access, layer)
         export = export_open(
             area=area,
-            layer=layer_for(self.access, layer),
+            layer=chosen,
             fmt=fmt,
             access=self.access,
             filters=filters_from_query(request.query_params, kinds_known=kind_codes(area)),
+        )
+        exact_crime_audit(
+            user=request.user,
+            area=area,
+            layer=chosen,
+            action="crime.export",
+            format=fmt,
+            query=request.query_params.dict(),
         )
         response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'

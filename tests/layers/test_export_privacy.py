@@ -36,8 +36,8 @@ def test_analyst_gets_crime_points(client_for, member, world):
 
 def test_small_crime_counts_are_suppressed_for_planners(client_for, member, world):
     planner = client_for(member("planner"))
-    # SW 5, SE 2, NW 0, NE 1 with k = 3: the 2 and the 1 are hidden, zero is not.
-    assert crime_counts(planner) == {"SW": 5, "SE": None, "NW": 0, "NE": None}
+    # SW 5, SE 2, NW 0, NE 1 with k = 3: all but SW are below k, zero included.
+    assert crime_counts(planner) == {"SW": 5, "SE": None, "NW": None, "NE": None}
     features = by_id(geojson_of(planner.get(URL.format("crime_blocks.geojson"))))
     assert features["SE"]["properties"]["suppressed"] is True
     assert features["SE"]["properties"]["crime_per_1000"] is None
@@ -88,3 +88,20 @@ def test_anonymous_cannot_export_even_a_published_area(api):
 def test_members_of_another_area_see_nothing(client_for, world):
     outsider = make_member(make_area("elsewhere"), Role.ANALYST)
     assert client_for(outsider).get(URL.format("crime.geojson")).status_code == 404
+
+
+def test_exact_crime_reads_leave_an_audit_entry(client_for, member, world):
+    from geo.models import AuditEntry
+
+    analyst = member("analyst")
+    client = client_for(analyst)
+    client.get(URL.format("crime.csv") + "?category=robbery")
+    client.get(URL.format("crime_blocks.csv"))
+    client.get("/ogc/collections/testarea-crime/items?limit=2")
+    entries = list(AuditEntry.objects.order_by("at", "id"))
+    assert [(e.username, e.action) for e in entries] == [
+        (analyst.username, "crime.export"),
+        (analyst.username, "crime.read"),
+    ]
+    assert entries[0].detail["query"] == {"category": "robbery"}
+    assert entries[0].detail["format"] == "csv"

@@ -10,7 +10,7 @@ from geo.access import ALL_CAPABILITIES, Access, access_for
 from geo.models import Area
 from layers.exports.definitions import LAYERS
 from layers.exports.filters import filters_from_query
-from layers.exports.services import export_open, layer_for
+from layers.exports.services import exact_crime_audit, export_open, layer_for
 from layers.exports.views import kind_codes
 from layers.exports.writers import FORMATS
 
@@ -59,9 +59,10 @@ class Command(BaseCommand):
             unit=" features", disable=output == "-" or options["verbosity"] == 0, file=sys.stderr
         )
         try:
+            chosen = layer_for(access, layer)
             export = export_open(
                 area=area_obj,
-                layer=layer_for(access, layer),
+                layer=chosen,
                 fmt=fmt,
                 access=access,
                 filters=filters_from_query(
@@ -69,16 +70,7 @@ class Command(BaseCommand):
                 ),
                 progress=bar.update,
             )
-            if output == "-":
-                for chunk in export.chunks:
-                    sys.stdout.buffer.write(chunk)
-                return
-            target = Path(output or ".")
-            if target.is_dir():
-                target = target / export.filename
-            with target.open("wb") as handle:
-                for chunk in export.chunks:
-                    handle.write(chunk)
+            target = self.write(export, output)
         except APIException as error:
             detail = error.detail
             if isinstance(detail, dict):
@@ -86,4 +78,29 @@ class Command(BaseCommand):
             raise CommandError(str(detail)) from None
         finally:
             bar.close()
+        if user:
+            # Without --user this is the operator's own export from the server, not a user's
+            # read, so it is not audited.
+            exact_crime_audit(
+                user=account,
+                area=area_obj,
+                layer=chosen,
+                action="crime.export",
+                format=fmt,
+                via="export_layer",
+                query={k: v for k, v in params.items() if v},
+            )
         self.stderr.write(f"Wrote {bar.n} features to {target}")
+
+    def write(self, export, output: str | None) -> str:
+        if output == "-":
+            for chunk in export.chunks:
+                sys.stdout.buffer.write(chunk)
+            return "standard output"
+        target = Path(output or ".")
+        if target.is_dir():
+            target = target / export.filename
+        with target.open("wb") as handle:
+            for chunk in export.chunks:
+                handle.write(chunk)
+        return str(target)

@@ -17,10 +17,18 @@ from django.db.models import QuerySet
 
 from layers.exports.definitions import Layer
 
-BATCH_ROWS = 2000
+BATCH_ROWS = 5000
 
 
-def _inner(qs: QuerySet) -> tuple[str, tuple]:
+def _inner(qs: QuerySet, limit: int | None = None, offset: int = 0) -> tuple[str, tuple]:
+    """The layer's query ordered by feature id (stable pages and diffable files), sliced for a
+    page. Ordering and slicing happen inside, on the bare rows, so the outer projection encodes
+    only the features sent, after they are sorted."""
+    qs = qs.order_by("a_fid")
+    if limit is not None:
+        qs = qs[offset : offset + limit]
+    elif offset:
+        qs = qs[offset:]
     sql, params = qs.query.sql_with_params()
     return sql, tuple(params)
 
@@ -29,43 +37,39 @@ def _columns(layer: Layer) -> str:
     return ", ".join(f'l."a_{a.name}"' for a in layer.attributes)
 
 
-def _right_hand(geom: str) -> str:
+def _right_hand(layer: Layer, geom: str) -> str:
     """Polygons wound by the right-hand rule (exterior counter-clockwise). Other geometries pass
     untouched: PostGIS 3.3's ST_ForcePolygonCCW would reverse lines."""
+    if layer.geometry_type not in ("MultiPolygon", "Polygon", "Unknown"):
+        return geom
     return f"CASE WHEN ST_Dimension({geom}) = 2 THEN ST_ForcePolygonCCW({geom}) ELSE {geom} END"
-
-
-def _page(limit: int | None, offset: int) -> tuple[str, tuple]:
-    if limit is None:
-        return " ORDER BY l.a_fid OFFSET %s", (offset,)
-    return " ORDER BY l.a_fid LIMIT %s OFFSET %s", (limit, offset)
 
 
 def geojson_sql(
     layer: Layer, qs: QuerySet, *, limit: int | None = None, offset: int = 0
 ) -> tuple[str, tuple]:
-    """One row per feature: the Feature object as JSON text."""
-    inner, params = _inner(qs)
+    """One row per feature: the Feature object as JSON text. The geometry text of ST_AsGeoJSON is
+    spliced in as it is rather than parsed into json and written out again."""
+    inner, params = _inner(qs, limit, offset)
     properties = ", ".join(f"'{a.name}', l.\"a_{a.name}\"" for a in layer.attributes)
-    page, page_params = _page(limit, offset)
+    geom = _right_hand(layer, "l.a_geom")
     sql = (
-        "SELECT json_build_object('type', 'Feature', 'id', l.a_fid, 'geometry', "  # noqa: S608
-        f"ST_AsGeoJSON({_right_hand('l.a_geom')}, 7)::json, "
-        f"'properties', json_build_object({properties}))::text "
-        f"FROM ({inner}) AS l{page}"
+        """SELECT '{"type": "Feature", "id": ' || to_json(l.a_fid)::text """  # noqa: S608
+        f"""|| ', "geometry": ' || coalesce(ST_AsGeoJSON({geom}, 7), 'null') """
+        f"""|| ', "properties": ' || json_build_object({properties})::text || '}}' """
+        f"FROM ({inner}) AS l"
     )
-    return sql, params + page_params
+    return sql, params
 
 
 def csv_sql(layer: Layer, qs: QuerySet) -> tuple[str, tuple]:
     """One row per feature: WKT in WGS 84 (7 decimals), then the attributes."""
     inner, params = _inner(qs)
-    page, page_params = _page(None, 0)
     sql = (
-        f"SELECT ST_AsText({_right_hand('l.a_geom')}, 7), {_columns(layer)} "  # noqa: S608
-        f"FROM ({inner}) AS l{page}"
+        f"SELECT ST_AsText({_right_hand(layer, 'l.a_geom')}, 7), {_columns(layer)} "  # noqa: S608
+        f"FROM ({inner}) AS l"
     )
-    return sql, params + page_params
+    return sql, params
 
 
 def wkb_sql(layer: Layer, qs: QuerySet, *, srid: int, outlines: bool) -> tuple[str, tuple]:
@@ -75,22 +79,22 @@ def wkb_sql(layer: Layer, qs: QuerySet, *, srid: int, outlines: bool) -> tuple[s
     what CAD users draw with rather than filled hatches, and multi-part geometries come as one
     row per part, since GDAL's DXF writer draws single parts only."""
     inner, params = _inner(qs)
-    page, page_params = _page(None, 0)
     if outlines:
         geom = "ST_Transform(l.a_geom, %s)"
         sql = (
             f"SELECT ST_AsBinary(part.geom), {_columns(layer)} FROM ({inner}) AS l "  # noqa: S608
             "CROSS JOIN LATERAL ST_Dump(CASE WHEN ST_Dimension(l.a_geom) = 2 "
-            f"THEN ST_Boundary({geom}) ELSE {geom} END) AS part{page}"
+            f"THEN ST_Boundary({geom}) ELSE {geom} END) AS part"
         )
-        return sql, params + (srid, srid) + page_params
-    geom = f"ST_Transform({_right_hand('l.a_geom')}, %s)"
-    sql = f"SELECT ST_AsBinary({geom}), {_columns(layer)} FROM ({inner}) AS l{page}"  # noqa: S608
-    return sql, (srid,) + params + page_params
+        return sql, params + (srid, srid)
+    geom = f"ST_Transform({_right_hand(layer, 'l.a_geom')}, %s)"
+    sql = f"SELECT ST_AsBinary({geom}), {_columns(layer)} FROM ({inner}) AS l"  # noqa: S608
+    return sql, (srid,) + params
 
 
 def count_sql(qs: QuerySet) -> tuple[str, tuple]:
-    inner, params = _inner(qs)
+    sql, params = qs.order_by().query.sql_with_params()
+    inner, params = sql, tuple(params)
     return f"SELECT count(*) FROM ({inner}) AS l", params  # noqa: S608
 
 

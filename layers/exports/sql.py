@@ -45,18 +45,29 @@ def _right_hand(layer: Layer, geom: str) -> str:
     return f"CASE WHEN ST_Dimension({geom}) = 2 THEN ST_ForcePolygonCCW({geom}) ELSE {geom} END"
 
 
+def _json_value(attribute) -> str:
+    column = f'l."a_{attribute.name}"'
+    value = f"{column}::text" if attribute.type == "int" else f"to_json({column})::text"
+    return f"coalesce({value}, 'null')"
+
+
 def geojson_sql(
     layer: Layer, qs: QuerySet, *, limit: int | None = None, offset: int = 0
 ) -> tuple[str, tuple]:
-    """One row per feature: the Feature object as JSON text. The geometry text of ST_AsGeoJSON is
-    spliced in as it is rather than parsed into json and written out again."""
+    """One row per feature: the Feature object as JSON text.
+
+    The text is concatenated rather than built with json_build_object, and the geometry text of
+    ST_AsGeoJSON is spliced in rather than parsed into json and written out again: together
+    about twice as fast, which is most of an export's time."""
     inner, params = _inner(qs, limit, offset)
-    properties = ", ".join(f"'{a.name}', l.\"a_{a.name}\"" for a in layer.attributes)
+    properties = " || ', ' || ".join(
+        f"""'"{a.name}": ' || {_json_value(a)}""" for a in layer.attributes
+    )
     geom = _right_hand(layer, "l.a_geom")
     sql = (
         """SELECT '{"type": "Feature", "id": ' || to_json(l.a_fid)::text """  # noqa: S608
         f"""|| ', "geometry": ' || coalesce(ST_AsGeoJSON({geom}, 7), 'null') """
-        f"""|| ', "properties": ' || json_build_object({properties})::text || '}}' """
+        f"""|| ', "properties": {{' || {properties} || '}}}}' """
         f"FROM ({inner}) AS l"
     )
     return sql, params

@@ -164,7 +164,9 @@ def _filters(request, access: Access, layer: Layer) -> Filters:
 
 
 class Landing(OgcView):
-    @extend_schema(summary="OGC API – Features landing page", responses={200: dict})
+    @extend_schema(
+        operation_id="ogc_landing", summary="OGC API – Features landing page", responses={200: dict}
+    )
     def get(self, request):
         self.check_format()
         return JsonResponse(
@@ -194,14 +196,20 @@ class Landing(OgcView):
 
 
 class Conformance(OgcView):
-    @extend_schema(summary="OGC API conformance classes", responses={200: dict})
+    @extend_schema(
+        operation_id="ogc_conformance", summary="OGC API conformance classes", responses={200: dict}
+    )
     def get(self, request):
         self.check_format()
         return JsonResponse({"conformsTo": CONFORMANCE})
 
 
 class Collections(OgcView):
-    @extend_schema(summary="Collections: each area's layers you may see", responses={200: dict})
+    @extend_schema(
+        operation_id="ogc_collections",
+        summary="Collections: each area's layers you may see",
+        responses={200: dict},
+    )
     def get(self, request):
         self.check_format()
         collections = [
@@ -219,7 +227,7 @@ class Collections(OgcView):
 
 
 class Collection(OgcView):
-    @extend_schema(summary="One collection", responses={200: dict})
+    @extend_schema(operation_id="ogc_collection", summary="One collection", responses={200: dict})
     def get(self, request, collection_id):
         self.check_format()
         access, layer = _resolve(request, collection_id)
@@ -232,6 +240,7 @@ def _geojson_response(body: str, status: int = 200) -> HttpResponse:
 
 class Items(OgcView):
     @extend_schema(
+        operation_id="ogc_items",
         summary="Features of a collection (GeoJSON), paged",
         parameters=[
             OpenApiParameter("limit", int, description=f"1…{MAX_LIMIT}, default {DEFAULT_LIMIT}"),
@@ -286,7 +295,7 @@ class Items(OgcView):
 
 
 class Item(OgcView):
-    @extend_schema(summary="One feature (GeoJSON)", responses={200: dict})
+    @extend_schema(operation_id="ogc_item", summary="One feature (GeoJSON)", responses={200: dict})
     def get(self, request, collection_id, feature_id):
         self.check_format(("json", "geojson"))
         access, layer = _resolve(request, collection_id)

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.gis.geos import Polygon
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import ValidationError
 
 from geo.bbox import parse_bbox
+from geo.models import Area
 from layers.categories import CrimeCategory
+from walks.models import ObservationKind
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,16 @@ def parse_datetime_param(raw: str | None) -> tuple[datetime | None, datetime | N
     return start, end
 
 
-def filters_from_query(params, *, kinds_known: set[str], ogc: bool = False) -> Filters:
+def kind_codes(area: Area) -> set[str]:
+    """The built-in observation kinds and the area's own."""
+    return set(
+        ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area)).values_list(
+            "code", flat=True
+        )
+    )
+
+
+def filters_from_query(params, *, area: Area, ogc: bool = False) -> Filters:
     """Filters from a request's query parameters (the map's `from`/`to` for exports, the OGC
     `datetime` for the OGC API; `kind`, `category` and `bbox` for both)."""
     if ogc:
@@ -131,7 +143,9 @@ def filters_from_query(params, *, kinds_known: set[str], ogc: bool = False) -> F
     return Filters(
         start=start,
         end=end,
-        kinds=parse_codes(params.get("kind"), "kind", kinds_known),
+        kinds=parse_codes(params.get("kind"), "kind", kind_codes(area))
+        if params.get("kind")
+        else None,
         categories=parse_codes(params.get("category"), "category", set(CrimeCategory.values)),
         bbox=parse_bbox(params.get("bbox")),
     )

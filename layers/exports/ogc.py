@@ -23,7 +23,6 @@ from layers.exports import sql
 from layers.exports.definitions import LAYERS, Layer
 from layers.exports.filters import Filters, filters_from_query
 from layers.exports.services import exact_crime_audit
-from layers.exports.views import kind_codes
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -154,9 +153,7 @@ def _filters(request, access: Access, layer: Layer) -> Filters:
                 ]
             }
         )
-    filters = filters_from_query(
-        request.query_params, kinds_known=kind_codes(access.area), ogc=True
-    )
+    filters = filters_from_query(request.query_params, area=access.area, ogc=True)
     if layer.temporal is None:
         # No time in this layer: `datetime` cannot select anything, so it is ignored.
         filters = Filters(kinds=filters.kinds, categories=filters.categories, bbox=filters.bbox)

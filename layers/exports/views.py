@@ -1,24 +1,13 @@
 """File exports of an area's layers: GET /api/areas/{slug}/export/{layer}.{format}."""
 
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
-from geo.models import Area
 from geo.permissions import requires
 from layers.exports.filters import filters_from_query
 from layers.exports.services import exact_crime_audit, export_open, layer_for
-from walks.models import ObservationKind
-
-
-def kind_codes(area: Area) -> set[str]:
-    return set(
-        ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area)).values_list(
-            "code", flat=True
-        )
-    )
 
 
 class LayerExport(APIView):
@@ -45,7 +34,7 @@ class LayerExport(APIView):
             layer=chosen,
             fmt=fmt,
             access=self.access,
-            filters=filters_from_query(request.query_params, kinds_known=kind_codes(area)),
+            filters=filters_from_query(request.query_params, area=area),
         )
         exact_crime_audit(
             user=request.user,

@@ -181,3 +181,17 @@ def test_empty_layers_export_in_every_format(analyst, area):
         if fmt == "geojson":
             assert b'"features": [\n\n]' in body
         assert body
+
+
+def test_exports_stream_with_constant_queries(analyst, world, area, django_assert_max_num_queries):
+    from django.contrib.gis.geos import Point
+
+    from layers.models import Lamp
+
+    Lamp.objects.bulk_create(
+        [Lamp(area=area, geom=Point(13.001 + i * 1e-5, 55.601, srid=4326)) for i in range(50)]
+    )
+    with django_assert_max_num_queries(8):
+        response = analyst.get(URL.format("lamps.geojson"))
+        assert response.streaming
+        assert len(geojson_of(response)["features"]) == 52

@@ -217,3 +217,17 @@ def test_collections_list_uses_constant_queries(
         make_area(f"open-{i}", published=True, blocks=False)
     with django_assert_max_num_queries(5):
         client.get("/ogc/collections")
+
+
+def test_items_use_constant_queries(analyst, world, area, django_assert_max_num_queries):
+    from django.contrib.gis.geos import Point
+
+    from layers.models import Lamp
+
+    Lamp.objects.bulk_create(
+        [Lamp(area=area, geom=Point(13.001 + i * 1e-5, 55.601, srid=4326)) for i in range(50)]
+    )
+    # token, area, role, count, page
+    with django_assert_max_num_queries(5):
+        body = analyst.get("/ogc/collections/testarea-lamps/items?limit=40").json()
+    assert body["numberReturned"] == 40

@@ -11,7 +11,6 @@ from geo.models import Area
 from layers.exports.definitions import LAYERS
 from layers.exports.filters import filters_from_query
 from layers.exports.services import exact_crime_audit, export_open, layer_for
-from layers.exports.views import kind_codes
 from layers.exports.writers import FORMATS
 
 
@@ -65,9 +64,7 @@ class Command(BaseCommand):
                 layer=chosen,
                 fmt=fmt,
                 access=access,
-                filters=filters_from_query(
-                    {k: v for k, v in params.items() if v}, kinds_known=kind_codes(area_obj)
-                ),
+                filters=filters_from_query({k: v for k, v in params.items() if v}, area=area_obj),
                 progress=bar.update,
             )
             target = self.write(export, output)

@@ -69,7 +69,7 @@ class OgcView(APIView):
             return response
         return super().handle_exception(exc)
 
-    def check_format(self, allowed=("json",)):
+    def check_format(self, allowed=("json", "application/json")):
         f = self.request.query_params.get("f")
         if f is not None and f not in allowed:
             raise exceptions.ValidationError({"f": [f"Use one of {', '.join(allowed)}."]})
@@ -250,7 +250,7 @@ class Items(OgcView):
         responses={200: dict},
     )
     def get(self, request, collection_id):
-        self.check_format(("json", "geojson"))
+        self.check_format(("json", "geojson", "application/json", GEOJSON))
         access, layer = _resolve(request, collection_id)
         limit = _limit(request.query_params.get("limit"))
         offset = _offset(request.query_params.get("offset"))
@@ -294,7 +294,7 @@ class Items(OgcView):
 class Item(OgcView):
     @extend_schema(operation_id="ogc_item", summary="One feature (GeoJSON)", responses={200: dict})
     def get(self, request, collection_id, feature_id):
-        self.check_format(("json", "geojson"))
+        self.check_format(("json", "geojson", "application/json", GEOJSON))
         access, layer = _resolve(request, collection_id)
         qs = layer.queryset(access.area, Filters(), access)
         if layer.id_type == "int":

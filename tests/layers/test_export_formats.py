@@ -195,3 +195,30 @@ def test_exports_stream_with_constant_queries(analyst, world, area, django_asser
         response = analyst.get(URL.format("lamps.geojson"))
         assert response.streaming
         assert len(geojson_of(response)["features"]) == 52
+
+
+EXPECTED = {
+    "blocks": 4,
+    "observations": 4,
+    "sightlines": 1,
+    "lamps": 2,
+    "walks": 1,
+    "crime_blocks": 4,
+    "crime": 8,
+}
+
+
+@pytest.mark.parametrize("layer", sorted(EXPECTED))
+def test_every_layer_reads_back_in_every_format(analyst, world, area, layer):
+    expected = EXPECTED[layer]
+    meta, geoms, fields = read_with_gdal(analyst.get(URL.format(f"{layer}.geojson")), ".geojson")
+    assert meta["crs"] in ("EPSG:4326", "OGC:CRS84") and len(geoms) == expected
+    # GDAL reads the string ids of block features (their codes) as an extra "id" field.
+    attribute_names = [f for f in meta["fields"] if not (f == "id" and layer.endswith("blocks"))]
+    meta, geoms, fields = read_with_gdal(analyst.get(URL.format(f"{layer}.gpkg")), ".gpkg")
+    assert meta["crs"] == f"EPSG:{area.analysis_srid}" and len(geoms) == expected
+    assert list(meta["fields"]) == attribute_names
+    meta, geoms, fields = read_with_gdal(analyst.get(URL.format(f"{layer}.csv")), ".csv")
+    assert len(geoms) == expected and list(meta["fields"])[1:] == attribute_names
+    meta, geoms, fields = read_with_gdal(analyst.get(URL.format(f"{layer}.dxf")), ".dxf")
+    assert len(geoms) == expected and all(name.startswith(layer) for name in fields["Layer"])

@@ -5,7 +5,10 @@ collection holds is exactly what the export of that layer holds for the same use
 Authentication: token, session, or HTTP Basic (what QGIS's basic authentication sends).
 """
 
+import json
+
 from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -47,7 +50,7 @@ class OgcView(APIView):
     permission_classes = [AllowAny]
 
     def url(self, path: str = "") -> str:
-        return self.request.build_absolute_uri(f"/ogc/{path}")
+        return self.request.build_absolute_uri(reverse("ogc-landing") + path)
 
     def handle_exception(self, exc):
         # The OGC exception schema: a code and a description naming the parameter.
@@ -286,7 +289,7 @@ class Items(OgcView):
             '{"type": "FeatureCollection", '
             f'"numberMatched": {matched}, "numberReturned": {len(features)}, '
             f'"timeStamp": "{timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")}", '
-            f'"links": {JsonResponse(links, safe=False).content.decode()}, "features": ['
+            f'"links": {json.dumps(links)}, "features": ['
         )
         return _geojson_response(head + ",\n".join(features) + "]}")
 
@@ -319,5 +322,5 @@ class Item(OgcView):
             link(self.url(f"collections/{collection_id}"), "collection", title="The collection"),
         ]
         # The feature comes from PostGIS as JSON text; its links go in before the last brace.
-        body = feature[:-1] + f', "links": {JsonResponse(links, safe=False).content.decode()}}}'
+        body = feature[:-1] + f', "links": {json.dumps(links)}}}'
         return _geojson_response(body)

@@ -57,6 +57,13 @@ class Command(BaseCommand):
         bar = tqdm(
             unit=" features", disable=output == "-" or options["verbosity"] == 0, file=sys.stderr
         )
+        written = 0
+
+        def progress(n):
+            nonlocal written
+            written += n
+            bar.update(n)
+
         try:
             chosen = layer_for(access, layer)
             export = export_open(
@@ -65,7 +72,7 @@ class Command(BaseCommand):
                 fmt=fmt,
                 access=access,
                 filters=filters_from_query({k: v for k, v in params.items() if v}, area=area_obj),
-                progress=bar.update,
+                progress=progress,
             )
             target = self.write(export, output)
         except APIException as error:
@@ -87,7 +94,7 @@ class Command(BaseCommand):
                 via="export_layer",
                 query={k: v for k, v in params.items() if v},
             )
-        self.stderr.write(f"Wrote {bar.n} features to {target}")
+        self.stderr.write(f"Wrote {written} features to {target}")
 
     def write(self, export, output: str | None) -> str:
         if output == "-":

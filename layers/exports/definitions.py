@@ -89,18 +89,20 @@ def latest_done_run(area: Area) -> AnalysisRun | None:
     )
 
 
-def _suppressed(count, access: Access, value=None):
-    """`value` (default: the count) unless the count is a small non-zero aggregate the user may
-    not see (docs/privacy.md: below TRYGG_MIN_AGGREGATE_COUNT for non-analysts). Zero is below
-    it too, so an empty value never tells "none" from "one or two"."""
-    value = count if value is None else value
+def _hidden(count: F, access: Access) -> Q | None:
+    """When a per-block count is hidden from this user: below TRYGG_MIN_AGGREGATE_COUNT for
+    everyone but analysts (docs/privacy.md). Zero is below it too, so an empty value never tells
+    "none" from "one or two". None: nothing is hidden."""
     if access.sees_crime_points:
-        return value
-    k = settings.TRYGG_MIN_AGGREGATE_COUNT
-    return Case(
-        When(Q(**{f"{count.name}__lt": k}), then=Value(None)),
-        default=value,
-    )
+        return None
+    return Q(**{f"{count.name}__lt": settings.TRYGG_MIN_AGGREGATE_COUNT})
+
+
+def _suppressed(count: F, access: Access, value=None):
+    """`value` (default: the count itself), or empty where the count is hidden."""
+    value = count if value is None else value
+    hidden = _hidden(count, access)
+    return value if hidden is None else Case(When(hidden, then=Value(None)), default=value)
 
 
 def _period(qs: QuerySet, column: str, filters: Filters) -> QuerySet:
@@ -280,13 +282,8 @@ def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
         When(population__gt=0, then=Cast(F("n"), FloatField()) * 1000.0 / F("population")),
         default=Value(None, output_field=FloatField()),
     )
-    if access.sees_crime_points:
-        count, suppressed = F("n"), Value(False)
-    else:
-        hidden = Q(n__lt=settings.TRYGG_MIN_AGGREGATE_COUNT)
-        count = Case(When(hidden, then=Value(None)), default=F("n"))
-        rate = Case(When(hidden, then=Value(None, output_field=FloatField())), default=rate)
-        suppressed = Case(When(hidden, then=Value(True)), default=Value(False))
+    hidden = _hidden(F("n"), access)
+    suppressed = Value(False) if hidden is None else Case(When(hidden, then=True), default=False)
     return (
         _in_bbox(Block.objects.filter(area=area), filters)
         .annotate(n=counted)
@@ -297,8 +294,8 @@ def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
             a_code=F("code"),
             a_name=F("name"),
             a_population=F("population"),
-            a_crime_count=count,
-            a_crime_per_1000=rate,
+            a_crime_count=_suppressed(F("n"), access),
+            a_crime_per_1000=_suppressed(F("n"), access, rate),
             a_suppressed=Cast(suppressed, BooleanField()),
         )
     )

@@ -7,12 +7,14 @@ models' own field names. Privacy follows geo.access: a layer needs its capabilit
 numbers of small aggregates are removed for everyone who may not see crime points.
 """
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
@@ -35,12 +37,14 @@ from django.db.models.functions import Cast, Coalesce, Substr
 
 from geo.access import Access
 from geo.models import Area, Block
+from geo.services import data_versions
 from layers.assignment import crime_assignment
 from layers.exports.filters import Filters
 from layers.models import AnalysisRun, CrimeIncident, Lamp, RunStatus
 from walks.models import Observation, Photo, Walk
 
 SIGHTLINE_KIND = "blocked_sightline"
+CRIME_COUNTS_SECONDS = 15 * 60
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -264,18 +268,41 @@ def _walks(area: Area, filters: Filters, access: Access) -> QuerySet:
     )
 
 
-def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
-    assignment = crime_assignment(
-        area=area,
-        date_from=filters.month_from,
-        date_to=filters.month_to,
-        categories=list(filters.categories) if filters.categories else None,
+def crime_per_block(area: Area, filters: Filters) -> dict[int, int]:
+    """Incidents per block id, each counted once (layers.assignment). The assignment of a whole
+    area takes seconds to a minute, and QGIS asks page by page, so the counts are cached under the
+    crime and blocks data versions: any import changes the key."""
+    versions = data_versions(area=area)
+    key = "exports:crime-per-block:" + ":".join(
+        str(part)
+        for part in (
+            area.pk,
+            versions["crime"],
+            versions["blocks"],
+            filters.month_from,
+            filters.month_to,
+            ",".join(filters.categories or ()),
+            settings.TRYGG_SNAP_DISTANCE_M,
+        )
     )
-    per_block = assignment.per_block
+    counts = cache.get(key)
+    if counts is None:
+        counts = crime_assignment(
+            area=area,
+            date_from=filters.month_from,
+            date_to=filters.month_to,
+            categories=list(filters.categories) if filters.categories else None,
+        ).per_block
+        cache.set(key, counts, timeout=CRIME_COUNTS_SECONDS)
+    return counts
+
+
+def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
+    per_block = crime_per_block(area, filters)
+    # The counts travel as one jsonb object keyed by block id: a lookup per block, not a scan.
     counted = RawSQL(
-        "coalesce((SELECT u.n FROM unnest(%s::bigint[], %s::int[]) AS u(b, n)"
-        " WHERE u.b = geo_block.id), 0)",
-        (list(per_block), list(per_block.values())),
+        "coalesce((%s::jsonb ->> geo_block.id::text)::int, 0)",
+        (json.dumps({str(block): n for block, n in per_block.items()}),),
         output_field=IntegerField(),
     )
     rate = Case(

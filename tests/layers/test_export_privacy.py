@@ -105,3 +105,14 @@ def test_exact_crime_reads_leave_an_audit_entry(client_for, member, world):
     ]
     assert entries[0].detail["query"] == {"category": "robbery"}
     assert entries[0].detail["format"] == "csv"
+
+
+def test_crime_counts_follow_a_new_import(client_for, member, world, area):
+    from geo.services import data_version_bump
+    from tests.layers.exports_data import crime
+
+    analyst = client_for(member("analyst"))
+    assert crime_counts(analyst)["NW"] == 0
+    crime(area, 13.002, 55.608, "nw0")
+    data_version_bump(area=area, layers=["crime"])  # as every importer does
+    assert crime_counts(analyst)["NW"] == 1

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
@@ -16,6 +18,7 @@ from rest_framework.views import APIView
 from geo.access import Access, access_for
 from geo.permissions import requires
 from layers.analysis.results import block_properties, block_results
+from layers.analysis.serializers import AnalysisRequestSerializer, AnalysisSummarySerializer
 from layers.analysis.services import RASTER_NAMES, analysis_queue
 from layers.models import AnalysisRun, RunStatus
 
@@ -65,6 +68,7 @@ class AnalysisCreate(APIView):
 
     permission_classes = [requires("analyse")]
 
+    @extend_schema(request=AnalysisRequestSerializer, responses={202: AnalysisSummarySerializer})
     def post(self, request, slug):
         if not isinstance(request.data, dict):
             raise ValidationError({"detail": "Expected a JSON object of parameters."})
@@ -75,8 +79,11 @@ class AnalysisCreate(APIView):
 
 
 class AnalysisDetail(APIView):
+    """Status, progress, parameters, area-wide figures and raster links of a run."""
+
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=AnalysisSummarySerializer)
     def get(self, request, pk):
         run, _ = run_access(request, pk)
         return Response(run_summary(request, run))
@@ -88,6 +95,12 @@ class AnalysisBlocks(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses={
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            409: OpenApiResponse(description="the run is not done yet"),
+        }
+    )
     def get(self, request, pk):
         run, access = run_access(request, pk)
         if run.status != RunStatus.DONE:
@@ -109,8 +122,11 @@ class AnalysisBlocks(APIView):
 
 
 class AnalysisRasterDownload(APIView):
+    """A run's raster as a Cloud-Optimized GeoTIFF."""
+
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={(200, "image/tiff"): OpenApiTypes.BINARY})
     def get(self, request, pk, name):
         run, _ = run_access(request, pk)
         if name not in RASTER_NAMES:

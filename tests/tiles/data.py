@@ -7,11 +7,16 @@ import itertools
 import math
 
 import mapbox_vector_tile
+import numpy as np
+import rasterio
 from django.contrib.gis.geos import LineString, Point
 from django.utils import timezone
+from rasterio.enums import Resampling
+from rasterio.transform import from_origin
+from rasterio.warp import transform_bounds
 
 from geo.models import Block
-from layers.models import AnalysisRun, BlockResult, CrimeIncident, Lamp, RunStatus
+from layers.models import AnalysisRaster, AnalysisRun, BlockResult, CrimeIncident, Lamp, RunStatus
 from walks.models import Observation, ObservationKind, Walk
 
 MARCH = dt.date(2025, 3, 1)
@@ -119,3 +124,33 @@ def add_observation(walk, geom, kind, *, severity=3, feeling=2, captured_at=None
 
 def add_lamp(area, lon, lat, status="working") -> Lamp:
     return Lamp.objects.create(area=area, geom=Point(lon, lat, srid=4326), status=status)
+
+
+def write_density_raster(area, media_root):
+    """A real 10 m GeoTIFF with overviews over the test area, zero in the west half and rising
+    to the east, stored as the crime_density raster of a new done run."""
+    west, south, east, north = transform_bounds(
+        "EPSG:4326", "EPSG:32633", 13.0, 55.6, 13.018, 55.61
+    )
+    width, height = int((east - west) // 10) + 1, int((north - south) // 10) + 1
+    values = np.tile(np.linspace(-1.0, 1.0, width, dtype="float32"), (height, 1)).clip(0, None)
+    values[:5, :5] = -9999  # nodata corner
+    path = media_root / "rasters" / "crime_density.tif"
+    path.parent.mkdir(exist_ok=True)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32633",
+        transform=from_origin(west, north, 10, 10),
+        nodata=-9999,
+    ) as dst:
+        dst.write(values, 1)
+        dst.build_overviews([2, 4, 8], Resampling.average)
+    run = add_run(area, {})
+    AnalysisRaster.objects.create(run=run, name="crime_density", path="rasters/crime_density.tif")
+    return path

@@ -6,13 +6,9 @@ import numpy as np
 import pytest
 import rasterio
 from PIL import Image
-from rasterio.enums import Resampling
-from rasterio.transform import from_origin
-from rasterio.warp import transform_bounds
 
 from geo.models import Role
-from layers.models import AnalysisRaster
-from tests.tiles.data import add_run, tile_of
+from tests.tiles.data import tile_of, write_density_raster
 from tiles.raster import overview_level
 
 pytestmark = pytest.mark.django_db
@@ -20,33 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def density(area, settings, tmp_path):
-    """A 10 m grid over the area, zero in the west half and rising to the east."""
     settings.MEDIA_ROOT = tmp_path
-    west, south, east, north = transform_bounds(
-        "EPSG:4326", "EPSG:32633", 13.0, 55.6, 13.018, 55.61
-    )
-    width, height = int((east - west) // 10) + 1, int((north - south) // 10) + 1
-    values = np.tile(np.linspace(-1.0, 1.0, width, dtype="float32"), (height, 1)).clip(0, None)
-    values[:5, :5] = -9999  # nodata corner
-    path = tmp_path / "rasters" / "crime_density.tif"
-    path.parent.mkdir()
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=width,
-        height=height,
-        count=1,
-        dtype="float32",
-        crs="EPSG:32633",
-        transform=from_origin(west, north, 10, 10),
-        nodata=-9999,
-    ) as dst:
-        dst.write(values, 1)
-        dst.build_overviews([2, 4, 8], Resampling.average)
-    run = add_run(area, {})
-    AnalysisRaster.objects.create(run=run, name="crime_density", path="rasters/crime_density.tif")
-    return path
+    return write_density_raster(area, tmp_path)
 
 
 def png(response):

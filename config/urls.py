@@ -41,3 +41,5 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler404 = "config.errors.not_found"

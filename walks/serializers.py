@@ -12,7 +12,7 @@ class ObservationKindSerializer(serializers.ModelSerializer):
     labels = serializers.SerializerMethodField()
     label = serializers.SerializerMethodField()
     polarity = serializers.CharField(read_only=True)
-    area = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    area = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = ObservationKind

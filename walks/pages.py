@@ -117,6 +117,7 @@ def capture(request, pk):
             "blocks": reverse("block-list", args=[walk.area.slug]),
             "photos": reverse("photo-upload", args=[0]).replace("/0/", "/{id}/"),
             "service_worker": reverse("capture-service-worker"),
+            "map_worker": static("vendor/maplibre/maplibre-gl-worker.mjs"),
         },
     }
     return render(

@@ -7,6 +7,7 @@ observations stored per second, and checks that exactly 10,000 are stored, also 
 batch has been sent a second time.
 
     .venv/bin/python bench/sync/run.py [--observations 10000] [--batch 100] [--clients 4]
+                                       [--workers N]
 """
 
 import argparse
@@ -218,7 +219,12 @@ def main():
     parser.add_argument("--observations", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="gunicorn worker processes (default: one per CPU; more only queue for the CPU)",
+    )
     args = parser.parse_args()
 
     walk, token = reset_area()

@@ -136,3 +136,39 @@ def camera_jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 120, 60)).save(buffer, "JPEG", exif=exif)
     return buffer.getvalue()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_capture_app_reopens_offline_with_its_queue(live_server, tablet, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    builtin_kinds_ensure()
+    area = make_area("testarea")
+    walk = make_walk(area, [make_member(area, "participant", "walker")])
+
+    page = tablet.new_page()
+    page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
+    page.fill("input[name=username]", "walker")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-offline-ready=true]")
+
+    tablet.set_offline(True)
+    place(page, "hiding_place", (500, 300))
+    page.tap("#save")
+    expect(page.locator("#sync-count")).to_have_attribute("data-count", "1")
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#sync-count")).to_have_text("1 waiting to sync")
+    expect(page.locator('.kind[data-kind="hiding_place"]')).to_be_visible()
+    # The basemap came from the worker's cache: the area's blocks are on the map.
+    page.wait_for_function(
+        "() => window.tryggCapture.map.querySourceFeatures('blocks')"
+        ".some(f => f.properties.population === 100)"
+    )
+    assert Observation.objects.count() == 0
+
+    tablet.set_offline(False)
+    expect(page.locator("#sync-count")).to_have_attribute("data-count", "0")
+    assert Observation.objects.get().kind.code == "hiding_place"

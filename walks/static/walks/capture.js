@@ -15,6 +15,16 @@ const $ = (selector) => document.querySelector(selector);
 const queue = await openQueue();
 
 // ---------- map ----------
+// MapLibre starts its worker from a URL; a worker's own script request does not reliably reach
+// the service worker when the tablet is offline. Loading the source through fetch (which the
+// service worker answers from its cache) and handing MapLibre a blob URL works either way.
+try {
+  const response = await fetch(config.urls.map_worker);
+  const source = new Blob([await response.text()], { type: "text/javascript" });
+  maplibregl.setWorkerUrl(URL.createObjectURL(source));
+} catch (error) {
+  console.warn("map worker kept at its default URL", error);
+}
 const [xmin, ymin, xmax, ymax] = config.walk.extent;
 const map = new maplibregl.Map({
   container: "map",
@@ -81,6 +91,8 @@ const map = new maplibregl.Map({
   },
 });
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+// For the browser tests and for debugging on a tablet.
+window.tryggCapture = { map };
 
 function empty() {
   return { type: "FeatureCollection", features: [] };
@@ -501,7 +513,13 @@ setInterval(() => {
 }, 30000);
 
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register(config.urls.service_worker, { scope: "/walks/" }).catch((e) =>
-    console.warn("service worker not registered", e),
-  );
+  navigator.serviceWorker
+    .register(config.urls.service_worker, { scope: "/walks/" })
+    .then(() => navigator.serviceWorker.ready)
+    // This very page load happened before the worker could see it: store the page and the
+    // area's data now, so reopening the app without a connection works from the first visit.
+    .then(() => navigator.onLine && caches.open("trygg-data"))
+    .then((cache) => cache && cache.addAll([location.pathname, config.urls.blocks, config.urls.observations]))
+    .then(() => (document.body.dataset.offlineReady = "true"))
+    .catch((e) => console.warn("offline copy not prepared", e));
 }

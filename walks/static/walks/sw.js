@@ -31,7 +31,8 @@ self.addEventListener("activate", (event) => {
 });
 
 async function cacheFirst(request) {
-  const cached = await caches.match(request, { ignoreSearch: false });
+  // MapLibre asks for its worker with ?v=<version>; the precached copy has no query.
+  const cached = await caches.match(request, { ignoreSearch: true });
   if (cached) return cached;
   const response = await fetch(request);
   if (response.ok) (await caches.open(SHELL)).put(request, response.clone());

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
@@ -65,6 +67,7 @@ class AnalysisCreate(APIView):
 
     permission_classes = [requires("analyse")]
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, slug):
         if not isinstance(request.data, dict):
             raise ValidationError({"detail": "Expected a JSON object of parameters."})
@@ -77,6 +80,7 @@ class AnalysisCreate(APIView):
 class AnalysisDetail(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         run, _ = run_access(request, pk)
         return Response(run_summary(request, run))
@@ -88,6 +92,7 @@ class AnalysisBlocks(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
     def get(self, request, pk):
         run, access = run_access(request, pk)
         if run.status != RunStatus.DONE:
@@ -111,6 +116,7 @@ class AnalysisBlocks(APIView):
 class AnalysisRasterDownload(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={(200, "image/tiff"): OpenApiTypes.BINARY})
     def get(self, request, pk, name):
         run, _ = run_access(request, pk)
         if name not in RASTER_NAMES:

@@ -15,6 +15,7 @@ from layers.analysis.results import BLOCK_FIELDS, analysis_latest
 from layers.analysis.services import analysis_run
 from layers.assignment import crime_assignment, crime_assignment_totals
 from layers.models import AnalysisRun, BlockResult, CrimeIncident, SurveyResult
+from tests.factories import make_area
 from walks.models import Observation, ObservationKind, Walk
 
 pytestmark = pytest.mark.django_db
@@ -319,3 +320,14 @@ def test_assignment_totals_agree_with_the_sql_assignment_on_scattered_incidents(
         plain.unassigned,
     )
     assert totals.per_block == plain.per_block
+
+
+def test_a_queued_run_reports_its_status_and_has_no_results_yet(scene, member, client_for):
+    run = AnalysisRun.objects.create(area=scene, parameters={"permutations": 9})
+    planner = client_for(member("planner"))
+    detail = planner.get(f"/api/analyses/{run.pk}/").json()
+    assert (detail["status"], detail["progress"], detail["rasters"]) == ("queued", 0.0, {})
+    assert planner.get(f"/api/analyses/{run.pk}/blocks/").status_code == 409
+    other = client_for(member("analyst", target=make_area("elsewhere")))
+    assert other.get(f"/api/analyses/{run.pk}/").status_code == 404
+    assert other.post(f"/api/areas/{scene.slug}/analyses/", {}, format="json").status_code == 404

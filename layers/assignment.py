@@ -9,8 +9,11 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import shapely
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
+from pyproj import Transformer
 
 from geo.models import Area
 
@@ -152,23 +155,35 @@ def crime_assignment(
     return Assignment(block_of, inside, snapped, total - inside - snapped)
 
 
-# One round trip: counts per block, the three totals and every assigned incident as one
-# MultiPoint (for the density surface), instead of one row per incident.
-TOTALS_SQL = (
-    "WITH "  # noqa: S608 -- module constants only
-    + ASSIGNMENT_CTES
-    + """,
-per_block AS (SELECT block_id, count(*) AS n FROM assigned GROUP BY block_id)
-SELECT
-    (SELECT count(*) FROM incident),
-    (SELECT count(*) FROM assigned WHERE how = 'inside'),
-    (SELECT count(*) FROM assigned WHERE how = 'snapped'),
-    (SELECT coalesce(array_agg(block_id ORDER BY block_id), '{}') FROM per_block),
-    (SELECT coalesce(array_agg(n ORDER BY block_id), '{}') FROM per_block),
-    (SELECT ST_AsBinary(ST_Collect(i.geom))
-       FROM incident i WHERE i.id NOT IN (SELECT id FROM unassigned))
+# For an analysis: the period's incidents and the area's blocks in two round trips (ids as one
+# text, geometries as one collection), the same exactly-once rules applied in process by GEOS —
+# the geometry engine PostGIS itself uses — on spatial trees. For 300,000 incidents of which a
+# third lie on streets between blocks this takes about a second where the per-incident
+# nearest-block probes of ASSIGNMENT_SQL take ten or more.
+INCIDENT_POINTS_SQL = """
+SELECT coalesce(array_to_string(array_agg(c.id ORDER BY c.id), ','), ''),
+       ST_AsBinary(ST_Collect(c.geom ORDER BY c.id))
+FROM layers_crimeincident c
+WHERE c.area_id = %(area)s
+  AND (%(from)s::date IS NULL OR c.month >= %(from)s::date)
+  AND (%(to)s::date IS NULL OR c.month <= %(to)s::date)
+  AND (%(categories)s::text[] IS NULL OR c.category = ANY(%(categories)s::text[]))
 """
-)
+BLOCK_SHAPES_SQL = """
+SELECT coalesce(array_to_string(array_agg(id ORDER BY id), ','), ''),
+       ST_AsBinary(ST_Collect(geom ORDER BY id))
+FROM geo_block WHERE area_id = %(area)s
+"""
+
+
+def _ids_and_geometries(text: str, wkb, *, points: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    if not text:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    ids = np.array(text.split(","), dtype=np.int64)
+    collection = shapely.from_wkb(bytes(wkb))
+    if points:  # rebuilding points from coordinates is far quicker than splitting the collection
+        return ids, shapely.points(shapely.get_coordinates(collection))
+    return ids, shapely.get_parts(collection)
 
 
 @dataclass
@@ -182,6 +197,39 @@ class AssignmentTotals:
     unassigned: int
 
 
+def _contained(points: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+    """Position of the lowest-id block covering each point (blocks are in id order), else −1."""
+    found = np.full(len(points), -1, dtype=np.int64)
+    point_at, block_at = shapely.STRtree(shapes).query(points, predicate="intersects")
+    order = np.lexsort((block_at, point_at))
+    point_at, block_at = point_at[order], block_at[order]
+    first = np.unique(point_at, return_index=True)[1]
+    found[point_at[first]] = block_at[first]
+    return found
+
+
+def _nearest_within(points: np.ndarray, shapes: np.ndarray, srid: int, snap: float) -> np.ndarray:
+    """Position of the nearest block within `snap` metres (analysis CRS; ties: lowest id)."""
+    transform = Transformer.from_crs(4326, srid, always_xy=True).transform
+
+    def metric(geometries):
+        return shapely.transform(
+            geometries, lambda xy: np.column_stack(transform(xy[:, 0], xy[:, 1]))
+        )
+
+    found = np.full(len(points), -1, dtype=np.int64)
+    near_points, near_shapes = metric(points), metric(shapes)
+    point_at, block_at = shapely.STRtree(near_shapes).query(
+        near_points, predicate="dwithin", distance=snap
+    )
+    metres = shapely.distance(near_points[point_at], near_shapes[block_at])
+    order = np.lexsort((block_at, metres, point_at))
+    point_at, block_at = point_at[order], block_at[order]
+    first = np.unique(point_at, return_index=True)[1]
+    found[point_at[first]] = block_at[first]
+    return found
+
+
 def crime_assignment_totals(
     *,
     area: Area,
@@ -190,18 +238,35 @@ def crime_assignment_totals(
     categories: list[str] | None = None,
     snap_distance_m: float | None = None,
 ) -> AssignmentTotals:
+    """The same assignment as `crime_assignment` (containment in lon/lat, lowest block id on
+    shared edges, nearest block within the snap distance in metres, ties to the lowest id),
+    returned as counts per block and the assigned incidents' points."""
     params = _parameters(area, date_from, date_to, categories, snap_distance_m)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Compiling this one-off query costs more than running it; the planner underestimates
-        # the rows of the CTEs and would sort 300,000 incident ids where a hash does.
-        cursor.execute(
-            "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off"
-        )
-        cursor.execute(TOTALS_SQL, params)
-        total, inside, snapped, block_ids, counts, wkb = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(INCIDENT_POINTS_SQL, params)
+        incident_ids, points = _ids_and_geometries(*cursor.fetchone(), points=True)
+        cursor.execute(BLOCK_SHAPES_SQL, params)
+        block_ids, shapes = _ids_and_geometries(*cursor.fetchone())
+    total = len(incident_ids)
+    block_of = np.full(total, -1, dtype=np.int64)  # position in block_ids
+    inside = 0
+    if total and len(block_ids):
+        block_of = _contained(points, shapes)
+        inside = int((block_of >= 0).sum())
+        left = np.flatnonzero(block_of < 0)
+        if len(left):
+            block_of[left] = _nearest_within(
+                points[left], shapes, area.analysis_srid, params["snap"]
+            )
+    assigned = block_of >= 0
+    snapped = int(assigned.sum()) - inside
+    counts = np.bincount(block_of[assigned], minlength=len(block_ids))
+    present = np.flatnonzero(counts)
     return AssignmentTotals(
-        per_block=dict(zip(block_ids, counts, strict=True)),
-        points_wkb=bytes(wkb) if wkb is not None else None,
+        per_block=dict(zip(block_ids[present].tolist(), counts[present].tolist(), strict=True)),
+        points_wkb=shapely.to_wkb(shapely.multipoints(points[assigned]))
+        if assigned.any()
+        else None,
         inside=inside,
         snapped=snapped,
         unassigned=total - inside - snapped,

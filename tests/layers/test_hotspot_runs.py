@@ -15,6 +15,7 @@ from layers.analysis.results import BLOCK_FIELDS, analysis_latest
 from layers.analysis.services import analysis_run
 from layers.assignment import crime_assignment, crime_assignment_totals
 from layers.models import AnalysisRun, BlockResult, CrimeIncident, SurveyResult
+from tests.factories import make_area
 from walks.models import Observation, ObservationKind, Walk
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +288,46 @@ def test_a_run_that_cannot_complete_is_stored_as_failed_with_the_reason(area):
         analysis_execute.call(run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and "population" in run.error
+
+
+def test_assignment_totals_agree_with_the_sql_assignment_on_scattered_incidents(area):
+    rng = np.random.default_rng(11)
+    # Around the area and up to ~60 m beyond it, so some snap and some stay unassigned; some
+    # exactly on the shared edges.
+    lon = rng.uniform(12.9985, 13.0195, 300)
+    lat = rng.uniform(55.5995, 55.6105, 300)
+    lon[:20] = 13.009
+    lat[20:40] = 55.605
+    CrimeIncident.objects.bulk_create(
+        CrimeIncident(
+            area=area,
+            geom=Point(float(x), float(y), srid=4326),
+            month="2025-01-01",
+            category="drugs",
+            original_category="Drugs",
+            source_dataset="t",
+            source_key=f"r{n}",
+            precision="exact",
+        )
+        for n, (x, y) in enumerate(zip(lon, lat, strict=True))
+    )
+    totals = crime_assignment_totals(area=area)
+    plain = crime_assignment(area=area)
+    assert totals.snapped > 0 and totals.unassigned > 0
+    assert (totals.inside, totals.snapped, totals.unassigned) == (
+        plain.inside,
+        plain.snapped,
+        plain.unassigned,
+    )
+    assert totals.per_block == plain.per_block
+
+
+def test_a_queued_run_reports_its_status_and_has_no_results_yet(scene, member, client_for):
+    run = AnalysisRun.objects.create(area=scene, parameters={"permutations": 9})
+    planner = client_for(member("planner"))
+    detail = planner.get(f"/api/analyses/{run.pk}/").json()
+    assert (detail["status"], detail["progress"], detail["rasters"]) == ("queued", 0.0, {})
+    assert planner.get(f"/api/analyses/{run.pk}/blocks/").status_code == 409
+    other = client_for(member("analyst", target=make_area("elsewhere")))
+    assert other.get(f"/api/analyses/{run.pk}/").status_code == 404
+    assert other.post(f"/api/areas/{scene.slug}/analyses/", {}, format="json").status_code == 404

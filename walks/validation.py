@@ -61,6 +61,20 @@ def _position(raw, field_name: str) -> tuple[float, float]:
     return float(raw[0]), float(raw[1])
 
 
+# A shape drawn by hand on a tablet has tens or hundreds of vertices; far more is either a
+# pasted dataset or an attack on the server's geometry work.
+MAX_VERTICES = 5_000
+
+
+def _vertex_limit(count: int, field_name: str) -> None:
+    if count > MAX_VERTICES:
+        raise Rejected(
+            field_name,
+            _("The geometry has %(count)s vertices; at most %(limit)s are accepted.")
+            % {"count": f"{count:,}", "limit": f"{MAX_VERTICES:,}"},
+        )
+
+
 def shape_from_geojson(raw, field_name: str = "geometry") -> shapely.Geometry:
     """A GeoJSON Point, LineString or Polygon in WGS 84 → a shapely geometry.
 
@@ -81,10 +95,12 @@ def shape_from_geojson(raw, field_name: str = "geometry") -> shapely.Geometry:
     if not isinstance(coords, list):
         raise Rejected(field_name, _("The geometry has no coordinates list."))
     if kind == "LineString":
+        _vertex_limit(len(coords), field_name)
         positions = [_position(p, field_name) for p in coords]
         if len(positions) < 2:
             raise Rejected(field_name, _("A line needs at least two positions."))
         return shapely.LineString(positions)
+    _vertex_limit(sum(len(ring) for ring in coords if isinstance(ring, list)), field_name)
     rings = []
     for ring in coords:
         if not isinstance(ring, list):

@@ -139,6 +139,8 @@ TRYGG_SNAP_DISTANCE_M = env_float("TRYGG_SNAP_DISTANCE_M", 25.0, minimum=0)
 TRYGG_MIN_AGGREGATE_COUNT = env_int("TRYGG_MIN_AGGREGATE_COUNT", 3, minimum=1)
 TRYGG_OUTSIDE_TOLERANCE_M = env_float("TRYGG_OUTSIDE_TOLERANCE_M", 100.0, minimum=0)
 TRYGG_MIN_POSTGIS = (3, 1)
+# Largest file an import accepts (upload or command), and what a zip may expand to.
+TRYGG_IMPORT_MAX_BYTES = env_int("TRYGG_IMPORT_MAX_BYTES", 1024 * 1024 * 1024, minimum=1)
 
 # Production hardening: on unless DEBUG. Behind a TLS-terminating proxy set
 # SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.

@@ -1,0 +1,161 @@
+"""The planner map in Chromium: layers toggle, a click on a block opens its figures and the
+observations inside it, a click on one of them opens its details."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.test import Client
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+from geo.models import Role
+from tests.factories import make_area, make_member
+from tests.tiles.data import add_observation
+from tests.tiles.layered import fill_every_layer
+from walks.models import Photo
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 60, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def session_of(user) -> str:
+    """Log in before Playwright starts: its event loop forbids the ORM in this thread."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def open_map(browser, live_server, session, size=(1440, 900)):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/map/testarea/")
+    page.wait_for_selector("body[data-map-ready]", state="attached", timeout=30_000)
+    page.wait_for_function(
+        "window.trygMap.loaded() && window.trygMap.areTilesLoaded()", timeout=30_000
+    )
+    return page, errors
+
+
+def visibility(page, layer_id):
+    return page.evaluate(f"window.trygMap.getLayoutProperty('{layer_id}', 'visibility')")
+
+
+def click_lnglat(page, lon, lat):
+    x, y = page.evaluate(
+        f"(() => {{ const p = window.trygMap.project([{lon}, {lat}]); return [p.x, p.y]; }})()"
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+@pytest.fixture
+def planner_session(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    area = make_area("testarea")
+    walk = fill_every_layer(area)
+    hidden = add_observation(
+        walk, Point(13.003, 55.608, srid=4326), "hiding_place", severity=5, feeling=1
+    )
+    Photo.objects.create(
+        observation=hidden,
+        image=ContentFile(jpeg(), "hide.jpg"),
+        thumbnail=ContentFile(jpeg(), "hide-thumb.jpg"),
+        width=32,
+        height=24,
+        sha256="0" * 64,
+    )
+    return session_of(make_member(area, Role.PLANNER))
+
+
+@pytest.fixture
+def participant_session():
+    area = make_area("testarea")
+    fill_every_layer(area)
+    return session_of(make_member(area, Role.PARTICIPANT))
+
+
+# The session fixtures come before `browser`: data first, then the event loop.
+def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, browser):
+    page, errors = open_map(browser, live_server, planner_session)
+
+    assert visibility(page, "crime-counts") == "visible"
+    page.uncheck("#toggle-crime")
+    assert visibility(page, "crime-counts") == "none"
+    assert visibility(page, "lamps-status") == "none"
+    page.check("#toggle-lamps")
+    assert visibility(page, "lamps-status") == "visible"
+    page.uncheck("#toggle-walks")
+    assert visibility(page, "walks-route") == "none"
+
+    # The NW block, away from its observations.
+    click_lnglat(page, 13.0015, 55.6095)
+    popup = page.locator(".maplibregl-popup.details")
+    popup.locator("h3").wait_for(timeout=10_000)
+    assert popup.locator("h3").inner_text().startswith("Block NW")
+    assert "Hiding place" in popup.inner_text()
+    assert "Unsafe spot" in popup.inner_text()
+    assert popup.locator(".thumbs img").first.get_attribute("src").endswith(".jpg")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "planner-map-block.png")
+
+    popup.get_by_role("button", name="Hiding place").click()
+    page.wait_for_function(
+        "document.querySelector('.details h3').innerText.includes('Hiding place')"
+    )
+    assert "5" in popup.locator(".figures").inner_text()
+    assert "very unsafe" in popup.inner_text()
+    page.screenshot(path=SCREENSHOTS / "planner-map-observation.png")
+    assert errors == []
+
+
+def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_server, browser):
+    page, errors = open_map(browser, live_server, participant_session, size=(768, 1024))
+    toggles = page.locator(".layers input[type=checkbox]")
+    assert sorted(toggles.evaluate_all("els => els.map(e => e.dataset.layer)")) == [
+        "blocks",
+        "observations",
+        "walks",
+    ]
+    assert page.locator("#exports a").count() == 0
+    # A tablet in portrait: the panel slides over the map when asked.
+    assert not page.locator("#panel").is_visible() or page.locator("#panel").bounding_box()["x"] < 0
+    page.click("#panel-toggle")
+    page.wait_for_timeout(400)
+    assert page.locator("#panel").bounding_box()["x"] >= 0
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "planner-map-tablet.png")
+    assert errors == []

@@ -38,9 +38,10 @@ from django.db.models.functions import Cast, Coalesce, Substr
 from geo.access import Access
 from geo.models import Area, Block
 from geo.services import data_versions
+from layers.analysis.results import analysis_latest, suppression_threshold
 from layers.assignment import crime_assignment
 from layers.exports.filters import Filters
-from layers.models import AnalysisRun, CrimeIncident, Lamp, RunStatus
+from layers.models import CrimeIncident, Lamp
 from walks.models import Observation, Photo, Walk
 
 SIGHTLINE_KIND = "blocked_sightline"
@@ -84,22 +85,12 @@ class Layer:
         return self.build(area, filters, access)
 
 
-def latest_done_run(area: Area) -> AnalysisRun | None:
-    """The area's most recently finished successful analysis run."""
-    return (
-        AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
-        .order_by(F("finished_at").desc(nulls_last=True), "-id")
-        .first()
-    )
-
-
 def _hidden(count: F, access: Access) -> Q | None:
-    """When a per-block count is hidden from this user: below TRYGG_MIN_AGGREGATE_COUNT for
-    everyone but analysts (docs/privacy.md). Zero is below it too, so an empty value never tells
-    "none" from "one or two". None: nothing is hidden."""
-    if access.sees_crime_points:
-        return None
-    return Q(**{f"{count.name}__lt": settings.TRYGG_MIN_AGGREGATE_COUNT})
+    """When a per-block count is hidden from this user, by the rule the analysis API uses: below
+    TRYGG_MIN_AGGREGATE_COUNT for everyone but analysts (docs/privacy.md). Zero is below it too,
+    so an empty value never tells "none" from "one or two". None: nothing is hidden."""
+    threshold = suppression_threshold(access)
+    return None if threshold is None else Q(**{f"{count.name}__lt": threshold})
 
 
 def _suppressed(count: F, access: Access, value=None):
@@ -146,7 +137,7 @@ RESULT_FIELDS = {
 
 
 def _blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
-    run = latest_done_run(area)
+    run = analysis_latest(area)
     blocks = _in_bbox(Block.objects.filter(area=area), filters)
     columns = {"a_fid": F("code"), "a_geom": F("geom"), "a_code": F("code"), "a_name": F("name")}
     columns["a_population"] = F("population")

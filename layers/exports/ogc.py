@@ -20,7 +20,7 @@ from rest_framework.authentication import (
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from geo.access import Access, access_for
+from geo.access import Access, access_for, access_with_role
 from geo.models import Area, Membership
 from layers.exports import sql
 from layers.exports.definitions import LAYERS, Layer
@@ -81,12 +81,12 @@ class OgcView(APIView):
 def _accesses(user) -> list[Access]:
     """Access to every area the user may see, with one query for all their roles."""
     areas = list(Area.objects.visible_to(user).order_by("slug"))
+    roles = {}
     if user.is_authenticated and not user.is_superuser:
-        # access_for reads roles from this per-user cache; filling it at once spares a query per
-        # area.
         roles = dict(Membership.objects.filter(user=user).values_list("area_id", "role"))
-        user._trygg_roles = {area.pk: roles.get(area.pk) for area in areas}
-    return [access_for(user, area) for area in areas]
+    return [
+        access_with_role(area, roles.get(area.pk), is_superuser=user.is_superuser) for area in areas
+    ]
 
 
 def _collection(view: OgcView, access: Access, layer: Layer) -> dict:

@@ -39,7 +39,7 @@ from geo.access import Access
 from geo.models import Area, Block
 from geo.services import data_versions
 from layers.analysis.results import analysis_latest, suppression_threshold
-from layers.assignment import crime_assignment
+from layers.assignment import crime_assignment_totals
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp
 from walks.models import Observation, Photo, Walk
@@ -278,7 +278,7 @@ def crime_per_block(area: Area, filters: Filters) -> dict[int, int]:
     )
     counts = cache.get(key)
     if counts is None:
-        counts = crime_assignment(
+        counts = crime_assignment_totals(
             area=area,
             date_from=filters.month_from,
             date_to=filters.month_to,

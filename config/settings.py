@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "geo",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +142,8 @@ TRYGG_SNAP_DISTANCE_M = env_float("TRYGG_SNAP_DISTANCE_M", 25.0, minimum=0)
 TRYGG_MIN_AGGREGATE_COUNT = env_int("TRYGG_MIN_AGGREGATE_COUNT", 3, minimum=1)
 TRYGG_OUTSIDE_TOLERANCE_M = env_float("TRYGG_OUTSIDE_TOLERANCE_M", 100.0, minimum=0)
 TRYGG_MIN_POSTGIS = (3, 1)
+# Largest file an import accepts (upload or command), and what a zip may expand to.
+TRYGG_IMPORT_MAX_BYTES = env_int("TRYGG_IMPORT_MAX_BYTES", 1024 * 1024 * 1024, minimum=1)
 
 # Production hardening: on unless DEBUG. Behind a TLS-terminating proxy set
 # SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
@@ -159,6 +163,26 @@ if not DEBUG and len(SECRET_KEY) < 50:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("Setting SECRET_KEY must be at least 50 characters in production")
+
+# Content-Security-Policy: scripts only from our own files, so script smuggled into a note or a
+# label can never run. MapLibre needs blob: workers and sets inline styles on its controls.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "child-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # Throttling state must be shared by all web workers, so it lives in the database.
 CACHES = {

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from geo.bbox import parse_bbox
 from geo.checks import postgis_version
-from geo.models import Area, Membership
+from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
 from geo.serializers import AreaSerializer, BlockSerializer, MembershipSerializer
 from geo.services import membership_set
@@ -102,6 +102,6 @@ def home(request):
         roles = dict(Membership.objects.filter(user=request.user).values_list("area_id", "role"))
         walks = request.user.walks.filter(area__in=areas).order_by("-starts_at")
         for area in areas:
-            area.role = roles.get(area.pk)
+            area.role_label = Role(roles[area.pk]).label if area.pk in roles else None
             area.my_walks = [w for w in walks if w.area_id == area.pk]
     return render(request, "home.html", {"areas": areas})

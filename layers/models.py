@@ -15,7 +15,11 @@ class LocationPrecision(models.TextChoices):
 
 
 class CrimeIncident(models.Model):
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="crime_incidents")
+    # No index of its own: the (area, …) indexes below all lead with it, and every index costs
+    # each imported row (docs/benchmarks.md).
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="crime_incidents", db_index=False
+    )
     geom = models.PointField(srid=4326)
     occurred_at = models.DateTimeField(null=True, blank=True)
     # Always set: the first day of the month, the finest date some sources (police-uk) give.
@@ -28,6 +32,8 @@ class CrimeIncident(models.Model):
     # sources without ids (police-uk anti-social behaviour), so re-importing adds nothing.
     source_key = models.CharField(max_length=200)
     precision = models.CharField(max_length=8, choices=LocationPrecision.choices)
+    # The block (e.g. LSOA) the source itself names for the incident, kept to check assignments.
+    reported_block_code = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [
@@ -127,10 +133,18 @@ class BlockResult(models.Model):
     crime_gi_z = models.FloatField(null=True)
     crime_gi_p = models.FloatField(null=True)
     crime_gi_bin = models.SmallIntegerField(null=True)
+    crime_gi_p_sim = models.FloatField(null=True, help_text=_("Permutation p-value, two-sided"))
     insecurity_index = models.FloatField(null=True, help_text=_("Empty: no evidence (no data)"))
     insecurity_gi_z = models.FloatField(null=True)
     insecurity_gi_p = models.FloatField(null=True)
     insecurity_gi_bin = models.SmallIntegerField(null=True)
+    insecurity_gi_p_sim = models.FloatField(null=True)
+    # The components of the index (docs/methods.md); empty where the block has no such evidence.
+    insecurity_observations = models.FloatField(null=True)
+    insecurity_feeling = models.FloatField(null=True)
+    insecurity_survey = models.FloatField(null=True)
+    negative_observations = models.PositiveIntegerField(default=0)
+    positive_observations = models.PositiveIntegerField(default=0)
     comparison_class = models.CharField(max_length=24, blank=True, db_column="class")
     bv_moran_i = models.FloatField(null=True)
     bv_moran_p = models.FloatField(null=True)
@@ -148,3 +162,56 @@ class AnalysisRaster(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "name"], name="raster_name_per_run")]
+
+
+class ImportKind(models.TextChoices):
+    CRIME = "crime", _("Crime incidents")
+    BLOCKS = "blocks", _("Blocks")
+    LAMPS = "lamps", _("Street lamps")
+    SURVEY = "survey", _("Survey results")
+
+
+class ImportJob(models.Model):
+    """One import of one file into one area, with its report (docs/data-formats.md).
+
+    read = imported + duplicates + rejected; `outside` counts accepted rows (imported or
+    duplicate) that lie outside the area's boundary: they are stored and reported, never dropped.
+    """
+
+    MAX_REJECTED_REASONS = 1000
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=ImportKind.choices)
+    format = models.CharField(max_length=16)
+    file_name = models.CharField(max_length=255)
+    # Where an uploaded file waits for the worker, relative to MEDIA_ROOT; emptied when done.
+    stored_path = models.CharField(max_length=500, blank=True)
+    options = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    read = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    outside = models.PositiveIntegerField(default=0)
+    # The first MAX_REJECTED_REASONS rejected rows: [{"row": n, "reason": "..."}].
+    rejected_rows = models.JSONField(default=list)
+    # Other facts worth telling the analyst: encoding used, geometries repaired, CRS read, …
+    notes = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["area", "-created_at"])]
+
+    def counts_line(self) -> str:
+        return (
+            f"read: {self.read}, imported: {self.imported}, duplicates: {self.duplicates}, "
+            f"rejected: {self.rejected}, outside: {self.outside}"
+        )

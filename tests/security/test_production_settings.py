@@ -13,11 +13,17 @@ PRODUCTION = {
 }
 
 
+def clean_environment(**extra) -> dict:
+    # Browser tests allow async-unsafe ORM calls in this process; production never does.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**env, **extra}
+
+
 def manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env=clean_environment(**env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -45,7 +51,7 @@ def test_production_settings_are_secure():
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**os.environ, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env=clean_environment(**PRODUCTION, DJANGO_SETTINGS_MODULE="config.settings"),
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,0 +1,53 @@
+"""What every importer shares: the refusal of a whole file, the per-row report, progress."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+MAX_REJECTED_REASONS = 1000
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be imported; `field` names the input at fault (file, format,
+    map, srid, …) so the API can answer 400 {field: [message]} and the CLI can say it plainly."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class StrictRefused(Exception):
+    """--strict and at least one row was rejected: the transaction is rolled back."""
+
+
+@dataclass
+class Report:
+    """Counts of one import. read = imported + duplicates + rejected; `outside` counts accepted
+    rows (imported or duplicate) lying outside the area's boundary."""
+
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    outside: int = 0
+    rejected_rows: list = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+
+    def reject(self, row: int, reason: str) -> None:
+        self.rejected += 1
+        if len(self.rejected_rows) < MAX_REJECTED_REASONS:
+            self.rejected_rows.append({"row": row, "reason": reason})
+
+    def counts_line(self) -> str:
+        return (
+            f"read: {self.read}, imported: {self.imported}, duplicates: {self.duplicates}, "
+            f"rejected: {self.rejected}, outside: {self.outside}"
+        )
+
+
+# Called with (done, total) in the unit the importer chose (bytes of the file, or features).
+ProgressCallback = Callable[[int, int], None]
+
+
+def no_progress(done: int, total: int) -> None:
+    return None

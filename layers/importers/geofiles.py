@@ -1,0 +1,178 @@
+"""Reading GDAL vector files (GeoJSON, GeoPackage, zipped Shapefile) safely and in chunks."""
+
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyogrio
+import pyogrio.raw
+from django.conf import settings
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from layers.importers.base import ImportRefused
+
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
+SHAPEFILE_SIDECARS = (".prj", ".cpg")
+MAX_ZIP_MEMBERS = 200
+# Shapefiles compress about 2–10×; a member that inflates 100× or more is a bomb, not data.
+MAX_COMPRESSION_RATIO = 100
+CHUNK = 20_000
+
+
+def is_vector_file(name: str) -> bool:
+    return name.lower().endswith(VECTOR_SUFFIXES)
+
+
+@dataclass
+class VectorSource:
+    path: str
+    srid: int
+    fields: list[str]
+    feature_count: int
+    crs_note: str
+    _tempdir: str | None = None
+
+    def close(self) -> None:
+        if self._tempdir:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def features(self, columns: list[str]) -> Iterator[tuple[int, bytes | None, list]]:
+        """(feature number from 1, WKB or None, values of `columns`) in file order."""
+        number = 0
+        for skip in range(0, max(self.feature_count, 1), CHUNK):
+            _meta, _fids, geometries, values = pyogrio.raw.read(
+                self.path,
+                columns=columns,
+                skip_features=skip,
+                max_features=CHUNK,
+                datetime_as_string=True,
+            )
+            for i in range(len(geometries)):
+                number += 1
+                yield number, geometries[i], [column[i] for column in values]
+
+
+def _safe_extract_shapefile(path: str) -> tuple[str, str]:
+    """Extract the one Shapefile of a zip into a private temporary directory → (dir, .shp)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise ImportRefused("file", "The file is not a readable zip archive.") from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ImportRefused("file", f"The zip holds {len(members)} files; a Shapefile has 3–6.")
+        limit = settings.TRYGG_IMPORT_MAX_BYTES
+        expanded = sum(m.file_size for m in members)
+        if expanded > limit:
+            raise ImportRefused(
+                "file",
+                f"The zip would expand to {expanded:,} bytes, over the {limit:,} byte limit; "
+                "it is refused as a possible zip bomb.",
+            )
+        for m in members:
+            if m.file_size > 1_000_000 and m.file_size > MAX_COMPRESSION_RATIO * max(
+                m.compress_size, 1
+            ):
+                raise ImportRefused(
+                    "file",
+                    f"{m.filename} is compressed {m.file_size // max(m.compress_size, 1)}:1; "
+                    "the zip is refused as a possible zip bomb.",
+                )
+        names = {m.filename.lower(): m for m in members}
+        shps = [n for n in names if n.endswith(".shp")]
+        if not shps:
+            listed = ", ".join(sorted(m.filename for m in members)[:10]) or "nothing"
+            raise ImportRefused(
+                "file", f"The zip holds no Shapefile (.shp, .shx, .dbf); it contains {listed}."
+            )
+        if len(shps) > 1:
+            raise ImportRefused("file", "The zip holds several Shapefiles; zip one per import.")
+        stem = shps[0][:-4]
+        missing = [s for s in SHAPEFILE_PARTS if stem + s not in names]
+        if missing:
+            raise ImportRefused(
+                "file", f"The Shapefile in the zip lacks its {', '.join(missing)} part(s)."
+            )
+        directory = tempfile.mkdtemp(prefix="trygg-import-")
+        written = 0
+        for suffix in SHAPEFILE_PARTS + SHAPEFILE_SIDECARS:
+            member = names.get(stem + suffix)
+            if member is None:
+                continue
+            # Flat, fixed names: nothing in the archive decides where a file lands.
+            with (
+                archive.open(member) as src,
+                open(os.path.join(directory, "data" + suffix), "wb") as dst,
+            ):
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > limit:
+                        shutil.rmtree(directory, ignore_errors=True)
+                        raise ImportRefused(
+                            "file", "The zip expands beyond the size limit; refused."
+                        )
+                    dst.write(chunk)
+        return directory, os.path.join(directory, "data.shp")
+
+
+def srid_of(crs_text: str | None, override: int | None) -> tuple[int, str]:
+    if override:
+        return override, f"EPSG:{override} (given)"
+    if not crs_text:
+        raise ImportRefused("srid", "The file declares no coordinate reference system; pass srid.")
+    try:
+        crs = CRS.from_user_input(crs_text)
+    except CRSError:
+        raise ImportRefused(
+            "srid", "The file's coordinate reference system is unreadable."
+        ) from None
+    if crs.equals(CRS("OGC:CRS84")):
+        return 4326, "OGC:CRS84"
+    epsg = crs.to_epsg(min_confidence=70)
+    if epsg is None:
+        raise ImportRefused(
+            "srid", f"The file's CRS ({crs.name}) has no EPSG code; pass srid to name one."
+        )
+    return epsg, f"EPSG:{epsg}"
+
+
+def open_vector(path: str, srid: int | None = None) -> VectorSource:
+    tempdir = None
+    target = path
+    if path.lower().endswith(".zip") or zipfile.is_zipfile(path):
+        tempdir, target = _safe_extract_shapefile(path)
+    try:
+        info = pyogrio.read_info(target, force_feature_count=True)
+    except Exception as error:  # GDAL reports unreadable files with many error classes.
+        if tempdir:
+            shutil.rmtree(tempdir, ignore_errors=True)
+        raise ImportRefused(
+            "file", f"GDAL cannot read the file as a vector layer: {error}"
+        ) from None
+    try:
+        found_srid, note = srid_of(info.get("crs"), srid)
+    except ImportRefused:
+        if tempdir:
+            shutil.rmtree(tempdir, ignore_errors=True)
+        raise
+    return VectorSource(
+        path=target,
+        srid=found_srid,
+        fields=[str(f) for f in info["fields"]],
+        feature_count=int(info.get("features") or 0),
+        crs_note=note,
+        _tempdir=tempdir,
+    )

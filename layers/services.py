@@ -1,0 +1,253 @@
+"""Multi-step writes of the layers app: imports (docs/data-formats.md)."""
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from geo.models import Area
+from geo.services import data_version_bump
+from layers.importers import crime, geofiles, reference, sql
+from layers.importers.base import ImportRefused, Report, StrictRefused, no_progress
+from layers.importers.progress import JobProgress
+from layers.models import ImportJob, ImportKind, LocationPrecision, RunStatus
+
+log = logging.getLogger(__name__)
+
+# Which data versions an import of each kind changes (survey results colour the blocks).
+LAYERS_OF = {"crime": ["crime"], "blocks": ["blocks"], "lamps": ["lamps"], "survey": ["blocks"]}
+FORMATS_OF = {
+    "crime": crime.FORMATS,
+    "blocks": ("auto", "geojson", "gpkg", "shapefile"),
+    "lamps": ("auto", "geojson", "gpkg", "shapefile"),
+    "survey": ("csv", "auto"),
+}
+TEXT_OPTIONS = (
+    "delimiter",
+    "timezone",
+    "dataset",
+    "precision",
+    "code_field",
+    "name_field",
+    "population_field",
+    "id_field",
+    "status_field",
+    "height_field",
+    "lumen_field",
+)
+
+
+def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
+    """Validate options given as text (CLI flags, form fields) → clean options, or
+    ImportRefused naming the option."""
+    if kind not in ImportKind.values:
+        raise ImportRefused(
+            "kind", f"Unknown kind {kind!r}; use one of {', '.join(ImportKind.values)}."
+        )
+    if fmt not in FORMATS_OF[kind]:
+        raise ImportRefused(
+            "format", f"Format {fmt!r} does not fit kind {kind}; use {', '.join(FORMATS_OF[kind])}."
+        )
+    options: dict = {}
+    raw_map = (raw.get("map") or "").strip()
+    if raw_map:
+        mapping = {}
+        for part in raw_map.split(","):
+            key, sep, column = part.partition("=")
+            key, column = key.strip(), column.strip()
+            if not sep or not column or key not in crime.MAP_KEYS:
+                raise ImportRefused(
+                    "map",
+                    f"{part.strip()!r} is not KEY=COLUMN with KEY one of "
+                    f"{', '.join(crime.MAP_KEYS)}.",
+                )
+            mapping[key] = column
+        options["map"] = mapping
+    srid = raw.get("srid")
+    if srid not in (None, ""):
+        try:
+            options["srid"] = int(srid)
+        except (TypeError, ValueError):
+            raise ImportRefused("srid", f"{srid!r} is not an EPSG code (a whole number).") from None
+        if options["srid"] <= 0:
+            raise ImportRefused("srid", "An EPSG code is a positive number.")
+    for name in TEXT_OPTIONS:
+        value = raw.get(name)
+        if value not in (None, ""):
+            options[name] = str(value)
+    delimiter = options.get("delimiter")
+    if delimiter is not None:
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise ImportRefused("delimiter", "The delimiter is one character, e.g. ',' or ';'.")
+        options["delimiter"] = delimiter
+    if options.get("precision") and options["precision"] not in LocationPrecision.values:
+        raise ImportRefused(
+            "precision", f"Use one of {', '.join(LocationPrecision.values)} for precision."
+        )
+    if options.get("timezone"):
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(options["timezone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ImportRefused("timezone", f"Unknown time zone {options['timezone']!r}.") from None
+    strict = raw.get("strict")
+    options["strict"] = strict is True or str(strict).lower() in ("1", "true", "yes", "on")
+    return options
+
+
+def import_check(*, kind: str, fmt: str, path: str, options: dict) -> None:
+    """Refuse, before anything is queued, a file that cannot be imported at all."""
+    if kind == "crime":
+        crime.crime_check(path=path, fmt=fmt, options=options)
+    else:
+        reference.reference_check(kind=kind, path=path, options=options)
+
+
+def import_job_create(
+    *, area: Area, kind: str, fmt: str, file_name: str, options: dict, user=None, stored_path=""
+) -> ImportJob:
+    return ImportJob.objects.create(
+        area=area,
+        created_by=user if user is not None and user.is_authenticated else None,
+        kind=kind,
+        format=fmt,
+        file_name=file_name[:255],
+        stored_path=stored_path,
+        options=options,
+    )
+
+
+def _load(job: ImportJob, path: str, report: Report, progress) -> None:
+    area = job.area
+    if job.kind == "crime":
+        crime.crime_import(
+            area=area, path=path, fmt=job.format, options=job.options, report=report,
+            progress=progress,
+        )  # fmt: skip
+    elif job.kind == "blocks":
+        reference.blocks_import(
+            area=area, path=path, options=job.options, report=report, progress=progress
+        )
+    elif job.kind == "lamps":
+        reference.lamps_import(
+            area=area, path=path, options=job.options, report=report, progress=progress
+        )
+    else:
+        reference.survey_import(
+            area=area, path=path, options=job.options, report=report, progress=progress
+        )
+
+
+def _report_into(job: ImportJob, report: Report) -> None:
+    job.read, job.imported, job.duplicates = report.read, report.imported, report.duplicates
+    job.rejected, job.outside = report.rejected, report.outside
+    job.rejected_rows, job.notes = report.rejected_rows, report.notes
+
+
+def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> ImportJob:
+    """Run one import in one transaction and store its report on the job.
+
+    A refused file or a --strict import with rejected rows changes nothing: the job ends
+    `failed` with the reason and, for --strict, the rejected rows.
+    """
+    job.status, job.started_at, job.progress = RunStatus.RUNNING, timezone.now(), 0.0
+    job.save(update_fields=["status", "started_at", "progress"])
+    tracker = JobProgress(job.pk, also=progress)
+    report = Report()
+    try:
+        with transaction.atomic():
+            _load(job, path, report, tracker)
+            if report.imported:
+                data_version_bump(area=job.area, layers=LAYERS_OF[job.kind])
+            _report_into(job, report)
+            job.status, job.progress, job.finished_at = RunStatus.DONE, 1.0, timezone.now()
+            job.save()
+    except StrictRefused:
+        _report_into(job, report)
+        job.imported = job.duplicates = job.outside = 0
+        job.error = f"strict: {report.rejected} rows rejected, so nothing was imported."
+        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
+        job.save()
+    except ImportRefused as refused:
+        job.error = f"{refused.field}: {refused.message}"
+        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
+        job.save()
+    finally:
+        tracker.close()
+    return job
+
+
+def import_upload_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def import_job_execute(*, job_id: int) -> ImportJob:
+    """The worker's side of an upload: run the job on its stored file, then delete the file."""
+    job = ImportJob.objects.select_related("area").get(pk=job_id)
+    uploads = import_upload_dir().resolve()
+    path = (uploads.parent / job.stored_path).resolve()
+    if not job.stored_path or uploads not in path.parents:
+        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
+        job.error = "The uploaded file of this import is gone."
+        job.save(update_fields=["status", "finished_at", "error"])
+        return job
+    try:
+        return import_job_run(job=job, path=str(path))
+    except Exception as error:
+        log.exception("import %s failed", job_id)
+        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
+        job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
+        job.save(update_fields=["status", "finished_at", "error"])
+        return job
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        ImportJob.objects.filter(pk=job_id).update(stored_path="")
+
+
+def _boundary_from_file(path: str, srid: int | None) -> GEOSGeometry:
+    with geofiles.open_vector(path, srid) as source:
+        crime.check_srid(source.srid)
+        wkbs = [bytes(wkb) for _, wkb, _ in source.features([]) if wkb is not None]
+        if not wkbs:
+            raise ImportRefused("boundary", "The boundary file holds no geometry.")
+        union = sql.fetch(sql.BOUNDARY_FROM_WKB, {"srid": source.srid, "wkbs": wkbs})[0][0]
+    if union is None:
+        raise ImportRefused("boundary", "The boundary file holds no polygon.")
+    geometry = GEOSGeometry(memoryview(union))
+    if geometry.empty:
+        raise ImportRefused("boundary", "The boundary file holds no polygon.")
+    return geometry
+
+
+@transaction.atomic
+def area_create(
+    *,
+    slug: str,
+    name: str,
+    boundary_path: str | None = None,
+    srid: int | None = None,
+    analysis_srid: int | None = None,
+) -> Area:
+    """A new area; without a boundary file it takes the union of the blocks imported later."""
+    if Area.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"An area {slug!r} exists already."})
+    area = Area(slug=slug, name=name, analysis_srid=analysis_srid)
+    if boundary_path:
+        if not os.path.exists(boundary_path):
+            raise ValidationError({"boundary": f"No file {boundary_path}."})
+        try:
+            area.boundary = _boundary_from_file(boundary_path, srid)
+        except ImportRefused as refused:
+            raise ValidationError({refused.field: refused.message}) from None
+    # Constraint validation cannot evaluate geometry checks in Python; PostGIS enforces them.
+    area.full_clean(exclude=["boundary"], validate_constraints=False)
+    area.save()
+    return area

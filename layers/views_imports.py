@@ -1,0 +1,163 @@
+"""Imports over the API (202 + a status URL; the work runs in the task worker) and the exact
+crime points analysts may read."""
+
+import os
+import shutil
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from geo.access import access_for
+from geo.bbox import parse_bbox
+from geo.permissions import requires
+from layers.importers.base import ImportRefused
+from layers.models import ImportJob
+from layers.serializers import (
+    CrimeIncidentSerializer,
+    ImportJobSerializer,
+    ImportRequestSerializer,
+)
+from layers.services import (
+    import_check,
+    import_job_create,
+    import_options_parse,
+    import_upload_dir,
+)
+from layers.tasks import import_job_task
+
+CRIME_POINTS_LIMIT = 50_000
+# Room for the multipart envelope and the form fields beside the file itself.
+MULTIPART_SLACK = 1024 * 1024
+
+
+def _store_upload(upload) -> str:
+    """Save the upload under MEDIA_ROOT/imports/<random>/ with a name nothing in it decides but
+    the extension (which tells the importer the format)."""
+    directory = import_upload_dir() / uuid.uuid4().hex
+    directory.mkdir(parents=True)
+    suffix = os.path.splitext(upload.name)[1].lower()[:10]
+    path = directory / f"upload{suffix}"
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return str(path)
+
+
+class ImportCreate(APIView):
+    """Upload a file to import (kind crime|blocks|lamps|survey); answers 202 with a status URL."""
+
+    permission_classes = [requires("import")]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=ImportRequestSerializer, responses={202: ImportJobSerializer})
+    def post(self, request, slug):
+        limit = settings.TRYGG_IMPORT_MAX_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+            # Refused before the body is read, so an oversized upload never fills the disk.
+            return Response(
+                {"file": [f"The upload is {int(declared):,} bytes; the limit is {limit:,}."]},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        request_data = ImportRequestSerializer(data=request.data)
+        request_data.is_valid(raise_exception=True)
+        data = request_data.validated_data
+        upload = data["file"]
+        if upload.size > limit:
+            return Response(
+                {"file": [f"The file is {upload.size:,} bytes; the limit is {limit:,}."]},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        kind = data["kind"]
+        fmt = data.get("format") or "auto"
+        path = _store_upload(upload)
+        try:
+            options = import_options_parse(kind=kind, fmt=fmt, raw=data)
+            import_check(kind=kind, fmt=fmt, path=path, options=options)
+        except ImportRefused as refused:
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            raise ValidationError({refused.field: [refused.message]}) from None
+        except Exception:
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            raise
+        job = import_job_create(
+            area=self.access.area,
+            kind=kind,
+            fmt=fmt,
+            file_name=os.path.basename(upload.name),
+            options=options,
+            user=request.user,
+            stored_path=os.path.relpath(path, settings.MEDIA_ROOT),
+        )
+        transaction.on_commit(lambda: import_job_task.enqueue(job.pk))
+        status_url = reverse("import-detail", kwargs={"pk": job.pk})
+        body = ImportJobSerializer(job).data | {"status_url": status_url}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+
+class ImportDetail(generics.RetrieveAPIView):
+    """Status and report of one import: progress, counts and the rejected rows' reasons."""
+
+    serializer_class = ImportJobSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self):
+        job = get_object_or_404(ImportJob.objects.select_related("area"), pk=self.kwargs["pk"])
+        access = access_for(self.request.user, job.area)
+        if not access.can("view_area"):
+            raise NotFound("No such import.")
+        if not access.can("import"):
+            raise PermissionDenied("Only analysts see imports.")
+        return job
+
+
+def _month_param(raw: str | None, field: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        if len(raw) == 7:
+            return date(int(raw[:4]), int(raw[5:7]), 1)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({field: ["Use YYYY-MM or YYYY-MM-DD."]}) from None
+
+
+class CrimePoints(generics.GenericAPIView):
+    """Exact crime points as GeoJSON, for analysts only (everyone else: 403)."""
+
+    permission_classes = [requires("view_crime_points")]
+    serializer_class = CrimeIncidentSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat"),
+            OpenApiParameter("from", str, description="first month, YYYY-MM or YYYY-MM-DD"),
+            OpenApiParameter("to", str, description="last month, YYYY-MM or YYYY-MM-DD"),
+        ]
+    )
+    def get(self, request, slug):
+        incidents = self.access.area.crime_incidents.order_by("month", "id")
+        bbox = parse_bbox(request.query_params.get("bbox"))
+        if bbox:
+            incidents = incidents.filter(geom__intersects=bbox)
+        start = _month_param(request.query_params.get("from"), "from")
+        end = _month_param(request.query_params.get("to"), "to")
+        if start:
+            incidents = incidents.filter(month__gte=start.replace(day=1))
+        if end:
+            incidents = incidents.filter(month__lte=end)
+        rows = list(incidents[: CRIME_POINTS_LIMIT + 1])
+        body = CrimeIncidentSerializer(rows[:CRIME_POINTS_LIMIT], many=True).data
+        body["truncated"] = len(rows) > CRIME_POINTS_LIMIT
+        return Response(body)

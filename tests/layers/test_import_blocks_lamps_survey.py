@@ -1,0 +1,146 @@
+"""Blocks, lamps and survey results: CRS, multi-part and invalid geometries, keys, reports."""
+
+import zipfile
+
+import pytest
+import shapely
+from pyproj import Transformer
+
+from geo.models import Area, Block
+from layers.models import Lamp, SurveyResult
+from layers.services import area_create
+from tests.layers.importing import (
+    counts,
+    point_geojson,
+    polygon_geojson,
+    reasons,
+    run_import,
+    write,
+    write_layer,
+)
+
+pytestmark = pytest.mark.django_db
+
+TO_3006 = Transformer.from_crs(4326, 3006, always_xy=True)
+
+
+def polygon_3006(xmin, ymin, xmax, ymax):
+    xs, ys = TO_3006.transform([xmin, xmax, xmax, xmin], [ymin, ymin, ymax, ymax])
+    return shapely.Polygon(list(zip(xs, ys, strict=True)))
+
+
+def test_blocks_from_a_zipped_shapefile_in_sweref_with_multipart_and_a_bow_tie(tmp_path):
+    area = area_create(slug="malmo", name="Malmö")
+    two_parts = shapely.MultiPolygon(
+        [polygon_3006(13.000, 55.600, 13.004, 55.604), polygon_3006(13.005, 55.600, 13.009, 55.604)]
+    )
+    xs, ys = TO_3006.transform([13.010, 13.018, 13.010, 13.018], [55.600, 55.610, 55.610, 55.600])
+    bow_tie = shapely.Polygon(list(zip(xs, ys, strict=True)))  # self-intersecting
+    line = shapely.LineString([(374000, 6163000), (374100, 6163100)])
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    write_layer(
+        shp / "kvarter.shp",
+        [
+            shapely.to_wkb(g)
+            for g in (two_parts, bow_tie, polygon_3006(13.0, 55.605, 13.004, 55.609))
+        ],
+        {"KOD": ["K1", "K2", ""], "NAMN": ["Kvarteret Ödla", "Fjärilen", "x"], "BEF": [120, 80, 5]},
+        "EPSG:3006",
+        geometry_type="MultiPolygon",
+    )
+    archive = tmp_path / "kvarter.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in shp.iterdir():
+            z.write(part, part.name)
+    job = run_import(area, "blocks", "auto", str(archive), code_field="KOD", name_field="NAMN",
+                     population_field="BEF")  # fmt: skip
+    assert job.status == "done", job.error
+    assert counts(job) == (3, 2, 0, 1, 0)
+    assert reasons(job) == ["KOD is empty"]
+    assert job.notes["crs"] == "EPSG:3006"
+    assert [r["row"] for r in job.notes["repaired"]] == [2]
+    k1, k2 = Block.objects.get(code="K1"), Block.objects.get(code="K2")
+    assert k1.name == "Kvarteret Ödla" and k1.population == 120 and len(k1.geom) == 2
+    assert k2.geom.valid and len(k2.geom) == 2  # the bow tie repaired into two triangles
+    area = Area.objects.get(pk=area.pk)
+    assert area.boundary.covers(k1.geom) and area.boundary.covers(k2.geom)
+    assert area.analysis_srid == 32633
+
+    write(tmp_path, "line.geojson", '{"type":"FeatureCollection","features":[{"type":"Feature",'
+          '"properties":{"code":"L"},"geometry":' + shapely.to_geojson(line) + "}]}")  # fmt: skip
+    job = run_import(area, "blocks", "auto", str(tmp_path / "line.geojson"), srid="3006")
+    assert counts(job) == (1, 0, 0, 1, 0) and "not a polygon" in reasons(job)[0]
+
+    again = run_import(area, "blocks", "auto", str(archive), code_field="KOD")
+    assert counts(again) == (3, 0, 2, 1, 0)
+
+
+def test_a_set_boundary_is_kept_and_blocks_outside_it_are_reported(area, tmp_path):
+    boundary = area.boundary
+    far = polygon_geojson({"code": "FAR"}, [(14, 56), (14.01, 56), (14.01, 56.01), (14, 56)])
+    job = run_import(area, "blocks", "auto", write(tmp_path, "far.geojson", far))
+    assert counts(job) == (1, 1, 0, 0, 1)
+    assert Area.objects.get(pk=area.pk).boundary.equals(boundary)
+
+
+def test_lamps_with_ids_status_and_a_missing_crs_needing_srid(area, tmp_path):
+    features = [
+        (13.002, 55.602, {"id": "L1", "status": "broken", "height_m": 6.5, "lumen": 3000}),
+        (13.012, 55.607, {"id": "L2", "status": "Working", "height_m": None, "lumen": None}),
+        (13.013, 55.607, {"id": "L3", "status": "flickering"}),
+        (15.000, 57.000, {"id": "L4"}),
+    ]
+    path = write(tmp_path, "lamps.geojson", point_geojson(features))
+    job = run_import(area, "lamps", "auto", path)
+    assert counts(job) == (4, 3, 0, 1, 1)
+    assert "flickering" in reasons(job)[0]
+    l1 = Lamp.objects.get(source_id="L1")
+    assert (l1.status, l1.height_m, l1.lumen) == ("broken", 6.5, 3000)
+    assert Lamp.objects.get(source_id="L2").status == "working"
+    assert counts(run_import(area, "lamps", "auto", path)) == (4, 0, 3, 1, 1)
+
+    shp = tmp_path / "noprj"
+    shp.mkdir()
+    x, y = TO_3006.transform(13.004, 55.604)
+    write_layer(shp / "lamps.shp", [shapely.to_wkb(shapely.Point(x, y))], {"status": ["dim"]}, None)
+    archive = tmp_path / "lamps.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in shp.iterdir():
+            z.write(part, part.name)
+    job = run_import(area, "lamps", "auto", str(archive))
+    assert job.status == "failed" and job.error.startswith("srid:")
+    job = run_import(area, "lamps", "auto", str(archive), srid="3006")
+    assert counts(job) == (1, 1, 0, 0, 0)
+    lamp = Lamp.objects.get(status="dim")
+    assert lamp.source_id.startswith("sha256:") and abs(lamp.geom.x - 13.004) < 1e-6
+
+
+def test_survey_results_keyed_by_block_code(area, tmp_path):
+    text = (
+        "block_code;period;respondents;share_unsafe\nSW;2025;40;0,25\nNE;2025;10;30%\n"
+        "XX;2025;5;0.1\nSE;2025;0;0.5\nNW;2025;20;1.7\n"
+    )
+    job = run_import(area, "survey", "auto", write(tmp_path, "s.csv", text), delimiter=";")
+    assert counts(job) == (5, 2, 0, 3, 0)
+    assert reasons(job) == [
+        "respondents must be at least 1",
+        "the share feeling unsafe, 1.7, is not 0–1",
+        "no block with code 'XX' in this area",
+    ]
+    assert SurveyResult.objects.get(block__code="SW").share_unsafe == 0.25
+    assert SurveyResult.objects.get(block__code="NE").share_unsafe == pytest.approx(0.3)
+    counted = "block_code,period,respondents,unsafe\nSE,2025-H2,50,10\n"
+    job = run_import(area, "survey", "auto", write(tmp_path, "c.csv", counted))
+    assert counts(job) == (1, 1, 0, 0, 0)
+    assert SurveyResult.objects.get(block__code="SE").share_unsafe == 0.2
+
+
+def test_an_area_from_a_boundary_file_in_another_crs(tmp_path):
+    path = str(tmp_path / "boundary.gpkg")
+    write_layer(path, [shapely.to_wkb(polygon_3006(13.0, 55.6, 13.018, 55.61))], {"n": ["a"]},
+                "EPSG:3006", geometry_type="Polygon", driver="GPKG")  # fmt: skip
+    area = area_create(slug="from-file", name="From file", boundary_path=path)
+    assert area.boundary.srid == 4326 and area.analysis_srid == 32633
+    xmin, ymin, xmax, ymax = area.boundary.extent
+    assert abs(xmin - 13.0) < 1e-3 and abs(ymax - 55.61) < 1e-3

@@ -45,10 +45,17 @@ def open_map(chromium, live_server, session, size=(1440, 900)):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{live_server.url}/map/testarea/")
     page.wait_for_selector("body[data-map-ready]", state="attached", timeout=30_000)
-    page.wait_for_function(
-        "window.trygMap.loaded() && window.trygMap.areTilesLoaded()", timeout=30_000
-    )
+    wait_until(page, "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()")
     return page, errors
+
+
+def wait_until(page, function: str, seconds: float = 30) -> None:
+    """Poll a predicate: wait_for_function evaluates strings, which the page's CSP forbids."""
+    for _ in range(int(seconds / 0.2)):
+        if page.evaluate(function):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"still false after {seconds} s: {function}")
 
 
 def visibility(page, layer_id):
@@ -112,9 +119,7 @@ def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, 
     screenshot(page, "planner-map-block")
 
     popup.get_by_role("button", name="Hiding place").click()
-    page.wait_for_function(
-        "document.querySelector('.details h3').innerText.includes('Hiding place')"
-    )
+    popup.locator("h3", has_text="Hiding place").wait_for(timeout=10_000)
     assert "5" in popup.locator(".figures").inner_text()
     assert "very unsafe" in popup.inner_text()
     screenshot(page, "planner-map-observation")

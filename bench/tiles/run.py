@@ -175,6 +175,9 @@ def start_servers(workers):
             str(workers),
             "-b",
             f"127.0.0.1:{TRYGG_PORT}",
+            # Aggregated crime tiles at low zoom take seconds on a busy machine.
+            "--timeout",
+            "300",
             "--log-level",
             "warning",
         ],
@@ -234,6 +237,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--only", nargs="+", help="run only these cases, e.g. crime:planner")
     args = parser.parse_args()
 
     lon, lat = busiest_point()
@@ -247,12 +251,18 @@ def main():
 
         def cursor():
             if not hasattr(local, "conn"):
+                # The same session options as Django's connections (JIT off).
                 local.conn = psycopg.connect(
-                    dsn, autocommit=True, cursor_factory=psycopg.ClientCursor
+                    dsn,
+                    autocommit=True,
+                    cursor_factory=psycopg.ClientCursor,
+                    **settings.DATABASES["default"].get("OPTIONS", {}),
                 )
             return local.conn.cursor()
 
         for layer, username, table, properties, zooms in CASES:
+            if args.only and f"{layer}:{username.removeprefix('demo-')}" not in args.only:
+                continue
             spans = CRIME_SPAN if layer == "crime" and table is None else SPAN
             tiles = tile_list(lon, lat, {z: spans[z] for z in zooms})
             user = users[username]

@@ -2,16 +2,15 @@
 observations inside it, a click on one of them opens its details."""
 
 import io
-from pathlib import Path
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.test import Client
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from geo.models import Role
+from tests.browser.conftest import screenshot
 from tests.factories import make_area, make_member
 from tests.tiles.data import add_observation
 from tests.tiles.layered import fill_every_layer
@@ -22,16 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 def jpeg() -> bytes:
     buffer = io.BytesIO()
@@ -39,35 +28,34 @@ def jpeg() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
 def session_of(user) -> str:
-    """Log in before Playwright starts: its event loop forbids the ORM in this thread."""
+    """The session cookie of a logged-in user, for the browser context."""
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
 
 
-def open_map(browser, live_server, session, size=(1440, 900)):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+def open_map(chromium, live_server, session, size=(1440, 900)):
+    context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
     context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Console errors include Content-Security-Policy violations.
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{live_server.url}/map/testarea/")
     page.wait_for_selector("body[data-map-ready]", state="attached", timeout=30_000)
-    page.wait_for_function(
-        "window.trygMap.loaded() && window.trygMap.areTilesLoaded()", timeout=30_000
-    )
+    wait_until(page, "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()")
     return page, errors
+
+
+def wait_until(page, function: str, seconds: float = 30) -> None:
+    """Poll a predicate: wait_for_function evaluates strings, which the page's CSP forbids."""
+    for _ in range(int(seconds / 0.2)):
+        if page.evaluate(function):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"still false after {seconds} s: {function}")
 
 
 def visibility(page, layer_id):
@@ -108,9 +96,8 @@ def participant_session():
     return session_of(make_member(area, Role.PARTICIPANT))
 
 
-# The session fixtures come before `browser`: data first, then the event loop.
-def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, browser):
-    page, errors = open_map(browser, live_server, planner_session)
+def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, chromium):
+    page, errors = open_map(chromium, live_server, planner_session)
 
     assert visibility(page, "crime-counts") == "visible"
     page.uncheck("#toggle-crime")
@@ -129,21 +116,18 @@ def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, 
     assert "Hiding place" in popup.inner_text()
     assert "Unsafe spot" in popup.inner_text()
     assert popup.locator(".thumbs img").first.get_attribute("src").endswith(".jpg")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "planner-map-block.png")
+    screenshot(page, "planner-map-block")
 
     popup.get_by_role("button", name="Hiding place").click()
-    page.wait_for_function(
-        "document.querySelector('.details h3').innerText.includes('Hiding place')"
-    )
+    popup.locator("h3", has_text="Hiding place").wait_for(timeout=10_000)
     assert "5" in popup.locator(".figures").inner_text()
     assert "very unsafe" in popup.inner_text()
-    page.screenshot(path=SCREENSHOTS / "planner-map-observation.png")
+    screenshot(page, "planner-map-observation")
     assert errors == []
 
 
-def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_server, browser):
-    page, errors = open_map(browser, live_server, participant_session, size=(768, 1024))
+def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_server, chromium):
+    page, errors = open_map(chromium, live_server, participant_session, size=(768, 1024))
     toggles = page.locator(".layers input[type=checkbox]")
     assert sorted(toggles.evaluate_all("els => els.map(e => e.dataset.layer)")) == [
         "blocks",
@@ -156,6 +140,5 @@ def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_s
     page.click("#panel-toggle")
     page.wait_for_timeout(400)
     assert page.locator("#panel").bounding_box()["x"] >= 0
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "planner-map-tablet.png")
+    screenshot(page, "planner-map-tablet")
     assert errors == []

@@ -19,8 +19,13 @@ class Command(BaseCommand):
             "--if-missing", action="store_true", help="do nothing when the demo area already exists"
         )
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--no-analysis",
+            action="store_true",
+            help="skip the hotspot run that gives the demo map its block classes",
+        )
 
-    def handle(self, *args, scale, seed, if_missing, no_progress, **options):
+    def handle(self, *args, scale, seed, if_missing, no_progress, no_analysis, **options):
         if not 0.01 <= scale <= 50:
             raise CommandError("--scale must be between 0.01 and 50")
         if if_missing and Area.objects.filter(slug=DEMO_SLUG).exists():
@@ -34,4 +39,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "demo loaded: " + ", ".join(f"{name}: {count:,}" for name, count in counts.items())
         )
+        if not no_analysis:
+            from layers.analysis.services import analysis_run
+
+            # The map's block classes come from an analysis run, so the demo ships with one.
+            run = analysis_run(area=Area.objects.get(slug=DEMO_SLUG), parameters={"seed": seed})
+            self.stdout.write(f"hotspot run {run.pk}: {run.status}")
         self.stdout.write(f"logins (password {DEMO_PASSWORD}): " + ", ".join(DEMO_USERS))

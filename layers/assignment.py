@@ -230,6 +230,60 @@ def _nearest_within(points: np.ndarray, shapes: np.ndarray, srid: int, snap: flo
     return found
 
 
+def _assign_in_memory(params: dict, srid: int):
+    """(incident ids, block id per incident or −1, how many were inside, incident points)."""
+    with connection.cursor() as cursor:
+        cursor.execute(INCIDENT_POINTS_SQL, params)
+        incident_ids, points = _ids_and_geometries(*cursor.fetchone(), points=True)
+        cursor.execute(BLOCK_SHAPES_SQL, params)
+        block_ids, shapes = _ids_and_geometries(*cursor.fetchone())
+    block_id_of = np.full(len(incident_ids), -1, dtype=np.int64)
+    inside = 0
+    if len(incident_ids) and len(block_ids):
+        position = _contained(points, shapes)  # position in block_ids, −1 for none
+        inside = int((position >= 0).sum())
+        left = np.flatnonzero(position < 0)
+        if len(left):
+            position[left] = _nearest_within(points[left], shapes, srid, params["snap"])
+        found = position >= 0
+        block_id_of[found] = block_ids[position[found]]
+    return incident_ids, block_id_of, inside, points
+
+
+def crime_blocks_store(*, area: Area) -> dict[str, int]:
+    """Store every incident's block (default snap distance) on the incident itself.
+
+    Imports of crime or blocks call this in their transaction; rows whose block does not
+    change are not touched.
+    """
+    params = _parameters(area, None, None, None, None)
+    incident_ids, block_id_of, inside, _ = _assign_in_memory(params, area.analysis_srid)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE crime_block_new (id bigint PRIMARY KEY, block_id bigint)"
+            " ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY crime_block_new (id, block_id) FROM STDIN") as copy:
+            for incident_id, block_id in zip(
+                incident_ids.tolist(), block_id_of.tolist(), strict=True
+            ):
+                copy.write_row((incident_id, block_id if block_id >= 0 else None))
+        cursor.execute(
+            """
+            UPDATE layers_crimeincident c SET block_id = n.block_id
+            FROM crime_block_new n
+            WHERE c.id = n.id AND c.block_id IS DISTINCT FROM n.block_id
+            """
+        )
+        cursor.execute("DROP TABLE crime_block_new")
+    assigned = int((block_id_of >= 0).sum())
+    return {
+        "inside": inside,
+        "snapped": assigned - inside,
+        "unassigned": len(incident_ids) - assigned,
+    }
+
+
 def crime_assignment_totals(
     *,
     area: Area,
@@ -242,28 +296,13 @@ def crime_assignment_totals(
     shared edges, nearest block within the snap distance in metres, ties to the lowest id),
     returned as counts per block and the assigned incidents' points."""
     params = _parameters(area, date_from, date_to, categories, snap_distance_m)
-    with connection.cursor() as cursor:
-        cursor.execute(INCIDENT_POINTS_SQL, params)
-        incident_ids, points = _ids_and_geometries(*cursor.fetchone(), points=True)
-        cursor.execute(BLOCK_SHAPES_SQL, params)
-        block_ids, shapes = _ids_and_geometries(*cursor.fetchone())
+    incident_ids, block_id_of, inside, points = _assign_in_memory(params, area.analysis_srid)
     total = len(incident_ids)
-    block_of = np.full(total, -1, dtype=np.int64)  # position in block_ids
-    inside = 0
-    if total and len(block_ids):
-        block_of = _contained(points, shapes)
-        inside = int((block_of >= 0).sum())
-        left = np.flatnonzero(block_of < 0)
-        if len(left):
-            block_of[left] = _nearest_within(
-                points[left], shapes, area.analysis_srid, params["snap"]
-            )
-    assigned = block_of >= 0
+    assigned = block_id_of >= 0
     snapped = int(assigned.sum()) - inside
-    counts = np.bincount(block_of[assigned], minlength=len(block_ids))
-    present = np.flatnonzero(counts)
+    present, counts = np.unique(block_id_of[assigned], return_counts=True)
     return AssignmentTotals(
-        per_block=dict(zip(block_ids[present].tolist(), counts[present].tolist(), strict=True)),
+        per_block=dict(zip(present.tolist(), counts.tolist(), strict=True)),
         points_wkb=shapely.to_wkb(shapely.multipoints(points[assigned]))
         if assigned.any()
         else None,

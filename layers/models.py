@@ -32,6 +32,12 @@ class CrimeIncident(models.Model):
     # sources without ids (police-uk anti-social behaviour), so re-importing adds nothing.
     source_key = models.CharField(max_length=200)
     precision = models.CharField(max_length=8, choices=LocationPrecision.choices)
+    # The block this incident counts in by the exactly-once rule at the default snap distance,
+    # kept up to date by every crime or blocks import (layers.assignment.crime_blocks_store),
+    # so maps and exports count per block with an index instead of a spatial join.
+    block = models.ForeignKey(
+        Block, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # The block (e.g. LSOA) the source itself names for the incident, kept to check assignments.
     reported_block_code = models.CharField(max_length=64, blank=True)
 

@@ -121,13 +121,12 @@ features AS (
 
 # Crime: exact points for analysts from CRIME_POINTS_MINZOOM; otherwise one point per block (on
 # its surface) with the count of incidents assigned to it, exactly once, by the rule of
-# layers/assignment.py: the lowest-id block that contains the incident, else the nearest block
-# within the snap distance (metres in the analysis CRS, ties to the lower id).
+# layers/assignment.py (stored on each incident as block_id).
 # Non-analysts never see a block with fewer than min_count incidents.
 CRIME = _statement(
     """
 incident AS NOT MATERIALIZED (
-    SELECT c.id, c.geom, c.category, c.month
+    SELECT c.id, c.geom, c.category, c.month, c.block_id
     FROM layers_crimeincident c
     WHERE c.area_id = (SELECT area_id FROM go)
       AND (%(date_from)s::date IS NULL OR c.month >= date_trunc('month', %(date_from)s::date))
@@ -147,44 +146,13 @@ tile_block AS MATERIALIZED (
     JOIN geo_block b ON b.area_id = go.area_id AND b.geom && (SELECT env4326 FROM go)
     WHERE go.mode IN ('counts', 'suppressed')
 ),
-reach AS (
-    SELECT ST_Transform(
-               ST_Expand(ST_Transform(ST_SetSRID(ST_Extent(t.geom)::geometry, 4326), go.srid),
-                         %(snap)s + 1),
-               4326) AS geom
-    FROM tile_block t, go
-    GROUP BY go.srid
-),
-assigned AS MATERIALIZED (
-    -- Each incident near the tile's blocks once: its lowest-id containing block, else the
-    -- nearest block within the snap distance; then only the tile's blocks are counted.
-    SELECT coalesce(inside.id, near.id) AS block_id
-    FROM reach
-    JOIN incident c ON c.geom && reach.geom
-    LEFT JOIN LATERAL (
-        SELECT b.id
-        FROM geo_block b, go
-        WHERE b.area_id = go.area_id AND ST_Intersects(b.geom, c.geom)
-        ORDER BY b.id
-        LIMIT 1
-    ) inside ON true
-    LEFT JOIN LATERAL (
-        SELECT b.id
-        FROM geo_block b, go
-        WHERE inside.id IS NULL
-          AND b.area_id = go.area_id
-          AND b.geom && ST_Expand(c.geom, go.dlon, go.dlat)
-          AND ST_Distance(ST_Transform(b.geom, go.srid), ST_Transform(c.geom, go.srid))
-              <= %(snap)s
-        ORDER BY ST_Distance(ST_Transform(b.geom, go.srid), ST_Transform(c.geom, go.srid)), b.id
-        LIMIT 1
-    ) near ON true
-),
 block_count AS (
-    SELECT a.block_id, count(*) AS n
-    FROM assigned a
-    JOIN tile_block t ON t.id = a.block_id
-    GROUP BY a.block_id
+    -- Incidents carry their block by the exactly-once rule (layers.assignment, kept current by
+    -- every import), so a block's count is an index lookup on the block id.
+    SELECT c.block_id, count(*) AS n
+    FROM tile_block t
+    JOIN incident c ON c.block_id = t.id
+    GROUP BY c.block_id
 ),
 cells AS (
     SELECT t.id, NULL::text AS category, NULL::text AS month, k.n AS count,

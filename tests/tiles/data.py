@@ -16,6 +16,7 @@ from rasterio.transform import from_origin
 from rasterio.warp import transform_bounds
 
 from geo.models import Block
+from layers.assignment import crime_blocks_store
 from layers.models import AnalysisRaster, AnalysisRun, BlockResult, CrimeIncident, Lamp, RunStatus
 from walks.models import Observation, ObservationKind, Walk
 
@@ -70,8 +71,8 @@ def features(response, layer: str) -> list[dict]:
 _source_keys = itertools.count(1)
 
 
-def add_crime(area, lon, lat, *, month=MARCH, category="burglary"):
-    return CrimeIncident.objects.create(
+def add_crime(area, lon, lat, *, month=MARCH, category="burglary", assign=True):
+    incident = CrimeIncident.objects.create(
         area=area,
         geom=Point(lon, lat, srid=4326),
         month=month,
@@ -81,10 +82,15 @@ def add_crime(area, lon, lat, *, month=MARCH, category="burglary"):
         source_key=f"test:{next(_source_keys)}",
         precision="exact",
     )
+    if assign:  # as an import does
+        crime_blocks_store(area=area)
+    return incident
 
 
 def add_crime_points(area):
-    return [add_crime(area, lon, lat) for (lon, lat), _ in CRIME_POINTS]
+    incidents = [add_crime(area, lon, lat, assign=False) for (lon, lat), _ in CRIME_POINTS]
+    crime_blocks_store(area=area)
+    return incidents
 
 
 def blocks_by_code(area) -> dict[str, Block]:

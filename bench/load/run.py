@@ -10,6 +10,8 @@ observations in batches and, by a seeded coin, before a batch:
 - sends the whole request on a raw socket and closes it before reading the answer (the server
   stores the batch, the tablet never hears of it);
 - gives up waiting after a few milliseconds (a client-side timeout, the answer is lost);
+- sends it on two connections at once, the second copy shuffled (a retry timer firing while the
+  first attempt is still open);
 
 and then sends the batch again until it is acknowledged (in a shuffled order half the time, so a
 retry can meet the first attempt still running in another worker). Now and then it re-sends a
@@ -82,8 +84,9 @@ TILE_ZOOMS = [13, 14, 15, 16, 17]
 MAX_ATTEMPTS = 8  # per batch; a batch still unacknowledged after these is a failure
 MAX_TILE_REQUESTS = 50_000
 # Per batch: chance of a connection dropped mid-request, of a request sent whole on a socket
-# closed before the answer, of a client-side timeout, and of re-sending an acknowledged batch.
-P_DROP, P_UNREAD, P_TIMEOUT, P_RESEND = 0.10, 0.10, 0.10, 0.15
+# closed before the answer, of a client-side timeout, of the batch sent twice at once (a retry
+# timer firing while the first attempt is still open), and of re-sending an acknowledged batch.
+P_DROP, P_UNREAD, P_TIMEOUT, P_TWICE, P_RESEND = 0.10, 0.10, 0.10, 0.10, 0.15
 
 
 @dataclass
@@ -257,7 +260,10 @@ class Tablet:
                     self.dropped(batch, whole=True)
                 elif mishap < P_DROP + P_UNREAD + P_TIMEOUT:
                     self.timed_out(batch)
-                if not self.deliver(batch, shuffle=mishap < P_DROP + P_UNREAD + P_TIMEOUT):
+                elif mishap < P_DROP + P_UNREAD + P_TIMEOUT + P_TWICE:
+                    self.twice(batch)
+                retried = mishap < P_DROP + P_UNREAD + P_TIMEOUT + P_TWICE
+                if not self.deliver(batch, shuffle=retried):
                     return
                 self.acknowledged.append(batch)
                 if self.rng.random() < P_RESEND:
@@ -309,6 +315,43 @@ class Tablet:
         self.tally.add(statuses={f"sync {response.status_code}": 1})
         if response.status_code == 200:
             self.check(batch, response.json(), resend=False)
+
+    def twice(self, batch):
+        """Send the batch on two connections at once, the second copy in another order."""
+        orders = [list(batch), list(batch)]
+        self.rng.shuffle(orders[1])
+        answers = [None, None]
+        timeout = (10, max(1, min(120, self.remaining())))
+
+        def send(slot):
+            try:
+                answers[slot] = requests.post(
+                    self.url,
+                    data=self.body(orders[slot]),
+                    timeout=timeout,
+                    headers={
+                        "Authorization": f"Token {self.token}",
+                        "Content-Type": "application/json",
+                    },
+                )
+            except requests.RequestException as error:
+                answers[slot] = error
+
+        threads = [threading.Thread(target=send, args=(slot,)) for slot in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.tally.add(events={"sent twice at once": 1})
+        for items, answer in zip(orders, answers, strict=True):
+            if isinstance(answer, Exception):
+                self.tally.add(events={f"sync {type(answer).__name__}": 1})
+                continue
+            self.tally.add(statuses={f"sync {answer.status_code}": 1})
+            if answer.status_code == 200:
+                self.check(items, answer.json(), resend=False)
+            elif answer.status_code < 500:
+                self.tally.add(failures=f"tablet {self.number}: {answer.status_code}")
 
     def deliver(self, batch, *, shuffle, resend=False):
         """Send the batch until it is acknowledged; False if it never is."""

@@ -460,19 +460,22 @@ def planner(*, number, port, slug, token, seed, tally, tablets_done, stop, budge
         tally.add(failures=f"planner {number}: {error!r}")
 
 
-def server_log_problems(logs: Path) -> tuple[Counter, list[str]]:
-    """Statuses the server logged for every request (answers nobody read included) and the
-    lines of its error logs that report a server fault."""
-    statuses = Counter()
+def server_log_problems(logs: Path) -> tuple[Counter, list[float], list[str]]:
+    """Statuses the server logged for every request (answers nobody read included), the time
+    it spent on each tile (ms, from the moment a worker took the request), and the lines of its
+    error logs that report a server fault."""
+    statuses, tile_ms = Counter(), []
     for line in (logs / "access.log").read_text().splitlines():
-        status = line.split(" ", 1)[0]
+        status, _method, path, seconds = line.split(" ")
         statuses[status] += 1
+        if path.startswith("/tiles/"):
+            tile_ms.append(float(seconds) * 1000)
     faults = []
     for name in ("error.log", "stderr.log"):
         for line in (logs / name).read_text().splitlines():
             if any(s in line for s in ("Traceback", "Internal Server Error", "WORKER TIMEOUT")):
                 faults.append(f"{name}: {line.strip()[:200]}")
-    return statuses, faults
+    return statuses, tile_ms, faults
 
 
 def database_checks(walks, tablet_walk, generated, acked):
@@ -611,7 +614,7 @@ def main():
         stop_server(server)
     soft.cancel()
 
-    logged, faults = server_log_problems(logs)
+    logged, tile_server_ms, faults = server_log_problems(logs)
     client_5xx = sum(n for key, n in tally.statuses.items() if key.split()[-1].startswith("5"))
     logged_5xx = sum(n for status, n in logged.items() if status.startswith("5"))
     stored_checks = database_checks(walks, tablet_walk, generated, dict(tally.acked))
@@ -627,6 +630,7 @@ def main():
         ("sync batch", tally.sync_ms),
         ("  of it in the view", tally.sync_server_ms),
         ("tile", tally.tile_ms),
+        ("  of it in a worker", tile_server_ms),
     ):
         if len(values) >= 2:
             print(

@@ -3,6 +3,12 @@
 One statement stores a whole batch. `ON CONFLICT (client_id) DO NOTHING` lets the unique index
 decide which of two concurrent identical batches stores a row, so there is no window between
 "does it exist?" and "insert it" in which both could insert.
+
+The rows go in in client_id order. A row that meets another transaction's uncommitted row with
+the same client_id waits for that transaction; a retry sent while its first attempt is still
+running, with its items in another order, would otherwise wait for the first attempt while the
+first waits for it (a deadlock, which PostgreSQL ends by failing one of them). In one global order
+no transaction can wait for a row before one it already holds.
 """
 
 from django.db import connection
@@ -18,6 +24,7 @@ INSERT_OBSERVATIONS = """
         %s::bigint[], %s::bytea[], %s::smallint[], %s::smallint[], %s::text[],
         %s::timestamptz[], %s::double precision[], %s::uuid[]
     ) AS item(kind_id, geom, severity, feeling, note, captured_at, accuracy_m, client_id)
+    ORDER BY item.client_id
     ON CONFLICT (client_id) DO NOTHING
     RETURNING client_id, id
 """

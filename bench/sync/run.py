@@ -13,6 +13,7 @@ batch has been sent a second time.
 import argparse
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -47,10 +48,11 @@ WEST, SOUTH, EAST, NORTH = 12.99, 55.59, 13.022, 55.608
 KINDS = ["unsafe_spot", "lighting_defect", "neglect", "vandalism", "hiding_place", "safe_place"]
 
 
-def reset_area():
-    Area.objects.filter(slug=SLUG).delete()
+def grid_area_create(slug, name):
+    """A fresh area `slug` (any old one deleted with everything in it): the 2 km box, 100 blocks."""
+    Area.objects.filter(slug=slug).delete()
     boundary = MultiPolygon(Polygon.from_bbox((WEST, SOUTH, EAST, NORTH)), srid=4326)
-    area = Area.objects.create(slug=SLUG, name="Sync benchmark", boundary=boundary)
+    area = Area.objects.create(slug=slug, name=name, boundary=boundary)
     dx, dy = (EAST - WEST) / 10, (NORTH - SOUTH) / 10
     Block.objects.bulk_create(
         Block(
@@ -66,6 +68,11 @@ def reset_area():
         for i in range(10)
         for j in range(10)
     )
+    return area
+
+
+def reset_area():
+    area = grid_area_create(SLUG, "Sync benchmark")
     User = get_user_model()
     walker = User.objects.filter(username="bench-sync-walker").first()
     if walker is None:
@@ -126,9 +133,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def server_env():
+    """Production settings for a gunicorn on loopback: plain HTTP (as behind a TLS proxy) and a
+    throwaway secret key long enough for the production check."""
+    return dict(
+        os.environ,
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+        SECURE_SSL_REDIRECT="0",
+        SECRET_KEY=secrets.token_urlsafe(48),
+    )
+
+
 def start_server(port, workers):
-    env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1", LOG_LEVEL="WARNING")
-    env.setdefault("SECRET_KEY", "bench-sync-only")
+    env = server_env()
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),

@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from pyproj import Transformer
 
 from geo.models import Area
@@ -258,7 +258,7 @@ def crime_blocks_store(*, area: Area) -> dict[str, int]:
     """
     params = _parameters(area, None, None, None, None)
     incident_ids, block_id_of, inside, _ = _assign_in_memory(params, area.analysis_srid)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE crime_block_new (id bigint PRIMARY KEY, block_id bigint)"
             " ON COMMIT DROP"

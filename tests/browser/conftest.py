@@ -22,6 +22,15 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
+@pytest.fixture(autouse=True)
+def fresh_login_throttle(transactional_db):
+    """Browser tests commit their logins, so the throttle's counts (in a cache table that a
+    flush leaves alone) would add up across tests and lock later ones out."""
+    from django.core.cache import caches
+
+    caches["shared"].clear()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright

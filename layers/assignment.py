@@ -169,6 +169,18 @@ WHERE c.area_id = %(area)s
   AND (%(to)s::date IS NULL OR c.month <= %(to)s::date)
   AND (%(categories)s::text[] IS NULL OR c.category = ANY(%(categories)s::text[]))
 """
+# The same, a chunk at a time in id order, for storing blocks with bounded memory.
+INCIDENT_CHUNK_SQL = """
+SELECT coalesce(array_to_string(array_agg(id ORDER BY id), ','), ''),
+       ST_AsBinary(ST_Collect(geom ORDER BY id))
+FROM (
+    SELECT c.id, c.geom FROM layers_crimeincident c
+    WHERE c.area_id = %(area)s AND c.id > %(after)s
+      AND (NOT %(unassigned_only)s OR c.block_id IS NULL)
+    ORDER BY c.id
+    LIMIT %(chunk)s
+) chunk
+"""
 BLOCK_SHAPES_SQL = """
 SELECT coalesce(array_to_string(array_agg(id ORDER BY id), ','), ''),
        ST_AsBinary(ST_Collect(geom ORDER BY id))
@@ -230,44 +242,74 @@ def _nearest_within(points: np.ndarray, shapes: np.ndarray, srid: int, snap: flo
     return found
 
 
+def _blocks(params: dict) -> tuple[np.ndarray, np.ndarray]:
+    with connection.cursor() as cursor:
+        cursor.execute(BLOCK_SHAPES_SQL, params)
+        return _ids_and_geometries(*cursor.fetchone())
+
+
+def _assign_points(points, block_ids, shapes, srid: int, snap: float) -> tuple[np.ndarray, int]:
+    """Block id per point by the exactly-once rule (−1: none), and how many lay inside one."""
+    block_id_of = np.full(len(points), -1, dtype=np.int64)
+    if not len(points) or not len(block_ids):
+        return block_id_of, 0
+    position = _contained(points, shapes)  # position in block_ids, −1 for none
+    inside = int((position >= 0).sum())
+    left = np.flatnonzero(position < 0)
+    if len(left):
+        position[left] = _nearest_within(points[left], shapes, srid, snap)
+    found = position >= 0
+    block_id_of[found] = block_ids[position[found]]
+    return block_id_of, inside
+
+
 def _assign_in_memory(params: dict, srid: int):
     """(incident ids, block id per incident or −1, how many were inside, incident points)."""
     with connection.cursor() as cursor:
         cursor.execute(INCIDENT_POINTS_SQL, params)
         incident_ids, points = _ids_and_geometries(*cursor.fetchone(), points=True)
-        cursor.execute(BLOCK_SHAPES_SQL, params)
-        block_ids, shapes = _ids_and_geometries(*cursor.fetchone())
-    block_id_of = np.full(len(incident_ids), -1, dtype=np.int64)
-    inside = 0
-    if len(incident_ids) and len(block_ids):
-        position = _contained(points, shapes)  # position in block_ids, −1 for none
-        inside = int((position >= 0).sum())
-        left = np.flatnonzero(position < 0)
-        if len(left):
-            position[left] = _nearest_within(points[left], shapes, srid, params["snap"])
-        found = position >= 0
-        block_id_of[found] = block_ids[position[found]]
+    block_ids, shapes = _blocks(params)
+    block_id_of, inside = _assign_points(points, block_ids, shapes, srid, params["snap"])
     return incident_ids, block_id_of, inside, points
 
 
-def crime_blocks_store(*, area: Area) -> dict[str, int]:
+STORE_CHUNK = 100_000
+
+
+def crime_blocks_store(*, area: Area, unassigned_only: bool = False) -> dict[str, int]:
     """Store every incident's block (default snap distance) on the incident itself.
 
-    Imports of crime or blocks call this in their transaction; rows whose block does not
-    change are not touched.
+    Imports of crime (`unassigned_only`: the new incidents) or blocks (all incidents) call this
+    in their transaction. Incidents are read in chunks so memory stays flat for any file size;
+    rows whose block does not change are not touched.
     """
     params = _parameters(area, None, None, None, None)
-    incident_ids, block_id_of, inside, _ = _assign_in_memory(params, area.analysis_srid)
+    block_ids, shapes = _blocks(params)
+    counts = {"inside": 0, "snapped": 0, "unassigned": 0}
+    chunk = {**params, "after": 0, "chunk": STORE_CHUNK, "unassigned_only": unassigned_only}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE crime_block_new (id bigint PRIMARY KEY, block_id bigint)"
             " ON COMMIT DROP"
         )
-        with cursor.cursor.copy("COPY crime_block_new (id, block_id) FROM STDIN") as copy:
-            for incident_id, block_id in zip(
-                incident_ids.tolist(), block_id_of.tolist(), strict=True
-            ):
-                copy.write_row((incident_id, block_id if block_id >= 0 else None))
+        while True:
+            cursor.execute(INCIDENT_CHUNK_SQL, chunk)
+            incident_ids, points = _ids_and_geometries(*cursor.fetchone(), points=True)
+            if not len(incident_ids):
+                break
+            block_id_of, inside = _assign_points(
+                points, block_ids, shapes, area.analysis_srid, params["snap"]
+            )
+            assigned = int((block_id_of >= 0).sum())
+            counts["inside"] += inside
+            counts["snapped"] += assigned - inside
+            counts["unassigned"] += len(incident_ids) - assigned
+            with cursor.cursor.copy("COPY crime_block_new (id, block_id) FROM STDIN") as copy:
+                for incident_id, block_id in zip(
+                    incident_ids.tolist(), block_id_of.tolist(), strict=True
+                ):
+                    copy.write_row((incident_id, block_id if block_id >= 0 else None))
+            chunk["after"] = int(incident_ids[-1])
         cursor.execute(
             """
             UPDATE layers_crimeincident c SET block_id = n.block_id
@@ -276,12 +318,7 @@ def crime_blocks_store(*, area: Area) -> dict[str, int]:
             """
         )
         cursor.execute("DROP TABLE crime_block_new")
-    assigned = int((block_id_of >= 0).sum())
-    return {
-        "inside": inside,
-        "snapped": assigned - inside,
-        "unassigned": len(incident_ids) - assigned,
-    }
+    return counts
 
 
 def crime_assignment_totals(

@@ -168,7 +168,8 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
             _load(job, path, report, tracker)
             if report.imported:
                 if job.kind in ("crime", "blocks"):
-                    crime_blocks_store(area=job.area)
+                    # New blocks can change any incident's block; new crime only its own.
+                    crime_blocks_store(area=job.area, unassigned_only=job.kind == "crime")
                 data_version_bump(area=job.area, layers=LAYERS_OF[job.kind])
             _report_into(job, report)
             job.status, job.progress, job.finished_at = RunStatus.DONE, 1.0, timezone.now()

@@ -47,9 +47,11 @@ def test_snap_distance_and_filters_apply(area):
     assert march.inside == 1 and march.snapped == 0
 
 
-def test_stored_blocks_match_the_assignment_and_follow_new_blocks(area):
+def test_stored_blocks_match_the_assignment_and_follow_new_blocks(area, monkeypatch):
     from layers.assignment import crime_blocks_store
     from tests.factories import square
+
+    monkeypatch.setattr("layers.assignment.STORE_CHUNK", 2)  # several chunks for four incidents
 
     for key, (lon, lat) in enumerate(
         [(13.002, 55.602), (13.009, 55.602), (13.0182, 55.6095), (13.05, 55.65)]

@@ -104,25 +104,33 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class AnalysisRun(models.Model):
-    """A stored, reproducible hotspot analysis of one area (see docs/methods.md)."""
+class BackgroundJob(models.Model):
+    """What every job run by the background worker records: who, state, progress and times."""
 
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="analysis_runs")
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AnalysisRun(BackgroundJob):
+    """A stored, reproducible hotspot analysis of one area (see docs/methods.md)."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="analysis_runs")
     parameters = models.JSONField(default=dict)
     seed = models.BigIntegerField(default=1)
     data_fingerprint = models.CharField(max_length=64, blank=True)
     # Area-wide figures: Spearman's rho, Lee's L, counts inside / snapped / unassigned, …
     figures = models.JSONField(default=dict)
     timings = models.JSONField(default=dict)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -177,7 +185,7 @@ class ImportKind(models.TextChoices):
     SURVEY = "survey", _("Survey results")
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJob):
     """One import of one file into one area, with its report (docs/data-formats.md).
 
     read = imported + duplicates + rejected; `outside` counts accepted rows (imported or
@@ -187,17 +195,12 @@ class ImportJob(models.Model):
     MAX_REJECTED_REASONS = 1000
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="import_jobs")
-    created_by = models.ForeignKey(
-        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     kind = models.CharField(max_length=8, choices=ImportKind.choices)
     format = models.CharField(max_length=16)
     file_name = models.CharField(max_length=255)
     # Where an uploaded file waits for the worker, relative to MEDIA_ROOT; emptied when done.
     stored_path = models.CharField(max_length=500, blank=True)
     options = models.JSONField(default=dict)
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    progress = models.FloatField(default=0.0)
     read = models.PositiveIntegerField(default=0)
     imported = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
@@ -207,10 +210,6 @@ class ImportJob(models.Model):
     rejected_rows = models.JSONField(default=list)
     # Other facts worth telling the analyst: encoding used, geometries repaired, CRS read, …
     notes = models.JSONField(default=dict)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -107,6 +107,7 @@ def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, 
     assert visibility(page, "lamps-status") == "visible"
     page.uncheck("#toggle-walks")
     assert visibility(page, "walks-route") == "none"
+    page.check("#toggle-walks")
 
     # The NW block, away from its observations.
     click_lnglat(page, 13.0015, 55.6095)
@@ -123,6 +124,30 @@ def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, 
     assert "5" in popup.locator(".figures").inner_text()
     assert "very unsafe" in popup.inner_text()
     screenshot(page, "planner-map-observation")
+    assert errors == []
+
+
+def test_a_toggle_takes_effect_while_tiles_are_still_loading(
+    planner_session, live_server, chromium
+):
+    """While any source is fetching, MapLibre's isStyleLoaded() is false; a switch made then
+    must still apply. Lamp tiles are held back so the map stays in that state."""
+    page, errors = open_map(chromium, live_server, planner_session)
+    held = []
+    page.route("**/lamps/**", lambda route: held.append(route))
+    page.check("#toggle-lamps")
+    wait_until(page, "() => !window.trygMap.isStyleLoaded()", seconds=10)
+
+    page.uncheck("#toggle-walks")
+    assert visibility(page, "walks-route") == "none"
+    assert visibility(page, "lamps-status") == "visible"
+
+    assert held, "the lamp tiles were never requested"
+    for route in held:
+        route.continue_()
+    page.unroute("**/lamps/**")
+    wait_until(page, "() => window.trygMap.areTilesLoaded()")
+    assert visibility(page, "walks-route") == "none"
     assert errors == []
 
 

@@ -70,7 +70,13 @@ function styleLayerIds(name) {
   return map.getStyle().layers.map((l) => l.id).filter((id) => id === name || id.startsWith(prefix));
 }
 
+// isStyleLoaded() is false while any source is still fetching tiles, so it cannot guard a
+// toggle: a layer switched during loading would keep its old visibility. Layout properties can
+// be set as soon as the style is parsed.
+let styleParsed = false;
+
 function applyVisibility() {
+  if (!styleParsed) return; // the style.load handler applies the current choice
   for (const [name, on] of Object.entries(visible)) {
     for (const id of styleLayerIds(name)) {
       map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
@@ -98,6 +104,7 @@ map.once("style.load", () => {
     });
     map.addLayer({ id: `raster-${name}`, type: "raster", source: `raster-${name}`, paint: { "raster-opacity": 0.85 } }, firstAbove?.id);
   }
+  styleParsed = true;
   applyVisibility();
   document.body.dataset.mapReady = "1";
 });
@@ -169,7 +176,7 @@ function renderLayerList() {
       onchange: (event) => {
         visible[name] = event.target.checked;
         item.classList.toggle("off", !visible[name]);
-        if (map.isStyleLoaded()) applyVisibility();
+        applyVisibility();
         renderExports();
       },
     });

@@ -1,10 +1,10 @@
 """Tile benchmark: Trygg's tiles against the raw SQL floor and against tipg, on loopback.
 
 Needs the demo at scale 10 in the checkout's database (`manage.py load_demo --scale 10`) and
-tipg in bench/.venv-tipg (see bench/tiles/README.md). Starts gunicorn and tipg itself, on
+tipg in bench/.venv-tipg (see docs/benchmarks.md, Tiles). Starts gunicorn and tipg itself, on
 loopback ports, and stops them at the end. Every loop is bounded by the fixed tile list.
 
-    .venv/bin/python bench/tiles/run.py [--repeat 1] [--workers 4]
+    .venv/bin/python bench/tiles/run.py [--repeat 3] [--workers N] [--only crime:planner]
 
 Measured per layer, at concurrency 1 and 8:
 - floor: the tile statement itself over one psycopg connection per thread (no HTTP, no Django);
@@ -42,6 +42,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from tiles.auth import Requester  # noqa: E402
 from tiles.filters import TileFilters  # noqa: E402
 from tiles.sql import STATEMENTS  # noqa: E402
 from tiles.views import tile_params  # noqa: E402
@@ -126,13 +127,31 @@ def run(jobs, work, concurrency):
     }
 
 
+_connections = threading.local()
+
+
 def http_get(port, path, headers):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    conn.request("GET", path, headers=headers)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return response.status, response.getheader("ETag"), body
+    """GET over this thread's kept-alive connection to `port`, as a browser's map does; a
+    connection the server closed (idle timeout, restart) is reopened once."""
+    pool = _connections.__dict__.setdefault("by_port", {})
+    for attempt in (1, 2):
+        conn = pool.get(port) or http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        pool[port] = conn
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            conn.close()
+            del pool[port]
+            if attempt == 2:
+                raise
+            continue
+        if response.getheader("Connection", "").lower() == "close":
+            conn.close()
+            del pool[port]
+        return response.status, response.getheader("ETag"), body
+    raise AssertionError("unreachable")
 
 
 def libpq_dsn():
@@ -157,6 +176,9 @@ def wait_for(port, path, deadline_s=60):
 
 
 def start_servers(workers):
+    uvicorn = ROOT / "bench/.venv-tipg/bin/uvicorn"
+    if not uvicorn.exists():
+        raise SystemExit(f"{uvicorn.relative_to(ROOT)} is missing: see docs/benchmarks.md, Tiles")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     # Production settings, but plain HTTP on loopback.
@@ -170,16 +192,12 @@ def start_servers(workers):
     gunicorn = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi:application",
+            "-c",
+            str(ROOT / "config/gunicorn.py"),
             "-w",
             str(workers),
             "-b",
             f"127.0.0.1:{TRYGG_PORT}",
-            # Aggregated crime tiles at low zoom take seconds on a busy machine.
-            "--timeout",
-            "300",
-            "--log-level",
-            "warning",
         ],
         cwd=ROOT,
         env=env,
@@ -198,7 +216,7 @@ def start_servers(workers):
     )
     tipg = subprocess.Popen(
         [
-            str(ROOT / "bench/.venv-tipg/bin/uvicorn"),
+            str(uvicorn),
             "tipg.main:app",
             "--host",
             "127.0.0.1",
@@ -235,7 +253,10 @@ def stop(servers):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count(), help="server processes, Trygg's and tipg's"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the tile list per run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--only", nargs="+", help="run only these cases, e.g. crime:planner")
     args = parser.parse_args()
@@ -251,13 +272,11 @@ def main():
 
         def cursor():
             if not hasattr(local, "conn"):
-                # The same session options as Django's connections (JIT off).
-                local.conn = psycopg.connect(
-                    dsn,
-                    autocommit=True,
-                    cursor_factory=psycopg.ClientCursor,
-                    **settings.DATABASES["default"].get("OPTIONS", {}),
-                )
+                # The same session options as Django's connections: JIT off, parameters bound
+                # by the server and statements prepared (psycopg's default cursor does both).
+                options = dict(settings.DATABASES["default"].get("OPTIONS", {}))
+                options.pop("server_side_binding", None)
+                local.conn = psycopg.connect(dsn, autocommit=True, **options)
             return local.conn.cursor()
 
         for layer, username, table, properties, zooms in CASES:
@@ -272,7 +291,13 @@ def main():
             def floor(tile, layer=layer, user=user):
                 z, x, y = tile
                 params = tile_params(
-                    slug="demo", layer=layer, z=z, x=x, y=y, user=user, filters=TileFilters()
+                    slug="demo",
+                    layer=layer,
+                    z=z,
+                    x=x,
+                    y=y,
+                    requester=Requester.of(user),
+                    filters=TileFilters(),
                 )
                 with cursor() as cur:
                     cur.execute(STATEMENTS[layer], params)
@@ -314,7 +339,7 @@ def main():
                 runners.append(("tipg", tipg_tile))
             for concurrency in args.concurrency:
                 for name, work in runners:
-                    result = run(tiles, work, concurrency)
+                    result = run(tiles * args.repeat, work, concurrency)
                     rows.append((label, name, concurrency, result))
                     print(
                         f"{label:24} {name:18} c={concurrency}  {result['n']:3} tiles  "

@@ -62,6 +62,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
+# Map tiles (/tiles/….mvt and ….png) are served by a second handler with only the middleware
+# that concerns them (config/wsgi.py): HTTPS and security headers, the NUL guard, host checks and
+# session authentication. Static files, language, CSRF (tiles are GET only), messages, framing
+# and CSP do not apply to binary tiles, and skipping them is a third of a revalidation's cost.
+TILE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "config.middleware.reject_nul_in_query",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

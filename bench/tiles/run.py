@@ -15,13 +15,16 @@ Measured per layer, at concurrency 1 and 8:
 
 import argparse
 import http.client
+import json
 import math
 import os
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -130,9 +133,17 @@ def run(jobs, work, concurrency):
 _connections = threading.local()
 
 
-def http_get(port, path, headers):
+def http_get(port, path, headers, keep_alive=True):
     """GET over this thread's kept-alive connection to `port`, as a browser's map does; a
-    connection the server closed (idle timeout, restart) is reopened once."""
+    connection the server closed (idle timeout, restart) is reopened once. Without keep_alive,
+    a new connection per request."""
+    if not keep_alive:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        return response.status, response.getheader("ETag"), body
     pool = _connections.__dict__.setdefault("by_port", {})
     for attempt in (1, 2):
         conn = pool.get(port) or http.client.HTTPConnection("127.0.0.1", port, timeout=300)
@@ -152,6 +163,62 @@ def http_get(port, path, headers):
             del pool[port]
         return response.status, response.getheader("ETag"), body
     raise AssertionError("unreachable")
+
+
+WRK_SCRIPT = """
+local tiles = {%s}
+local i = 0
+others = 0 -- global, so that done() can read it from each thread
+
+request = function()
+  i = i %% #tiles + 1
+  wrk.headers["If-None-Match"] = tiles[i][2]
+  return wrk.format("GET", tiles[i][1])
+end
+
+response = function(status, headers, body)
+  if status ~= 304 then others = others + 1 end
+end
+
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+
+done = function(summary, latency, requests)
+  local n = 0
+  for _, thread in ipairs(threads) do n = n + thread:get("others") end
+  io.write(string.format("RESULT %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
+    summary.duration, n, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency.mean / 1000))
+end
+"""
+
+
+def wrk_warm(port, paths, etags, headers, concurrency, seconds):
+    """Revalidations for `seconds` with wrk (a C load generator: unlike the Python client, it
+    leaves the two cores to the server), cycling through the tiles with their ETags. None when
+    wrk is not installed."""
+    if not shutil.which("wrk"):
+        return None
+    entries = ", ".join(f'{{"{p}", {json.dumps(e)}}}' for p, e in zip(paths, etags, strict=True))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % entries)
+        script.flush()
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "-s", script.name]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        out = subprocess.run(
+            [*command, f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True
+        ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    requests, duration_us, others, p50, p95, mean = line.split()[1:]
+    assert int(others) == 0, f"{others} answers were not 304"
+    return {
+        "n": int(requests),
+        "tiles_per_s": int(requests) / (int(duration_us) / 1e6),
+        "p50": float(p50),
+        "p95": float(p95),
+        "mean": float(mean),
+    }
 
 
 def libpq_dsn():
@@ -257,6 +324,9 @@ def main():
         "--workers", type=int, default=os.cpu_count(), help="server processes, Trygg's and tipg's"
     )
     parser.add_argument("--repeat", type=int, default=3, help="passes over the tile list per run")
+    parser.add_argument(
+        "--wrk-seconds", type=int, default=5, help="length of each wrk revalidation run"
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--only", nargs="+", help="run only these cases, e.g. crime:planner")
     args = parser.parse_args()
@@ -329,6 +399,9 @@ def main():
                     TIPG_PORT,
                     f"/collections/{table}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={properties}",
                     {"Accept-Encoding": "gzip"},
+                    # On a kept-alive connection tipg's gzipped answers wait ~40 ms each for a
+                    # delayed ACK; a connection per request is its faster mode, so it gets that.
+                    keep_alive=False,
                 )
                 assert status in (200, 204), status
 
@@ -337,9 +410,22 @@ def main():
                 for tile in tiles:
                     tipg_tile(tile)  # tipg's catalogue and buffers warmed alike
                 runners.append(("tipg", tipg_tile))
+            paths = [f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt" for tile in tiles]
             for concurrency in args.concurrency:
-                for name, work in runners:
-                    result = run(tiles * args.repeat, work, concurrency)
+                results = [
+                    (name, run(tiles * args.repeat, work, concurrency)) for name, work in runners
+                ]
+                wrk = wrk_warm(
+                    TRYGG_PORT,
+                    paths,
+                    [etags[t] for t in tiles],
+                    headers,
+                    concurrency,
+                    args.wrk_seconds,
+                )
+                if wrk:
+                    results.append(("trygg warm, wrk", wrk))
+                for name, result in results:
                     rows.append((label, name, concurrency, result))
                     print(
                         f"{label:24} {name:18} c={concurrency}  {result['n']:3} tiles  "
@@ -361,6 +447,8 @@ def main():
             tipg = by[(label, "tipg", c)]["tiles_per_s"]
             line += f"; cold tiles/s / tipg tiles/s = {result['tiles_per_s'] / tipg:.2f}"
         line += f"; warm {by[(label, 'trygg warm (304)', c)]['tiles_per_s']:.0f} tiles/s"
+        if (label, "trygg warm, wrk", c) in by:
+            line += f" ({by[(label, 'trygg warm, wrk', c)]['tiles_per_s']:.0f} with wrk)"
         print(line)
 
 

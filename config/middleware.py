@@ -3,11 +3,18 @@
 from django.http import JsonResponse
 
 
-def reject_nul_in_query(get_response):
+class RejectNulInQuery:
     """PostgreSQL text cannot hold a NUL character, so a query parameter with one can never match
-    anything and would fail inside the database: answer 400 before any view reads it."""
+    anything and would fail inside the database: answer 400 before the view reads it. Checked
+    once the URL has resolved, so an unknown path stays a 404."""
 
-    def middleware(request):
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
         if any(
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.GET.lists()
@@ -15,6 +22,4 @@ def reject_nul_in_query(get_response):
             return JsonResponse(
                 {"detail": "Query parameters must not contain NUL characters."}, status=400
             )
-        return get_response(request)
-
-    return middleware
+        return None

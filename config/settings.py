@@ -51,7 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.reject_nul_in_query",
+    "config.middleware.RejectNulInQuery",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -68,7 +68,7 @@ MIDDLEWARE = [
 # and CSP do not apply to binary tiles, and skipping them is a third of a revalidation's cost.
 TILE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.reject_nul_in_query",
+    "config.middleware.RejectNulInQuery",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -75,6 +75,10 @@ def test_a_nul_character_in_a_query_parameter_is_a_400(client_for, analyst, url)
     assert "NUL" in response.json()["detail"]
 
 
+def test_an_unknown_path_with_a_nul_in_its_query_is_still_a_404(client_for, analyst):
+    assert client_for(analyst).get("/api/nowhere/?x=%00").status_code == 404
+
+
 @pytest.mark.parametrize(
     "url",
     [

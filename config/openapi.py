@@ -40,3 +40,19 @@ def add_error_responses(result, generator, request, public):
                     },
                 )
     return result
+
+
+# PostgreSQL text cannot hold NUL, and config.middleware.RejectNulInQuery refuses it (400).
+NO_NUL = "^[^\\u0000]*$"
+
+
+def forbid_nul_in_query_strings(result, generator, request, public):
+    """Say so in the schema: every free-text query parameter excludes the NUL character."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and schema.get("type") == "string":
+                    if "pattern" not in schema and "enum" not in schema:
+                        schema["pattern"] = NO_NUL
+    return result

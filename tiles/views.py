@@ -129,7 +129,9 @@ def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
     response = HttpResponse(content_type=MVT_TYPE)
     tile = bytes(tile)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
-        tile = gzip.compress(tile, compresslevel=6, mtime=0)
+        # Level 1: a third of level 6's CPU for ~5 % more bytes (a 90 kB blocks tile: 1.8 ms
+        # instead of 4.8 ms); serving CPU, not the link, is what limits a tile server.
+        tile = gzip.compress(tile, compresslevel=1, mtime=0)
         response["Content-Encoding"] = "gzip"
     response.content = tile
     return caching_headers(response, etag, requester)

@@ -99,6 +99,10 @@ def test_three_observations_captured_offline_arrive_exactly_once(
     place(page, "safe_place", (420, 560))
     page.tap('.scale[data-field="feeling"] button[value="5"]')
     page.tap("#save")
+    # Switching language while the toast shows re-words it.
+    page.select_option("#language", "sv")
+    expect(page.locator("#toast")).to_have_text("Sparat på surfplattan.")
+    page.select_option("#language", "en")
 
     expect(counter).to_have_attribute("data-count", "3")
     expect(counter).to_have_text("3 waiting to sync")

@@ -11,6 +11,8 @@ const MAX_BACKOFF_S = 60;
 
 let language = pickLanguage(config.language);
 let t = translator(language);
+// The toast keeps its word, not its text, so a language switch while it shows re-words it.
+let flashWord = null;
 const $ = (selector) => document.querySelector(selector);
 const queue = await openQueue();
 
@@ -176,7 +178,7 @@ if ("geolocation" in navigator) {
 
 $("#locate").addEventListener("click", () => {
   if (gps) map.easeTo({ center: [gps.lon, gps.lat], zoom: Math.max(map.getZoom(), 17) });
-  else flash(t("no_gps"));
+  else flash("no_gps");
 });
 
 // ---------- drafting an observation ----------
@@ -288,7 +290,7 @@ $("#save").addEventListener("click", async () => {
   const photo = $("#photo").files[0] || null;
   await queue.add(walkId, observation, photo);
   cancelDraft();
-  flash(t("saved"));
+  flash("saved");
   await refresh();
   syncSoon(0);
 });
@@ -448,9 +450,10 @@ function hint(text) {
 }
 
 let flashTimer = null;
-function flash(text) {
+function flash(word) {
   const toast = $("#toast");
-  toast.textContent = text;
+  flashWord = word;
+  toast.textContent = t(word);
   toast.hidden = false;
   clearTimeout(flashTimer);
   flashTimer = setTimeout(() => (toast.hidden = true), 2500);
@@ -479,6 +482,7 @@ function applyLanguage() {
   document.querySelectorAll("[data-t-placeholder]").forEach((el) => {
     el.placeholder = t(el.dataset.tPlaceholder);
   });
+  if (flashWord && !$("#toast").hidden) $("#toast").textContent = t(flashWord);
   renderKinds();
   if (draft) {
     $(`.kind[data-kind="${draft.kind.code}"]`)?.classList.add("active");

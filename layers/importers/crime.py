@@ -195,17 +195,20 @@ def police_uk_rows(reader, index, extent, report: Report, tick) -> Iterator[tupl
     i_id, i_month, i_lon, i_lat = (index[c] for c in ("Crime ID", "Month", "Longitude", "Latitude"))
     i_lsoa, i_type = index["LSOA code"], index["Crime type"]
     keys = ContentKeys("police-uk")
-    types = POLICE_UK_TYPES
+    types = {name: category.value for name, category in POLICE_UK_TYPES.items()}
+    months: dict[str, date] = {}  # a file holds a few months: parse each once
     for row in _full_rows(reader, index, report, tick):
         try:
             lon, lat = check_lonlat(row[i_lon], row[i_lat], extent)
-            month = parse_month(row[i_month])
+            month = months.get(row[i_month])
+            if month is None:
+                month = months[row[i_month]] = parse_month(row[i_month])
             crime_type = row[i_type].strip()
             if not crime_type:
                 raise RowRejected("Crime type is empty")
             category = types.get(crime_type)
             if category is None:
-                category = CrimeCategory.OTHER_CRIME
+                category = CrimeCategory.OTHER_CRIME.value
                 report.notes.setdefault("unknown_categories", {}).setdefault(crime_type, 0)
                 report.notes["unknown_categories"][crime_type] += 1
             crime_id = row[i_id].strip()
@@ -214,8 +217,8 @@ def police_uk_rows(reader, index, extent, report: Report, tick) -> Iterator[tupl
             report.reject(reader.line_num, str(why))
             continue
         yield (
-            reader.line_num, key, crime_id, lon, lat, 4326, None, month, category.value,
-            crime_type, row[i_lsoa].strip(),
+            reader.line_num, key, crime_id, lon, lat, 4326, None, month, category, crime_type,
+            row[i_lsoa].strip(),
         )  # fmt: skip
 
 

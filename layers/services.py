@@ -192,6 +192,8 @@ def import_upload_dir() -> Path:
 def import_job_execute(*, job_id: int) -> ImportJob:
     """The worker's side of an upload: run the job on its stored file, then delete the file."""
     job = ImportJob.objects.select_related("area").get(pk=job_id)
+    if job.status != RunStatus.QUEUED:
+        return job  # a task delivered twice runs the import once
     uploads = import_upload_dir().resolve()
     path = (uploads.parent / job.stored_path).resolve()
     if not job.stored_path or uploads not in path.parents:

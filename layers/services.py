@@ -180,6 +180,12 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
         job.error = f"{refused.field}: {refused.message}"
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.save()
+    except Exception as error:
+        # Never leave a job 'running' behind; the caller still sees the error.
+        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
+        job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
+        job.save(update_fields=["status", "finished_at", "error"])
+        raise
     finally:
         tracker.close()
     return job
@@ -203,11 +209,9 @@ def import_job_execute(*, job_id: int) -> ImportJob:
         return job
     try:
         return import_job_run(job=job, path=str(path))
-    except Exception as error:
+    except Exception:
         log.exception("import %s failed", job_id)
-        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
-        job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
-        job.save(update_fields=["status", "finished_at", "error"])
+        job.refresh_from_db()
         return job
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)

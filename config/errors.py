@@ -19,3 +19,16 @@ def api_exception_handler(exc, context):
             status=status.HTTP_409_CONFLICT,
         )
     return exception_handler(exc, context)
+
+
+# Machine clients of these prefixes get JSON errors even for URLs that match no route.
+JSON_PREFIXES = ("/api/", "/ogc/", "/tiles/")
+
+
+def not_found(request, exception=None):
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith(JSON_PREFIXES):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -86,8 +86,15 @@ def role_of(user, area: Area) -> str | None:
 
 def access_for(user, area: Area) -> Access:
     if user and user.is_authenticated and user.is_superuser:
+        return access_with_role(area, None, is_superuser=True)
+    return access_with_role(area, role_of(user, area))
+
+
+def access_with_role(area: Area, role: str | None, *, is_superuser: bool = False) -> Access:
+    """The rule of access_for for a role already known (None: not a member), so that a caller
+    that looks the role up inside its own query (tiles) applies exactly the same rule."""
+    if is_superuser:
         return Access(area, None, frozenset(ALL_CAPABILITIES), is_superuser=True)
-    role = role_of(user, area)
     capabilities = set(CAPABILITIES.get(role, set()))
     if area.published:
         capabilities |= PUBLIC_CAPABILITIES

@@ -1,6 +1,6 @@
 from django.contrib.gis import admin
 
-from geo.models import Area, Block, Membership
+from geo.models import Area, AuditEntry, Block, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,3 +28,16 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "area", "role"]
     list_filter = ["area", "role"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "username", "area", "action"]
+    list_filter = ["action", "area"]
+    readonly_fields = ["at", "user", "username", "area", "action", "detail"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -109,3 +109,20 @@ class DataVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["area", "layer"], name="one_version_per_area_layer")
         ]
+
+
+class AuditEntry(models.Model):
+    """Who read or exported exact crime points, and when: sensitive reads leave a trace."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    username = models.CharField(max_length=150)  # kept when the user is deleted
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="audit_entries")
+    action = models.CharField(max_length=40)  # e.g. crime.read, crime.export
+    detail = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "audit entries"

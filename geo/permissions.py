@@ -1,7 +1,7 @@
 """DRF permission classes for the roles of DESIGN.md, all backed by geo.access."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from geo.access import Access, access_for
@@ -18,7 +18,7 @@ def area_access(request, slug: str) -> Access:
         area = get_object_or_404(Area, slug=slug)
         access = access_for(request.user, area)
         if not access.can("view_area"):
-            raise NotFound("No such area.")
+            raise Http404("No such area.")
         cache[slug] = access
     return cache[slug]
 

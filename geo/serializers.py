@@ -8,6 +8,9 @@ from geo.models import Area, Block, Membership, Role
 class AreaSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
     block_count = serializers.IntegerField(read_only=True)
+    walk_count = serializers.IntegerField(read_only=True)
+    observation_count = serializers.IntegerField(read_only=True)
+    crime_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Area
@@ -19,6 +22,9 @@ class AreaSerializer(serializers.ModelSerializer):
             "published",
             "role",
             "block_count",
+            "walk_count",
+            "observation_count",
+            "crime_count",
             "extent",
         ]
 

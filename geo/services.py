@@ -60,3 +60,16 @@ def data_versions(*, area: Area) -> dict[str, int]:
 
     stored = dict(DataVersion.objects.filter(area=area).values_list("layer", "version"))
     return {layer: stored.get(layer, 1) for layer in LAYERS}
+
+
+def audit_record(*, user, area: Area, action: str, detail: dict | None = None) -> None:
+    """Leave an audit entry (crime points read in full or exported). Never pass secrets."""
+    from geo.models import AuditEntry
+
+    AuditEntry.objects.create(
+        user=user if user and user.is_authenticated else None,
+        username=getattr(user, "username", "") or "anonymous",
+        area=area,
+        action=action,
+        detail=detail or {},
+    )

@@ -1,4 +1,3 @@
-from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -8,7 +7,7 @@ from rest_framework.response import Response
 
 from geo.bbox import parse_bbox
 from geo.checks import postgis_version
-from geo.models import Area, Membership
+from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
 from geo.serializers import AreaSerializer, BlockSerializer, MembershipSerializer
 from geo.services import membership_set
@@ -26,7 +25,7 @@ class AreaList(generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return Area.objects.visible_to(self.request.user).annotate(block_count=Count("blocks"))
+        return Area.objects.visible_to(self.request.user).with_counts()
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -85,7 +84,24 @@ class MemberList(generics.ListCreateAPIView):
 
 
 class MemberDetail(generics.DestroyAPIView):
+    """Coordinators remove a member from the area."""
+
+    serializer_class = MembershipSerializer
     permission_classes = [requires("manage_members")]
 
     def get_object(self):
         return get_object_or_404(self.access.area.memberships, pk=self.kwargs["pk"])
+
+
+def home(request):
+    """The start page: the areas the user may see, with links to their map and walks."""
+    from django.shortcuts import render
+
+    areas = list(Area.objects.visible_to(request.user))
+    if request.user.is_authenticated:
+        roles = dict(Membership.objects.filter(user=request.user).values_list("area_id", "role"))
+        walks = request.user.walks.filter(area__in=areas).order_by("-starts_at")
+        for area in areas:
+            area.role_label = Role(roles[area.pk]).label if area.pk in roles else None
+            area.my_walks = [w for w in walks if w.area_id == area.pk]
+    return render(request, "home.html", {"areas": areas})

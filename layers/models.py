@@ -32,6 +32,12 @@ class CrimeIncident(models.Model):
     # sources without ids (police-uk anti-social behaviour), so re-importing adds nothing.
     source_key = models.CharField(max_length=200)
     precision = models.CharField(max_length=8, choices=LocationPrecision.choices)
+    # The block this incident counts in by the exactly-once rule at the default snap distance,
+    # kept up to date by every crime or blocks import (layers.assignment.crime_blocks_store),
+    # so maps and exports count per block with an index instead of a spatial join.
+    block = models.ForeignKey(
+        Block, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # The block (e.g. LSOA) the source itself names for the incident, kept to check assignments.
     reported_block_code = models.CharField(max_length=64, blank=True)
 
@@ -98,25 +104,33 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class AnalysisRun(models.Model):
-    """A stored, reproducible hotspot analysis of one area (see docs/methods.md)."""
+class BackgroundJob(models.Model):
+    """What every job run by the background worker records: who, state, progress and times."""
 
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="analysis_runs")
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AnalysisRun(BackgroundJob):
+    """A stored, reproducible hotspot analysis of one area (see docs/methods.md)."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="analysis_runs")
     parameters = models.JSONField(default=dict)
     seed = models.BigIntegerField(default=1)
     data_fingerprint = models.CharField(max_length=64, blank=True)
     # Area-wide figures: Spearman's rho, Lee's L, counts inside / snapped / unassigned, …
     figures = models.JSONField(default=dict)
     timings = models.JSONField(default=dict)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -133,10 +147,18 @@ class BlockResult(models.Model):
     crime_gi_z = models.FloatField(null=True)
     crime_gi_p = models.FloatField(null=True)
     crime_gi_bin = models.SmallIntegerField(null=True)
+    crime_gi_p_sim = models.FloatField(null=True, help_text=_("Permutation p-value, two-sided"))
     insecurity_index = models.FloatField(null=True, help_text=_("Empty: no evidence (no data)"))
     insecurity_gi_z = models.FloatField(null=True)
     insecurity_gi_p = models.FloatField(null=True)
     insecurity_gi_bin = models.SmallIntegerField(null=True)
+    insecurity_gi_p_sim = models.FloatField(null=True)
+    # The components of the index (docs/methods.md); empty where the block has no such evidence.
+    insecurity_observations = models.FloatField(null=True)
+    insecurity_feeling = models.FloatField(null=True)
+    insecurity_survey = models.FloatField(null=True)
+    negative_observations = models.PositiveIntegerField(default=0)
+    positive_observations = models.PositiveIntegerField(default=0)
     comparison_class = models.CharField(max_length=24, blank=True, db_column="class")
     bv_moran_i = models.FloatField(null=True)
     bv_moran_p = models.FloatField(null=True)
@@ -163,7 +185,7 @@ class ImportKind(models.TextChoices):
     SURVEY = "survey", _("Survey results")
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJob):
     """One import of one file into one area, with its report (docs/data-formats.md).
 
     read = imported + duplicates + rejected; `outside` counts accepted rows (imported or
@@ -173,17 +195,12 @@ class ImportJob(models.Model):
     MAX_REJECTED_REASONS = 1000
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="import_jobs")
-    created_by = models.ForeignKey(
-        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     kind = models.CharField(max_length=8, choices=ImportKind.choices)
     format = models.CharField(max_length=16)
     file_name = models.CharField(max_length=255)
     # Where an uploaded file waits for the worker, relative to MEDIA_ROOT; emptied when done.
     stored_path = models.CharField(max_length=500, blank=True)
     options = models.JSONField(default=dict)
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    progress = models.FloatField(default=0.0)
     read = models.PositiveIntegerField(default=0)
     imported = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
@@ -193,10 +210,6 @@ class ImportJob(models.Model):
     rejected_rows = models.JSONField(default=list)
     # Other facts worth telling the analyst: encoding used, geometries repaired, CRS read, …
     notes = models.JSONField(default=dict)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

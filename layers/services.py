@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from geo.models import Area
 from geo.services import data_version_bump
+from layers.assignment import crime_blocks_store
 from layers.importers import crime, geofiles, reference, sql
 from layers.importers.base import ImportRefused, Report, StrictRefused, no_progress
 from layers.importers.progress import JobProgress
@@ -166,6 +167,9 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
         with transaction.atomic():
             _load(job, path, report, tracker)
             if report.imported:
+                if job.kind in ("crime", "blocks"):
+                    # New blocks can change any incident's block; new crime only its own.
+                    crime_blocks_store(area=job.area, unassigned_only=job.kind == "crime")
                 data_version_bump(area=job.area, layers=LAYERS_OF[job.kind])
             _report_into(job, report)
             job.status, job.progress, job.finished_at = RunStatus.DONE, 1.0, timezone.now()

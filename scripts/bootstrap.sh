@@ -105,7 +105,7 @@ fsync = on
 CONF
   port=$(free_port)
   echo "$port" > "$PGDATA/trygg-port"
-  secret=$(head -c 36 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  secret=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 64)
   cat > .env <<ENV
 # Written by scripts/bootstrap.sh for the local PostGIS in .pgdata (git-ignored).
 TRYGG_LOCAL_PG=1
@@ -116,6 +116,11 @@ ENV
 fi
 
 port=$(cat "$PGDATA/trygg-port")
+# Keys written by older bootstraps were too short for production settings (the worker runs
+# with DEBUG=0): renew one shorter than 50 characters.
+if [ "$(grep '^SECRET_KEY=' .env | cut -d= -f2- | tr -d '\n' | wc -c)" -lt 50 ]; then
+  sed -i "s/^SECRET_KEY=.*/SECRET_KEY=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 64)/" .env
+fi
 if ! as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
   # A port taken by something else since the last run: move to a free one.
   if ! "$ROOT/.venv/bin/python" -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $port))" 2>/dev/null; then

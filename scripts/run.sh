@@ -8,10 +8,12 @@ PORT=${PORT:-8000}
 
 $PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 $PY manage.py migrate --noinput -v 0
+$PY manage.py createcachetable
 $PY manage.py load_demo --if-missing
 $PY manage.py collectstatic --noinput -v 0
 
-$PY manage.py db_worker -v 0 &
+# The worker never auto-reloads (DEBUG would make it): tasks must not be cut off mid-run.
+DEBUG=0 $PY manage.py db_worker -v 0 --no-startup-delay &
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
 

@@ -5,6 +5,12 @@ from rest_framework.test import APIClient
 from tests.factories import make_area, make_member
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s per user on this machine; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def area(db):
     return make_area("testarea")

@@ -1,1 +1,32 @@
-urlpatterns = []
+from django.urls import path, register_converter
+
+from tiles import views
+from tiles.catalogue import LAYERS
+
+
+class LayerConverter:
+    regex = "|".join(LAYERS)
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(LayerConverter, "tilelayer")
+
+urlpatterns = [
+    path("<slug:slug>/style.json", views.style, name="tile-style"),
+    path("<slug:slug>/<tilelayer:layer>.json", views.tilejson, name="tilejson"),
+    path(
+        "<slug:slug>/<tilelayer:layer>/<int:z>/<int:x>/<int:y>.mvt",
+        views.vector_tile,
+        name="vector-tile",
+    ),
+    path(
+        "<slug:slug>/raster/<slug:name>/<int:z>/<int:x>/<int:y>.png",
+        views.raster_tile,
+        name="raster-tile",
+    ),
+]

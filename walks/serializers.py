@@ -1,13 +1,18 @@
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from walks.models import ObservationKind
+from walks.models import Light, Observation, ObservationKind, Walk, WalkStatus
+from walks.validation import Rejected, geometry_from_geojson
 
 
 class ObservationKindSerializer(serializers.ModelSerializer):
     labels = serializers.SerializerMethodField()
     label = serializers.SerializerMethodField()
     polarity = serializers.CharField(read_only=True)
-    area = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    area = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = ObservationKind
@@ -18,3 +23,172 @@ class ObservationKindSerializer(serializers.ModelSerializer):
 
     def get_label(self, kind) -> str:
         return kind.label()
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class RouteField(serializers.Field):
+    """A walk's planned route: a GeoJSON LineString in WGS 84, or null."""
+
+    def to_internal_value(self, data):
+        if data is None:
+            return None
+        if not isinstance(data, dict) or data.get("type") != "LineString":
+            raise serializers.ValidationError("The route must be a GeoJSON LineString.")
+        try:
+            return geometry_from_geojson(data, "route")
+        except Rejected as rejection:
+            raise serializers.ValidationError(rejection.message) from None
+
+    def to_representation(self, value):
+        return {"type": "LineString", "coordinates": [list(c) for c in value.coords]}
+
+
+class WalkSerializer(serializers.ModelSerializer):
+    """A walk. Participants' names are shown only to those who plan walks (`show_names`)."""
+
+    area = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    route = RouteField(required=False, allow_null=True)
+    light = serializers.ChoiceField(choices=Light.choices, required=False)
+    status = serializers.ChoiceField(choices=WalkStatus.choices, required=False)
+    participants = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, write_only=True
+    )
+    participant_names = serializers.SerializerMethodField()
+    participant_count = serializers.SerializerMethodField()
+    you_participate = serializers.SerializerMethodField()
+    observation_count = serializers.IntegerField(read_only=True, default=None)
+    capture_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Walk
+        fields = [
+            "id",
+            "area",
+            "name",
+            "route",
+            "starts_at",
+            "ends_at",
+            "light",
+            "status",
+            "participants",
+            "participant_names",
+            "participant_count",
+            "you_participate",
+            "observation_count",
+            "capture_url",
+        ]
+
+    def _participant_ids(self, walk) -> list[int]:
+        # Read from the prefetch cache so a list costs one query, not one per walk.
+        return [user.pk for user in walk.participants.all()]
+
+    def get_participant_names(self, walk) -> list[str] | None:
+        if not self.context.get("show_names"):
+            return None
+        return sorted(user.username for user in walk.participants.all())
+
+    def get_participant_count(self, walk) -> int:
+        return len(self._participant_ids(walk))
+
+    def get_you_participate(self, walk) -> bool:
+        return self.context["request"].user.pk in self._participant_ids(walk)
+
+    def get_capture_url(self, walk) -> str:
+        return reverse("walk-capture", args=[walk.pk])
+
+    def validate(self, attrs):
+        starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
+        ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError({"ends_at": "The walk cannot end before it starts."})
+        return attrs
+
+
+class ObservationSerializer(GeoFeatureModelSerializer):
+    """One observation as a GeoJSON Feature. Authors are never named: `mine` tells a
+    participant which observations are their own."""
+
+    kind = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    kind_label = serializers.SerializerMethodField()
+    positive = serializers.BooleanField(source="kind.positive", read_only=True)
+    mine = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Observation
+        geo_field = "geom"
+        fields = [
+            "id",
+            "client_id",
+            "kind",
+            "kind_label",
+            "positive",
+            "severity",
+            "feeling",
+            "note",
+            "captured_at",
+            "accuracy_m",
+            "mine",
+            "photos",
+        ]
+
+    def get_kind_label(self, observation) -> str:
+        return observation.kind.label()
+
+    def get_mine(self, observation) -> bool:
+        return observation.author_id == self.context["request"].user.pk
+
+    def get_photos(self, observation) -> list[dict]:
+        return [photo_urls(photo) for photo in observation.photos.all()]
+
+
+def photo_urls(photo) -> dict:
+    return {
+        "id": photo.pk,
+        "url": reverse("photo-image", args=[photo.pk]),
+        "thumbnail_url": reverse("photo-thumbnail", args=[photo.pk]),
+        "width": photo.width,
+        "height": photo.height,
+    }
+
+
+# Shapes of the sync and photo endpoints, for the OpenAPI schema. The sync view validates items
+# itself (walks.validation) because it answers per item instead of failing the whole batch.
+class SyncItemSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField()
+    kind = serializers.CharField()
+    geometry = serializers.JSONField(help_text="GeoJSON Point, LineString or Polygon (WGS 84)")
+    severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    feeling = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    captured_at = serializers.DateTimeField()
+    accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    observations = SyncItemSerializer(many=True)
+
+
+class SyncResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    client_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "duplicate", "rejected"])
+    id = serializers.IntegerField(required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class SyncResponseSerializer(serializers.Serializer):
+    results = SyncResultSerializer(many=True)
+    created = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()

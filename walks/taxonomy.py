@@ -43,3 +43,24 @@ BUILTIN_KINDS = [
     ("safe_place", "Safe place", "Trygg plats", "Tryg plads", [P, A], True),
     ("meeting_place", "Meeting place", "Mötesplats", "Mødested", [P, A], True),
 ]
+
+
+def builtin_kinds_ensure(**kwargs) -> None:
+    """Create or update the built-in kinds. Runs after every migrate and every flush (tests)."""
+    from walks.models import ObservationKind
+
+    if ObservationKind.objects.filter(area__isnull=True).count() == len(BUILTIN_KINDS):
+        return
+    for order, (code, en, sv, da, geometry_types, positive) in enumerate(BUILTIN_KINDS):
+        ObservationKind.objects.update_or_create(
+            code=code,
+            area=None,
+            defaults={
+                "label_en": en,
+                "label_sv": sv,
+                "label_da": da,
+                "geometry_types": geometry_types,
+                "positive": positive,
+                "sort_order": order,
+            },
+        )

@@ -1,1 +1,11 @@
-urlpatterns = []
+from django.urls import path
+
+from walks import pages
+
+urlpatterns = [
+    path("walks/", pages.my_walks, name="my-walks"),
+    path("walks/sw.js", pages.service_worker, name="capture-service-worker"),
+    path("walks/plan/<slug:slug>/", pages.plan, name="walk-plan"),
+    path("walks/<int:pk>/capture/", pages.capture, name="walk-capture"),
+    path("walks/<int:pk>/manifest.webmanifest", pages.manifest, name="capture-manifest"),
+]

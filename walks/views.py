@@ -1,11 +1,31 @@
-from django.db.models import Q
+import time
+
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
-from rest_framework.permissions import AllowAny
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from geo.models import Area
-from walks.models import ObservationKind
-from walks.serializers import ObservationKindSerializer
+from geo.permissions import AreaCapability
+from walks import services
+from walks.access import sees_all_walks, walk_access
+from walks.models import Observation, ObservationKind, Photo, Walk
+from walks.photos import MAX_BYTES
+from walks.serializers import (
+    ObservationKindSerializer,
+    ObservationSerializer,
+    PhotoSerializer,
+    SyncRequestSerializer,
+    SyncResponseSerializer,
+    WalkSerializer,
+    photo_urls,
+)
 
 
 class KindList(generics.ListAPIView):
@@ -27,3 +47,176 @@ class KindList(generics.ListAPIView):
             if area:
                 kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area))
         return kinds.select_related("area")
+
+
+def walks_with_counts(queryset):
+    return (
+        queryset.select_related("area")
+        .prefetch_related("participants")
+        .annotate(observation_count=Count("observations"))
+    )
+
+
+def _walk_fields(data) -> dict:
+    fields = dict(data)
+    participants = fields.pop("participants", None)
+    return fields, participants
+
+
+class WalkList(generics.ListCreateAPIView):
+    """Walks of an area. Planners and coordinators see and create all; participants see the walks
+    they belong to."""
+
+    serializer_class = WalkSerializer
+    permission_classes = [IsAuthenticated, AreaCapability]
+    pagination_class = None
+
+    def get_queryset(self):
+        walks = walks_with_counts(self.access.area.walks.all())
+        if not sees_all_walks(self.access):
+            walks = walks.filter(participants=self.request.user)
+        return walks
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        access = getattr(self, "access", None)
+        context["show_names"] = bool(access and access.can("plan_walks"))
+        return context
+
+    def create(self, request, *args, **kwargs):
+        if not self.access.can("plan_walks"):
+            raise PermissionDenied("Only coordinators and planners plan walks.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields, participants = _walk_fields(serializer.validated_data)
+        walk = services.walk_create(
+            area=self.access.area, participants=participants or [], **fields
+        )
+        walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
+        return Response(self.get_serializer(walk).data, status=status.HTTP_201_CREATED)
+
+
+class WalkDetail(APIView):
+    """One walk; coordinators and planners change it (route, times, participants, status)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _context(self, request, access):
+        return {"request": request, "show_names": access.can("plan_walks")}
+
+    @extend_schema(responses=WalkSerializer)
+    def get(self, request, pk):
+        walk, access = walk_access(request.user, pk)
+        walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
+        return Response(WalkSerializer(walk, context=self._context(request, access)).data)
+
+    @extend_schema(request=WalkSerializer, responses=WalkSerializer)
+    def patch(self, request, pk):
+        walk, access = walk_access(request.user, pk)
+        if not access.can("plan_walks"):
+            raise PermissionDenied("Only coordinators and planners change walks.")
+        context = self._context(request, access)
+        serializer = WalkSerializer(walk, data=request.data, partial=True, context=context)
+        serializer.is_valid(raise_exception=True)
+        fields, participants = _walk_fields(serializer.validated_data)
+        services.walk_update(walk=walk, participants=participants, **fields)
+        walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
+        return Response(WalkSerializer(walk, context=context).data)
+
+
+class ObservationSync(APIView):
+    """Idempotent batch upload from the capture app: one result per item, in order.
+
+    Body: `{"observations": [...]}` (or the bare list), at most 500 items, each
+    `{client_id, kind, geometry, severity, feeling, note, captured_at, accuracy_m}`.
+    Result status: `created` (with `id`), `duplicate` (the stored `id`; nothing changed) or
+    `rejected` (with `errors` per field). The `Server-Timing` header gives the server's time.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=SyncRequestSerializer, responses=SyncResponseSerializer)
+    def post(self, request, pk):
+        started = time.perf_counter()
+        walk, _access = walk_access(request.user, pk, capture=True)
+        items = request.data.get("observations") if isinstance(request.data, dict) else None
+        items = request.data if isinstance(request.data, list) else items
+        results = services.observations_sync(walk=walk, author=request.user, items=items)
+        counts = {name: 0 for name in ("created", "duplicate", "rejected")}
+        for result in results:
+            counts[result.status] += 1
+        response = Response({"results": [r.as_dict() for r in results], **counts})
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response["Server-Timing"] = f"sync;dur={elapsed_ms:.1f}"
+        return response
+
+
+class ObservationList(generics.ListAPIView):
+    """The observations of a walk as a GeoJSON FeatureCollection."""
+
+    serializer_class = ObservationSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = None
+
+    def get_queryset(self):
+        walk, _access = walk_access(self.request.user, self.kwargs["pk"])
+        return walk.observations.select_related("kind").prefetch_related(
+            Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
+        )
+
+
+class PhotoUpload(APIView):
+    """Attach a photo (multipart field `image`: JPEG, PNG or WebP, at most 15 MB) to an
+    observation. It is stored re-encoded without EXIF; the same bytes again give the stored
+    photo (200) instead of a copy."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"image": {"type": "string", "format": "binary"}},
+                "required": ["image"],
+            }
+        },
+        responses={201: PhotoSerializer, 200: PhotoSerializer},
+    )
+    def post(self, request, pk):
+        observation = Observation.objects.select_related("walk__area").filter(pk=pk).first()
+        if observation is None:
+            raise Http404("No such observation.")
+        walk_access(request.user, observation.walk_id, capture=True)
+        upload = request.FILES.get("image")
+        if upload is None:
+            return Response(
+                {"image": ["Send the photo as the multipart field 'image'."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if upload.size > MAX_BYTES:
+            return Response(
+                {"image": [f"The photo is {upload.size / 1048576:.1f} MB; at most 15 MB."]},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        photo, created = services.photo_store(observation=observation, upload=upload)
+        return Response(
+            photo_urls(photo), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class PhotoFile(APIView):
+    """A stored photo or its thumbnail, for those who may see its walk (never public media)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
+    def get(self, request, pk, variant):
+        photo = Photo.objects.select_related("observation").filter(pk=pk).first()
+        if photo is None:
+            raise Http404("No such photo.")
+        walk_access(request.user, photo.observation.walk_id)
+        field = photo.image if variant == "image" else photo.thumbnail
+        response = FileResponse(field.open("rb"))
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

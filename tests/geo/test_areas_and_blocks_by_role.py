@@ -84,3 +84,29 @@ def test_blocks_list_uses_constant_queries(client_for, member, django_assert_max
     client = client_for(member("planner"))
     with django_assert_max_num_queries(4):
         client.get("/api/areas/testarea/blocks/")
+
+
+def test_area_list_gives_counts_in_constant_queries(
+    client_for, member, area, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    from walks.models import Walk
+
+    make_area("second")
+    Walk.objects.create(area=area, name="w", starts_at=timezone.now())
+    client = client_for(make_user(is_superuser=True))
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/areas/")
+    by_slug = {a["slug"]: a for a in response.json()}
+    assert (by_slug["testarea"]["block_count"], by_slug["testarea"]["walk_count"]) == (4, 1)
+    assert (by_slug["second"]["walk_count"], by_slug["second"]["crime_count"]) == (0, 0)
+
+
+def test_home_page_lists_the_users_areas(client, member):
+    from tests.factories import PASSWORD
+
+    user = member("planner")
+    client.login(username=user.username, password=PASSWORD)
+    page = client.get("/").content.decode()
+    assert "Testarea" in page and "/map/testarea/" in page

@@ -45,3 +45,24 @@ def test_snap_distance_and_filters_apply(area):
 
     march = crime_assignment(area=area, date_from=date(2025, 2, 1))
     assert march.inside == 1 and march.snapped == 0
+
+
+def test_stored_blocks_match_the_assignment_and_follow_new_blocks(area, monkeypatch):
+    from layers.assignment import crime_blocks_store
+    from tests.factories import square
+
+    monkeypatch.setattr("layers.assignment.STORE_CHUNK", 2)  # several chunks for four incidents
+
+    for key, (lon, lat) in enumerate(
+        [(13.002, 55.602), (13.009, 55.602), (13.0182, 55.6095), (13.05, 55.65)]
+    ):
+        incident(area, lon, lat, str(key))
+    counts = crime_blocks_store(area=area)
+    expected = crime_assignment(area=area).block_of
+    stored = dict(CrimeIncident.objects.filter(block__isnull=False).values_list("id", "block_id"))
+    assert stored == expected
+    assert counts == {"inside": 2, "snapped": 1, "unassigned": 1}
+    # A new block where the stray incident lies takes it on the next store.
+    far = area.blocks.create(code="FAR", geom=square(13.049, 55.649, 13.051, 55.651))
+    crime_blocks_store(area=area)
+    assert CrimeIncident.objects.get(source_key="3").block_id == far.pk

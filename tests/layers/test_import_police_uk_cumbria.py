@@ -57,6 +57,9 @@ def test_cumbria_blocks_and_crime_import_give_the_published_counts(tmp_path):
         1 for incident, block in assignment.block_of.items() if code_of[block] == reported[incident]
     )
     assert in_own_lsoa == 3563
+    # The import stored the same assignment on the incidents, for maps and exports.
+    stored = CrimeIncident.objects.filter(area=area, block__isnull=False)
+    assert dict(stored.values_list("id", "block_id")) == assignment.block_of
 
     again = run_import(area, "crime", "police-uk", crime_csv)
     assert counts(again) == (3669, 0, 3669, 0, 15)

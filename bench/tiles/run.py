@@ -1,0 +1,343 @@
+"""Tile benchmark: Trygg's tiles against the raw SQL floor and against tipg, on loopback.
+
+Needs the demo at scale 10 in the checkout's database (`manage.py load_demo --scale 10`) and
+tipg in bench/.venv-tipg (see bench/tiles/README.md). Starts gunicorn and tipg itself, on
+loopback ports, and stops them at the end. Every loop is bounded by the fixed tile list.
+
+    .venv/bin/python bench/tiles/run.py [--repeat 1] [--workers 4]
+
+Measured per layer, at concurrency 1 and 8:
+- floor: the tile statement itself over one psycopg connection per thread (no HTTP, no Django);
+- cold: GET without a validator, the tile is built by PostgreSQL and gzipped by Django;
+- warm: GET with the tile's ETag in If-None-Match → 304 after one small statement;
+- tipg: tipg's own tile endpoint for the same table and tiles (buffer 64, same attributes).
+"""
+
+import argparse
+import http.client
+import math
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from tiles.filters import TileFilters  # noqa: E402
+from tiles.sql import STATEMENTS  # noqa: E402
+from tiles.views import tile_params  # noqa: E402
+
+TRYGG_PORT, TIPG_PORT = 18004, 18014
+# z → half-width of the square of tiles around the busiest point: 1 → 2×2, 2 → 4×4 tiles.
+SPAN = {12: 1, 13: 1, 14: 1, 15: 2, 16: 2, 17: 2}
+# The aggregated crime tiles assign every incident near their blocks on the fly (seconds per
+# tile at z12–13 on scale 10, see docs/benchmarks.md); the loop keeps to z14–17 for them.
+CRIME_SPAN = {14: 1, 15: 1, 16: 1, 17: 1}
+# layer, user, tipg table and properties (the attributes Trygg's tile carries), zooms.
+CASES = [
+    ("blocks", "demo-planner", "public.geo_block", "code", range(12, 18)),
+    ("lamps", "demo-planner", "public.layers_lamp", "status", range(12, 18)),
+    ("observations", "demo-planner", "public.walks_observation", "severity,feeling", range(12, 18)),
+    ("crime", "demo-analyst", "public.layers_crimeincident", "category,month", range(15, 18)),
+    ("crime", "demo-planner", None, None, range(14, 18)),
+]
+
+
+def tile_xy(lon, lat, z):
+    n = 1 << z
+    x = (lon + 180) / 360 * n
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int(x), int(y)
+
+
+def busiest_point():
+    """The centre of the block with the most incidents inside it (fixed by the demo's seed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT ST_X(c), ST_Y(c) FROM (
+                SELECT ST_Centroid(b.geom) AS c, count(*) AS n
+                FROM geo_block b
+                JOIN geo_area a ON a.id = b.area_id AND a.slug = 'demo'
+                JOIN layers_crimeincident i ON i.area_id = a.id AND ST_Intersects(b.geom, i.geom)
+                GROUP BY b.id ORDER BY n DESC, b.id LIMIT 1) busiest
+            """
+        )
+        return cursor.fetchone()
+
+
+def tile_list(lon, lat, spans):
+    tiles = []
+    for z, half in spans.items():
+        cx, cy = tile_xy(lon, lat, z)
+        low, high = (0, 1) if half == 0 else (-half, half)
+        for dx in range(low, high):
+            for dy in range(low, high):
+                tiles.append((z, cx + dx, cy + dy))
+    return tiles
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run(jobs, work, concurrency):
+    """Run work(job) for every job on `concurrency` threads; wall time and latencies (ms)."""
+    latencies = []
+    lock = threading.Lock()
+
+    def timed(job):
+        started = time.perf_counter()
+        work(job)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            latencies.append(elapsed)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(timed, jobs))
+    wall = time.perf_counter() - started
+    return {
+        "n": len(jobs),
+        "tiles_per_s": len(jobs) / wall if wall else 0.0,
+        "mean": statistics.fmean(latencies),
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+    }
+
+
+def http_get(port, path, headers):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, response.getheader("ETag"), body
+
+
+def libpq_dsn():
+    url = urlsplit(os.environ.get("DATABASE_URL") or settings_url())
+    return url._replace(scheme="postgresql").geturl()
+
+
+def settings_url():
+    db = settings.DATABASES["default"]
+    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def wait_for(port, path, deadline_s=60):
+    deadline = time.time() + deadline_s
+    while time.time() < deadline:
+        try:
+            http_get(port, path, {})
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def start_servers(workers):
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    # Production settings, but plain HTTP on loopback.
+    env = dict(
+        os.environ,
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SECURE_SSL_REDIRECT="0",
+    )
+    gunicorn = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi:application",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{TRYGG_PORT}",
+            # Aggregated crime tiles at low zoom take seconds on a busy machine.
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(out / "gunicorn.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+    tipg_env = dict(
+        os.environ,
+        DATABASE_URL=libpq_dsn(),
+        TIPG_DB_SCHEMAS='["public"]',
+        TIPG_DB_TABLES='["public.geo_block","public.layers_lamp","public.walks_observation",'
+        '"public.layers_crimeincident"]',
+        TIPG_TILE_BUFFER="64",
+        TIPG_MAX_FEATURES_PER_TILE="1000000",
+        DB_MAX_CONN_SIZE="8",
+    )
+    tipg = subprocess.Popen(
+        [
+            str(ROOT / "bench/.venv-tipg/bin/uvicorn"),
+            "tipg.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(TIPG_PORT),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=out,
+        env=tipg_env,
+        stdout=open(out / "tipg.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(TRYGG_PORT, "/healthz")
+        wait_for(TIPG_PORT, "/collections")
+    except BaseException:
+        stop([gunicorn, tipg])
+        raise
+    return [gunicorn, tipg]
+
+
+def stop(servers):
+    for server in servers:
+        server.send_signal(signal.SIGTERM)
+    for server in servers:
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--only", nargs="+", help="run only these cases, e.g. crime:planner")
+    args = parser.parse_args()
+
+    lon, lat = busiest_point()
+    users = {u.username: u for u in get_user_model().objects.filter(username__startswith="demo-")}
+    tokens = {name: Token.objects.get_or_create(user=u)[0].key for name, u in users.items()}
+    servers = start_servers(args.workers)
+    rows = []
+    try:
+        dsn = libpq_dsn()
+        local = threading.local()
+
+        def cursor():
+            if not hasattr(local, "conn"):
+                # The same session options as Django's connections (JIT off).
+                local.conn = psycopg.connect(
+                    dsn,
+                    autocommit=True,
+                    cursor_factory=psycopg.ClientCursor,
+                    **settings.DATABASES["default"].get("OPTIONS", {}),
+                )
+            return local.conn.cursor()
+
+        for layer, username, table, properties, zooms in CASES:
+            if args.only and f"{layer}:{username.removeprefix('demo-')}" not in args.only:
+                continue
+            spans = CRIME_SPAN if layer == "crime" and table is None else SPAN
+            tiles = tile_list(lon, lat, {z: spans[z] for z in zooms})
+            user = users[username]
+            headers = {"Authorization": f"Token {tokens[username]}", "Accept-Encoding": "gzip"}
+            label = f"{layer} ({username.removeprefix('demo-')})"
+
+            def floor(tile, layer=layer, user=user):
+                z, x, y = tile
+                params = tile_params(
+                    slug="demo", layer=layer, z=z, x=x, y=y, user=user, filters=TileFilters()
+                )
+                with cursor() as cur:
+                    cur.execute(STATEMENTS[layer], params)
+                    cur.fetchone()
+
+            def cold(tile, layer=layer, headers=headers):
+                status, _, _ = http_get(
+                    TRYGG_PORT, f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt", headers
+                )
+                assert status in (200, 204), status
+
+            etags = {}
+            for tile in tiles:  # warms PostgreSQL's buffers and collects the validators
+                _, etags[tile], _ = http_get(
+                    TRYGG_PORT, f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt", headers
+                )
+
+            def warm(tile, layer=layer, headers=headers, etags=etags):
+                status, _, _ = http_get(
+                    TRYGG_PORT,
+                    f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt",
+                    headers | {"If-None-Match": etags[tile]},
+                )
+                assert status == 304, status
+
+            def tipg_tile(tile, table=table, properties=properties):
+                z, x, y = tile
+                status, _, _ = http_get(
+                    TIPG_PORT,
+                    f"/collections/{table}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={properties}",
+                    {"Accept-Encoding": "gzip"},
+                )
+                assert status in (200, 204), status
+
+            runners = [("floor (SQL)", floor), ("trygg cold", cold), ("trygg warm (304)", warm)]
+            if table:
+                for tile in tiles:
+                    tipg_tile(tile)  # tipg's catalogue and buffers warmed alike
+                runners.append(("tipg", tipg_tile))
+            for concurrency in args.concurrency:
+                for name, work in runners:
+                    result = run(tiles, work, concurrency)
+                    rows.append((label, name, concurrency, result))
+                    print(
+                        f"{label:24} {name:18} c={concurrency}  {result['n']:3} tiles  "
+                        f"{result['tiles_per_s']:8.1f} tiles/s  p50 {result['p50']:8.1f} ms  "
+                        f"p95 {result['p95']:8.1f} ms  mean {result['mean']:8.1f} ms",
+                        flush=True,
+                    )
+    finally:
+        stop(servers)
+
+    print("\nRatios (same run):")
+    by = {(label, name, c): r for label, name, c, r in rows}
+    for label, name, c, result in rows:
+        if name != "trygg cold":
+            continue
+        floor_r = by[(label, "floor (SQL)", c)]
+        line = f"{label:24} c={c}: cold mean / floor mean = {result['mean'] / floor_r['mean']:.2f}"
+        if (label, "tipg", c) in by:
+            tipg = by[(label, "tipg", c)]["tiles_per_s"]
+            line += f"; cold tiles/s / tipg tiles/s = {result['tiles_per_s'] / tipg:.2f}"
+        line += f"; warm {by[(label, 'trygg warm (304)', c)]['tiles_per_s']:.0f} tiles/s"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Slowing down password guessing on both ways in: the token endpoint and the login form."""
+
+from django.contrib.auth import views as auth_views
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class LoginThrottle(SimpleRateThrottle):
+    """Failed and successful attempts alike count per client address, across all web workers."""
+
+    scope = "login"
+    cache = caches["shared"]
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class TokenView(ObtainAuthToken):
+    throttle_classes = [LoginThrottle]
+
+
+class LoginView(auth_views.LoginView):
+    """The HTML login form, with the same throttle as the token endpoint."""
+
+    def post(self, request, *args, **kwargs):
+        throttle = LoginThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 60)
+            response = HttpResponse(
+                "Too many login attempts. Try again in a minute.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)

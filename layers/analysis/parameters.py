@@ -1,0 +1,192 @@
+"""The parameters of an analysis run, validated once for the API and the command line alike."""
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from django.core.exceptions import ValidationError
+
+from layers.categories import CrimeCategory
+
+VARIABLES = ("count", "density", "rate")
+WEIGHTS = ("queen", "distance", "knn")
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MAX_PERMUTATIONS = 9999
+
+# Default weights of the three evidence components of the insecurity index (docs/methods.md).
+DEFAULT_INSECURITY_WEIGHTS = {"observations": 1.0, "feeling": 1.0, "survey": 1.0}
+
+
+@dataclass(frozen=True)
+class Parameters:
+    date_from: str | None = None  # "YYYY-MM"
+    date_to: str | None = None
+    categories: tuple[str, ...] = ()
+    variable: str = "count"
+    weights: str = "queen"
+    distance_m: float | None = None  # distance band; None: smallest giving everyone a neighbour
+    k: int = 8
+    contiguity_m: float = 25.0  # queen: boundaries this close (across a street) touch
+    permutations: int = 999
+    seed: int = 1
+    fdr: bool = False
+    snap_distance_m: float | None = None  # None: settings.TRYGG_SNAP_DISTANCE_M
+    observation_distance_m: float = 25.0
+    positive_weight: float = 0.5
+    insecurity_weights: dict = field(default_factory=lambda: dict(DEFAULT_INSECURITY_WEIGHTS))
+    bandwidth_m: float | None = None  # None: the rule of docs/methods.md
+    cell_m: float = 10.0
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["categories"] = list(self.categories)
+        data["from"] = data.pop("date_from")
+        data["to"] = data.pop("date_to")
+        return data
+
+    @property
+    def month_from(self) -> date | None:
+        return _month(self.date_from)
+
+    @property
+    def month_to(self) -> date | None:
+        return _month(self.date_to)
+
+
+def _month(value: str | None) -> date | None:
+    if value is None:
+        return None
+    year, month = MONTH.match(value).groups()
+    return date(int(year), int(month), 1)
+
+
+def _number(data, name, errors, *, kind=float, minimum=None, maximum=None, positive=False):
+    raw = data[name]
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        errors[name] = f"Expected a number, got {raw!r}."
+        return None
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        errors[name] = f"Expected {'an integer' if kind is int else 'a number'}, got {raw!r}."
+        return None
+    if kind is float and value != value or value in (float("inf"), float("-inf")):
+        errors[name] = "Must be a finite number."
+        return None
+    if positive and value <= 0:
+        errors[name] = "Must be greater than 0."
+    elif minimum is not None and value < minimum:
+        errors[name] = f"Must be at least {minimum}."
+    elif maximum is not None and value > maximum:
+        errors[name] = f"Must be at most {maximum}."
+    return value
+
+
+def _bool(data, name, errors):
+    raw = data[name]
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in {"true", "false", "1", "0"}:
+        return raw.lower() in {"true", "1"}
+    errors[name] = f"Expected true or false, got {raw!r}."
+    return False
+
+
+def parameters_parse(data: dict) -> Parameters:
+    """JSON-like input (keys as in the API: from, to, categories, …) → Parameters.
+
+    Raises ValidationError with one message per bad field; unknown fields are refused so a typo
+    never silently runs the default analysis.
+    """
+    data = dict(data or {})
+    known = {
+        "from",
+        "to",
+        "categories",
+        "variable",
+        "weights",
+        "distance_m",
+        "k",
+        "contiguity_m",
+        "permutations",
+        "seed",
+        "fdr",
+        "snap_distance_m",
+        "observation_distance_m",
+        "positive_weight",
+        "insecurity_weights",
+        "bandwidth_m",
+        "cell_m",
+    }
+    errors: dict[str, str] = {}
+    for name in sorted(set(data) - known):
+        errors[name] = "Unknown parameter."
+    values: dict = {}
+    for name, attr in (("from", "date_from"), ("to", "date_to")):
+        raw = data.get(name)
+        if raw in (None, ""):
+            continue
+        match = MONTH.match(str(raw))
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            errors[name] = f"Expected a month as YYYY-MM, got {raw!r}."
+        else:
+            values[attr] = str(raw)
+    if "date_from" in values and "date_to" in values and values["date_from"] > values["date_to"]:
+        errors["to"] = "Must not be before 'from'."
+    if data.get("categories") not in (None, "", []):
+        raw = data["categories"]
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple) or not all(isinstance(c, str) for c in items):
+            errors["categories"] = "Expected a list of category codes."
+        else:
+            items = [c.strip() for c in items if c.strip()]
+            unknown = sorted(set(items) - set(CrimeCategory.values))
+            if unknown:
+                errors["categories"] = (
+                    f"Unknown categories {', '.join(unknown)}; "
+                    f"use any of {', '.join(CrimeCategory.values)}."
+                )
+            values["categories"] = tuple(sorted(set(items)))
+    for name, choices in (("variable", VARIABLES), ("weights", WEIGHTS)):
+        if data.get(name) is not None:
+            if data[name] not in choices:
+                errors[name] = f"Expected one of {', '.join(choices)}, got {data[name]!r}."
+            else:
+                values[name] = data[name]
+    numbers = {
+        "distance_m": dict(positive=True),
+        "k": dict(kind=int, minimum=1, maximum=100),
+        "contiguity_m": dict(minimum=0, maximum=500),
+        "permutations": dict(kind=int, minimum=0, maximum=MAX_PERMUTATIONS),
+        "seed": dict(kind=int, minimum=0, maximum=2**32 - 1),
+        "snap_distance_m": dict(minimum=0, maximum=1000),
+        "observation_distance_m": dict(minimum=0, maximum=1000),
+        "positive_weight": dict(minimum=0, maximum=10),
+        "bandwidth_m": dict(positive=True, maximum=100_000),
+        "cell_m": dict(minimum=1, maximum=1000),
+    }
+    for name, options in numbers.items():
+        if data.get(name) is not None:
+            value = _number(data, name, errors, **options)
+            if name not in errors:
+                values[name] = value
+    if data.get("fdr") is not None:
+        values["fdr"] = _bool(data, "fdr", errors)
+    if data.get("insecurity_weights") is not None:
+        raw = data["insecurity_weights"]
+        if not isinstance(raw, dict) or set(raw) - set(DEFAULT_INSECURITY_WEIGHTS):
+            errors["insecurity_weights"] = (
+                f"Expected an object with keys among {', '.join(DEFAULT_INSECURITY_WEIGHTS)}."
+            )
+        else:
+            merged = dict(DEFAULT_INSECURITY_WEIGHTS)
+            for key, weight in raw.items():
+                if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+                    errors["insecurity_weights"] = f"Weight of {key} must be a number ≥ 0."
+                merged[key] = weight
+            if "insecurity_weights" not in errors and sum(merged.values()) <= 0:
+                errors["insecurity_weights"] = "At least one weight must be greater than 0."
+            values["insecurity_weights"] = merged
+    if errors:
+        raise ValidationError(errors)
+    return Parameters(**values)

@@ -1,0 +1,145 @@
+"""Analysis API: start a run (analysts), read its summary, per-block results and rasters."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from geo.access import Access, access_for
+from geo.permissions import requires
+from layers.analysis.results import block_properties, block_results
+from layers.analysis.serializers import AnalysisRequestSerializer, AnalysisSummarySerializer
+from layers.analysis.services import RASTER_NAMES, analysis_queue
+from layers.models import AnalysisRun, RunStatus
+
+
+def run_access(request, run_id: int) -> tuple[AnalysisRun, Access]:
+    """The run and the user's access to its area: 404 if the area is hidden from them, 403 if
+    they may see the area but not its layers."""
+    run = get_object_or_404(AnalysisRun.objects.select_related("area"), pk=run_id)
+    access = access_for(request.user, run.area)
+    if not access.can("view_area"):
+        raise NotFound("No such analysis.")
+    if not access.can("view_layers"):
+        raise PermissionDenied("Your role in this area does not allow this.")
+    return run, access
+
+
+def run_summary(request, run: AnalysisRun) -> dict:
+    rasters = {}
+    if run.status == RunStatus.DONE:
+        rasters = {
+            raster.name: request.build_absolute_uri(
+                reverse("analysis-raster", args=[run.pk, raster.name])
+            )
+            for raster in run.rasters.all()
+        }
+    return {
+        "id": run.pk,
+        "area": run.area.slug,
+        "status": run.status,
+        "progress": run.progress,
+        "parameters": run.parameters,
+        "seed": run.seed,
+        "data_fingerprint": run.data_fingerprint,
+        "figures": run.figures,
+        "timings": run.timings,
+        "error": run.error,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "blocks": request.build_absolute_uri(reverse("analysis-blocks", args=[run.pk])),
+        "rasters": rasters,
+    }
+
+
+class AnalysisCreate(APIView):
+    """Start a hotspot analysis of the area; it runs in the background worker."""
+
+    permission_classes = [requires("analyse")]
+
+    @extend_schema(request=AnalysisRequestSerializer, responses={202: AnalysisSummarySerializer})
+    def post(self, request, slug):
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": "Expected a JSON object of parameters."})
+        run = analysis_queue(area=self.access.area, data=dict(request.data), user=request.user)
+        url = request.build_absolute_uri(reverse("analysis-detail", args=[run.pk]))
+        body = run_summary(request, run) | {"url": url}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+class AnalysisDetail(APIView):
+    """Status, progress, parameters, area-wide figures and raster links of a run."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=AnalysisSummarySerializer)
+    def get(self, request, pk):
+        run, _ = run_access(request, pk)
+        return Response(run_summary(request, run))
+
+
+class AnalysisBlocks(APIView):
+    """Per-block results as GeoJSON; crime aggregates below the threshold are null for
+    non-analysts."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            409: OpenApiResponse(description="the run is not done yet"),
+        }
+    )
+    def get(self, request, pk):
+        run, access = run_access(request, pk)
+        if run.status != RunStatus.DONE:
+            return Response(
+                {"detail": f"The analysis is {run.status}; results exist once it is done."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        features = [
+            {
+                "type": "Feature",
+                "id": row["block_id"],
+                "geometry": json.loads(row["geometry"]),
+                "properties": block_properties(row),
+            }
+            for row in block_results(run, access)
+        ]
+        body = json.dumps({"type": "FeatureCollection", "features": features})
+        return HttpResponse(body, content_type="application/geo+json")
+
+
+class AnalysisRasterDownload(APIView):
+    """A run's raster as a Cloud-Optimized GeoTIFF."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "image/tiff"): OpenApiTypes.BINARY})
+    def get(self, request, pk, name):
+        run, _ = run_access(request, pk)
+        if name not in RASTER_NAMES:
+            raise Http404("No such raster.")
+        raster = run.rasters.filter(name=name).first()
+        if raster is None:
+            raise Http404("The run has no such raster (yet).")
+        path = Path(settings.MEDIA_ROOT) / raster.path
+        if not path.is_file():
+            raise Http404("The raster file is missing.")
+        return FileResponse(
+            path.open("rb"),
+            content_type="image/tiff",
+            as_attachment=True,
+            filename=f"analysis-{run.pk}-{name}.tif",
+        )

@@ -1,0 +1,377 @@
+// The planner map: the area's MapLibre style from /tiles/, a layer list with legends, filters
+// that re-address the tiles, and details for a clicked block or observation.
+
+const script = document.querySelector("script[data-maplibre]");
+const config = JSON.parse(document.getElementById("map-config").textContent);
+const maplibre = await import(script.dataset.maplibre);
+const { dictionary, categories } = await import(script.dataset.i18n);
+
+const words = dictionary[config.language] || dictionary.en;
+const t = (key, vars = {}) =>
+  String(words[key] ?? dictionary.en[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => vars[name]);
+const categoryLabel = (c) => categories[config.language]?.[c.code] || c.label;
+
+// Which filters each tile layer takes (as the server reads them, tiles/catalogue.py).
+const LAYER_FILTERS = {
+  blocks: [],
+  crime: ["from", "to", "category"],
+  observations: ["from", "to", "kind", "light"],
+  walks: ["from", "to", "light"],
+  lamps: [],
+};
+const BLOCK_FILTERS = ["from", "to", "kind", "light"];
+const CLASSES = ["fear_exceeds_crime", "both_high", "both_low", "crime_exceeds_fear"];
+const state = { from: "", to: "", category: "", kind: "", light: "" };
+const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
+config.rasters.forEach((name) => (visible[`raster-${name}`] = false));
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "style") node.style.cssText = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child !== null && child !== undefined && child !== false) {
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+  return node;
+}
+
+function query(names) {
+  const params = new URLSearchParams();
+  names.forEach((name) => state[name] && params.set(name, state[name]));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+const tileUrl = (layer) =>
+  `${location.origin}/tiles/${config.slug}/${layer}/{z}/{x}/{y}.mvt${query(LAYER_FILTERS[layer])}`;
+
+// ---------------------------------------------------------------- map
+
+const map = new maplibre.Map({
+  container: "map",
+  style: `/tiles/${config.slug}/style.json`,
+  bounds: [config.bounds.slice(0, 2), config.bounds.slice(2)],
+  fitBoundsOptions: { padding: 24 },
+  attributionControl: false,
+  maxZoom: 20,
+});
+map.addControl(new maplibre.NavigationControl({ showCompass: false }), "top-right");
+map.addControl(new maplibre.ScaleControl({ unit: "metric" }), "bottom-right");
+window.trygMap = map; // for the browser tests and the curious
+
+function styleLayerIds(name) {
+  const prefix = name.startsWith("raster-") ? name : `${name}-`;
+  return map.getStyle().layers.map((l) => l.id).filter((id) => id === name || id.startsWith(prefix));
+}
+
+// isStyleLoaded() is false while any source is still fetching tiles, so it cannot guard a
+// toggle: a layer switched during loading would keep its old visibility. Layout properties can
+// be set as soon as the style is parsed.
+let styleParsed = false;
+
+function applyVisibility() {
+  if (!styleParsed) return; // the style.load handler applies the current choice
+  for (const [name, on] of Object.entries(visible)) {
+    for (const id of styleLayerIds(name)) {
+      map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
+    }
+  }
+}
+
+function applyFilters() {
+  for (const name of config.layers) {
+    const source = map.getSource(name);
+    if (source && LAYER_FILTERS[name].length) source.setTiles([tileUrl(name)]);
+  }
+  renderExports();
+  popup.remove();
+}
+
+// Layers are switched as soon as the style is parsed, before any tile has arrived.
+map.once("style.load", () => {
+  const firstAbove = map.getStyle().layers.find((l) => !["background", "blocks-class", "blocks-outline"].includes(l.id));
+  for (const name of config.rasters) {
+    map.addSource(`raster-${name}`, {
+      type: "raster",
+      tiles: [`${location.origin}/tiles/${config.slug}/raster/${name}/{z}/{x}/{y}.png`],
+      tileSize: 256,
+    });
+    map.addLayer({ id: `raster-${name}`, type: "raster", source: `raster-${name}`, paint: { "raster-opacity": 0.85 } }, firstAbove?.id);
+  }
+  styleParsed = true;
+  applyVisibility();
+  document.body.dataset.mapReady = "1";
+});
+map.once("load", () => (document.body.dataset.mapLoaded = "1"));
+
+// ---------------------------------------------------------------- layer list and legends
+
+function swatch(colour, kind = "dot") {
+  return el("span", { class: `swatch ${kind}`, style: `--c: ${colour}` });
+}
+
+function bivariateLegend() {
+  const cells = CLASSES.map((c) =>
+    el("span", { class: "cell", style: `background: ${config.classColours[c]}`, title: t(c) }),
+  );
+  return el(
+    "div",
+    { class: "bivariate", role: "img", "aria-label": CLASSES.map((c) => t(c)).join(", ") },
+    el("div", { class: "grid-wrap" },
+      el("span", { class: "axis-y" }, t("fearAxis")),
+      el("div", { class: "grid" }, cells),
+      el("span", { class: "axis-x" }, `${t("crimeAxis")} →`)),
+    el("ul", { class: "classes" },
+      ["both_high", "fear_exceeds_crime", "crime_exceeds_fear", "both_low"].map((c) =>
+        el("li", {}, swatch(config.classColours[c], "square"), t(c)))),
+  );
+}
+
+function legendFor(name) {
+  if (name === "blocks") {
+    return config.view === "walks" ? null : bivariateLegend();
+  }
+  if (name === "crime") {
+    return el("div", {},
+      // Radii as the style draws them at zoom 15 (tiles/styles.py).
+      el("div", { class: "sizes" }, [5, 25, 100].map((n) =>
+        el("span", { class: "size" }, el("span", { class: "circle", style: `--r: ${Math.min(20, 1.12 * Math.sqrt(n))}px` }), n))),
+      el("p", { class: "note" }, t("incidentsPerBlock")),
+      el("p", { class: "note" }, config.view === "exact"
+        ? t("pointsNote", { z: config.crimePointsMinzoom })
+        : t("suppressedNote", { k: config.minCount })));
+  }
+  if (name === "observations") {
+    return el("ul", { class: "kinds" }, config.kinds.map((k) => el("li", {}, swatch(k.colour), k.label)));
+  }
+  if (name === "walks") {
+    return el("ul", { class: "inline" },
+      el("li", {}, swatch("#e08a00", "line"), t("day")),
+      el("li", {}, swatch("#1f2a6b", "line"), t("night")));
+  }
+  if (name === "lamps") {
+    return el("ul", { class: "inline" }, Object.entries(config.lampColours).map(([status, colour]) =>
+      el("li", {}, swatch(colour), t(status))));
+  }
+  return el("div", { class: "ramp" }, el("span", {}, t("low")), el("span", { class: "bar" }), el("span", {}, t("high")));
+}
+
+function renderLayerList() {
+  const names = [...config.layers, ...config.rasters.map((r) => `raster-${r}`)];
+  const items = names.map((name) => {
+    const label = name.startsWith("raster-")
+      ? t(`raster_${name.slice(7)}`)
+      : name === "blocks" && config.view === "walks" ? t("blocksOutline") : t(name);
+    const box = el("input", {
+      type: "checkbox",
+      id: `toggle-${name}`,
+      "data-layer": name,
+      checked: visible[name],
+      onchange: (event) => {
+        visible[name] = event.target.checked;
+        item.classList.toggle("off", !visible[name]);
+        applyVisibility();
+        renderExports();
+      },
+    });
+    const item = el("li", { class: visible[name] ? "" : "off" },
+      el("label", { class: "toggle", for: `toggle-${name}` }, box, el("span", {}, label)),
+      el("div", { class: "legend" }, legendFor(name)));
+    return item;
+  });
+  document.getElementById("layer-list").replaceChildren(el("h2", {}, t("layers")), el("ul", { class: "layers" }, items));
+}
+
+// ---------------------------------------------------------------- filters and export
+
+function renderFilters() {
+  const field = (name, control) => el("label", { class: "field" }, el("span", {}, t(name)), control);
+  const set = (name) => (event) => {
+    state[name] = event.target.value;
+    applyFilters();
+  };
+  const select = (name, options) =>
+    el("select", { name, onchange: set(name) },
+      el("option", { value: "" }, t("all")),
+      options.map(([value, label]) => el("option", { value, selected: state[name] === value }, label)));
+  const controls = [
+    el("div", { class: "period" },
+      field("from", el("input", { type: "date", name: "from", value: state.from, onchange: set("from") })),
+      field("to", el("input", { type: "date", name: "to", value: state.to, onchange: set("to") }))),
+  ];
+  if (config.layers.includes("crime")) {
+    controls.push(field("category", select("category", config.categories.map((c) => [c.code, categoryLabel(c)]))));
+  }
+  if (config.layers.includes("observations")) {
+    controls.push(field("kind", select("kind", config.kinds.map((k) => [k.code, k.label]))));
+    controls.push(field("light", select("light", [["day", t("day")], ["night", t("night")]])));
+  }
+  controls.push(el("button", {
+    type: "button",
+    class: "link",
+    onclick: () => {
+      Object.keys(state).forEach((k) => (state[k] = ""));
+      renderFilters();
+      applyFilters();
+    },
+  }, t("reset")));
+  document.getElementById("filters").replaceChildren(el("h2", {}, t("filters")), ...controls);
+}
+
+function renderExports() {
+  const box = document.getElementById("exports");
+  if (!config.canExport) return box.replaceChildren();
+  const shown = config.layers.filter((name) => visible[name]);
+  const links = shown.map((name) =>
+    el("li", {}, el("a", {
+      class: "export",
+      "data-layer": name,
+      href: `/api/areas/${config.slug}/export/${name}.geojson${query(LAYER_FILTERS[name])}`,
+      download: "",
+    }, `${t(name)} · GeoJSON`)));
+  box.replaceChildren(el("h2", {}, t("export")), links.length ? el("ul", {}, links) : el("p", { class: "note" }, t("exportNone")));
+}
+
+// ---------------------------------------------------------------- details
+
+const popup = new maplibre.Popup({ maxWidth: "360px", className: "details", focusAfterOpen: false });
+
+async function fetchJson(url) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(String(response.status));
+  return response.json();
+}
+
+function binText(bin) {
+  if (bin === null || bin === undefined) return "–";
+  const confidence = { 1: 90, 2: 95, 3: 99 }[Math.abs(bin)];
+  if (!confidence) return t("notSignificant");
+  return t(bin > 0 ? "hot" : "cold", { c: confidence });
+}
+
+const number = (value, digits = 2) =>
+  value === null || value === undefined ? "–" : Number(value).toLocaleString(config.language, { maximumFractionDigits: digits });
+
+function figureRows(block) {
+  const f = block.figures;
+  if (!f) return [el("p", { class: "note" }, block.run ? t("noBlockFigures") : t("noFigures"))];
+  const row = (label, value) => el("tr", {}, el("th", {}, label), el("td", {}, value));
+  const klass = f.comparison_class;
+  return [el("table", { class: "figures" },
+    row(t("comparison"), klass ? el("span", {}, swatch(config.classColours[klass], "square"), t(klass)) : t("noClass")),
+    row(t("crimeCount"), f.suppressed ? t("fewerThan", { k: config.minCount }) : number(f.crime_count, 0)),
+    row(t("crimeValue"), f.suppressed ? "–" : number(f.crime_value)),
+    row(t("crimeHotspot"), binText(f.crime_gi_bin)),
+    row(t("insecurityIndex"), number(f.insecurity_index)),
+    row(t("insecurityHotspot"), binText(f.insecurity_gi_bin)),
+    block.population ? row(t("population"), number(block.population, 0)) : null)];
+}
+
+function thumbnails(photos) {
+  return photos.length
+    ? el("div", { class: "thumbs" }, photos.map((p) =>
+        el("a", { href: p.image, target: "_blank", rel: "noopener" }, el("img", { src: p.thumbnail, alt: "", loading: "lazy" }))))
+    : null;
+}
+
+function feelingText(o) {
+  return o.feeling ? `${o.feeling} – ${words.feelings?.[o.feeling] ?? ""}` : "–";
+}
+
+function observationItem(o, block, lngLat) {
+  const colour = config.kinds.find((k) => k.code === o.kind)?.colour || "#737373";
+  return el("li", { class: "observation" },
+    el("button", { type: "button", class: "link", onclick: () => showObservation(o.id, lngLat, block) },
+      swatch(colour), o.kind_label),
+    el("span", { class: "meta" }, `${t("severity")} ${o.severity ?? "–"} · ${t("feeling")} ${feelingText(o)}`),
+    thumbnails(o.photos));
+}
+
+function showContent(lngLat, ...children) {
+  popup.setLngLat(lngLat).setDOMContent(el("div", { class: "details-body" }, children)).addTo(map);
+}
+
+async function showBlock(id, lngLat) {
+  showContent(lngLat, el("p", { class: "note" }, t("loading")));
+  let block;
+  try {
+    block = await fetchJson(`/map/${config.slug}/blocks/${id}.json${query(BLOCK_FILTERS)}`);
+  } catch {
+    return showContent(lngLat, el("p", { class: "error" }, t("failed")));
+  }
+  const parts = [el("h3", {}, `${t("block")} ${block.code}`, block.name ? ` · ${block.name}` : "")];
+  if ("figures" in block) parts.push(...figureRows(block));
+  if (block.observations) {
+    parts.push(el("h4", {}, t("observationsHere"), ` (${block.observations.length})`));
+    parts.push(block.observations.length
+      ? el("ul", { class: "observations" }, block.observations.map((o) => observationItem(o, block, lngLat)))
+      : el("p", { class: "note" }, t("noObservations")));
+  }
+  showContent(lngLat, parts);
+}
+
+async function showObservation(id, lngLat, block = null) {
+  let o;
+  try {
+    o = await fetchJson(`/map/${config.slug}/observations/${id}.json`);
+  } catch {
+    return showContent(lngLat, el("p", { class: "error" }, t("failed")));
+  }
+  const row = (label, value) => el("tr", {}, el("th", {}, label), el("td", {}, value));
+  const when = new Date(o.captured_at).toLocaleString(config.language, { dateStyle: "medium", timeStyle: "short" });
+  showContent(lngLat,
+    el("h3", {}, swatch(config.kinds.find((k) => k.code === o.kind)?.colour || "#737373"), o.kind_label),
+    el("table", { class: "figures" },
+      row(t("severity"), o.severity ?? "–"),
+      row(t("feeling"), feelingText(o)),
+      row(t("captured"), when),
+      row(t("walk"), `${o.walk} (${t(o.light)})`),
+      o.note ? row(t("note"), o.note) : null),
+    thumbnails(o.photos),
+    block ? el("button", { type: "button", class: "link back", onclick: () => showBlock(block.id, lngLat) }, `← ${t("back")}`) : null);
+}
+
+const OBSERVATION_LAYERS = ["observations-points", "observations-lines", "observations-areas"];
+
+function clickable() {
+  return [...OBSERVATION_LAYERS, "blocks-class"].filter((id) => map.getLayer(id) && visibleLayer(id));
+}
+
+function visibleLayer(id) {
+  return map.getLayoutProperty(id, "visibility") !== "none";
+}
+
+map.on("click", (event) => {
+  const { x, y } = event.point;
+  const hits = map.queryRenderedFeatures([[x - 5, y - 5], [x + 5, y + 5]], { layers: clickable() });
+  const observation = hits.find((f) => f.source === "observations");
+  if (observation) return showObservation(observation.id, event.lngLat);
+  const block = hits.find((f) => f.source === "blocks");
+  if (block) return showBlock(block.id, event.lngLat);
+  popup.remove();
+});
+map.on("mousemove", (event) => {
+  const layers = clickable();
+  const hit = layers.length && map.queryRenderedFeatures(event.point, { layers }).length;
+  map.getCanvas().style.cursor = hit ? "pointer" : "";
+});
+
+// ---------------------------------------------------------------- panel on small screens
+
+const toggle = document.getElementById("panel-toggle");
+toggle.setAttribute("aria-label", t("showPanel"));
+toggle.addEventListener("click", () => {
+  const open = document.body.classList.toggle("panel-open");
+  toggle.setAttribute("aria-expanded", String(open));
+  setTimeout(() => map.resize(), 50);
+});
+
+renderLayerList();
+renderFilters();
+renderExports();

@@ -1,0 +1,189 @@
+"""The planner's layered map: the page, and the details shown when a block or an observation
+is clicked. Same rules as the API and the tiles (geo.access)."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import F, Prefetch, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from geo.access import Access, access_for
+from geo.models import Area
+from layers.categories import CrimeCategory
+from layers.models import AnalysisRun, BlockResult, RunStatus
+from tiles.auth import tile_user
+from tiles.catalogue import CRIME_POINTS_MINZOOM
+from tiles.filters import FilterError, parse_filters
+from tiles.styles import CLASS_COLOURS, KIND_COLOURS, LAMP_COLOURS, area_bounds, visible_layers
+from walks.models import Observation, ObservationKind, Photo
+
+FIGURES = [
+    "crime_count",
+    "crime_value",
+    "crime_gi_z",
+    "crime_gi_p",
+    "crime_gi_bin",
+    "insecurity_index",
+    "insecurity_gi_z",
+    "insecurity_gi_p",
+    "insecurity_gi_bin",
+    "comparison_class",
+]
+
+
+class Unseen(Exception):
+    """The area does not exist for this user (or they must log in first)."""
+
+
+def area_for(request, slug: str) -> Access:
+    tile_user(request)
+    area = Area.objects.filter(slug=slug).first()
+    access = access_for(request.user, area) if area else None
+    if access is None or not access.can("view_area"):
+        raise Unseen
+    return access
+
+
+def latest_run(area: Area) -> AnalysisRun | None:
+    return (
+        AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
+        .order_by(F("finished_at").desc(nulls_last=True), "-id")
+        .first()
+    )
+
+
+@require_GET
+def planner_map(request, slug: str):
+    try:
+        access = area_for(request, slug)
+    except Unseen:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404("No such area.") from None
+    language = (get_language() or "en")[:2]
+    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=access.area))
+    run = latest_run(access.area) if access.can("view_layers") else None
+    config = {
+        "slug": access.area.slug,
+        "name": access.area.name,
+        "language": language,
+        "view": access.cache_key,
+        "bounds": area_bounds(access),
+        "layers": visible_layers(access),
+        "canExport": access.can("export"),
+        "minCount": settings.TRYGG_MIN_AGGREGATE_COUNT,
+        "crimePointsMinzoom": CRIME_POINTS_MINZOOM,
+        "classColours": CLASS_COLOURS,
+        "lampColours": LAMP_COLOURS,
+        "kinds": [
+            {
+                "code": k.code,
+                "label": k.label(language),
+                "colour": KIND_COLOURS.get(k.code, "#737373"),
+                "positive": k.positive,
+            }
+            for k in kinds
+        ],
+        "categories": [{"code": c.value, "label": str(c.label)} for c in CrimeCategory],
+        "rasters": sorted(run.rasters.values_list("name", flat=True)) if run else [],
+        "run": {"id": run.pk, "finished": run.finished_at} if run else None,
+    }
+    return render(request, "layers/map.html", {"area": access.area, "config": config})
+
+
+def unseen_json() -> JsonResponse:
+    return JsonResponse({"detail": "No such area."}, status=404)
+
+
+def forbidden_json() -> JsonResponse:
+    return JsonResponse({"detail": "Your role in this area does not allow this."}, status=403)
+
+
+def observation_json(observation: Observation, language: str, *, full: bool) -> dict:
+    data = {
+        "id": observation.pk,
+        "kind": observation.kind.code,
+        "kind_label": observation.kind.label(language),
+        "positive": observation.kind.positive,
+        "severity": observation.severity,
+        "feeling": observation.feeling,
+        "captured_at": observation.captured_at.isoformat(),
+        "geometry_type": observation.geom.geom_type,
+        "photos": [
+            {"thumbnail": photo.thumbnail.url, "image": photo.image.url}
+            for photo in observation.photos.all()
+        ],
+    }
+    if full:
+        data |= {
+            "note": observation.note,
+            "walk": observation.walk.name,
+            "light": observation.walk.light,
+            "accuracy_m": observation.accuracy_m,
+        }
+    return data
+
+
+def observations_in_area(area: Area):
+    photos = Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
+    return (
+        Observation.objects.filter(walk__area=area)
+        .select_related("kind", "walk")
+        .prefetch_related(photos)
+    )
+
+
+@require_GET
+def block_detail(request, slug: str, pk: int):
+    """A block's figures in the latest run and the observations inside it (map filters apply)."""
+    try:
+        access = area_for(request, slug)
+        filters = parse_filters(request.GET, ("from", "to", "kind", "light"))
+    except Unseen:
+        return unseen_json()
+    except FilterError as error:
+        return JsonResponse(error.errors, status=400)
+    block = get_object_or_404(access.area.blocks, pk=pk)
+    language = (get_language() or "en")[:2]
+    data = {"id": block.pk, "code": block.code, "name": block.name, "population": block.population}
+    if access.can("view_layers"):
+        run = latest_run(access.area)
+        result = (
+            BlockResult.objects.filter(run=run, block=block).values(*FIGURES).first()
+            if run
+            else None
+        )
+        if result and not access.sees_crime_points:
+            if result["crime_count"] < settings.TRYGG_MIN_AGGREGATE_COUNT:
+                result |= {"crime_count": None, "crime_value": None, "suppressed": True}
+        data["run"] = run.pk if run else None
+        data["figures"] = result
+    if access.can("view_walk_layers"):
+        params = filters.sql_params()
+        observations = observations_in_area(access.area).filter(geom__intersects=block.geom)
+        if params["time_from"]:
+            observations = observations.filter(captured_at__gte=params["time_from"])
+        if params["time_to"]:
+            observations = observations.filter(captured_at__lt=params["time_to"])
+        if filters.kinds:
+            observations = observations.filter(kind__code__in=filters.kinds)
+        if filters.light:
+            observations = observations.filter(walk__light=filters.light)
+        data["observations"] = [
+            observation_json(o, language, full=False) for o in observations[:200]
+        ]
+    return JsonResponse(data)
+
+
+@require_GET
+def observation_detail(request, slug: str, pk: int):
+    try:
+        access = area_for(request, slug)
+    except Unseen:
+        return unseen_json()
+    if not access.can("view_walk_layers"):
+        return forbidden_json()
+    observation = get_object_or_404(observations_in_area(access.area), pk=pk)
+    return JsonResponse(observation_json(observation, (get_language() or "en")[:2], full=True))

@@ -1,0 +1,174 @@
+"""A whole walk offline on a tablet: everything captured arrives once when the network returns."""
+
+import io
+
+import pytest
+from django.db import connections
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from tests.factories import PASSWORD, make_area, make_member
+from tests.walks.helpers import make_walk
+from walks.models import Observation, Photo
+from walks.taxonomy import builtin_kinds_ensure
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLET = {"width": 1024, "height": 768}
+
+
+@pytest.fixture
+def tablet(monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test are
+    # still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            viewport=TABLET,
+            has_touch=True,
+            is_mobile=True,
+            geolocation={"latitude": 55.6052, "longitude": 13.0061, "accuracy": 15},
+            permissions=["geolocation"],
+            locale="en-GB",
+        )
+        context.set_default_timeout(20000)
+        yield context
+        context.close()
+        browser.close()
+        # ORM calls made while Playwright's loop runs get their own connection; close it here,
+        # in the same context, or it keeps the test database from being dropped.
+        connections.close_all()
+
+
+def place(page, kind, *taps):
+    page.tap(f'.kind[data-kind="{kind}"]')
+    for x, y in taps:
+        page.touchscreen.tap(x, y)
+        page.wait_for_timeout(150)
+    expect(page.locator("#sheet")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_three_observations_captured_offline_arrive_exactly_once(
+    live_server, tablet, settings, tmp_path
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path
+    builtin_kinds_ensure()
+    area = make_area("testarea")
+    walker = make_member(area, "participant", "walker")
+    walk = make_walk(area, [walker])
+
+    page = tablet.new_page()
+    page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
+    page.fill("input[name=username]", "walker")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]")
+    counter = page.locator("#sync-count")
+    expect(counter).to_have_attribute("data-count", "0")
+
+    tablet.set_offline(True)
+    expect(page.locator("#net")).to_have_text("Offline")
+
+    place(page, "unsafe_spot", (300, 250))
+    page.tap('.scale[data-field="severity"] button[value="4"]')
+    page.tap('.scale[data-field="feeling"] button[value="1"]')
+    page.fill("#note", "No light in the underpass")
+    page.tap("#save")
+    expect(counter).to_have_attribute("data-count", "1")
+
+    place(page, "blocked_sightline", (250, 450), (450, 350))
+    page.tap('.scale[data-field="feeling"] button[value="2"]')
+    page.set_input_files(
+        "#photo", {"name": "hedge.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}
+    )
+    page.tap("#save")
+    expect(counter).to_have_attribute("data-count", "2")
+
+    place(page, "safe_place", (420, 560))
+    page.tap('.scale[data-field="feeling"] button[value="5"]')
+    page.tap("#save")
+
+    expect(counter).to_have_attribute("data-count", "3")
+    expect(counter).to_have_text("3 waiting to sync")
+    expect(page.locator("#photo-count")).to_have_text("+ 1 photo")
+    assert Observation.objects.count() == 0
+
+    tablet.set_offline(False)
+    expect(counter).to_have_attribute("data-count", "0")
+    expect(counter).to_have_text("All synced")
+    expect(page.locator("#photo-count")).to_have_text("")
+
+    stored = {o.kind.code: o for o in Observation.objects.select_related("kind")}
+    assert sorted(stored) == ["blocked_sightline", "safe_place", "unsafe_spot"]
+    assert Observation.objects.count() == 3
+    spot, sightline = stored["unsafe_spot"], stored["blocked_sightline"]
+    assert (spot.severity, spot.feeling, spot.note) == (4, 1, "No light in the underpass")
+    assert spot.geom.geom_type == "Point" and area.boundary.covers(spot.geom)
+    assert sightline.geom.geom_type == "LineString" and len(sightline.geom.coords) == 2
+    assert stored["safe_place"].feeling == 5
+    assert all(o.author == walker and o.accuracy_m == 15 for o in stored.values())
+    [photo] = Photo.objects.all()
+    assert photo.observation == sightline
+    assert dict(Image.open(photo.image.path).getexif()) == {}
+
+    page.select_option("#language", "sv")
+    expect(counter).to_have_text("Allt synkat")
+    expect(page.locator('.kind[data-kind="blocked_sightline"]')).to_have_text("Skymd sikt")
+    page.screenshot(path="tests/browser/screenshots/capture_synced.png")
+
+
+def camera_jpeg() -> bytes:
+    """A small JPEG carrying a GPS position, as a tablet camera writes it."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (55.0, 36.0, 18.0), 3: "E", 4: (13.0, 0.0, 22.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 60)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_capture_app_reopens_offline_with_its_queue(live_server, tablet, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    builtin_kinds_ensure()
+    area = make_area("testarea")
+    walk = make_walk(area, [make_member(area, "participant", "walker")])
+
+    page = tablet.new_page()
+    page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
+    page.fill("input[name=username]", "walker")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-offline-ready=true]")
+
+    tablet.set_offline(True)
+    place(page, "hiding_place", (500, 300))
+    page.tap("#save")
+    expect(page.locator("#sync-count")).to_have_attribute("data-count", "1")
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#sync-count")).to_have_text("1 waiting to sync")
+    expect(page.locator('.kind[data-kind="hiding_place"]')).to_be_visible()
+    # The basemap came from the worker's cache: the area's blocks are on the map.
+    page.wait_for_function(
+        "() => window.tryggCapture.map.querySourceFeatures('blocks')"
+        ".some(f => f.properties.population === 100)"
+    )
+    assert Observation.objects.count() == 0
+
+    tablet.set_offline(False)
+    expect(page.locator("#sync-count")).to_have_attribute("data-count", "0")
+    assert Observation.objects.get().kind.code == "hiding_place"

@@ -1,0 +1,169 @@
+"""The planner map in Chromium: layers toggle, a click on a block opens its figures and the
+observations inside it, a click on one of them opens its details."""
+
+import io
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.test import Client
+from PIL import Image
+
+from geo.models import Role
+from tests.browser.conftest import screenshot
+from tests.factories import make_area, make_member
+from tests.tiles.data import add_observation
+from tests.tiles.layered import fill_every_layer
+from walks.models import Photo
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 60, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def session_of(user) -> str:
+    """The session cookie of a logged-in user, for the browser context."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def open_map(chromium, live_server, session, size=(1440, 900)):
+    context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # Console errors include Content-Security-Policy violations.
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/map/testarea/")
+    page.wait_for_selector("body[data-map-ready]", state="attached", timeout=30_000)
+    wait_until(page, "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()")
+    return page, errors
+
+
+def wait_until(page, function: str, seconds: float = 30) -> None:
+    """Poll a predicate: wait_for_function evaluates strings, which the page's CSP forbids."""
+    for _ in range(int(seconds / 0.2)):
+        if page.evaluate(function):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"still false after {seconds} s: {function}")
+
+
+def visibility(page, layer_id):
+    return page.evaluate(f"window.trygMap.getLayoutProperty('{layer_id}', 'visibility')")
+
+
+def click_lnglat(page, lon, lat):
+    x, y = page.evaluate(
+        f"(() => {{ const p = window.trygMap.project([{lon}, {lat}]); return [p.x, p.y]; }})()"
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+@pytest.fixture
+def planner_session(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    area = make_area("testarea")
+    walk = fill_every_layer(area)
+    hidden = add_observation(
+        walk, Point(13.003, 55.608, srid=4326), "hiding_place", severity=5, feeling=1
+    )
+    Photo.objects.create(
+        observation=hidden,
+        image=ContentFile(jpeg(), "hide.jpg"),
+        thumbnail=ContentFile(jpeg(), "hide-thumb.jpg"),
+        width=32,
+        height=24,
+        sha256="0" * 64,
+    )
+    return session_of(make_member(area, Role.PLANNER))
+
+
+@pytest.fixture
+def participant_session():
+    area = make_area("testarea")
+    fill_every_layer(area)
+    return session_of(make_member(area, Role.PARTICIPANT))
+
+
+def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, chromium):
+    page, errors = open_map(chromium, live_server, planner_session)
+
+    assert visibility(page, "crime-counts") == "visible"
+    page.uncheck("#toggle-crime")
+    assert visibility(page, "crime-counts") == "none"
+    assert visibility(page, "lamps-status") == "none"
+    page.check("#toggle-lamps")
+    assert visibility(page, "lamps-status") == "visible"
+    page.uncheck("#toggle-walks")
+    assert visibility(page, "walks-route") == "none"
+    page.check("#toggle-walks")
+
+    # The NW block, away from its observations.
+    click_lnglat(page, 13.0015, 55.6095)
+    popup = page.locator(".maplibregl-popup.details")
+    popup.locator("h3").wait_for(timeout=10_000)
+    assert popup.locator("h3").inner_text().startswith("Block NW")
+    assert "Hiding place" in popup.inner_text()
+    assert "Unsafe spot" in popup.inner_text()
+    assert popup.locator(".thumbs img").first.get_attribute("src").endswith(".jpg")
+    screenshot(page, "planner-map-block")
+
+    popup.get_by_role("button", name="Hiding place").click()
+    popup.locator("h3", has_text="Hiding place").wait_for(timeout=10_000)
+    assert "5" in popup.locator(".figures").inner_text()
+    assert "very unsafe" in popup.inner_text()
+    screenshot(page, "planner-map-observation")
+    assert errors == []
+
+
+def test_a_toggle_takes_effect_while_tiles_are_still_loading(
+    planner_session, live_server, chromium
+):
+    """While any source is fetching, MapLibre's isStyleLoaded() is false; a switch made then
+    must still apply. Lamp tiles are held back so the map stays in that state."""
+    page, errors = open_map(chromium, live_server, planner_session)
+    held = []
+    page.route("**/lamps/**", lambda route: held.append(route))
+    page.check("#toggle-lamps")
+    wait_until(page, "() => !window.trygMap.isStyleLoaded()", seconds=10)
+
+    page.uncheck("#toggle-walks")
+    assert visibility(page, "walks-route") == "none"
+    assert visibility(page, "lamps-status") == "visible"
+
+    assert held, "the lamp tiles were never requested"
+    for route in held:
+        route.continue_()
+    page.unroute("**/lamps/**")
+    wait_until(page, "() => window.trygMap.areTilesLoaded()")
+    assert visibility(page, "walks-route") == "none"
+    assert errors == []
+
+
+def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_server, chromium):
+    page, errors = open_map(chromium, live_server, participant_session, size=(768, 1024))
+    toggles = page.locator(".layers input[type=checkbox]")
+    assert sorted(toggles.evaluate_all("els => els.map(e => e.dataset.layer)")) == [
+        "blocks",
+        "observations",
+        "walks",
+    ]
+    assert page.locator("#exports a").count() == 0
+    # A tablet in portrait: the panel slides over the map when asked.
+    assert not page.locator("#panel").is_visible() or page.locator("#panel").bounding_box()["x"] < 0
+    page.click("#panel-toggle")
+    page.wait_for_timeout(400)
+    assert page.locator("#panel").bounding_box()["x"] >= 0
+    screenshot(page, "planner-map-tablet")
+    assert errors == []

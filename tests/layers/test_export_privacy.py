@@ -1,0 +1,118 @@
+import pytest
+
+from geo.models import Role
+from layers.assignment import crime_assignment
+from tests.factories import make_area, make_member
+from tests.layers.export_helpers import (
+    body_of,
+    by_id,
+    fast_passwords_fixture,  # noqa: F401
+    geojson_of,
+)
+from tests.layers.exports_data import world_fixture  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+URL = "/api/areas/testarea/export/{}"
+
+
+def crime_counts(client, layer="crime_blocks"):
+    features = by_id(geojson_of(client.get(URL.format(f"{layer}.geojson"))))
+    return {code: f["properties"]["crime_count"] for code, f in features.items()}
+
+
+@pytest.mark.parametrize("role", ["planner", "coordinator"])
+def test_non_analysts_never_get_crime_points(client_for, member, world, role):
+    client = client_for(member(role))
+    for fmt in ("geojson", "gpkg", "csv", "dxf"):
+        response = client.get(URL.format(f"crime.{fmt}"))
+        assert response.status_code == 404
+        assert "crime_blocks" in response.json()["detail"]
+
+
+def test_analyst_gets_crime_points(client_for, member, world):
+    collection = geojson_of(client_for(member("analyst")).get(URL.format("crime.geojson")))
+    assert len(collection["features"]) == 8
+
+
+def test_small_crime_counts_are_suppressed_for_planners(client_for, member, world):
+    planner = client_for(member("planner"))
+    # SW 5, SE 2, NW 0, NE 1 with k = 3: all but SW are below k, zero included.
+    assert crime_counts(planner) == {"SW": 5, "SE": None, "NW": None, "NE": None}
+    features = by_id(geojson_of(planner.get(URL.format("crime_blocks.geojson"))))
+    assert features["SE"]["properties"]["suppressed"] is True
+    assert features["SE"]["properties"]["crime_per_1000"] is None
+    assert features["SW"]["properties"]["suppressed"] is False
+    blocks = by_id(geojson_of(planner.get(URL.format("blocks.geojson"))))
+    assert blocks["SE"]["properties"]["crime_count"] is None
+    assert blocks["SE"]["properties"]["crime_value"] is None
+    assert blocks["SW"]["properties"]["crime_count"] == 5
+
+
+def test_analysts_see_every_count(client_for, member, world):
+    assert crime_counts(client_for(member("analyst"))) == {"SW": 5, "SE": 2, "NW": 0, "NE": 1}
+
+
+def test_threshold_follows_the_setting(client_for, member, world, settings):
+    settings.TRYGG_MIN_AGGREGATE_COUNT = 6
+    assert crime_counts(client_for(member("planner")))["SW"] is None
+
+
+def test_crime_per_block_counts_each_incident_exactly_once(client_for, member, world, area):
+    counts = crime_counts(client_for(member("analyst")))
+    assignment = crime_assignment(area=area)
+    assert sum(counts.values()) == assignment.inside + assignment.snapped == 8
+
+
+@pytest.mark.parametrize("layer", ["walks", "observations", "sightlines"])
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+def test_exports_never_name_participants(client_for, member, world, layer, fmt):
+    body = body_of(client_for(member("analyst")).get(URL.format(f"{layer}.{fmt}")))
+    assert b"alice" not in body and b"bo-berg" not in body
+
+
+def test_participants_may_not_export(client_for, member, world):
+    response = client_for(member("participant")).get(URL.format("observations.geojson"))
+    assert response.status_code == 403
+
+
+def test_anonymous_cannot_export_a_private_area(api, world):
+    assert api.get(URL.format("blocks.geojson")).status_code == 404
+
+
+def test_anonymous_cannot_export_even_a_published_area(api):
+    make_area("open-town", published=True)
+    response = api.get("/api/areas/open-town/export/blocks.geojson")
+    assert response.status_code in (401, 403)
+
+
+def test_members_of_another_area_see_nothing(client_for, world):
+    outsider = make_member(make_area("elsewhere"), Role.ANALYST)
+    assert client_for(outsider).get(URL.format("crime.geojson")).status_code == 404
+
+
+def test_exact_crime_reads_leave_an_audit_entry(client_for, member, world):
+    from geo.models import AuditEntry
+
+    analyst = member("analyst")
+    client = client_for(analyst)
+    client.get(URL.format("crime.csv") + "?category=robbery")
+    client.get(URL.format("crime_blocks.csv"))
+    client.get("/ogc/collections/testarea-crime/items?limit=2")
+    entries = list(AuditEntry.objects.order_by("at", "id"))
+    assert [(e.username, e.action) for e in entries] == [
+        (analyst.username, "crime.export"),
+        (analyst.username, "crime.read"),
+    ]
+    assert entries[0].detail["query"] == {"category": "robbery"}
+    assert entries[0].detail["format"] == "csv"
+
+
+def test_crime_counts_follow_a_new_import(client_for, member, world, area):
+    from geo.services import data_version_bump
+    from tests.layers.exports_data import crime
+
+    analyst = client_for(member("analyst"))
+    assert crime_counts(analyst)["NW"] == 0
+    crime(area, 13.002, 55.608, "nw0")
+    data_version_bump(area=area, layers=["crime"])  # as every importer does
+    assert crime_counts(analyst)["NW"] == 1

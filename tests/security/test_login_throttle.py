@@ -1,0 +1,55 @@
+import logging
+
+import pytest
+from django.core.cache import caches
+from django.test import override_settings
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    caches["shared"].clear()
+    yield
+    caches["shared"].clear()
+
+
+def test_token_endpoint_stops_a_brute_force(api, member):
+    user = member("analyst")
+    statuses = [
+        api.post(
+            "/api/auth/token/", {"username": user.username, "password": f"guess-{i}"}
+        ).status_code
+        for i in range(12)
+    ]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10:] == [429, 429]
+    # even the right password is refused until the window passes
+    right = api.post("/api/auth/token/", {"username": user.username, "password": PASSWORD})
+    assert right.status_code == 429 and "Retry-After" in right.headers
+
+
+def test_login_form_stops_a_brute_force(client, member):
+    user = member("planner")
+    statuses = [
+        client.post("/accounts/login/", {"username": user.username, "password": "x"}).status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [200] * 10  # the form again, with its error
+    assert statuses[10] == 429
+
+
+@override_settings(DEBUG=False)
+def test_passwords_and_tokens_are_never_logged(api, member, caplog):
+    user = member("analyst")
+    caplog.set_level(logging.DEBUG)
+    api.post("/api/auth/token/", {"username": user.username, "password": "secret-guess-123"})
+    token = api.post("/api/auth/token/", {"username": user.username, "password": PASSWORD}).json()[
+        "token"
+    ]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    api.get("/api/areas/nowhere/blocks/")  # a logged 404
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "secret-guess-123" not in logged and PASSWORD not in logged and token not in logged

@@ -1,0 +1,67 @@
+"""Raster tiles: a real GeoTIFF in the area's UTM zone with overviews, warped to Web Mercator."""
+
+import io
+
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+
+from geo.models import Role
+from tests.tiles.data import tile_of, write_density_raster
+from tiles.raster import overview_level
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def density(area, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return write_density_raster(area, tmp_path)
+
+
+def png(response):
+    assert response["Content-Type"] == "image/png"
+    return np.asarray(Image.open(io.BytesIO(response.content)))
+
+
+def test_raster_tile_is_a_transparent_ramp_over_the_area(client_for, member, density):
+    client = client_for(member(Role.PLANNER))
+    z, x, y = tile_of(13.009, 55.605, 14)
+    response = client.get(f"/tiles/testarea/raster/crime_density/{z}/{x}/{y}.png")
+    assert response.status_code == 200
+    pixels = png(response)
+    assert pixels.shape == (256, 256, 4)
+    alpha = pixels[..., 3]
+    assert (alpha == 0).any() and (alpha > 150).any()
+    # Values rise eastwards, so does the opacity along a row through the area.
+    row = alpha[alpha.any(axis=1)][0]
+    visible = row[row > 0]
+    assert visible[-1] > visible[0]
+
+
+def test_raster_tile_outside_the_raster_is_204(client_for, member, density):
+    assert (
+        client_for(member(Role.PLANNER))
+        .get("/tiles/testarea/raster/crime_density/14/0/0.png")
+        .status_code
+        == 204
+    )
+
+
+def test_raster_tiles_follow_roles_and_revalidate(client_for, member, client, density):
+    z, x, y = tile_of(13.009, 55.605, 14)
+    url = f"/tiles/testarea/raster/crime_density/{z}/{x}/{y}.png"
+    assert client.get(url).status_code == 404
+    assert client_for(member(Role.PARTICIPANT)).get(url).status_code == 403
+    planner = client_for(member(Role.PLANNER))
+    assert planner.get("/tiles/testarea/raster/insecurity/14/0/0.png").status_code == 404
+    etag = planner.get(url)["ETag"]
+    assert planner.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_low_zooms_read_an_overview(density):
+    with rasterio.open(density) as src:
+        assert overview_level(src, tile_metres=5.0) is None
+        assert overview_level(src, tile_metres=25.0) == 0  # factor 2: 20 m
+        assert overview_level(src, tile_metres=500.0) == 2  # factor 8: 80 m

@@ -1,0 +1,110 @@
+"""Tiles apply the API's rules (geo.access) for every role on every layer."""
+
+import pytest
+
+from geo.models import Role
+from tests.factories import make_area, make_member, make_user
+from tests.tiles.data import WHOLE_AREA, features, tile_of
+from tests.tiles.layered import fill_every_layer
+
+pytestmark = pytest.mark.django_db
+
+LAYERS = ["blocks", "crime", "observations", "walks", "lamps"]
+ALL = dict.fromkeys(LAYERS, 200)
+# Who gets what, per layer; 404 hides an area the user may not see at all.
+EXPECTED = {
+    "anonymous": dict.fromkeys(LAYERS, 404),
+    "outsider": dict.fromkeys(LAYERS, 404),
+    "public": {"blocks": 200, "crime": 200, "observations": 403, "walks": 403, "lamps": 200},
+    Role.PARTICIPANT: {
+        "blocks": 200,
+        "crime": 403,
+        "observations": 200,
+        "walks": 200,
+        "lamps": 403,
+    },
+    Role.PLANNER: ALL,
+    Role.COORDINATOR: ALL,
+    Role.ANALYST: ALL,
+    "superuser": ALL,
+}
+
+
+def client_as(who, area, client_for):
+    if who in ("anonymous", "public"):
+        if who == "public":
+            area.published = True
+            area.save()
+        return client_for(None)
+    if who == "outsider":
+        return client_for(make_member(make_area("elsewhere"), Role.ANALYST))
+    if who == "superuser":
+        return client_for(make_user(is_superuser=True, is_staff=True))
+    return client_for(make_member(area, who))
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+def test_each_role_gets_exactly_its_layers(client_for, area, who):
+    fill_every_layer(area)
+    client = client_as(who, area, client_for)
+    got = {
+        layer: client.get(
+            f"/tiles/testarea/{layer}/{'/'.join(map(str, WHOLE_AREA))}.mvt"
+        ).status_code
+        for layer in LAYERS
+    }
+    assert got == EXPECTED[who]
+
+
+@pytest.mark.parametrize("who", ["public", Role.PARTICIPANT, Role.PLANNER, Role.ANALYST])
+def test_tilejson_and_style_follow_the_same_rules(client_for, area, who):
+    client = client_as(who, area, client_for)
+    visible = sorted(layer for layer, status in EXPECTED[who].items() if status == 200)
+    style = client.get("/tiles/testarea/style.json").json()
+    assert sorted(style["sources"]) == visible
+    for layer in LAYERS:
+        response = client.get(f"/tiles/testarea/{layer}.json")
+        assert response.status_code == EXPECTED[who][layer]
+    assert client.get("/tiles/nowhere/style.json").status_code == 404
+
+
+def test_participants_see_block_outlines_without_figures(client_for, member, area):
+    fill_every_layer(area)
+    feats = features(
+        client_for(member(Role.PARTICIPANT)).get("/tiles/testarea/blocks/9/274/160.mvt"), "blocks"
+    )
+    assert len(feats) == 4
+    assert all(set(f["properties"]) == {"code"} for f in feats)
+
+
+def test_the_public_sees_only_aggregates_with_small_counts_suppressed(client_for, area):
+    fill_every_layer(area)
+    client = client_as("public", area, client_for)
+    counts = [
+        f["properties"]
+        for f in features(client.get("/tiles/testarea/crime/9/274/160.mvt"), "crime")
+    ]
+    assert counts == [{"count": 4}]
+    z, x, y = tile_of(13.002, 55.601, 16)
+    for f in features(client.get(f"/tiles/testarea/crime/{z}/{x}/{y}.mvt"), "crime"):
+        assert "category" not in f["properties"]
+
+
+@pytest.mark.parametrize("role", [Role.PLANNER, Role.COORDINATOR])
+def test_only_analysts_get_crime_points(client_for, member, area, role):
+    fill_every_layer(area)
+    z, x, y = tile_of(13.002, 55.601, 16)
+    url = f"/tiles/testarea/crime/{z}/{x}/{y}.mvt"
+    analyst = features(client_for(member(Role.ANALYST)).get(url), "crime")
+    assert {f["properties"]["category"] for f in analyst} == {"burglary"}
+    other = client_for(member(role)).get(url)
+    assert other.status_code in (200, 204)
+    assert all(
+        "category" not in f["properties"]
+        for f in (features(other, "crime") if other.status_code == 200 else [])
+    )
+
+
+def test_a_bad_token_is_401(client, area):
+    response = client.get("/tiles/testarea/blocks/9/274/160.mvt", HTTP_AUTHORIZATION="Token nope")
+    assert response.status_code == 401

@@ -1,0 +1,83 @@
+"""A vector tile is one SQL statement: area, role, data versions, ETag and tile together.
+
+What is counted: every query Django runs for the request. Anonymous requests run exactly one.
+Authenticated requests add Django's own authentication lookups (a token: the token joined with
+its user; a session: the session, then the user), which are not the tile's and are listed here
+explicitly so that any other extra query fails the test.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from geo.models import Role
+from tests.factories import PASSWORD
+from tests.tiles.data import WHOLE_AREA
+from tests.tiles.layered import fill_every_layer
+
+pytestmark = pytest.mark.django_db
+
+TILE = "/".join(map(str, WHOLE_AREA))
+LAYERS = ["blocks", "crime", "observations", "walks", "lamps"]
+AUTH_TABLES = ("authtoken_token", "django_session", "auth_user")
+
+
+def tile_queries(client, url, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    own = [
+        q["sql"] for q in queries if not any(t in q["sql"].split("WHERE")[0] for t in AUTH_TABLES)
+    ]
+    return response, own, len(queries)
+
+
+@pytest.mark.parametrize("layer", ["blocks", "crime", "lamps"])
+def test_public_tile_is_one_query_in_total(client, area, layer, django_assert_num_queries):
+    fill_every_layer(area)
+    area.published = True
+    area.save()
+    with django_assert_num_queries(1):
+        response = client.get(f"/tiles/testarea/{layer}/{TILE}.mvt")
+    assert response.status_code == 200
+    with django_assert_num_queries(1):
+        assert (
+            client.get(
+                f"/tiles/testarea/{layer}/{TILE}.mvt", HTTP_IF_NONE_MATCH=response["ETag"]
+            ).status_code
+            == 304
+        )
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_token_tile_is_one_query_besides_the_token(client_for, member, area, layer):
+    fill_every_layer(area)
+    client = client_for(member(Role.ANALYST))
+    response, own, total = tile_queries(client, f"/tiles/testarea/{layer}/{TILE}.mvt")
+    assert response.status_code == 200
+    assert len(own) == 1 and "ST_AsMVT" in own[0]
+    assert total == 2  # the token with its user, then the tile
+
+
+@pytest.mark.parametrize("role", [Role.PARTICIPANT, Role.PLANNER])
+def test_forbidden_and_not_modified_answers_are_one_query_too(client_for, member, area, role):
+    fill_every_layer(area)
+    client = client_for(member(role))
+    for layer in LAYERS:
+        response, own, _ = tile_queries(client, f"/tiles/testarea/{layer}/{TILE}.mvt")
+        assert len(own) == 1
+        if response.status_code == 200:
+            again, own, _ = tile_queries(
+                client, f"/tiles/testarea/{layer}/{TILE}.mvt", HTTP_IF_NONE_MATCH=response["ETag"]
+            )
+            assert again.status_code == 304 and len(own) == 1
+    response, own, _ = tile_queries(client, f"/tiles/nowhere/blocks/{TILE}.mvt")
+    assert response.status_code == 404 and len(own) == 1
+
+
+def test_session_tile_is_one_query_besides_session_and_user(client, member, area):
+    fill_every_layer(area)
+    user = member(Role.PLANNER)
+    assert client.login(username=user.username, password=PASSWORD)
+    response, own, total = tile_queries(client, f"/tiles/testarea/blocks/{TILE}.mvt")
+    assert response.status_code == 200
+    assert len(own) == 1 and total == 3

@@ -1,0 +1,272 @@
+"""Decoded tiles hold the right features, attributes and coordinates."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import LineString, Point, Polygon
+from django.utils import timezone
+
+from layers.assignment import crime_assignment
+from tests.tiles.data import (
+    CRIME_POINTS,
+    WHOLE_AREA,
+    add_crime,
+    add_crime_points,
+    add_lamp,
+    add_observation,
+    add_run,
+    add_walk,
+    blocks_by_code,
+    features,
+    pixel,
+    tile_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def get_tile(client, layer, z, x, y, query="", slug="testarea"):
+    return client.get(f"/tiles/{slug}/{layer}/{z}/{x}/{y}.mvt{query}", HTTP_ACCEPT_ENCODING="gzip")
+
+
+def by_block(area, feats):
+    names = {b.pk: code for code, b in blocks_by_code(area).items()}
+    return {names[f["id"]]: f for f in feats}
+
+
+def test_blocks_carry_the_latest_finished_run(client_for, member, area):
+    add_run(area, {"SW": {"comparison_class": "both_low"}})
+    add_run(
+        area,
+        {
+            "SW": {
+                "comparison_class": "crime_exceeds_fear",
+                "crime_count": 4,
+                "crime_value": 4.0,
+                "crime_gi_bin": 2,
+                "insecurity_gi_bin": 0,
+                "insecurity_index": 0.25,
+            },
+            "NE": {
+                "comparison_class": "both_high",
+                "crime_count": 2,
+                "crime_value": 2.0,
+                "crime_gi_bin": 3,
+                "insecurity_gi_bin": 3,
+                "insecurity_index": 0.9,
+            },
+        },
+    )
+    response = get_tile(client_for(member("analyst")), "blocks", *WHOLE_AREA)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert response["Content-Encoding"] == "gzip"
+    blocks = by_block(area, features(response, "blocks"))
+    assert sorted(blocks) == ["NE", "NW", "SE", "SW"]
+    sw = blocks["SW"]["properties"]
+    assert sw == {
+        "code": "SW",
+        "class": "crime_exceeds_fear",
+        "crime_gi_bin": 2,
+        "insecurity_gi_bin": 0,
+        "insecurity_index": 0.25,
+        "crime_value": 4.0,
+    }
+    assert blocks["NE"]["properties"]["class"] == "both_high"
+    assert blocks["NW"]["properties"] == {"code": "NW"}
+    assert blocks["SW"]["geometry"]["type"] == "Polygon"
+
+
+def test_blocks_suppress_small_crime_values_for_planners(client_for, member, area):
+    add_run(
+        area,
+        {
+            "SW": {"comparison_class": "crime_exceeds_fear", "crime_count": 4, "crime_value": 4.0},
+            "NE": {"comparison_class": "both_low", "crime_count": 2, "crime_value": 2.0},
+        },
+    )
+    blocks = by_block(
+        area, features(get_tile(client_for(member("planner")), "blocks", *WHOLE_AREA), "blocks")
+    )
+    assert blocks["SW"]["properties"]["crime_value"] == 4.0
+    assert "crime_value" not in blocks["NE"]["properties"]
+    assert blocks["NE"]["properties"]["class"] == "both_low"
+
+
+def test_block_corners_land_on_their_tile_pixels(client_for, member, area):
+    z, x, y = tile_of(13.0135, 55.6075, 15)  # inside NE
+    response = get_tile(client_for(member("planner")), "blocks", z, x, y)
+    [ne] = [f for f in features(response, "blocks") if f["properties"]["code"] == "NE"]
+    ring = ne["geometry"]["coordinates"][0]
+    corner = pixel(13.009, 55.605, z, x, y)  # the NE block's south-west corner
+    assert any(abs(px - corner[0]) <= 1 and abs(py - corner[1]) <= 1 for px, py in ring)
+    # Clipped to the tile plus the 64-unit buffer.
+    assert all(-64 <= v <= 4096 + 64 for point in ring for v in point)
+
+
+def test_crime_aggregates_count_every_incident_once_per_block(client_for, member, area):
+    add_crime_points(area)
+    response = get_tile(client_for(member("analyst")), "crime", *WHOLE_AREA)
+    counts = {
+        code: f["properties"]["count"]
+        for code, f in by_block(area, features(response, "crime")).items()
+    }
+    expected = {code: 0 for code in ["SW", "NE"]}
+    for _, code in CRIME_POINTS:
+        if code:
+            expected[code] += 1
+    assert counts == expected == {"SW": 4, "NE": 2}
+    # The same rule as the analysis (layers/assignment.py).
+    names = {b.pk: code for code, b in blocks_by_code(area).items()}
+    per_block = crime_assignment(area=area).per_block
+    assert {names[k]: v for k, v in per_block.items()} == counts
+
+
+def test_crime_aggregates_below_the_minimum_are_suppressed_for_planners(client_for, member, area):
+    add_crime_points(area)
+    response = get_tile(client_for(member("planner")), "crime", *WHOLE_AREA)
+    counts = {
+        code: f["properties"]["count"]
+        for code, f in by_block(area, features(response, "crime")).items()
+    }
+    assert counts == {"SW": 4}
+
+
+def test_crime_aggregate_tiles_never_split_a_block_between_tiles(client_for, member, area):
+    add_crime_points(area)
+    client = client_for(member("analyst"))
+    seen = []
+    for x in (8783, 8784):
+        for y in (5133, 5134):
+            response = get_tile(client, "crime", 14, x, y)
+            feats = features(response, "crime") if response.status_code == 200 else []
+            # Features in the buffer of a neighbour tile are repeats, not extra counts.
+            seen += [
+                (f["id"], f["properties"]["count"])
+                for f in feats
+                if all(0 <= v < 4096 for v in f["geometry"]["coordinates"])
+            ]
+    assert sorted(c for _, c in seen) == [2, 4]
+
+
+def test_analysts_get_points_with_category_and_month_from_z15(client_for, member, area):
+    add_crime_points(area)
+    lon, lat = CRIME_POINTS[0][0]
+    z, x, y = tile_of(lon, lat, 16)
+    response = get_tile(client_for(member("analyst")), "crime", z, x, y)
+    feats = features(response, "crime")
+    assert feats, "the SW incidents should be in this tile"
+    first = min(feats, key=lambda f: f["id"])
+    assert first["properties"] == {"category": "burglary", "month": "2025-03"}
+    px, py = pixel(lon, lat, z, x, y)
+    assert abs(first["geometry"]["coordinates"][0] - px) <= 1
+    assert abs(first["geometry"]["coordinates"][1] - py) <= 1
+
+
+def test_planners_get_aggregates_even_at_z16(client_for, member, area):
+    add_crime_points(area)
+    client = client_for(member("planner"))
+    # Every z16 tile over the SW block: aggregates only, and the block's count in one of them.
+    _, x0, y1 = tile_of(13.000, 55.600, 16)
+    _, x1, y0 = tile_of(13.009, 55.605, 16)
+    counts = []
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            response = get_tile(client, "crime", 16, x, y)
+            if response.status_code == 200:
+                feats = features(response, "crime")
+                assert all(set(f["properties"]) == {"count"} for f in feats)
+                counts += [f["properties"]["count"] for f in feats]
+    assert 4 in counts
+
+
+def test_crime_filters_by_category_and_period(client_for, member, area):
+    add_crime_points(area)
+    client = client_for(member("analyst"))
+    add_crime(area, 13.005, 55.604, category="robbery", month=dt.date(2024, 6, 1))
+
+    def counts(query):
+        response = get_tile(client, "crime", *WHOLE_AREA, query)
+        return {
+            c: f["properties"]["count"]
+            for c, f in by_block(area, features(response, "crime")).items()
+        }
+
+    assert counts("") == {"SW": 5, "NE": 2}
+    assert counts("?category=robbery") == {"SW": 1}
+    assert counts("?from=2025-01-01&to=2025-12-31") == {"SW": 4, "NE": 2}
+    assert counts("?to=2024-12-31") == {"SW": 1}
+
+
+def test_observations_have_kind_severity_feeling_and_sightlines_as_lines(client_for, member, area):
+    walk = add_walk(area)
+    add_observation(walk, Point(13.005, 55.606, srid=4326), "unsafe_spot", severity=4, feeling=1)
+    add_observation(
+        walk, LineString((13.006, 55.606), (13.008, 55.607), srid=4326), "blocked_sightline"
+    )
+    litter = Polygon.from_bbox((13.010, 55.601, 13.011, 55.602))
+    litter.srid = 4326
+    add_observation(walk, litter, "neglect", severity=2)
+    response = get_tile(client_for(member("participant")), "observations", *WHOLE_AREA)
+    feats = sorted(features(response, "observations"), key=lambda f: f["id"])
+    assert [f["geometry"]["type"] for f in feats] == ["Point", "LineString", "Polygon"]
+    assert feats[0]["properties"] == {"kind": "unsafe_spot", "severity": 4, "feeling": 1}
+    assert feats[1]["properties"]["kind"] == "blocked_sightline"
+
+
+def test_observations_filter_by_kind_light_and_period(client_for, member, area):
+    day = add_walk(area, light="day")
+    night = add_walk(
+        area, light="night", starts_at=timezone.make_aware(dt.datetime(2025, 4, 2, 22))
+    )
+    add_observation(day, Point(13.005, 55.606, srid=4326), "unsafe_spot")
+    add_observation(night, Point(13.006, 55.606, srid=4326), "lighting_defect")
+    client = client_for(member("planner"))
+
+    def kinds(query):
+        response = get_tile(client, "observations", *WHOLE_AREA, query)
+        return sorted(f["properties"]["kind"] for f in features(response, "observations"))
+
+    assert kinds("") == ["lighting_defect", "unsafe_spot"]
+    assert kinds("?kind=lighting_defect") == ["lighting_defect"]
+    assert kinds("?light=day") == ["unsafe_spot"]
+    assert kinds("?from=2025-04-01") == ["lighting_defect"]
+    assert kinds("?to=2025-03-10") == ["unsafe_spot"]
+
+
+def test_walks_are_routes_with_light_and_status(client_for, member, area):
+    add_walk(area, light="night")
+    [walk] = features(get_tile(client_for(member("planner")), "walks", *WHOLE_AREA), "walks")
+    assert walk["geometry"]["type"] == "LineString"
+    assert walk["properties"] == {"light": "night", "status": "planned"}
+
+
+def test_lamps_carry_their_status(client_for, member, area):
+    add_lamp(area, 13.001, 55.601, "working")
+    add_lamp(area, 13.002, 55.601, "broken")
+    feats = features(get_tile(client_for(member("planner")), "lamps", *WHOLE_AREA), "lamps")
+    assert sorted(f["properties"]["status"] for f in feats) == ["broken", "working"]
+
+
+def test_an_empty_tile_is_204(client_for, member, area):
+    response = get_tile(client_for(member("planner")), "lamps", *WHOLE_AREA)
+    assert response.status_code == 204
+    assert response.content == b""
+    far = get_tile(client_for(member("planner")), "blocks", 9, 0, 0)
+    assert far.status_code == 204
+
+
+def test_bad_tile_addresses_and_filters_are_400_naming_the_field(client_for, member, area):
+    client = client_for(member("planner"))
+    assert client.get("/tiles/testarea/blocks/3/8/0.mvt").json() == {
+        "x": ["x must be below 8 at zoom 3."]
+    }
+    assert "z" in client.get("/tiles/testarea/blocks/30/0/0.mvt").json()
+    assert "from" in client.get("/tiles/testarea/crime/9/274/160.mvt?from=yesterday").json()
+    assert "category" in client.get("/tiles/testarea/crime/9/274/160.mvt?category=piracy").json()
+    assert "light" in client.get("/tiles/testarea/walks/9/274/160.mvt?light=dusk").json()
+    assert (
+        client.get("/tiles/testarea/crime/9/274/160.mvt?from=2025-02-01&to=2025-01-01").status_code
+        == 400
+    )
+    assert client.get("/tiles/testarea/rivers/9/274/160.mvt").status_code == 404

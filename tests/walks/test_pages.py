@@ -1,0 +1,84 @@
+import json
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_capture_page_carries_walk_kinds_and_urls(participant, walk):
+    response = logged_in(participant).get(f"/walks/{walk.pk}/capture/")
+    assert response.status_code == 200
+    config = json.loads(
+        response.content.decode()
+        .split('id="capture-config" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert config["walk"]["id"] == walk.pk
+    assert config["walk"]["route"]["type"] == "LineString"
+    assert config["urls"]["sync"] == f"/api/walks/{walk.pk}/observations/sync"
+    sightline = next(k for k in config["kinds"] if k["code"] == "blocked_sightline")
+    assert sightline["geometry_types"] == ["LineString"]
+    assert set(sightline["labels"]) == {"en", "sv", "da"}
+
+
+def test_capture_page_is_only_for_the_walks_participants(area, walk):
+    outsider = make_member(area, "participant")
+    assert logged_in(outsider).get(f"/walks/{walk.pk}/capture/").status_code == 403
+    coordinator = make_member(area, "coordinator")
+    assert logged_in(coordinator).get(f"/walks/{walk.pk}/capture/").status_code == 403
+
+
+def test_capture_page_asks_anonymous_visitors_to_log_in(walk):
+    response = Client().get(f"/walks/{walk.pk}/capture/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_service_worker_may_control_the_walk_pages():
+    response = Client().get("/walks/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/walks/"
+    body = response.content.decode()
+    assert "/static/vendor/maplibre/maplibre-gl.mjs" in body
+    assert "__VERSION__" not in body and "__PRECACHE__" not in body
+
+
+def test_manifest_makes_the_capture_page_installable(participant, walk):
+    response = logged_in(participant).get(f"/walks/{walk.pk}/manifest.webmanifest")
+    body = response.json()
+    assert body["start_url"] == f"/walks/{walk.pk}/capture/"
+    assert body["display"] == "standalone" and body["icons"]
+
+
+@pytest.mark.parametrize(
+    "role,status", [("coordinator", 200), ("planner", 200), ("participant", 403), ("analyst", 403)]
+)
+def test_planning_page_is_for_coordinators_and_planners(member, role, status):
+    assert logged_in(member(role)).get("/walks/plan/testarea/").status_code == status
+
+
+def test_planning_page_lists_members_to_choose_from(member, area):
+    make_member(area, "participant", "resident-anna")
+    response = logged_in(member("coordinator")).get("/walks/plan/testarea/")
+    assert b'value="resident-anna"' in response.content
+
+
+def test_my_walks_links_to_capture(participant, walk):
+    response = logged_in(participant).get("/walks/")
+    assert f'href="/walks/{walk.pk}/capture/"'.encode() in response.content
+
+
+def test_pages_are_translated(participant, walk):
+    client = logged_in(participant)
+    client.cookies["django_language"] = "da"
+    assert "Mine vandringer" in client.get("/walks/").content.decode()

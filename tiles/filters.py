@@ -1,0 +1,108 @@
+"""The map's filters as query parameters (`from`, `to`, `category`, `kind`, `light`).
+
+Each layer reads only the filters that apply to it; they become bound SQL parameters and a
+canonical string that is part of the ETag, so two filter sets never share a cached tile.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from layers.categories import CrimeCategory
+from walks.models import Light
+
+KIND_CODE = re.compile(r"^[a-z0-9_-]{1,40}$")
+
+
+class FilterError(ValueError):
+    """A bad filter value; `errors` maps the parameter to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class TileFilters:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    categories: list[str] | None = None
+    kinds: list[str] | None = None
+    light: str | None = None
+    canonical: str = ""
+    applied: dict[str, str] = field(default_factory=dict)
+
+    def sql_params(self) -> dict:
+        # Dates bound a period of local days: `to` includes its whole day.
+        tz = timezone.get_current_timezone()
+        time_from = time_to = None
+        if self.date_from:
+            time_from = dt.datetime.combine(self.date_from, dt.time.min, tzinfo=tz)
+        if self.date_to:
+            time_to = dt.datetime.combine(
+                self.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+            )
+        return {
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "time_from": time_from,
+            "time_to": time_to,
+            "categories": self.categories,
+            "kinds": self.kinds,
+            "light": self.light,
+        }
+
+
+def _date(raw: str, name: str, errors: dict) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = [f"Expected a date YYYY-MM-DD, got {raw!r}."]
+        return None
+
+
+def _codes(raw: str) -> list[str]:
+    return sorted({part.strip() for part in raw.split(",") if part.strip()})
+
+
+def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
+    """Read the filters in `allowed` from a QueryDict; raise FilterError naming bad ones."""
+    errors: dict[str, list[str]] = {}
+    filters = TileFilters()
+    raw = {name: query.get(name, "").strip() for name in allowed}
+    if raw.get("from"):
+        filters.date_from = _date(raw["from"], "from", errors)
+    if raw.get("to"):
+        filters.date_to = _date(raw["to"], "to", errors)
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        errors["to"] = ["`to` must not be before `from`."]
+    if raw.get("category"):
+        categories = _codes(raw["category"])
+        unknown = [c for c in categories if c not in CrimeCategory.values]
+        if unknown:
+            errors["category"] = [f"Unknown crime categories: {', '.join(unknown)}."]
+        filters.categories = categories or None
+    if raw.get("kind"):
+        kinds = _codes(raw["kind"])
+        bad = [k for k in kinds if not KIND_CODE.match(k)]
+        if bad:
+            errors["kind"] = [f"Not an observation kind code: {', '.join(bad)}."]
+        filters.kinds = kinds or None
+    if raw.get("light"):
+        if raw["light"] not in Light.values:
+            errors["light"] = [f"Expected one of {', '.join(Light.values)}."]
+        filters.light = raw["light"]
+    if errors:
+        raise FilterError(errors)
+    applied = {
+        "from": filters.date_from.isoformat() if filters.date_from else "",
+        "to": filters.date_to.isoformat() if filters.date_to else "",
+        "category": ",".join(filters.categories or []),
+        "kind": ",".join(filters.kinds or []),
+        "light": filters.light or "",
+    }
+    filters.applied = {name: applied[name] for name in allowed if applied[name]}
+    filters.canonical = "&".join(f"{k}={v}" for k, v in sorted(filters.applied.items()))
+    return filters

@@ -1,0 +1,216 @@
+"""The SQL of the vector tiles: one statement per tile, PostGIS is the engine.
+
+Every statement does, in this order and in one round trip:
+
+1. find the area by slug and the requesting user's role in it,
+2. map (role, published) to the layer's *mode* with a table the view builds from geo.access
+   (so the permission rule stays in one place; SQL only looks the role up),
+3. compute the ETag from the layer's data versions (and, for blocks, the latest finished run),
+4. build the tile with ST_AsMVT only if the mode allows it and the ETag is not one the client
+   already holds. Index conditions read the envelope through a scalar subquery of `go` (an
+   InitPlan): PostgreSQL then probes the GiST index with it, and finds nothing at once when
+   `go` is empty, instead of scanning the area's rows before joining an empty `go`.
+
+It returns one row (mode, etag, tile), or no row for an unknown slug. The tile envelope is
+transformed to the storage SRID 4326 so the GiST indexes on the geometry columns are used;
+geometries are only transformed to Web Mercator for the few features inside the tile.
+
+Parameters are always bound, never formatted; the statements are assembled from constants here
+(MVT_GEOM(column) in a body stands for the shared simplify/transform/clip expression).
+"""
+
+import re
+
+# The first CTEs shared by every layer; RUN is spliced in for the blocks layer only.
+_AREA = """
+WITH area AS (
+    SELECT a.id, a.published, a.analysis_srid,
+           -- A lon/lat box that surely holds the snap distance anywhere in the area (only an
+           -- index pre-filter, as in layers/assignment.py; distances are then metric).
+           1.05 * %(snap)s / 110574.0 AS dlat,
+           1.05 * %(snap)s / (111320.0 * cos(radians(least(
+               greatest(abs(coalesce(ST_YMin(a.boundary), -80)),
+                        abs(coalesce(ST_YMax(a.boundary), 80))) + 1.0, 89.0)))) AS dlon,
+           (SELECT m.role FROM geo_membership m
+             WHERE m.area_id = a.id AND m.user_id = %(user)s) AS role
+    FROM geo_area a
+    WHERE a.slug = %(slug)s
+),
+"""
+
+_RUN = """
+run AS (
+    SELECT r.id
+    FROM layers_analysisrun r
+    JOIN area ON r.area_id = area.id
+    WHERE r.status = 'done'
+    ORDER BY r.finished_at DESC NULLS LAST, r.id DESC
+    LIMIT 1
+),
+"""
+
+_META = """
+meta AS (
+    SELECT area.id AS area_id, area.analysis_srid AS srid, area.dlat, area.dlon,
+           coalesce(p.mode, 'hidden') AS mode,
+           md5(concat_ws('|', %(etag_base)s::text, p.mode, p.view,
+               (SELECT string_agg(v.layer || '=' || v.version, ',' ORDER BY v.layer)
+                  FROM geo_dataversion v
+                 WHERE v.area_id = area.id AND v.layer = ANY(%(version_layers)s::text[])),
+               {run_id}
+           )) AS etag
+    FROM area
+    LEFT JOIN unnest(%(p_role)s::text[], %(p_published)s::boolean[], %(p_mode)s::text[],
+                     %(p_view)s::text[]) AS p(role, published, mode, view)
+      ON p.role IS NOT DISTINCT FROM area.role AND p.published = area.published
+),
+go AS (
+    SELECT meta.area_id, meta.srid, meta.dlat, meta.dlon, meta.mode,
+           ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
+           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
+               AS env4326
+    FROM meta
+    WHERE meta.mode NOT IN ('hidden', 'forbidden')
+      AND meta.etag <> ALL(%(if_none_match)s::text[])
+),
+"""
+
+# Geometries of lines and polygons are simplified by about a pixel below z15; ST_AsMVTGeom
+# then snaps them to the 4096 grid with a 64-unit buffer.
+_MERCATOR = """
+CASE WHEN %(simplify)s AND GeometryType({col}) NOT IN ('POINT', 'MULTIPOINT')
+     THEN ST_Simplify(ST_Transform({col}, 3857), %(tolerance)s, true)
+     ELSE ST_Transform({col}, 3857) END
+"""
+
+
+def _mvt_geom(match: re.Match) -> str:
+    return "ST_AsMVTGeom(" + _MERCATOR.format(col=match[1]) + ", go.env, 4096, 64, true)"
+
+
+def _statement(body: str, layer: str, *, with_run: bool = False) -> str:
+    meta = _META.format(run_id="(SELECT id FROM run)::text" if with_run else "''")
+    tail = (
+        "\nSELECT meta.mode, meta.etag, "  # noqa: S608 (constants of this module only)
+        f"(SELECT ST_AsMVT(f, '{layer}', 4096, 'geom', 'id') FROM features f"
+        " WHERE f.geom IS NOT NULL) FROM meta"
+    )
+    body = re.sub(r"MVT_GEOM\(([a-z_.]+)\)", _mvt_geom, body)
+    return _AREA + (_RUN if with_run else "") + meta + body + tail
+
+
+BLOCKS = _statement(
+    """
+features AS (
+    SELECT b.id, b.code,
+           nullif(r."class", '') AS class,
+           r.crime_gi_bin,
+           r.insecurity_gi_bin,
+           r.insecurity_index,
+           CASE WHEN go.mode = 'exact' OR r.crime_count >= %(min_count)s
+                THEN r.crime_value END AS crime_value,
+           MVT_GEOM(b.geom) AS geom
+    FROM go
+    JOIN geo_block b ON b.area_id = go.area_id AND b.geom && (SELECT env4326 FROM go)
+    LEFT JOIN layers_blockresult r
+      ON go.mode <> 'geometry' AND r.block_id = b.id AND r.run_id = (SELECT id FROM run)
+)""",
+    "blocks",
+    with_run=True,
+)
+
+# Crime: exact points for analysts from CRIME_POINTS_MINZOOM; otherwise one point per block (on
+# its surface) with the count of incidents assigned to it, exactly once, by the rule of
+# layers/assignment.py (stored on each incident as block_id).
+# Non-analysts never see a block with fewer than min_count incidents.
+CRIME = _statement(
+    """
+incident AS NOT MATERIALIZED (
+    SELECT c.id, c.geom, c.category, c.month, c.block_id
+    FROM layers_crimeincident c
+    WHERE c.area_id = (SELECT area_id FROM go)
+      AND (%(date_from)s::date IS NULL OR c.month >= date_trunc('month', %(date_from)s::date))
+      AND (%(date_to)s::date IS NULL OR c.month <= %(date_to)s::date)
+      AND (%(categories)s::text[] IS NULL OR c.category = ANY(%(categories)s::text[]))
+),
+points AS (
+    SELECT c.id, c.category, to_char(c.month, 'YYYY-MM') AS month, NULL::bigint AS count,
+           ST_AsMVTGeom(ST_Transform(c.geom, 3857), go.env, 4096, 64, true) AS geom
+    FROM go
+    JOIN incident c ON c.geom && (SELECT env4326 FROM go)
+    WHERE go.mode = 'points'
+),
+tile_block AS MATERIALIZED (
+    SELECT b.id, b.geom
+    FROM go
+    JOIN geo_block b ON b.area_id = go.area_id AND b.geom && (SELECT env4326 FROM go)
+    WHERE go.mode IN ('counts', 'suppressed')
+),
+block_count AS (
+    -- Incidents carry their block by the exactly-once rule (layers.assignment, kept current by
+    -- every import), so a block's count is an index lookup on the block id.
+    SELECT c.block_id, count(*) AS n
+    FROM tile_block t
+    JOIN incident c ON c.block_id = t.id
+    GROUP BY c.block_id
+),
+cells AS (
+    SELECT t.id, NULL::text AS category, NULL::text AS month, k.n AS count,
+           ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(t.geom), 3857), go.env, 4096, 64, true)
+               AS geom
+    FROM tile_block t
+    JOIN block_count k ON k.block_id = t.id
+    CROSS JOIN go
+    WHERE k.n >= CASE WHEN go.mode = 'counts' THEN 1 ELSE %(min_count)s END
+),
+features AS (SELECT * FROM points UNION ALL SELECT * FROM cells)""",
+    "crime",
+)
+
+OBSERVATIONS = _statement(
+    """
+features AS (
+    SELECT o.id, k.code AS kind, o.severity, o.feeling, MVT_GEOM(o.geom) AS geom
+    FROM go
+    JOIN walks_observation o ON o.geom && (SELECT env4326 FROM go)
+    JOIN walks_walk w ON w.id = o.walk_id AND w.area_id = go.area_id
+    JOIN walks_observationkind k ON k.id = o.kind_id
+    WHERE (%(time_from)s::timestamptz IS NULL OR o.captured_at >= %(time_from)s::timestamptz)
+      AND (%(time_to)s::timestamptz IS NULL OR o.captured_at < %(time_to)s::timestamptz)
+      AND (%(kinds)s::text[] IS NULL OR k.code = ANY(%(kinds)s::text[]))
+      AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
+)""",
+    "observations",
+)
+
+WALKS = _statement(
+    """
+features AS (
+    SELECT w.id, w.light, w.status, MVT_GEOM(w.route) AS geom
+    FROM go
+    JOIN walks_walk w ON w.area_id = go.area_id AND w.route && (SELECT env4326 FROM go)
+    WHERE (%(time_from)s::timestamptz IS NULL OR w.starts_at >= %(time_from)s::timestamptz)
+      AND (%(time_to)s::timestamptz IS NULL OR w.starts_at < %(time_to)s::timestamptz)
+      AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
+)""",
+    "walks",
+)
+
+LAMPS = _statement(
+    """
+features AS (
+    SELECT l.id, l.status,
+           ST_AsMVTGeom(ST_Transform(l.geom, 3857), go.env, 4096, 64, true) AS geom
+    FROM go
+    JOIN layers_lamp l ON l.area_id = go.area_id AND l.geom && (SELECT env4326 FROM go)
+)""",
+    "lamps",
+)
+
+STATEMENTS = {
+    "blocks": BLOCKS,
+    "crime": CRIME,
+    "observations": OBSERVATIONS,
+    "walks": WALKS,
+    "lamps": LAMPS,
+}

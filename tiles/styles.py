@@ -1,0 +1,257 @@
+"""TileJSON per layer and one MapLibre style per area, holding only the layers the user may see.
+
+No outside basemap: tablets go offline and the network has none; the blocks are the base.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib.gis.db.models import Extent
+
+from geo.access import Access
+from geo.permissions import area_access
+from tiles.auth import tile_user
+from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
+
+# Zoom above which clients overzoom instead of fetching more tiles.
+SOURCE_MAXZOOM = {"blocks": 17, "crime": 17, "observations": 18, "walks": 17, "lamps": 18}
+
+# The four classes of the bivariate comparison (crime × perceived insecurity), in the
+# conventional 2×2 bivariate palette: purple both high, blue only fear, red only crime.
+CLASS_COLOURS = {
+    "both_high": "#5a3d73",
+    "fear_exceeds_crime": "#4f8fc0",
+    "crime_exceeds_fear": "#c8504f",
+    "both_low": "#e6e3dc",
+}
+LAMP_COLOURS = {"working": "#f2c230", "dim": "#a08a3c", "broken": "#1a1a1a", "unknown": "#bbbbbb"}
+POSITIVE_KINDS = ["safe_place", "meeting_place"]
+KIND_COLOURS = {
+    "unsafe_spot": "#d7301f",
+    "lighting_defect": "#f28e2b",
+    "blocked_sightline": "#7b3294",
+    "neglect": "#8c6d31",
+    "vandalism": "#e7298a",
+    "hiding_place": "#525252",
+    "drug_dealing": "#b2182b",
+    "disturbance": "#fd8d3c",
+    "poor_walk_path": "#6a51a3",
+    "safe_place": "#1a9850",
+    "meeting_place": "#66bd63",
+}
+
+
+def access_or_404(request, slug: str) -> Access:
+    tile_user(request)
+    return area_access(request, slug)
+
+
+def visible_layers(access: Access) -> list[str]:
+    return [name for name in LAYERS if layer_mode(name, access, MAX_ZOOM) != FORBIDDEN]
+
+
+def tile_url(request, slug: str, layer: TileLayer) -> str:
+    query = {name: request.GET[name] for name in layer.filters if request.GET.get(name)}
+    base = (
+        f"{request.scheme}://{request.get_host()}/tiles/{slug}/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"
+    )
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def area_bounds(access: Access) -> list[float]:
+    area = access.area
+    if area.boundary is not None:
+        return list(area.boundary.extent)
+    extent = area.blocks.aggregate(extent=Extent("geom"))["extent"]
+    return list(extent) if extent else [-180.0, -85.0511, 180.0, 85.0511]
+
+
+def tilejson(request, access: Access, layer: TileLayer) -> dict:
+    bounds = area_bounds(access)
+    maxzoom = SOURCE_MAXZOOM[layer.name]
+    return {
+        "tilejson": "3.0.0",
+        "name": f"{access.area.name}: {layer.name}",
+        "scheme": "xyz",
+        "tiles": [tile_url(request, access.area.slug, layer)],
+        "minzoom": 0,
+        "maxzoom": maxzoom,
+        "bounds": bounds,
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 14],
+        "vector_layers": [
+            {"id": layer.name, "fields": layer.fields, "minzoom": 0, "maxzoom": maxzoom}
+        ],
+    }
+
+
+def _match(attribute: str, colours: dict, default: str) -> list:
+    expression = ["match", ["get", attribute]]
+    for value, colour in colours.items():
+        expression += [value, colour]
+    return expression + [default]
+
+
+def _style_layers(name: str) -> list[dict]:
+    """MapLibre layers for one source; ids start with the source name (the page toggles them)."""
+    if name == "blocks":
+        return [
+            {
+                "id": "blocks-class",
+                "type": "fill",
+                "source": "blocks",
+                "source-layer": "blocks",
+                "paint": {
+                    "fill-color": _match("class", CLASS_COLOURS, "#f7f5f0"),
+                    "fill-opacity": 0.8,
+                },
+            },
+            {
+                "id": "blocks-outline",
+                "type": "line",
+                "source": "blocks",
+                "source-layer": "blocks",
+                "paint": {"line-color": "#6b6b6b", "line-width": 0.8},
+            },
+        ]
+    if name == "crime":
+        return [
+            {
+                "id": "crime-counts",
+                "type": "circle",
+                "source": "crime",
+                "source-layer": "crime",
+                "filter": ["has", "count"],
+                "paint": {
+                    "circle-color": "#b30000",
+                    "circle-opacity": 0.55,
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 0.8,
+                    # Area proportional to the count, growing with the zoom, capped so a hot
+                    # spot does not hide its neighbours.
+                    "circle-radius": [
+                        "interpolate",
+                        ["linear"],
+                        ["zoom"],
+                        12,
+                        ["min", 12, ["*", 0.6, ["sqrt", ["get", "count"]]]],
+                        17,
+                        ["min", 26, ["*", 1.6, ["sqrt", ["get", "count"]]]],
+                    ],
+                },
+            },
+            {
+                "id": "crime-points",
+                "type": "circle",
+                "source": "crime",
+                "source-layer": "crime",
+                "minzoom": CRIME_POINTS_MINZOOM,
+                "filter": ["!", ["has", "count"]],
+                "paint": {
+                    "circle-color": "#b30000",
+                    "circle-radius": 4,
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 1,
+                },
+            },
+        ]
+    if name == "walks":
+        return [
+            {
+                "id": "walks-route",
+                "type": "line",
+                "source": "walks",
+                "source-layer": "walks",
+                "layout": {"line-cap": "round", "line-join": "round"},
+                "paint": {
+                    "line-color": _match("light", {"night": "#1f2a6b"}, "#e08a00"),
+                    "line-width": 3,
+                    "line-dasharray": [2, 1],
+                },
+            }
+        ]
+    if name == "observations":
+        colour = _match("kind", KIND_COLOURS, "#737373")
+        return [
+            {
+                "id": "observations-areas",
+                "type": "fill",
+                "source": "observations",
+                "source-layer": "observations",
+                "filter": ["==", ["geometry-type"], "Polygon"],
+                "paint": {"fill-color": colour, "fill-opacity": 0.35},
+            },
+            {
+                "id": "observations-lines",
+                "type": "line",
+                "source": "observations",
+                "source-layer": "observations",
+                "filter": ["==", ["geometry-type"], "LineString"],
+                "paint": {"line-color": colour, "line-width": 3},
+            },
+            {
+                "id": "observations-points",
+                "type": "circle",
+                "source": "observations",
+                "source-layer": "observations",
+                "filter": ["==", ["geometry-type"], "Point"],
+                "paint": {
+                    "circle-color": colour,
+                    "circle-radius": [
+                        "interpolate",
+                        ["linear"],
+                        ["coalesce", ["get", "severity"], 3],
+                        1,
+                        4,
+                        5,
+                        9,
+                    ],
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 1.5,
+                },
+            },
+        ]
+    return [
+        {
+            "id": "lamps-status",
+            "type": "circle",
+            "source": "lamps",
+            "source-layer": "lamps",
+            "paint": {
+                "circle-color": _match("status", LAMP_COLOURS, "#bbbbbb"),
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 1.5, 18, 5],
+                "circle-stroke-color": "#444444",
+                "circle-stroke-width": 0.5,
+            },
+        }
+    ]
+
+
+# Drawing order from bottom to top.
+DRAW_ORDER = ["blocks", "walks", "crime", "lamps", "observations"]
+
+
+def style(request, access: Access) -> dict:
+    slug = access.area.slug
+    names = [name for name in DRAW_ORDER if name in visible_layers(access)]
+    bounds = area_bounds(access)
+    sources = {
+        name: {
+            "type": "vector",
+            "tiles": [tile_url(request, slug, LAYERS[name])],
+            "minzoom": 0,
+            "maxzoom": SOURCE_MAXZOOM[name],
+            "bounds": bounds,
+        }
+        for name in names
+    }
+    layers = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f1ea"}}]
+    for name in names:
+        layers += _style_layers(name)
+    return {
+        "version": 8,
+        "name": access.area.name,
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2],
+        "zoom": 14,
+        "sources": sources,
+        "layers": layers,
+        "metadata": {"trygg:area": slug, "trygg:view": access.cache_key},
+    }

@@ -1,0 +1,171 @@
+"""Vector tiles, raster tiles, TileJSON and the MapLibre style (thin views; SQL in tiles/sql.py).
+
+A vector tile costs exactly one database statement: the area, the user's role, the data
+versions and the tile come back together (see tiles/sql.py). Authentication is Django's:
+a session cookie costs its own two lookups (session, user), a token header one.
+"""
+
+import gzip
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from rest_framework.exceptions import AuthenticationFailed
+
+from tiles import raster, styles
+from tiles.auth import tile_user
+from tiles.catalogue import FORBIDDEN, HIDDEN, LAYERS, MAX_ZOOM, layer_mode, mode_table
+from tiles.filters import FilterError, parse_filters
+from tiles.sql import STATEMENTS
+
+# Part of every ETag: change it when a deploy changes what the same data renders to.
+TILE_REVISION = "t1"
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+EARTH_CIRCUMFERENCE_M = 40075016.685578488
+
+
+def if_none_match(request) -> list[str]:
+    raw = request.headers.get("If-None-Match", "")
+    tags = []
+    for part in raw.split(","):
+        part = part.strip()
+        if part.startswith("W/"):
+            part = part[2:]
+        if part:
+            tags.append(part.strip('"'))
+    return tags
+
+
+def bad_request(errors: dict[str, list[str]]) -> JsonResponse:
+    return JsonResponse(errors, status=400)
+
+
+def forbidden() -> JsonResponse:
+    return JsonResponse({"detail": "Your role in this area does not allow this layer."}, status=403)
+
+
+def caching_headers(response: HttpResponse, etag: str, user) -> HttpResponse:
+    """Clients may store a tile but must revalidate it: a 304 is cheap and never stale."""
+    response["ETag"] = f'"{etag}"'
+    scope = "private" if user.is_authenticated else "public"
+    response["Cache-Control"] = f"{scope}, no-cache"
+    response["Vary"] = "Cookie, Authorization, Accept-Encoding"
+    return response
+
+
+def check_tile_address(z: int, x: int, y: int) -> dict[str, list[str]]:
+    if z > MAX_ZOOM:
+        return {"z": [f"Zoom must be between 0 and {MAX_ZOOM}."]}
+    size = 1 << z
+    errors = {}
+    if x >= size:
+        errors["x"] = [f"x must be below {size} at zoom {z}."]
+    if y >= size:
+        errors["y"] = [f"y must be below {size} at zoom {z}."]
+    return errors
+
+
+def tile_params(*, slug, layer, z, x, y, user, filters, held=()) -> dict:
+    """The bound parameters of a layer's tile statement (tiles/sql.py) for one request."""
+    is_superuser = bool(user.is_authenticated and user.is_superuser and user.is_active)
+    return {
+        "slug": slug,
+        "user": user.pk if user.is_authenticated else None,
+        "etag_base": f"{TILE_REVISION}|{layer}|{z}/{x}/{y}|{filters.canonical}",
+        "version_layers": list(LAYERS[layer].versions),
+        "if_none_match": [tag for tag in held if tag != "*"],
+        "z": z,
+        "x": x,
+        "y": y,
+        "margin": 64 / 4096,
+        "simplify": z < 15,
+        "tolerance": EARTH_CIRCUMFERENCE_M / (1 << z) / 4096,
+        "min_count": settings.TRYGG_MIN_AGGREGATE_COUNT,
+        "snap": settings.TRYGG_SNAP_DISTANCE_M,
+        **mode_table(layer, z, is_superuser),
+        **filters.sql_params(),
+    }
+
+
+@require_GET
+def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
+    spec = LAYERS[layer]
+    errors = check_tile_address(z, x, y)
+    if errors:
+        return bad_request(errors)
+    try:
+        filters = parse_filters(request.GET, spec.filters)
+        user = tile_user(request)
+    except FilterError as error:
+        return bad_request(error.errors)
+    except AuthenticationFailed as error:
+        return JsonResponse({"detail": str(error.detail)}, status=401)
+    held = if_none_match(request)
+    params = tile_params(
+        slug=slug, layer=layer, z=z, x=x, y=y, user=user, filters=filters, held=held
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(STATEMENTS[layer], params)
+        row = cursor.fetchone()
+    if row is None or row[0] == HIDDEN:
+        raise Http404("No such area.")
+    mode, etag, tile = row
+    if mode == FORBIDDEN:
+        return forbidden()
+    if etag in held or "*" in held:
+        return caching_headers(HttpResponse(status=304), etag, user)
+    if not tile:
+        return caching_headers(HttpResponse(status=204), etag, user)
+    response = HttpResponse(content_type=MVT_TYPE)
+    tile = bytes(tile)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        tile = gzip.compress(tile, compresslevel=6, mtime=0)
+        response["Content-Encoding"] = "gzip"
+    response.content = tile
+    return caching_headers(response, etag, user)
+
+
+@require_GET
+def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
+    errors = check_tile_address(z, x, y)
+    if errors:
+        return bad_request(errors)
+    try:
+        user = tile_user(request)
+    except AuthenticationFailed as error:
+        return JsonResponse({"detail": str(error.detail)}, status=401)
+    found = raster.raster_for(request, slug, name, user)
+    if found is None:
+        raise Http404("No such raster.")
+    if found == FORBIDDEN:
+        return forbidden()
+    etag = raster.raster_etag(found, z, x, y)
+    held = if_none_match(request)
+    if etag in held or "*" in held:
+        return caching_headers(HttpResponse(status=304), etag, user)
+    png = raster.render_tile(found.path, found.name, z, x, y)
+    if png is None:
+        return caching_headers(HttpResponse(status=204), etag, user)
+    return caching_headers(HttpResponse(png, content_type="image/png"), etag, user)
+
+
+@require_GET
+def tilejson(request, slug: str, layer: str):
+    access = styles.access_or_404(request, slug)
+    if layer_forbidden(access, layer):
+        return forbidden()
+    return JsonResponse(styles.tilejson(request, access, LAYERS[layer]))
+
+
+@require_GET
+def style(request, slug: str):
+    access = styles.access_or_404(request, slug)
+    return JsonResponse(styles.style(request, access))
+
+
+def layer_forbidden(access, layer: str) -> bool:
+    mode = layer_mode(layer, access, MAX_ZOOM)
+    if mode == HIDDEN:
+        raise Http404("No such area.")
+    return mode == FORBIDDEN

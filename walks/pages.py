@@ -1,0 +1,175 @@
+"""Pages of the walks app: my walks, the planning page and the tablet capture app."""
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import Extent
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import APIException
+
+from geo.access import access_for
+from geo.models import Area, Membership
+from walks.access import walk_access
+from walks.models import Light, ObservationKind, Walk, WalkStatus
+from walks.serializers import ObservationKindSerializer, RouteField
+
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "walks"
+SHELL_FILES = ["capture.js", "queue.js", "i18n.js", "capture.css", "icon.svg"]
+VENDOR_FILES = [
+    "vendor/maplibre/maplibre-gl.mjs",
+    "vendor/maplibre/maplibre-gl-worker.mjs",
+    "vendor/maplibre/maplibre-gl.css",
+]
+
+
+def _walk_or_deny(request, pk, *, capture=False):
+    try:
+        return walk_access(request.user, pk, capture=capture)
+    except APIException as refusal:
+        if refusal.status_code == 404:
+            raise Http404(str(refusal.detail)) from None
+        raise PermissionDenied(str(refusal.detail)) from None
+
+
+@login_required
+def my_walks(request):
+    """The walks the user takes part in, and the areas whose walks they plan."""
+    walks = (
+        Walk.objects.filter(participants=request.user)
+        .select_related("area")
+        .annotate(observation_count=Count("observations"))
+    )
+    planning = Area.objects.filter(
+        memberships__user=request.user, memberships__role__in=["coordinator", "planner"]
+    )
+    if request.user.is_superuser:
+        planning = Area.objects.all()
+    return render(
+        request, "walks/my_walks.html", {"walks": walks, "planning_areas": planning.distinct()}
+    )
+
+
+@login_required
+def plan(request, slug):
+    """Coordinators and planners draw a walk's route, set its time and participants."""
+    area = get_object_or_404(Area, slug=slug)
+    access = access_for(request.user, area)
+    if not access.can("view_area"):
+        raise Http404("No such area.")
+    if not access.can("plan_walks"):
+        raise PermissionDenied(_("Only coordinators and planners plan walks."))
+    members = Membership.objects.filter(area=area).select_related("user").order_by("user__username")
+    config = {
+        "area": {"slug": area.slug, "name": area.name, "extent": _extent(area)},
+        "members": [{"username": m.user.username, "role": m.role} for m in members],
+        "lights": dict(Light.choices),
+        "statuses": dict(WalkStatus.choices),
+        "urls": {
+            "walks": reverse("walk-list", args=[area.slug]),
+            "walk": reverse("walk-detail", args=[0]).replace("/0/", "/{id}/"),
+            "blocks": reverse("block-list", args=[area.slug]),
+        },
+    }
+    words = {"new_walk": _("New walk"), "saved": _("Saved.")}
+    return render(
+        request,
+        "walks/plan.html",
+        {
+            "area": area,
+            "config": config,
+            "words": words,
+            "light_choices": Light.choices,
+            "status_choices": WalkStatus.choices,
+        },
+    )
+
+
+@never_cache
+@login_required
+def capture(request, pk):
+    walk, _access = _walk_or_deny(request, pk, capture=True)
+    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=walk.area))
+    config = {
+        "walk": {
+            "id": walk.pk,
+            "name": walk.name,
+            "area": walk.area.slug,
+            "area_name": walk.area.name,
+            "extent": _extent(walk.area),
+            "route": RouteField().to_representation(walk.route) if walk.route else None,
+        },
+        "kinds": ObservationKindSerializer(kinds, many=True).data,
+        "language": (get_language() or "en")[:2],
+        "urls": {
+            "sync": reverse("observation-sync", args=[walk.pk]),
+            "observations": reverse("observation-list", args=[walk.pk]),
+            "blocks": reverse("block-list", args=[walk.area.slug]),
+            "photos": reverse("photo-upload", args=[0]).replace("/0/", "/{id}/"),
+            "service_worker": reverse("capture-service-worker"),
+            "map_worker": static("vendor/maplibre/maplibre-gl-worker.mjs"),
+        },
+    }
+    return render(
+        request,
+        "walks/capture.html",
+        {"walk": walk, "config": config, "manifest": reverse("capture-manifest", args=[walk.pk])},
+    )
+
+
+def _extent(area) -> list[float]:
+    if area.boundary is not None:
+        return list(area.boundary.extent)
+    extent = area.blocks.aggregate(extent=Extent("geom"))["extent"]
+    return list(extent) if extent else [-180.0, -85.0, 180.0, 85.0]
+
+
+@login_required
+def manifest(request, pk):
+    """Makes the capture page of a walk installable on a tablet's home screen."""
+    walk, _access = _walk_or_deny(request, pk, capture=True)
+    body = {
+        "name": f"Trygg – {walk.name}",
+        "short_name": "Trygg",
+        "start_url": reverse("walk-capture", args=[walk.pk]),
+        "scope": "/walks/",
+        "display": "standalone",
+        "orientation": "any",
+        "background_color": "#fdfcf7",
+        "theme_color": "#23415a",
+        "icons": [
+            {"src": static("walks/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    return JsonResponse(body, content_type="application/manifest+json")
+
+
+@lru_cache(maxsize=1)
+def _service_worker_source() -> str:
+    """sw.js with its precache list and a version that changes whenever a cached file does."""
+    digest = hashlib.sha256()
+    for name in ["sw.js", *SHELL_FILES]:
+        digest.update((STATIC_DIR / name).read_bytes())
+    precache = [static(f"walks/{name}") for name in SHELL_FILES] + [static(v) for v in VENDOR_FILES]
+    source = (STATIC_DIR / "sw.js").read_text()
+    return source.replace("__VERSION__", digest.hexdigest()[:16]).replace(
+        "__PRECACHE__", json.dumps(precache)
+    )
+
+
+def service_worker(request):
+    # Served from /walks/ rather than /static/ so that it may control the capture pages.
+    response = HttpResponse(_service_worker_source(), content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/walks/"
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,198 @@
+"""Multi-step writes of the walks app: planning walks, syncing observations, storing photos."""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+import shapely
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from geo.models import Area
+from geo.services import data_version_bump
+from walks import sql
+from walks.models import Observation, ObservationKind, Photo, Walk
+from walks.photos import photo_prepare
+from walks.validation import AreaFrame, ItemErrors, ObservationChecker
+
+SYNC_MAX_ITEMS = 500
+
+
+@dataclass
+class SyncResult:
+    index: int
+    client_id: str | None
+    status: str  # created | duplicate | rejected
+    id: int | None = None
+    errors: dict | None = None
+
+    def as_dict(self) -> dict:
+        out = {"index": self.index, "client_id": self.client_id, "status": self.status}
+        if self.id is not None:
+            out["id"] = self.id
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+def kinds_for(area: Area) -> dict[str, ObservationKind]:
+    """Kind code → kind: the built-in taxonomy plus the area's own (which win on a clash)."""
+    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area))
+    return {kind.code: kind for kind in sorted(kinds, key=lambda k: k.area_id is not None)}
+
+
+def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
+    """Store each valid, not yet stored item exactly once; one result per item, in order.
+
+    Valid items are stored even when others are rejected; each item is one row, so none is ever
+    half-stored. Retries and concurrent identical batches are settled by the unique client_id
+    index (see walks.sql), not by looking first.
+    """
+    if not isinstance(items, list):
+        raise ValidationError({"observations": _("Send a list of observations.")})
+    if len(items) > SYNC_MAX_ITEMS:
+        raise ValidationError(
+            {
+                "observations": _("At most %(max)s observations per request; got %(n)s.")
+                % {"max": SYNC_MAX_ITEMS, "n": len(items)}
+            }
+        )
+    checker = ObservationChecker(frame=AreaFrame.for_area(walk.area), kinds=kinds_for(walk.area))
+    results: list[SyncResult] = []
+    first_of: dict = {}  # client_id → index of its first valid occurrence in this batch
+    fresh = []
+    for index, (raw, item) in enumerate(zip(items, checker.clean_batch(items), strict=True)):
+        if isinstance(item, ItemErrors):
+            raw_id = raw.get("client_id") if isinstance(raw, dict) else None
+            results.append(SyncResult(index, _as_text(raw_id), "rejected", errors=item.errors))
+            continue
+        results.append(SyncResult(index, str(item.client_id), "pending"))
+        if item.client_id in first_of:
+            continue
+        first_of[item.client_id] = index
+        fresh.append(item)
+
+    with transaction.atomic():
+        inserted = sql.observations_insert(
+            walk_id=walk.pk, author_id=getattr(author, "pk", None), items=fresh
+        )
+        already = sql.observations_stored(
+            [item.client_id for item in fresh if item.client_id not in inserted]
+        )
+        if inserted:
+            data_version_bump(area=walk.area, layers=["observations"])
+
+    for item in fresh:
+        result = results[item.index]
+        if item.client_id in inserted:
+            result.status, result.id = "created", inserted[item.client_id]
+            continue
+        stored_id, stored_walk = already[item.client_id]
+        if stored_walk == walk.pk:
+            result.status, result.id = "duplicate", stored_id
+        else:
+            result.status = "rejected"
+            result.errors = {
+                "client_id": [
+                    _("This client_id is already used by an observation of another walk.")
+                ]
+            }
+    for result in results:
+        if result.status == "pending":  # a repeat of an earlier item of this batch
+            first = results[first_of[_uuid(result.client_id)]]
+            result.status, result.id, result.errors = (
+                ("duplicate", first.id, None) if first.id else ("rejected", None, first.errors)
+            )
+    return results
+
+
+def _as_text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _uuid(text):
+    return uuid.UUID(text)
+
+
+def _participants(area: Area, usernames) -> list:
+    """Users named for a walk; each must be a member of its area."""
+    User = get_user_model()
+    users = list(User.objects.filter(username__in=usernames, memberships__area=area))
+    missing = sorted(set(usernames) - {u.username for u in users})
+    if missing:
+        raise ValidationError(
+            {
+                "participants": _("Not members of %(area)s: %(names)s.")
+                % {"area": area.name, "names": ", ".join(missing)}
+            }
+        )
+    return users
+
+
+def _route_check(area: Area, route) -> None:
+    if route is None:
+        return
+    [problem] = AreaFrame.for_area(area).problems([shapely.from_wkb(bytes(route.wkb))])
+    if problem:
+        raise ValidationError({"route": problem})
+
+
+@transaction.atomic
+def walk_create(*, area: Area, participants=(), **fields) -> Walk:
+    _route_check(area, fields.get("route"))
+    walk = Walk(area=area, **fields)
+    walk.full_clean(exclude=["participants"])
+    walk.save()
+    walk.participants.set(_participants(area, participants))
+    data_version_bump(area=area, layers=["walks"])
+    return walk
+
+
+@transaction.atomic
+def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
+    walk = Walk.objects.select_for_update().get(pk=walk.pk)
+    if "route" in fields:
+        _route_check(walk.area, fields["route"])
+    for name, value in fields.items():
+        setattr(walk, name, value)
+    walk.full_clean(exclude=["participants"])
+    walk.save()
+    if participants is not None:
+        walk.participants.set(_participants(walk.area, participants))
+    data_version_bump(area=walk.area, layers=["walks"])
+    return walk
+
+
+def photo_store(*, observation: Observation, upload) -> tuple[Photo, bool]:
+    """Store an uploaded photo re-encoded without metadata; (photo, created).
+
+    The same bytes uploaded twice for one observation (a retried upload) give the stored photo.
+    """
+    raw = upload.read()
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = Photo.objects.filter(observation=observation, sha256=digest).first()
+    if existing:
+        return existing, False
+    prepared = photo_prepare(raw)
+    stem = f"{observation.client_id}-{digest[:12]}"
+    photo = Photo(
+        observation=observation, width=prepared.width, height=prepared.height, sha256=digest
+    )
+    photo.image.save(f"{stem}.{prepared.extension}", ContentFile(prepared.image), save=False)
+    photo.thumbnail.save(
+        f"{stem}-thumb.{prepared.extension}", ContentFile(prepared.thumbnail), save=False
+    )
+    try:
+        with transaction.atomic():
+            photo.save()
+            data_version_bump(area=observation.walk.area, layers=["observations"])
+    except IntegrityError:
+        # A concurrent retry stored the same bytes first; keep theirs, drop our files.
+        photo.image.delete(save=False)
+        photo.thumbnail.delete(save=False)
+        return Photo.objects.get(observation=observation, sha256=digest), False
+    return photo, True

@@ -1,0 +1,525 @@
+// The tablet capture app: place observations on the area's own blocks, keep them in an
+// IndexedDB outbox and sync them when a connection is there.
+import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
+import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
+import { openQueue } from "./queue.js";
+
+const config = JSON.parse(document.getElementById("capture-config").textContent);
+const walkId = config.walk.id;
+const BATCH = 100;
+const MAX_BACKOFF_S = 60;
+
+let language = pickLanguage(config.language);
+let t = translator(language);
+const $ = (selector) => document.querySelector(selector);
+const queue = await openQueue();
+
+// ---------- map ----------
+// MapLibre starts its worker from a URL; a worker's own script request does not reliably reach
+// the service worker when the tablet is offline. Loading the source through fetch (which the
+// service worker answers from its cache) and handing MapLibre a blob URL works either way.
+try {
+  const response = await fetch(config.urls.map_worker);
+  const source = new Blob([await response.text()], { type: "text/javascript" });
+  maplibregl.setWorkerUrl(URL.createObjectURL(source));
+} catch (error) {
+  console.warn("map worker kept at its default URL", error);
+}
+const [xmin, ymin, xmax, ymax] = config.walk.extent;
+const map = new maplibregl.Map({
+  container: "map",
+  bounds: [
+    [xmin, ymin],
+    [xmax, ymax],
+  ],
+  fitBoundsOptions: { padding: 24 },
+  attributionControl: false,
+  // No outside tiles: the area's blocks are the basemap.
+  style: {
+    version: 8,
+    sources: {
+      blocks: { type: "geojson", data: config.urls.blocks },
+      route: { type: "geojson", data: routeFeatures() },
+      stored: { type: "geojson", data: config.urls.observations },
+      queued: { type: "geojson", data: empty() },
+      draft: { type: "geojson", data: empty() },
+      gps: { type: "geojson", data: empty() },
+    },
+    layers: [
+      { id: "background", type: "background", paint: { "background-color": "#e9eef0" } },
+      { id: "blocks", type: "fill", source: "blocks", paint: { "fill-color": "#fdfcf7" } },
+      {
+        id: "block-edges",
+        type: "line",
+        source: "blocks",
+        paint: { "line-color": "#9aa7ad", "line-width": 1.5 },
+      },
+      {
+        id: "route",
+        type: "line",
+        source: "route",
+        paint: { "line-color": "#2c6fbb", "line-width": 4, "line-dasharray": [2, 1.5] },
+      },
+      {
+        id: "gps-accuracy",
+        type: "fill",
+        source: "gps",
+        filter: ["==", ["geometry-type"], "Polygon"],
+        paint: { "fill-color": "#1a73e8", "fill-opacity": 0.15 },
+      },
+      {
+        id: "gps-dot",
+        type: "circle",
+        source: "gps",
+        filter: ["==", ["geometry-type"], "Point"],
+        paint: {
+          "circle-radius": 8,
+          "circle-color": "#1a73e8",
+          "circle-stroke-color": "#fff",
+          "circle-stroke-width": 3,
+        },
+      },
+      ...observationLayers("stored", "#c0392b", "#1e8449", 1),
+      ...observationLayers("queued", "#e67e22", "#e67e22", 0.9),
+      {
+        id: "draft-line",
+        type: "line",
+        source: "draft",
+        paint: { "line-color": "#111", "line-width": 4, "line-dasharray": [1, 1] },
+      },
+    ],
+  },
+});
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+// For the browser tests and for debugging on a tablet.
+window.tryggCapture = { map };
+
+function empty() {
+  return { type: "FeatureCollection", features: [] };
+}
+
+function routeFeatures() {
+  const route = config.walk.route;
+  return route ? { type: "Feature", geometry: route, properties: {} } : empty();
+}
+
+function observationLayers(source, negative, positive, opacity) {
+  const color = ["case", ["==", ["get", "positive"], true], positive, negative];
+  return [
+    {
+      id: `${source}-areas`,
+      type: "fill",
+      source,
+      filter: ["==", ["geometry-type"], "Polygon"],
+      paint: { "fill-color": color, "fill-opacity": 0.25 * opacity },
+    },
+    {
+      id: `${source}-lines`,
+      type: "line",
+      source,
+      filter: ["==", ["geometry-type"], "LineString"],
+      paint: { "line-color": color, "line-width": 4, "line-opacity": opacity },
+    },
+    {
+      id: `${source}-points`,
+      type: "circle",
+      source,
+      filter: ["==", ["geometry-type"], "Point"],
+      paint: {
+        "circle-radius": 9,
+        "circle-color": color,
+        "circle-opacity": opacity,
+        "circle-stroke-color": source === "queued" ? "#fff" : "#222",
+        "circle-stroke-width": 2,
+      },
+    },
+  ];
+}
+
+const kindsByCode = Object.fromEntries(config.kinds.map((k) => [k.code, k]));
+
+// ---------- GPS ----------
+let gps = null; // {lon, lat, accuracy}
+function circle(lon, lat, radiusM, steps = 48) {
+  const ring = [];
+  const dLat = radiusM / 111320;
+  const dLon = radiusM / (111320 * Math.cos((lat * Math.PI) / 180));
+  for (let i = 0; i <= steps; i++) {
+    const a = (i / steps) * 2 * Math.PI;
+    ring.push([lon + dLon * Math.cos(a), lat + dLat * Math.sin(a)]);
+  }
+  return { type: "Polygon", coordinates: [ring] };
+}
+
+function showGps() {
+  if (!gps || !map.getSource("gps")) return;
+  map.getSource("gps").setData({
+    type: "FeatureCollection",
+    features: [
+      { type: "Feature", geometry: circle(gps.lon, gps.lat, gps.accuracy || 1), properties: {} },
+      { type: "Feature", geometry: { type: "Point", coordinates: [gps.lon, gps.lat] }, properties: {} },
+    ],
+  });
+}
+
+if ("geolocation" in navigator) {
+  navigator.geolocation.watchPosition(
+    (position) => {
+      const { longitude, latitude, accuracy } = position.coords;
+      gps = { lon: longitude, lat: latitude, accuracy };
+      showGps();
+    },
+    () => {},
+    { enableHighAccuracy: true, maximumAge: 5000 },
+  );
+}
+
+$("#locate").addEventListener("click", () => {
+  if (gps) map.easeTo({ center: [gps.lon, gps.lat], zoom: Math.max(map.getZoom(), 17) });
+  else flash(t("no_gps"));
+});
+
+// ---------- drafting an observation ----------
+let draft = null; // {kind, mode: "point"|"line", markers: [], severity, feeling}
+
+function geometryMode(kind) {
+  return kind.geometry_types.includes("Point") ? "point" : "line";
+}
+
+function startDraft(code) {
+  cancelDraft();
+  const kind = kindsByCode[code];
+  draft = { kind, mode: geometryMode(kind), markers: [], severity: null, feeling: null };
+  document.querySelectorAll(".kind").forEach((b) => b.classList.toggle("active", b.dataset.kind === code));
+  hint(draft.mode === "point" ? t("tap_point") : t("tap_observer"));
+}
+
+function cancelDraft() {
+  if (draft) draft.markers.forEach((m) => m.remove());
+  draft = null;
+  map.getSource("draft")?.setData(empty());
+  document.querySelectorAll(".kind").forEach((b) => b.classList.remove("active"));
+  $("#sheet").hidden = true;
+  $("#note").value = "";
+  $("#photo").value = "";
+  document.querySelectorAll(".scale button").forEach((b) => b.classList.remove("chosen"));
+  hint(t("choose_kind"));
+}
+
+function addPin(lngLat) {
+  const marker = new maplibregl.Marker({ draggable: true, color: "#111" })
+    .setLngLat(lngLat)
+    .addTo(map);
+  marker.on("drag", drawDraftLine);
+  draft.markers.push(marker);
+  drawDraftLine();
+}
+
+function drawDraftLine() {
+  if (!draft || draft.markers.length < 2) return;
+  map.getSource("draft").setData({
+    type: "Feature",
+    geometry: { type: "LineString", coordinates: draft.markers.map((m) => m.getLngLat().toArray()) },
+    properties: {},
+  });
+}
+
+map.on("click", (event) => {
+  if (!draft) return;
+  const needed = draft.mode === "point" ? 1 : 2;
+  if (draft.markers.length >= needed) return;
+  addPin(event.lngLat);
+  if (draft.markers.length < needed) {
+    hint(t("tap_target"));
+    return;
+  }
+  hint(t("adjust"));
+  $("#sheet-title").textContent = kindLabel(draft.kind);
+  $("#sheet").hidden = false;
+});
+
+function draftGeometry() {
+  const coords = draft.markers.map((m) => {
+    const { lng, lat } = m.getLngLat();
+    return [round(lng), round(lat)];
+  });
+  return draft.mode === "point"
+    ? { type: "Point", coordinates: coords[0] }
+    : { type: "LineString", coordinates: coords };
+}
+
+function round(value) {
+  return Math.round(value * 1e7) / 1e7;
+}
+
+function newClientId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // Plain-http deployments are not a secure context; build a v4 UUID by hand there.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+document.querySelectorAll(".scale").forEach((scale) => {
+  scale.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button || !draft) return;
+    draft[scale.dataset.field] = Number(button.value);
+    scale.querySelectorAll("button").forEach((b) => b.classList.toggle("chosen", b === button));
+  });
+});
+
+$("#cancel").addEventListener("click", cancelDraft);
+
+$("#save").addEventListener("click", async () => {
+  if (!draft) return;
+  const observation = {
+    client_id: newClientId(),
+    kind: draft.kind.code,
+    geometry: draftGeometry(),
+    severity: draft.severity,
+    feeling: draft.feeling,
+    note: $("#note").value.trim(),
+    captured_at: new Date().toISOString(),
+    accuracy_m: gps ? Math.round(gps.accuracy * 10) / 10 : null,
+  };
+  const photo = $("#photo").files[0] || null;
+  await queue.add(walkId, observation, photo);
+  cancelDraft();
+  flash(t("saved"));
+  await refresh();
+  syncSoon(0);
+});
+
+// ---------- sync ----------
+let syncing = false;
+let failures = 0;
+let timer = null;
+let authProblem = false;
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+function syncSoon(seconds) {
+  clearTimeout(timer);
+  timer = setTimeout(sync, seconds * 1000);
+}
+
+function backoff() {
+  failures += 1;
+  const seconds = Math.min(MAX_BACKOFF_S, 2 ** Math.min(failures, 6)) + Math.random();
+  $("#net").textContent = t("retry_in", Math.round(seconds));
+  syncSoon(seconds);
+}
+
+async function post(url, body, headers = {}) {
+  return fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRFToken": csrfToken(), ...headers },
+    body,
+  });
+}
+
+async function sync() {
+  if (syncing) return;
+  if (!navigator.onLine) {
+    showNet();
+    return;
+  }
+  syncing = true;
+  $("#net").textContent = t("syncing");
+  try {
+    // Bounded: each round either empties a batch from the outbox or stops with a backoff.
+    for (let round = 0; round < 1000; round++) {
+      const batch = await queue.pending(walkId, BATCH);
+      if (!batch.length) break;
+      const sent = batch.map(({ walk, queued_at, ...item }) => item);
+      const response = await post(config.urls.sync, JSON.stringify({ observations: sent }), {
+        "Content-Type": "application/json",
+      });
+      if (response.status === 401 || response.status === 403) {
+        authProblem = true;
+        break;
+      }
+      if (!response.ok) throw new Error(`sync answered ${response.status}`);
+      const body = await response.json();
+      await queue.settle(walkId, sent, body.results);
+      await refresh();
+    }
+    await uploadPhotos();
+    failures = 0;
+    showNet();
+  } catch (error) {
+    console.warn("sync failed, backing off", error);
+    backoff();
+  } finally {
+    syncing = false;
+    await refresh();
+  }
+}
+
+async function uploadPhotos() {
+  for (const photo of await queue.photosReady(walkId)) {
+    const form = new FormData();
+    form.append("image", photo.blob, photo.name);
+    const response = await post(config.urls.photos.replace("{id}", String(photo.observation_id)), form);
+    if (response.ok || response.status === 400 || response.status === 413) {
+      // 400/413: the server will never take this file; keeping it would block the queue.
+      await queue.dropPhoto(photo.key);
+    } else if (response.status === 401 || response.status === 403) {
+      authProblem = true;
+      return;
+    } else {
+      throw new Error(`photo upload answered ${response.status}`);
+    }
+  }
+}
+
+addEventListener("online", () => {
+  failures = 0;
+  authProblem = false;
+  showNet();
+  syncSoon(0);
+});
+addEventListener("offline", showNet);
+
+function showNet() {
+  const net = $("#net");
+  net.classList.toggle("offline", !navigator.onLine);
+  net.textContent = authProblem ? t("log_in_again") : navigator.onLine ? t("online") : t("offline");
+}
+
+// ---------- what the participant sees ----------
+async function refresh() {
+  const counts = await queue.counts(walkId);
+  const counter = $("#sync-count");
+  counter.dataset.count = String(counts.observations);
+  counter.textContent = counts.observations ? t("waiting", counts.observations) : t("all_synced");
+  counter.classList.toggle("pending", counts.observations > 0);
+  $("#photo-count").textContent = counts.photos ? t("photos_waiting", counts.photos) : "";
+
+  const pending = await queue.pending(walkId);
+  map.getSource("queued")?.setData({
+    type: "FeatureCollection",
+    features: pending.map((o) => ({
+      type: "Feature",
+      geometry: o.geometry,
+      properties: { kind: o.kind, positive: kindsByCode[o.kind]?.positive || false },
+    })),
+  });
+  if (!pending.length) map.getSource("stored")?.setData(`${config.urls.observations}?t=${Date.now()}`);
+
+  const rejected = await queue.rejected(walkId);
+  const list = $("#rejected");
+  list.hidden = rejected.length === 0;
+  list.replaceChildren();
+  if (rejected.length) {
+    const title = document.createElement("strong");
+    title.textContent = t("needs_attention", rejected.length);
+    list.append(title);
+  }
+  for (const item of rejected) {
+    const row = document.createElement("div");
+    row.className = "rejected-item";
+    const reasons = Object.values(item.errors || {}).flat().join(" ");
+    row.textContent = `${kindLabel(kindsByCode[item.kind] || { code: item.kind })}: ${reasons}`;
+    const dismiss = document.createElement("button");
+    dismiss.textContent = t("dismiss");
+    dismiss.addEventListener("click", async () => {
+      await queue.dismissRejected(item.client_id);
+      await refresh();
+    });
+    row.append(dismiss);
+    list.append(row);
+  }
+}
+
+function kindLabel(kind) {
+  return (kind.labels && (kind.labels[language] || kind.labels.en)) || kind.code;
+}
+
+function hint(text) {
+  $("#hint").textContent = text;
+}
+
+let flashTimer = null;
+function flash(text) {
+  const toast = $("#toast");
+  toast.textContent = text;
+  toast.hidden = false;
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => (toast.hidden = true), 2500);
+}
+
+function renderKinds() {
+  const bar = $("#kinds");
+  bar.replaceChildren();
+  for (const kind of config.kinds) {
+    const button = document.createElement("button");
+    button.className = `kind ${kind.positive ? "positive" : "negative"}`;
+    button.dataset.kind = kind.code;
+    button.textContent = kindLabel(kind);
+    if (geometryMode(kind) === "line") button.classList.add("line");
+    button.addEventListener("click", () => startDraft(kind.code));
+    bar.append(button);
+  }
+}
+
+function applyLanguage() {
+  t = translator(language);
+  document.documentElement.lang = language;
+  // The server words its rejection reasons in the language of this cookie.
+  document.cookie = `django_language=${language}; path=/; SameSite=Lax`;
+  document.querySelectorAll("[data-t]").forEach((el) => (el.textContent = t(el.dataset.t)));
+  document.querySelectorAll("[data-t-placeholder]").forEach((el) => {
+    el.placeholder = t(el.dataset.tPlaceholder);
+  });
+  renderKinds();
+  if (draft) {
+    $(`.kind[data-kind="${draft.kind.code}"]`)?.classList.add("active");
+    $("#sheet-title").textContent = kindLabel(draft.kind);
+  } else hint(t("choose_kind"));
+  showNet();
+}
+
+const select = $("#language");
+for (const [code, name] of Object.entries(LANGUAGES)) select.add(new Option(name, code));
+select.value = language;
+select.addEventListener("change", async () => {
+  language = select.value;
+  localStorage.setItem("trygg-language", language);
+  applyLanguage();
+  await refresh();
+});
+
+// ---------- start ----------
+applyLanguage();
+map.on("load", async () => {
+  showGps();
+  await refresh();
+  document.body.dataset.ready = "true";
+});
+await refresh();
+syncSoon(0);
+// A slow heartbeat catches a connection that came back without an "online" event.
+setInterval(() => {
+  if (!syncing && navigator.onLine && !authProblem && Number($("#sync-count").dataset.count) > 0)
+    sync();
+}, 30000);
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker
+    .register(config.urls.service_worker, { scope: "/walks/" })
+    .then(() => navigator.serviceWorker.ready)
+    // This very page load happened before the worker could see it: store the page and the
+    // area's data now, so reopening the app without a connection works from the first visit.
+    .then(() => navigator.onLine && caches.open("trygg-data"))
+    .then((cache) => cache && cache.addAll([location.pathname, config.urls.blocks, config.urls.observations]))
+    .then(() => (document.body.dataset.offlineReady = "true"))
+    .catch((e) => console.warn("offline copy not prepared", e));
+}

@@ -1,0 +1,179 @@
+// Planning page: list an area's walks, draw a route on the area's blocks, set time, light and
+// participants, save through the walks API, and mark a walk done afterwards.
+import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
+
+const config = JSON.parse(document.getElementById("plan-config").textContent);
+const words = JSON.parse(document.getElementById("plan-words").textContent);
+const $ = (selector) => document.querySelector(selector);
+let walks = [];
+let current = null; // the walk being edited, or null for a new one
+let route = [];
+
+const [xmin, ymin, xmax, ymax] = config.area.extent;
+const map = new maplibregl.Map({
+  container: "map",
+  bounds: [
+    [xmin, ymin],
+    [xmax, ymax],
+  ],
+  fitBoundsOptions: { padding: 30 },
+  attributionControl: false,
+  style: {
+    version: 8,
+    sources: {
+      blocks: { type: "geojson", data: config.urls.blocks },
+      route: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
+    },
+    layers: [
+      { id: "bg", type: "background", paint: { "background-color": "#e9eef0" } },
+      { id: "blocks", type: "fill", source: "blocks", paint: { "fill-color": "#fdfcf7" } },
+      { id: "edges", type: "line", source: "blocks", paint: { "line-color": "#9aa7ad" } },
+      {
+        id: "route",
+        type: "line",
+        source: "route",
+        filter: ["==", ["geometry-type"], "LineString"],
+        paint: { "line-color": "#2c6fbb", "line-width": 4 },
+      },
+      {
+        id: "route-points",
+        type: "circle",
+        source: "route",
+        filter: ["==", ["geometry-type"], "Point"],
+        paint: { "circle-radius": 5, "circle-color": "#2c6fbb", "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
+      },
+    ],
+  },
+});
+map.addControl(new maplibregl.NavigationControl(), "top-right");
+map.on("click", (event) => {
+  route.push([round(event.lngLat.lng), round(event.lngLat.lat)]);
+  drawRoute();
+});
+
+function round(v) {
+  return Math.round(v * 1e7) / 1e7;
+}
+
+function drawRoute() {
+  const features = route.map((c) => ({ type: "Feature", geometry: { type: "Point", coordinates: c }, properties: {} }));
+  if (route.length > 1) features.push({ type: "Feature", geometry: { type: "LineString", coordinates: route }, properties: {} });
+  map.getSource("route")?.setData({ type: "FeatureCollection", features });
+  $("#route-points").textContent = String(route.length);
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function api(url, method = "GET", body) {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await response.json().catch(() => ({}));
+  return { ok: response.ok, data };
+}
+
+function say(text, good) {
+  const message = $("#message");
+  message.textContent = text;
+  message.className = `message ${good ? "good" : "bad"}`;
+}
+
+function pad(n) {
+  return String(n).padStart(2, "0");
+}
+
+function localParts(iso) {
+  const d = new Date(iso);
+  return [`${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, `${pad(d.getHours())}:${pad(d.getMinutes())}`];
+}
+
+async function loadWalks() {
+  const { data } = await api(config.urls.walks);
+  walks = Array.isArray(data) ? data : [];
+  const list = $("#walk-list");
+  list.replaceChildren();
+  for (const walk of walks) {
+    const item = document.createElement("li");
+    item.dataset.id = walk.id;
+    const [date, time] = localParts(walk.starts_at);
+    item.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} 👤 · ${walk.observation_count} ●`;
+    item.classList.toggle("selected", current && current.id === walk.id);
+    item.addEventListener("click", () => edit(walk));
+    list.append(item);
+  }
+}
+
+function edit(walk) {
+  current = walk;
+  $("#form-title").textContent = walk ? walk.name : words.new_walk;
+  $("#name").value = walk ? walk.name : "";
+  const [date, start] = walk ? localParts(walk.starts_at) : ["", ""];
+  $("#date").value = date;
+  $("#start").value = start;
+  $("#end").value = walk && walk.ends_at ? localParts(walk.ends_at)[1] : "";
+  $("#light").value = walk ? walk.light : "night";
+  $("#status").value = walk ? walk.status : "planned";
+  const chosen = new Set(walk ? walk.participant_names || [] : []);
+  document.querySelectorAll("#participants input").forEach((box) => (box.checked = chosen.has(box.value)));
+  route = walk && walk.route ? walk.route.coordinates.map((c) => [...c]) : [];
+  drawRoute();
+  $("#done").hidden = !walk || walk.status === "done";
+  document.querySelectorAll("#walk-list li").forEach((li) => li.classList.toggle("selected", walk && Number(li.dataset.id) === walk.id));
+  say("", true);
+}
+
+function errorsText(data) {
+  return Object.entries(data)
+    .map(([field, messages]) => `${field}: ${[].concat(messages).join(" ")}`)
+    .join(" · ");
+}
+
+$("#walk-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const date = $("#date").value;
+  const body = {
+    name: $("#name").value.trim(),
+    starts_at: new Date(`${date}T${$("#start").value}`).toISOString(),
+    ends_at: $("#end").value ? new Date(`${date}T${$("#end").value}`).toISOString() : null,
+    light: $("#light").value,
+    status: $("#status").value,
+    participants: [...document.querySelectorAll("#participants input:checked")].map((b) => b.value),
+    route: route.length > 1 ? { type: "LineString", coordinates: route } : null,
+  };
+  const { ok, data } = current
+    ? await api(config.urls.walk.replace("{id}", current.id), "PATCH", body)
+    : await api(config.urls.walks, "POST", body);
+  if (!ok) return say(errorsText(data), false);
+  current = data;
+  await loadWalks();
+  edit(data);
+  say(words.saved, true);
+});
+
+$("#done").addEventListener("click", async () => {
+  if (!current) return;
+  const { ok, data } = await api(config.urls.walk.replace("{id}", current.id), "PATCH", { status: "done" });
+  if (!ok) return say(errorsText(data), false);
+  await loadWalks();
+  edit(data);
+  say(words.saved, true);
+});
+$("#new-walk").addEventListener("click", () => edit(null));
+$("#undo").addEventListener("click", () => {
+  route.pop();
+  drawRoute();
+});
+$("#clear").addEventListener("click", () => {
+  route = [];
+  drawRoute();
+});
+map.on("load", drawRoute);
+edit(null);
+await loadWalks();
+document.body.dataset.ready = "true";

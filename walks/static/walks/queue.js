@@ -1,0 +1,137 @@
+// The capture app's outbox in IndexedDB. An observation (and its photos) stays here until the
+// server has acknowledged it: "created" or "duplicate" removes it, "rejected" moves it to the
+// list a participant must look at. Nothing is deleted on a network error.
+
+const DB_NAME = "trygg-capture";
+const DB_VERSION = 1;
+
+function promised(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+}
+
+export async function openQueue() {
+  const open = indexedDB.open(DB_NAME, DB_VERSION);
+  open.onupgradeneeded = () => {
+    const db = open.result;
+    // Keyed by client_id; `walk` lets one tablet serve several walks.
+    const outbox = db.createObjectStore("outbox", { keyPath: "client_id" });
+    outbox.createIndex("walk", "walk");
+    const photos = db.createObjectStore("photos", { keyPath: "key", autoIncrement: true });
+    photos.createIndex("walk", "walk");
+    photos.createIndex("client_id", "client_id");
+    const rejected = db.createObjectStore("rejected", { keyPath: "client_id" });
+    rejected.createIndex("walk", "walk");
+  };
+  return new Queue(await promised(open));
+}
+
+class Queue {
+  constructor(db) {
+    this.db = db;
+  }
+
+  async add(walk, observation, photoBlob) {
+    const tx = this.db.transaction(["outbox", "photos"], "readwrite");
+    tx.objectStore("outbox").put({ walk, queued_at: Date.now(), ...observation });
+    if (photoBlob) {
+      tx.objectStore("photos").put({
+        walk,
+        client_id: observation.client_id,
+        observation_id: null,
+        blob: photoBlob,
+        name: photoBlob.name || "photo.jpg",
+      });
+    }
+    await done(tx);
+  }
+
+  async pending(walk, limit = Infinity) {
+    const all = await promised(
+      this.db.transaction("outbox").objectStore("outbox").index("walk").getAll(walk),
+    );
+    all.sort((a, b) => a.queued_at - b.queued_at);
+    return all.slice(0, limit);
+  }
+
+  async counts(walk) {
+    const tx = this.db.transaction(["outbox", "photos", "rejected"]);
+    const [observations, photos, rejected] = await Promise.all(
+      ["outbox", "photos", "rejected"].map((name) =>
+        promised(tx.objectStore(name).index("walk").count(walk)),
+      ),
+    );
+    return { observations, photos, rejected };
+  }
+
+  // Apply the server's answer to a batch in one transaction, so a crash in between can only
+  // leave an item queued (and resent as a harmless duplicate), never lose it.
+  async settle(walk, sent, results) {
+    const tx = this.db.transaction(["outbox", "photos", "rejected"], "readwrite");
+    const outbox = tx.objectStore("outbox");
+    const photos = tx.objectStore("photos");
+    const rejected = tx.objectStore("rejected");
+    const acknowledged = new Map();
+    results.forEach((result, i) => {
+      const item = sent[i];
+      if (!item || result.client_id !== item.client_id) return;
+      if (result.status === "created" || result.status === "duplicate") {
+        acknowledged.set(item.client_id, result.id);
+        outbox.delete(item.client_id);
+      } else if (result.status === "rejected") {
+        rejected.put({ ...item, walk, errors: result.errors });
+        outbox.delete(item.client_id);
+      }
+    });
+    const cursorRequest = photos.index("walk").openCursor(walk);
+    cursorRequest.onsuccess = () => {
+      const cursor = cursorRequest.result;
+      if (!cursor) return;
+      const photo = cursor.value;
+      if (acknowledged.has(photo.client_id)) {
+        cursor.update({ ...photo, observation_id: acknowledged.get(photo.client_id) });
+      }
+      cursor.continue();
+    };
+    await done(tx);
+    return acknowledged;
+  }
+
+  async photosReady(walk) {
+    const all = await promised(
+      this.db.transaction("photos").objectStore("photos").index("walk").getAll(walk),
+    );
+    return all.filter((photo) => photo.observation_id);
+  }
+
+  async dropPhoto(key) {
+    const tx = this.db.transaction("photos", "readwrite");
+    tx.objectStore("photos").delete(key);
+    await done(tx);
+  }
+
+  async rejected(walk) {
+    return promised(
+      this.db.transaction("rejected").objectStore("rejected").index("walk").getAll(walk),
+    );
+  }
+
+  async dismissRejected(clientId) {
+    const tx = this.db.transaction(["rejected", "photos"], "readwrite");
+    tx.objectStore("rejected").delete(clientId);
+    const photos = tx.objectStore("photos");
+    const keys = await promised(photos.index("client_id").getAllKeys(clientId));
+    keys.forEach((key) => photos.delete(key));
+    await done(tx);
+  }
+}

@@ -1,0 +1,161 @@
+"""A crime import into an area whose partition is empty builds the partition afresh and attaches
+it; into a populated area it inserts. Both give the same rows and the same report."""
+
+import pytest
+from django.db import connection
+
+from layers import partitions
+from layers.assignment import crime_assignment
+from layers.models import CrimeIncident
+from tests.factories import make_area
+from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row, run_import, write
+
+ROWS = [
+    police_row("a1", kind="Burglary"),  # SW block
+    police_row("a1", kind="Robbery"),  # the same id again: a duplicate, the first row stays
+    police_row("", lon="13.016", lat="55.608", kind="Anti-social behaviour"),  # NE
+    police_row("", lon="13.016", lat="55.608", kind="Anti-social behaviour"),  # its twin
+    police_row("e1", lon="13.009", lat="55.605", kind="Drugs"),  # on the corner of all four
+    police_row("n1", lon="13.0182", lat="55.6051", kind="Shoplifting"),  # ~13 m east: snapped
+    police_row("f1", lon="13.030", lat="55.605", kind="Vehicle crime"),  # ~760 m east: neither
+    police_row("x1", month="someday"),  # rejected
+    police_row("z1", lon="0", lat="0"),  # rejected
+    police_row("u1", kind="Stolen goods"),  # an unknown type: other crime
+]
+
+
+def partition_oid(area) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.inhrelid FROM pg_inherits i"
+            " WHERE i.inhparent = 'layers_crimeincident'::regclass"
+            " AND i.inhrelid = to_regclass(%s)",
+            [partitions.partition_name(area.pk)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def table_exists(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        return cursor.fetchone()[0]
+
+
+def stored_rows(area, *, without=()):
+    return {
+        (
+            c.source_key,
+            c.source_id,
+            round(c.geom.x, 7),
+            round(c.geom.y, 7),
+            c.month,
+            c.category,
+            c.original_category,
+            c.reported_block_code,
+            c.precision,
+            c.source_dataset,
+            c.block.code if c.block else None,
+        )  # fmt: skip
+        for c in CrimeIncident.objects.filter(area=area).select_related("block")
+        if c.source_key not in without
+    }
+
+
+def report_of(job):
+    return (job.counts_line(), job.rejected_rows, job.notes["unknown_categories"])
+
+
+def test_first_load_and_insert_into_a_populated_area_give_the_same_rows_and_report(db, tmp_path):
+    empty, populated = make_area("empty"), make_area("populated")
+    earlier = run_import(populated, "crime", "police-uk", write(
+        tmp_path, "earlier.csv", csv_text(POLICE_UK_HEADER, [police_row("old", lat="55.601")])
+    ))  # fmt: skip
+    assert earlier.notes["load"].startswith("first load")
+    path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
+
+    first = run_import(empty, "crime", "police-uk", path)
+    insert = run_import(populated, "crime", "police-uk", path)
+
+    assert first.notes["load"].startswith("first load")
+    assert insert.notes["load"].startswith("insert")
+    assert report_of(first) == report_of(insert)
+    assert first.counts_line() == "read: 10, imported: 7, duplicates: 1, rejected: 2, outside: 2"
+    assert [r["row"] for r in first.rejected_rows] == [9, 10]
+    rows = stored_rows(empty)
+    assert rows == stored_rows(populated, without={"police-uk:old"})
+    by_id = {row[1]: row for row in rows}
+    assert by_id["a1"][5] == "burglary"  # the first of the two rows with id a1
+    assert {row[1]: row[-1] for row in rows} == {
+        "a1": "SW", "": "NE", "e1": "SW", "n1": "NE", "f1": None, "u1": "SW",
+    }  # fmt: skip
+    for area in (empty, populated):
+        assignment = crime_assignment(area=area)
+        stored = dict(
+            CrimeIncident.objects.filter(area=area, block__isnull=False).values_list(
+                "id", "block_id"
+            )
+        )
+        assert stored == assignment.block_of
+
+
+def test_reimporting_after_a_first_load_adds_nothing(area, tmp_path):
+    path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
+    run_import(area, "crime", "police-uk", path)
+    again = run_import(area, "crime", "police-uk", path)
+    assert again.counts_line() == "read: 10, imported: 0, duplicates: 8, rejected: 2, outside: 2"
+    assert CrimeIncident.objects.filter(area=area).count() == 7
+
+
+def test_a_failing_first_load_changes_no_partition(area, tmp_path, monkeypatch):
+    before = partition_oid(area)
+    assert before is not None
+    path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
+
+    strict = run_import(area, "crime", "police-uk", path, strict="1")
+    assert strict.status == "failed"
+
+    real_attach = partitions.load_table_attach
+
+    def attach_then_fail(**kwargs):
+        real_attach(**kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(partitions, "load_table_attach", attach_then_fail)
+    with pytest.raises(RuntimeError):
+        run_import(area, "crime", "police-uk", path)
+
+    assert partition_oid(area) == before
+    assert not table_exists(partitions.load_table_name(area.pk))
+    assert not CrimeIncident.objects.filter(area=area).exists()
+
+
+def test_a_new_area_gets_its_partition_and_a_deleted_one_loses_it(
+    db, django_capture_on_commit_callbacks
+):
+    area = make_area("fresh", blocks=False)
+    name = partitions.partition_name(area.pk)
+    assert partition_oid(area) is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        area.delete()
+    assert not table_exists(name)
+
+
+def test_an_area_without_its_own_partition_imports_into_the_default_one(area, tmp_path):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {partitions.partition_name(area.pk)}")
+    CrimeIncident.objects.create(
+        area=area, geom="SRID=4326;POINT(13.001 55.601)", month="2025-01-01",
+        category="burglary", original_category="Burglary", source_dataset="x",
+        source_key="x:1", precision="exact",
+    )  # fmt: skip
+    path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
+    job = run_import(area, "crime", "police-uk", path)
+    assert job.notes["load"].startswith("insert")
+    assert job.imported == 7
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {partitions.DEFAULT} WHERE area_id = %s",  # noqa: S608
+            [area.pk],
+        )
+        assert cursor.fetchone()[0] == 8

@@ -103,7 +103,12 @@ class CrimeWriter:
         # The writer thread uses the transaction's own connection; psycopg's connection lock
         # makes a PostGIS transformation of the main thread wait for the COPY under way.
         self._raw = connection.connection
-        self._statement = f"COPY {self.table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)"
+        # A table made in this transaction can take its rows frozen: readers after the commit
+        # then need no commit-status lookups, and vacuum has nothing to freeze.
+        freeze = ", FREEZE" if self.first_load else ""
+        self._statement = (
+            f"COPY {self.table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv{freeze})"
+        )
         self._error: BaseException | None = None
         self._thread = None
         if streaming:

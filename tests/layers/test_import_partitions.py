@@ -159,3 +159,13 @@ def test_an_area_without_its_own_partition_imports_into_the_default_one(area, tm
             [area.pk],
         )
         assert cursor.fetchone()[0] == 8
+
+
+def test_a_quoted_line_break_in_a_police_uk_field_is_kept(area, tmp_path):
+    rows = [police_row("q1", location="On or near\nStorgatan"), police_row("q2", month="bad")]
+    job = run_import(area, "crime", "police-uk", write(
+        tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, rows)
+    ))  # fmt: skip
+    assert job.counts_line() == "read: 2, imported: 1, duplicates: 0, rejected: 1, outside: 0"
+    # Rows are numbered as records (the header is 1), not as physical lines.
+    assert job.rejected_rows == [{"row": 3, "reason": "Month 'bad' is not a month written YYYY-MM"}]

@@ -333,8 +333,11 @@ def crime_blocks_store(*, area: Area, unassigned_only: bool = False) -> dict[str
             """
             UPDATE layers_crimeincident c SET block_id = n.block_id
             FROM crime_block_new n
-            WHERE c.id = n.id AND c.block_id IS DISTINCT FROM n.block_id
-            """
+            -- the area narrows the update (and its locks) to the area's partition
+            WHERE c.area_id = %(area)s AND c.id = n.id
+              AND c.block_id IS DISTINCT FROM n.block_id
+            """,
+            params,
         )
         cursor.execute("DROP TABLE crime_block_new")
     return counts

@@ -370,35 +370,95 @@ def police_uk_batches(binary, header_line, header, index, extent, report, delimi
         odd.append((row.number, row.text))
         return "skip"
 
+    start = binary.tell()
+    if not binary.read(1):
+        return  # nothing after the header (pyarrow would call the file empty)
+    binary.seek(start)
     names = [f"c{i}" for i in range(len(header))]
-    reader = pacsv.open_csv(
-        binary,
-        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=2 << 20),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter,
-            invalid_row_handler=keep_odd,
-            ignore_empty_lines=False,
-            newlines_in_values=True,
-        ),  # fmt: skip
-        convert_options=pacsv.ConvertOptions(column_types={name: pa.binary() for name in names}),
-    )
+
+    def arrow_batches():
+        yield from pacsv.open_csv(
+            binary,
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=2 << 20
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                invalid_row_handler=keep_odd,
+                ignore_empty_lines=False,
+                newlines_in_values=True,
+            ),  # fmt: skip
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.binary() for name in names}
+            ),
+        )
+
     number = 1  # pyarrow numbers the rows after the header from 1
-    for record_batch in reader:
+    batches = arrow_batches()
+    while True:
+        try:
+            record_batch = next(batches)
+        except StopIteration:
+            break
+        except pa.ArrowInvalid:
+            # pyarrow cannot hand back an odd row that is not UTF-8 (nor parse some broken
+            # quoting): the rest of the file, from the first row not yet checked, is read
+            # row by row.
+            odd.clear()
+            yield from _rest_row_by_row(binary, start, number - 1, preset, header_line, delimiter)
+            return
         n = record_batch.num_rows
         skipped = np.array(sorted(k for k, _ in odd), dtype=np.int64)
         candidates = np.arange(number, number + n + len(skipped))
         numbers = candidates[~np.isin(candidates, skipped)][:n]
         number = int(numbers[-1]) + 1 if n else number
         report.read += n
+        # The batch's rejections are collected apart and added in line order, since the odd
+        # rows among them are checked after the rest.
+        preset.report = Report(notes=report.notes, keep_reasons=None)
         batch = preset.batch(record_batch.columns, numbers + header_line)
         now = [(k, text) for k, text in odd if k < number]
         odd[:] = [(k, text) for k, text in odd if k >= number]
         if now:
             batch = pa.concat_tables([batch, _odd_rows(preset, now, header_line, delimiter)])
+        _rejections_in_order(preset.report, report)
         tick()
         yield batch
     if odd:
-        yield _odd_rows(preset, odd, header_line, delimiter)
+        preset.report = Report(notes=report.notes, keep_reasons=None)
+        batch = _odd_rows(preset, odd, header_line, delimiter)
+        _rejections_in_order(preset.report, report)
+        yield batch
+
+
+def _rest_row_by_row(binary, start, skip, preset, header_line, delimiter) -> Iterator[pa.Table]:
+    report = preset.report
+    binary.seek(start)
+    lines = textfiles.DecodedLines(binary)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    for _ in itertools.islice(reader, skip):
+        pass
+    latin1_before = lines.latin1_lines
+    rows = []
+    for row in reader:
+        report.read += 1
+        staged = preset.row(row, header_line + reader.line_num)
+        if staged is not None:
+            rows.append(staged)
+        if len(rows) == BATCH_ROWS:
+            yield rows_to_batch(rows)
+            rows = []
+    if rows:
+        yield rows_to_batch(rows)
+    latin1 = lines.latin1_lines - latin1_before
+    if latin1:
+        report.notes["latin1_lines"] = report.notes.get("latin1_lines", 0) + latin1
+
+
+def _rejections_in_order(batch_report: Report, report: Report) -> None:
+    report.read += batch_report.read
+    for rejection in sorted(batch_report.rejected_rows, key=lambda r: r["row"]):
+        report.reject(rejection["row"], rejection["reason"])
 
 
 def _odd_rows(preset: PoliceUk, odd, header_line: int, delimiter: str) -> pa.Table:

@@ -223,6 +223,7 @@ class BlockIndex:
         self.metric = lambda geometries: shapely.transform(
             geometries, lambda xy: np.column_stack(transform(xy[:, 0], xy[:, 1]))
         )
+        self.tree = shapely.STRtree(shapes)
         self.metric_shapes = self.metric(shapes)
         self.metric_tree = shapely.STRtree(self.metric_shapes)
 
@@ -234,9 +235,7 @@ class BlockIndex:
     def _contained(self, points: np.ndarray) -> np.ndarray:
         """Position of the lowest-id block covering each point (blocks in id order), else −1."""
         found = np.full(len(points), -1, dtype=np.int64)
-        # The blocks probe a tree of the points: each block is prepared once and tested
-        # against many points, far quicker than a prepared point per probe of the blocks.
-        block_at, point_at = shapely.STRtree(points).query(self.shapes, predicate="intersects")
+        point_at, block_at = self.tree.query(points, predicate="intersects")
         order = np.lexsort((block_at, point_at))
         point_at, block_at = point_at[order], block_at[order]
         first = np.unique(point_at, return_index=True)[1]

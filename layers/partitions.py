@@ -7,7 +7,8 @@ the empty partition, all in the import's transaction. Table names come from inte
 only; nothing here is formatted from user input.
 """
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from psycopg import errors
 
 PARENT = "layers_crimeincident"
 DEFAULT = "layers_crimeincident_default"
@@ -36,8 +37,14 @@ def crime_partition_ensure(*, area_id: int) -> bool:
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT} WHERE area_id = %s)", [area_id])  # noqa: S608
         if cursor.fetchone()[0]:
             return False
+        # Created apart and attached rather than CREATE … PARTITION OF, which would lock the
+        # whole crime table against readers until the area's transaction commits.
         cursor.execute(
-            f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES IN ({int(area_id)})"  # noqa: S608
+            f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
+            f" CHECK (area_id = {int(area_id)}))"
+        )
+        cursor.execute(
+            f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES IN ({int(area_id)})"
         )
     return True
 
@@ -78,10 +85,16 @@ def _drop_duplicate_keys(cursor, table: str) -> int:
     return cursor.rowcount
 
 
-def load_table_attach(*, area_id: int, table: str) -> int:
+# The swap waits at most this long for its exclusive lock on the crime table (a long analysis
+# reading crime holds it off): every reader arriving meanwhile queues behind the swap.
+SWAP_LOCK_TIMEOUT_MS = 2000
+
+
+def load_table_attach(*, area_id: int, table: str) -> int | None:
     """Index the loaded table, put it in place of the area's empty partition and return how
-    many duplicate rows were dropped. The swap takes an exclusive lock on the crime table for
-    the rest of the transaction, so it comes last."""
+    many duplicate rows were dropped; None when the swap's lock was not granted in time, and the
+    caller is to insert the rows of `table` instead. The swap holds an exclusive lock on the
+    crime table until the transaction ends, so it comes last."""
     duplicates = 0
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -97,11 +110,19 @@ def load_table_attach(*, area_id: int, table: str) -> int:
         cursor.execute(f"CREATE INDEX ON {table} (block_id)")
         cursor.execute(f"CREATE INDEX ON {table} USING gist (geom)")
         name = partition_name(area_id)
-        cursor.execute(f"DROP TABLE {name}")
-        cursor.execute(
-            f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(area_id)})"
-        )
-        cursor.execute(f"ALTER TABLE {table} RENAME TO {name}")
+        try:
+            with transaction.atomic():
+                cursor.execute(f"SET LOCAL lock_timeout = {int(SWAP_LOCK_TIMEOUT_MS)}")
+                cursor.execute(f"DROP TABLE {name}")
+                cursor.execute(
+                    f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(area_id)})"
+                )
+                cursor.execute(f"ALTER TABLE {table} RENAME TO {name}")
+                cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+        except OperationalError as error:
+            if not isinstance(error.__cause__, errors.LockNotAvailable):
+                raise
+            return None
     return duplicates
 
 

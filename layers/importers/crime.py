@@ -720,8 +720,4 @@ def crime_import(
         "read_place_and_stage": round(staged_at - started, 2),
         "index_or_insert": round(time.perf_counter() - staged_at, 2),
     }
-    report.notes["load"] = (
-        "first load: partition built and attached"
-        if writer.first_load
-        else ("insert into the populated area")
-    )
+    report.notes["load"] = writer.how

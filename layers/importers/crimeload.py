@@ -83,6 +83,7 @@ class CrimeWriter:
         self.area_id = area.pk
         self.dataset, self.precision = dataset, precision
         self.first_load = partitions.crime_partition_claim_empty(area_id=area.pk)
+        self.how = "insert into the populated area"
         if self.first_load:
             self.table = partitions.load_table_create(area_id=area.pk)
         else:
@@ -203,13 +204,19 @@ class CrimeWriter:
             raise self._error
         if self.first_load:
             duplicates = partitions.load_table_attach(area_id=self.area_id, table=self.table)
-            return self.staged - duplicates, duplicates
+            if duplicates is not None:
+                self.how = "first load: partition built and attached"
+                return self.staged - duplicates, duplicates
+            self.how = (
+                "first load: partition built, but the crime table stayed busy, so the rows "
+                "were inserted into the empty partition"
+            )
         names = ", ".join(COLUMNS)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {partitions.PARENT} ({names}) SELECT {names} FROM {STAGING}"  # noqa: S608
+                f"INSERT INTO {partitions.PARENT} ({names}) SELECT {names} FROM {self.table}"  # noqa: S608
                 " ON CONFLICT (area_id, source_key) DO NOTHING"
             )
             imported = cursor.rowcount
-            cursor.execute(f"DROP TABLE {STAGING}")
+            cursor.execute(f"DROP TABLE {self.table}")
         return imported, self.staged - imported

@@ -1,6 +1,7 @@
 """A crime import into an area whose partition is empty builds the partition afresh and attaches
 it; into a populated area it inserts. Both give the same rows and the same report."""
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -169,3 +170,23 @@ def test_a_quoted_line_break_in_a_police_uk_field_is_kept(area, tmp_path):
     assert job.counts_line() == "read: 2, imported: 1, duplicates: 0, rejected: 1, outside: 0"
     # Rows are numbered as records (the header is 1), not as physical lines.
     assert job.rejected_rows == [{"row": 3, "reason": "Month 'bad' is not a month written YYYY-MM"}]
+
+
+def test_a_first_load_inserts_when_the_crime_table_stays_busy(
+    transactional_db, tmp_path, monkeypatch
+):
+    """A long reader of the crime table holds off the swap: after the lock timeout the rows go
+    into the empty partition by INSERT, with the same result. (The area is committed first:
+    creating its partition locks the crime table until then.)"""
+    area = make_area("busy")
+    monkeypatch.setattr(partitions, "SWAP_LOCK_TIMEOUT_MS", 100)
+    path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as reader:
+        reader.execute("LOCK TABLE layers_crimeincident IN ACCESS SHARE MODE")
+        job = run_import(area, "crime", "police-uk", path)
+    assert job.status == "done"
+    assert "stayed busy" in job.notes["load"]
+    assert job.counts_line() == "read: 10, imported: 7, duplicates: 1, rejected: 2, outside: 2"
+    assert not table_exists(partitions.load_table_name(area.pk))
+    assert CrimeIncident.objects.filter(area=area).count() == 7

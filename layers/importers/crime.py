@@ -1,6 +1,7 @@
 """Crime incidents from police-uk and Chicago CSVs, a mapped generic CSV, or a GDAL point layer.
 
-Each row becomes one staging tuple (see sql.CRIME_COLUMNS) or one rejection with its reason.
+Each row becomes one staging tuple (see crimeload.BATCH_SCHEMA) or one rejection with its
+reason; crimeload writes them.
 """
 
 import contextlib
@@ -405,6 +406,7 @@ def police_uk_batches(binary, header_line, header, index, extent, report, delimi
             # quoting): the rest of the file, from the first row not yet checked, is read
             # row by row.
             odd.clear()
+            preset.report = report
             yield from _rest_row_by_row(binary, start, number - 1, preset, header_line, delimiter)
             return
         n = record_batch.num_rows

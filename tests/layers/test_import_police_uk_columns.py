@@ -87,3 +87,24 @@ def test_column_checks_agree_with_the_row_by_row_checks(rows):
     assert report.read == expected_report.read
     assert report.rejected_rows == expected_report.rejected_rows
     assert report.notes == expected_report.notes
+
+
+def test_a_row_pyarrow_cannot_hand_back_mid_file_sends_the_rest_row_by_row():
+    """A Latin-1 row with a field too few after the first 2 MB block (2.8 MB of rows before
+    it): pyarrow stops there, the rest of the file is read row by row, and nothing is counted
+    twice or lost."""
+    good = {
+        "id": "", "month": "2021-01", "lon": "-3.0", "lat": "54.9", "type": "Burglary",
+        "location": "On or near X", "lsoa": "E01", "width": 12, "latin1": False,
+    }  # fmt: skip
+    body = [line_of({**good, "location": f"On or near {n}"}) for n in range(40_000)]
+    body.append(line_of({**good, "location": "Åsgatan", "width": 11, "latin1": True}))
+    body += [line_of({**good, "month": "someday"}), line_of({**good, "location": "Åsgatan"})]
+    data = (POLICE_UK_HEADER + "\r\n").encode() + b"".join(body)
+    expected_report, expected = reference(data)
+    report, accepted = columnwise(data)
+    assert report.read == expected_report.read == 40_003
+    assert sorted(accepted) == sorted(expected)
+    assert report.rejected_rows == expected_report.rejected_rows
+    assert [r["row"] for r in report.rejected_rows] == [40_003]
+    assert report.notes == expected_report.notes

@@ -25,5 +25,4 @@ cat <<MSG
   Demo logins (password trygg-demo): demo-coordinator, demo-planner, demo-analyst, demo-participant
 
 MSG
-.venv/bin/gunicorn config.wsgi -b "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --timeout 120 \
-  --access-logfile - --log-level warning
+.venv/bin/gunicorn -c config/gunicorn.py -b "$HOST:$PORT" --access-logfile -

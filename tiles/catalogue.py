@@ -89,19 +89,23 @@ def layer_mode(layer: str, access: Access, z: int) -> str:
 
 
 @lru_cache(maxsize=256)
-def mode_table(layer: str, z: int, is_superuser: bool) -> dict[str, list]:
-    """(role, published) → (mode, Access.cache_key) for every role and for none, as parallel
-    arrays bound to the tile statement's p_role, p_published, p_mode and p_view.
+def mode_table(layer: str, z: int) -> dict[str, list]:
+    """(role, published, superuser) → (mode, Access.cache_key) for every role and for none, as
+    parallel arrays bound to the tile statement's p_role, p_published, p_superuser, p_mode and
+    p_view.
 
     Built from geo.access for an area that is or is not published, so the tile statement can
-    look the role up itself and still apply exactly the API's rule.
+    look the requester and the role up itself and still apply exactly the API's rule.
     """
-    roles, published, modes, views = [], [], [], []
+    table = {"p_role": [], "p_published": [], "p_superuser": [], "p_mode": [], "p_view": []}
     for role in [None, *Role.values]:
         for is_published in (False, True):
-            access = access_with_role(Area(published=is_published), role, is_superuser=is_superuser)
-            roles.append(role)
-            published.append(is_published)
-            modes.append(layer_mode(layer, access, z))
-            views.append(access.cache_key)
-    return {"p_role": roles, "p_published": published, "p_mode": modes, "p_view": views}
+            for is_superuser in (False, True):
+                area = Area(published=is_published)
+                access = access_with_role(area, role, is_superuser=is_superuser)
+                table["p_role"].append(role)
+                table["p_published"].append(is_published)
+                table["p_superuser"].append(is_superuser)
+                table["p_mode"].append(layer_mode(layer, access, z))
+                table["p_view"].append(access.cache_key)
+    return table

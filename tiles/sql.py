@@ -2,18 +2,20 @@
 
 Every statement does, in this order and in one round trip:
 
-1. find the area by slug and the requesting user's role in it,
-2. map (role, published) to the layer's *mode* with a table the view builds from geo.access
-   (so the permission rule stays in one place; SQL only looks the role up),
+1. find the requester (a token header's user, checked as DRF does, or the session's user the
+   view binds), the area by slug and the requester's role in it,
+2. map (role, published, superuser) to the layer's *mode* with a table the view builds from
+   geo.access (so the permission rule stays in one place; SQL only looks the role up),
 3. compute the ETag from the layer's data versions (and, for blocks, the latest finished run),
 4. build the tile with ST_AsMVT only if the mode allows it and the ETag is not one the client
    already holds. Index conditions read the envelope through a scalar subquery of `go` (an
    InitPlan): PostgreSQL then probes the GiST index with it, and finds nothing at once when
    `go` is empty, instead of scanning the area's rows before joining an empty `go`.
 
-It returns one row (mode, etag, tile), or no row for an unknown slug. The tile envelope is
-transformed to the storage SRID 4326 so the GiST indexes on the geometry columns are used;
-geometries are only transformed to Web Mercator for the few features inside the tile.
+It returns one row (token_error, mode, etag, tile); the mode is hidden for an unknown slug.
+The tile envelope is transformed to the storage SRID 4326 so the GiST indexes on the geometry
+columns are used; geometries are only transformed to Web Mercator for the few features inside
+the tile.
 
 Parameters are always bound, never formatted; the statements are assembled from constants here
 (MVT_GEOM(column) in a body stands for the shared simplify/transform/clip expression).
@@ -23,8 +25,25 @@ import re
 
 # The first CTEs shared by every layer; RUN is spliced in for the blocks layer only.
 _AREA = """
-WITH area AS (
-    SELECT a.id, a.published, a.analysis_srid,
+WITH token_user AS (
+    SELECT u.id, u.is_superuser, u.is_active
+    FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id
+    WHERE t.key = %(token)s
+),
+requester AS (
+    -- A token header's user (DRF's rule: unknown or inactive is an error), else the session's.
+    SELECT CASE WHEN %(token)s::text IS NULL THEN %(user)s::integer
+                ELSE (SELECT id FROM token_user WHERE is_active) END AS user_id,
+           CASE WHEN %(token)s::text IS NULL THEN %(superuser)s::boolean
+                ELSE coalesce((SELECT is_superuser FROM token_user WHERE is_active), false)
+           END AS superuser,
+           CASE WHEN %(token)s::text IS NULL THEN NULL
+                WHEN NOT EXISTS (SELECT FROM token_user) THEN 'Invalid token.'
+                WHEN NOT (SELECT is_active FROM token_user) THEN 'User inactive or deleted.'
+           END AS token_error
+),
+area AS (
+    SELECT a.id, a.published, a.analysis_srid, requester.superuser, requester.token_error,
            -- A lon/lat box that surely holds the snap distance anywhere in the area (only an
            -- index pre-filter, as in layers/assignment.py; distances are then metric).
            1.05 * %(snap)s / 110574.0 AS dlat,
@@ -32,9 +51,9 @@ WITH area AS (
                greatest(abs(coalesce(ST_YMin(a.boundary), -80)),
                         abs(coalesce(ST_YMax(a.boundary), 80))) + 1.0, 89.0)))) AS dlon,
            (SELECT m.role FROM geo_membership m
-             WHERE m.area_id = a.id AND m.user_id = %(user)s) AS role
-    FROM geo_area a
-    WHERE a.slug = %(slug)s
+             WHERE m.area_id = a.id AND m.user_id = requester.user_id) AS role
+    FROM requester
+    LEFT JOIN geo_area a ON a.slug = %(slug)s
 ),
 """
 
@@ -52,7 +71,9 @@ run AS (
 _META = """
 meta AS (
     SELECT area.id AS area_id, area.analysis_srid AS srid, area.dlat, area.dlon,
-           coalesce(p.mode, 'hidden') AS mode,
+           area.token_error,
+           CASE WHEN area.token_error IS NULL THEN coalesce(p.mode, 'hidden') ELSE 'hidden' END
+               AS mode,
            md5(concat_ws('|', %(etag_base)s::text, p.mode, p.view,
                (SELECT string_agg(v.layer || '=' || v.version, ',' ORDER BY v.layer)
                   FROM geo_dataversion v
@@ -60,9 +81,11 @@ meta AS (
                {run_id}
            )) AS etag
     FROM area
-    LEFT JOIN unnest(%(p_role)s::text[], %(p_published)s::boolean[], %(p_mode)s::text[],
-                     %(p_view)s::text[]) AS p(role, published, mode, view)
+    LEFT JOIN unnest(%(p_role)s::text[], %(p_published)s::boolean[], %(p_superuser)s::boolean[],
+                     %(p_mode)s::text[], %(p_view)s::text[])
+              AS p(role, published, superuser, mode, view)
       ON p.role IS NOT DISTINCT FROM area.role AND p.published = area.published
+     AND p.superuser = area.superuser
 ),
 go AS (
     SELECT meta.area_id, meta.srid, meta.dlat, meta.dlon, meta.mode,
@@ -91,7 +114,7 @@ def _mvt_geom(match: re.Match) -> str:
 def _statement(body: str, layer: str, *, with_run: bool = False) -> str:
     meta = _META.format(run_id="(SELECT id FROM run)::text" if with_run else "''")
     tail = (
-        "\nSELECT meta.mode, meta.etag, "  # noqa: S608 (constants of this module only)
+        "\nSELECT meta.token_error, meta.mode, meta.etag, "  # noqa: S608 (constants only)
         f"(SELECT ST_AsMVT(f, '{layer}', 4096, 'geom', 'id') FROM features f"
         " WHERE f.geom IS NOT NULL) FROM meta"
     )

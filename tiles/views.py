@@ -1,8 +1,8 @@
 """Vector tiles, raster tiles, TileJSON and the MapLibre style (thin views; SQL in tiles/sql.py).
 
 A vector tile costs exactly one database statement: the area, the user's role, the data
-versions and the tile come back together (see tiles/sql.py). Authentication is Django's:
-a session cookie costs its own two lookups (session, user), a token header one.
+versions and the tile come back together (see tiles/sql.py). Authentication: a session cookie
+costs Django's two lookups (session, user), a token header one statement (tiles/auth.py).
 """
 
 import gzip
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import AuthenticationFailed
 
 from tiles import raster, styles
-from tiles.auth import tile_user
+from tiles.auth import Requester, tile_requester, tile_user
 from tiles.catalogue import FORBIDDEN, HIDDEN, LAYERS, MAX_ZOOM, layer_mode, mode_table
 from tiles.filters import FilterError, parse_filters
 from tiles.sql import STATEMENTS
@@ -39,6 +39,12 @@ def if_none_match(request) -> list[str]:
 
 def bad_request(errors: dict[str, list[str]]) -> JsonResponse:
     return JsonResponse(errors, status=400)
+
+
+def unauthenticated(detail: str) -> JsonResponse:
+    response = JsonResponse({"detail": detail}, status=401)
+    response["WWW-Authenticate"] = "Token"
+    return response
 
 
 def forbidden() -> JsonResponse:
@@ -66,12 +72,13 @@ def check_tile_address(z: int, x: int, y: int) -> dict[str, list[str]]:
     return errors
 
 
-def tile_params(*, slug, layer, z, x, y, user, filters, held=()) -> dict:
+def tile_params(*, slug, layer, z, x, y, requester: Requester, filters, held=()) -> dict:
     """The bound parameters of a layer's tile statement (tiles/sql.py) for one request."""
-    is_superuser = bool(user.is_authenticated and user.is_superuser and user.is_active)
     return {
         "slug": slug,
-        "user": user.pk if user.is_authenticated else None,
+        "user": requester.pk,
+        "superuser": requester.is_superuser,
+        "token": requester.token,
         "etag_base": f"{TILE_REVISION}|{layer}|{z}/{x}/{y}|{filters.canonical}",
         "version_layers": list(LAYERS[layer].versions),
         "if_none_match": [tag for tag in held if tag != "*"],
@@ -83,7 +90,7 @@ def tile_params(*, slug, layer, z, x, y, user, filters, held=()) -> dict:
         "tolerance": EARTH_CIRCUMFERENCE_M / (1 << z) / 4096,
         "min_count": settings.TRYGG_MIN_AGGREGATE_COUNT,
         "snap": settings.TRYGG_SNAP_DISTANCE_M,
-        **mode_table(layer, z, is_superuser),
+        **mode_table(layer, z),
         **filters.sql_params(),
     }
 
@@ -96,34 +103,36 @@ def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
         return bad_request(errors)
     try:
         filters = parse_filters(request.GET, spec.filters)
-        user = tile_user(request)
+        requester = tile_requester(request)
     except FilterError as error:
         return bad_request(error.errors)
     except AuthenticationFailed as error:
-        return JsonResponse({"detail": str(error.detail)}, status=401)
+        return unauthenticated(str(error.detail))
     held = if_none_match(request)
     params = tile_params(
-        slug=slug, layer=layer, z=z, x=x, y=y, user=user, filters=filters, held=held
+        slug=slug, layer=layer, z=z, x=x, y=y, requester=requester, filters=filters, held=held
     )
     with connection.cursor() as cursor:
         cursor.execute(STATEMENTS[layer], params)
         row = cursor.fetchone()
-    if row is None or row[0] == HIDDEN:
+    token_error, mode, etag, tile = row
+    if token_error:
+        return unauthenticated(token_error)
+    if mode == HIDDEN:
         raise Http404("No such area.")
-    mode, etag, tile = row
     if mode == FORBIDDEN:
         return forbidden()
     if etag in held or "*" in held:
-        return caching_headers(HttpResponse(status=304), etag, user)
+        return caching_headers(HttpResponse(status=304), etag, requester)
     if not tile:
-        return caching_headers(HttpResponse(status=204), etag, user)
+        return caching_headers(HttpResponse(status=204), etag, requester)
     response = HttpResponse(content_type=MVT_TYPE)
     tile = bytes(tile)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         tile = gzip.compress(tile, compresslevel=6, mtime=0)
         response["Content-Encoding"] = "gzip"
     response.content = tile
-    return caching_headers(response, etag, user)
+    return caching_headers(response, etag, requester)
 
 
 @require_GET
@@ -134,7 +143,7 @@ def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
     try:
         user = tile_user(request)
     except AuthenticationFailed as error:
-        return JsonResponse({"detail": str(error.detail)}, status=401)
+        return unauthenticated(str(error.detail))
     found = raster.raster_for(request, slug, name, user)
     if found is None:
         raise Http404("No such raster.")

@@ -1,3 +1,4 @@
+import re
 import time
 
 from django.db.models import Count, Prefetch, Q
@@ -5,7 +6,7 @@ from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -27,6 +28,9 @@ from walks.serializers import (
     photo_urls,
 )
 
+# Empty means no area: the built-in kinds only.
+AREA_SLUG = re.compile(r"^[-a-zA-Z0-9_]*$")
+
 
 class KindList(generics.ListAPIView):
     """The observation taxonomy: built-in kinds plus, with `?area=slug`, that area's own."""
@@ -35,8 +39,14 @@ class KindList(generics.ListAPIView):
     permission_classes = [AllowAny]
     pagination_class = None
 
-    @extend_schema(parameters=[OpenApiParameter("area", str, description="area slug")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("area", str, description="area slug", pattern=AREA_SLUG.pattern)
+        ]
+    )
     def get(self, request, *args, **kwargs):
+        if not AREA_SLUG.fullmatch(request.query_params.get("area", "")):
+            raise ValidationError({"area": ["Must be an area slug (letters, digits, - and _)."]})
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):

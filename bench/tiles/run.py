@@ -1,10 +1,10 @@
 """Tile benchmark: Trygg's tiles against the raw SQL floor and against tipg, on loopback.
 
 Needs the demo at scale 10 in the checkout's database (`manage.py load_demo --scale 10`) and
-tipg in bench/.venv-tipg (see bench/tiles/README.md). Starts gunicorn and tipg itself, on
+tipg in bench/.venv-tipg (see docs/benchmarks.md, Tiles). Starts gunicorn and tipg itself, on
 loopback ports, and stops them at the end. Every loop is bounded by the fixed tile list.
 
-    .venv/bin/python bench/tiles/run.py [--repeat 1] [--workers 4]
+    .venv/bin/python bench/tiles/run.py [--repeat 3] [--workers N] [--only crime:planner]
 
 Measured per layer, at concurrency 1 and 8:
 - floor: the tile statement itself over one psycopg connection per thread (no HTTP, no Django);
@@ -15,13 +15,16 @@ Measured per layer, at concurrency 1 and 8:
 
 import argparse
 import http.client
+import json
 import math
 import os
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +45,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from tiles.auth import Requester  # noqa: E402
 from tiles.filters import TileFilters  # noqa: E402
 from tiles.sql import STATEMENTS  # noqa: E402
 from tiles.views import tile_params  # noqa: E402
@@ -126,13 +130,95 @@ def run(jobs, work, concurrency):
     }
 
 
-def http_get(port, path, headers):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    conn.request("GET", path, headers=headers)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return response.status, response.getheader("ETag"), body
+_connections = threading.local()
+
+
+def http_get(port, path, headers, keep_alive=True):
+    """GET over this thread's kept-alive connection to `port`, as a browser's map does; a
+    connection the server closed (idle timeout, restart) is reopened once. Without keep_alive,
+    a new connection per request."""
+    if not keep_alive:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        return response.status, response.getheader("ETag"), body
+    pool = _connections.__dict__.setdefault("by_port", {})
+    for attempt in (1, 2):
+        conn = pool.get(port) or http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        pool[port] = conn
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            conn.close()
+            del pool[port]
+            if attempt == 2:
+                raise
+            continue
+        if response.getheader("Connection", "").lower() == "close":
+            conn.close()
+            del pool[port]
+        return response.status, response.getheader("ETag"), body
+    raise AssertionError("unreachable")
+
+
+WRK_SCRIPT = """
+local tiles = {%s}
+local i = 0
+others = 0 -- global, so that done() can read it from each thread
+
+request = function()
+  i = i %% #tiles + 1
+  wrk.headers["If-None-Match"] = tiles[i][2]
+  return wrk.format("GET", tiles[i][1])
+end
+
+response = function(status, headers, body)
+  if status ~= 304 then others = others + 1 end
+end
+
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+
+done = function(summary, latency, requests)
+  local n = 0
+  for _, thread in ipairs(threads) do n = n + thread:get("others") end
+  io.write(string.format("RESULT %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
+    summary.duration, n, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency.mean / 1000))
+end
+"""
+
+
+def wrk_warm(port, paths, etags, headers, concurrency, seconds):
+    """Revalidations for `seconds` with wrk (a C load generator: unlike the Python client, it
+    leaves the two cores to the server), cycling through the tiles with their ETags. None when
+    wrk is not installed."""
+    if not shutil.which("wrk"):
+        return None
+    entries = ", ".join(f'{{"{p}", {json.dumps(e)}}}' for p, e in zip(paths, etags, strict=True))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % entries)
+        script.flush()
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "-s", script.name]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        out = subprocess.run(
+            [*command, f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True
+        ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    requests, duration_us, others, p50, p95, mean = line.split()[1:]
+    assert int(others) == 0, f"{others} answers were not 304"
+    return {
+        "n": int(requests),
+        "tiles_per_s": int(requests) / (int(duration_us) / 1e6),
+        "p50": float(p50),
+        "p95": float(p95),
+        "mean": float(mean),
+    }
 
 
 def libpq_dsn():
@@ -157,6 +243,9 @@ def wait_for(port, path, deadline_s=60):
 
 
 def start_servers(workers):
+    uvicorn = ROOT / "bench/.venv-tipg/bin/uvicorn"
+    if not uvicorn.exists():
+        raise SystemExit(f"{uvicorn.relative_to(ROOT)} is missing: see docs/benchmarks.md, Tiles")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     # Production settings, but plain HTTP on loopback.
@@ -170,16 +259,12 @@ def start_servers(workers):
     gunicorn = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi:application",
+            "-c",
+            str(ROOT / "config/gunicorn.py"),
             "-w",
             str(workers),
             "-b",
             f"127.0.0.1:{TRYGG_PORT}",
-            # Aggregated crime tiles at low zoom take seconds on a busy machine.
-            "--timeout",
-            "300",
-            "--log-level",
-            "warning",
         ],
         cwd=ROOT,
         env=env,
@@ -198,7 +283,7 @@ def start_servers(workers):
     )
     tipg = subprocess.Popen(
         [
-            str(ROOT / "bench/.venv-tipg/bin/uvicorn"),
+            str(uvicorn),
             "tipg.main:app",
             "--host",
             "127.0.0.1",
@@ -235,7 +320,13 @@ def stop(servers):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count(), help="server processes, Trygg's and tipg's"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the tile list per run")
+    parser.add_argument(
+        "--wrk-seconds", type=int, default=5, help="length of each wrk revalidation run"
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--only", nargs="+", help="run only these cases, e.g. crime:planner")
     args = parser.parse_args()
@@ -251,13 +342,11 @@ def main():
 
         def cursor():
             if not hasattr(local, "conn"):
-                # The same session options as Django's connections (JIT off).
-                local.conn = psycopg.connect(
-                    dsn,
-                    autocommit=True,
-                    cursor_factory=psycopg.ClientCursor,
-                    **settings.DATABASES["default"].get("OPTIONS", {}),
-                )
+                # The same session options as Django's connections: JIT off, parameters bound
+                # by the server and statements prepared (psycopg's default cursor does both).
+                options = dict(settings.DATABASES["default"].get("OPTIONS", {}))
+                options.pop("server_side_binding", None)
+                local.conn = psycopg.connect(dsn, autocommit=True, **options)
             return local.conn.cursor()
 
         for layer, username, table, properties, zooms in CASES:
@@ -272,7 +361,13 @@ def main():
             def floor(tile, layer=layer, user=user):
                 z, x, y = tile
                 params = tile_params(
-                    slug="demo", layer=layer, z=z, x=x, y=y, user=user, filters=TileFilters()
+                    slug="demo",
+                    layer=layer,
+                    z=z,
+                    x=x,
+                    y=y,
+                    requester=Requester.of(user),
+                    filters=TileFilters(),
                 )
                 with cursor() as cur:
                     cur.execute(STATEMENTS[layer], params)
@@ -304,6 +399,9 @@ def main():
                     TIPG_PORT,
                     f"/collections/{table}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={properties}",
                     {"Accept-Encoding": "gzip"},
+                    # On a kept-alive connection tipg's gzipped answers wait ~40 ms each for a
+                    # delayed ACK; a connection per request is its faster mode, so it gets that.
+                    keep_alive=False,
                 )
                 assert status in (200, 204), status
 
@@ -312,9 +410,22 @@ def main():
                 for tile in tiles:
                     tipg_tile(tile)  # tipg's catalogue and buffers warmed alike
                 runners.append(("tipg", tipg_tile))
+            paths = [f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt" for tile in tiles]
             for concurrency in args.concurrency:
-                for name, work in runners:
-                    result = run(tiles, work, concurrency)
+                results = [
+                    (name, run(tiles * args.repeat, work, concurrency)) for name, work in runners
+                ]
+                wrk = wrk_warm(
+                    TRYGG_PORT,
+                    paths,
+                    [etags[t] for t in tiles],
+                    headers,
+                    concurrency,
+                    args.wrk_seconds,
+                )
+                if wrk:
+                    results.append(("trygg warm, wrk", wrk))
+                for name, result in results:
                     rows.append((label, name, concurrency, result))
                     print(
                         f"{label:24} {name:18} c={concurrency}  {result['n']:3} tiles  "
@@ -336,6 +447,8 @@ def main():
             tipg = by[(label, "tipg", c)]["tiles_per_s"]
             line += f"; cold tiles/s / tipg tiles/s = {result['tiles_per_s'] / tipg:.2f}"
         line += f"; warm {by[(label, 'trygg warm (304)', c)]['tiles_per_s']:.0f} tiles/s"
+        if (label, "trygg warm, wrk", c) in by:
+            line += f" ({by[(label, 'trygg warm, wrk', c)]['tiles_per_s']:.0f} with wrk)"
         print(line)
 
 

@@ -108,3 +108,18 @@ def test_only_analysts_get_crime_points(client_for, member, area, role):
 def test_a_bad_token_is_401(client, area):
     response = client.get("/tiles/testarea/blocks/9/274/160.mvt", HTTP_AUTHORIZATION="Token nope")
     assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+    assert response["WWW-Authenticate"] == "Token"
+    # Even for an area that does not exist: authentication is answered first.
+    response = client.get("/tiles/nowhere/blocks/9/274/160.mvt", HTTP_AUTHORIZATION="Token nope")
+    assert response.status_code == 401
+
+
+def test_an_inactive_users_token_is_401(client_for, member, area):
+    user = member(Role.ANALYST)
+    api = client_for(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    response = api.get("/tiles/testarea/blocks/9/274/160.mvt")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User inactive or deleted."}

@@ -163,6 +163,19 @@ def test_analysts_get_points_with_category_and_month_from_z15(client_for, member
     assert abs(first["geometry"]["coordinates"][1] - py) <= 1
 
 
+def test_a_superuser_token_without_a_role_gets_points_and_a_session_too(client_for, client, area):
+    from tests.factories import make_user
+
+    add_crime_points(area)
+    admin = make_user("root", is_superuser=True)
+    lon, lat = CRIME_POINTS[0][0]
+    z, x, y = tile_of(lon, lat, 16)
+    client.force_login(admin)
+    for api in (client_for(admin), client):
+        feats = features(get_tile(api, "crime", z, x, y), "crime")
+        assert feats and set(feats[0]["properties"]) == {"category", "month"}
+
+
 def test_planners_get_aggregates_even_at_z16(client_for, member, area):
     add_crime_points(area)
     client = client_for(member("planner"))

@@ -2,8 +2,9 @@ from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
 
 
-def _area_partition(sender, instance, created, raw=False, **kwargs):
-    if created and not raw:
+def _area_partition(sender, instance, created, **kwargs):
+    # Also for fixtures loaded raw: without its partition an area cannot hold crime.
+    if created:
         from layers.partitions import crime_partition_ensure
 
         crime_partition_ensure(area_id=instance.pk)

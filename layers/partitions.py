@@ -1,4 +1,6 @@
-"""The crime table's partitions: one per area (LIST on area_id, migration 0007), plus a default.
+"""The crime table's partitions: one per area (LIST on area_id, migration 0007). There is no
+default partition: attaching a partition would lock it, and with it every statement that picks
+its area's partition only when it runs (the tile statements), until the area's creation commits.
 
 A first load into an area (its partition empty) is written into a standalone table with no index,
 indexed once all rows are in (a sorted GiST build and B-tree sorts take seconds where keeping six
@@ -11,7 +13,6 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from psycopg import errors
 
 PARENT = "layers_crimeincident"
-DEFAULT = "layers_crimeincident_default"
 
 
 def partition_name(area_id: int) -> str:
@@ -27,16 +28,12 @@ def _exists(cursor, table: str) -> bool:
     return cursor.fetchone()[0]
 
 
-def crime_partition_ensure(*, area_id: int) -> bool:
-    """Give the area its own partition if it has none; False when it cannot have one yet
-    because rows of the area already sit in the default partition (they stay there)."""
+def crime_partition_ensure(*, area_id: int) -> None:
+    """Give the area its own partition if it has none (areas get theirs when created)."""
     name = partition_name(area_id)
     with connection.cursor() as cursor:
         if _exists(cursor, name):
-            return True
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT} WHERE area_id = %s)", [area_id])  # noqa: S608
-        if cursor.fetchone()[0]:
-            return False
+            return
         # Created apart and attached rather than CREATE … PARTITION OF, which would lock the
         # whole crime table against readers until the area's transaction commits.
         cursor.execute(
@@ -46,15 +43,13 @@ def crime_partition_ensure(*, area_id: int) -> bool:
         cursor.execute(
             f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES IN ({int(area_id)})"
         )
-    return True
 
 
 def crime_partition_claim_empty(*, area_id: int) -> bool:
     """Lock the area's partition against other writers until the transaction ends and say
     whether it is empty, i.e. whether this import may build it afresh. Readers are not held up.
     """
-    if not crime_partition_ensure(area_id=area_id):
-        return False
+    crime_partition_ensure(area_id=area_id)
     name = partition_name(area_id)
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE")

@@ -1,4 +1,4 @@
-"""Partition the crime table by area (LIST on area_id), one partition per area plus a default.
+"""Partition the crime table by area (LIST on area_id), one partition per area.
 
 A first load into an area then builds its partition as a standalone table, indexes it after
 the rows are in and attaches it (layers/partitions.py, docs/benchmarks.md "Import"): index upkeep
@@ -31,7 +31,6 @@ FORWARD = (
 CREATE TABLE layers_crimeincident_p
     (LIKE layers_crimeincident INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
     PARTITION BY LIST (area_id);
-CREATE TABLE layers_crimeincident_p_default PARTITION OF layers_crimeincident_p DEFAULT;
 DO $$
 DECLARE a bigint;
 BEGIN
@@ -43,7 +42,6 @@ END $$;
 INSERT INTO layers_crimeincident_p SELECT * FROM layers_crimeincident;
 DROP TABLE layers_crimeincident;
 ALTER TABLE layers_crimeincident_p RENAME TO layers_crimeincident;
-ALTER TABLE layers_crimeincident_p_default RENAME TO layers_crimeincident_default;
 CREATE SEQUENCE layers_crimeincident_id_seq OWNED BY layers_crimeincident.id;
 SELECT setval('layers_crimeincident_id_seq', coalesce(max(id), 0) + 1, false)
 FROM layers_crimeincident;

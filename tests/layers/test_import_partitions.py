@@ -3,7 +3,7 @@ it; into a populated area it inserts. Both give the same rows and the same repor
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from layers import partitions
 from layers.assignment import crime_assignment
@@ -142,24 +142,28 @@ def test_a_new_area_gets_its_partition_and_a_deleted_one_loses_it(
     assert not table_exists(name)
 
 
-def test_an_area_without_its_own_partition_imports_into_the_default_one(area, tmp_path):
+def test_an_area_that_lost_its_partition_gets_one_at_import(area, tmp_path):
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {partitions.partition_name(area.pk)}")
-    CrimeIncident.objects.create(
-        area=area, geom="SRID=4326;POINT(13.001 55.601)", month="2025-01-01",
-        category="burglary", original_category="Burglary", source_dataset="x",
-        source_key="x:1", precision="exact",
-    )  # fmt: skip
     path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
     job = run_import(area, "crime", "police-uk", path)
-    assert job.notes["load"].startswith("insert")
-    assert job.imported == 7
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM {partitions.DEFAULT} WHERE area_id = %s",  # noqa: S608
-            [area.pk],
-        )
-        assert cursor.fetchone()[0] == 8
+    assert job.notes["load"].startswith("first load")
+    assert partition_oid(area) is not None
+    assert CrimeIncident.objects.filter(area=area).count() == 7
+
+
+def test_creating_an_area_does_not_hold_up_readers_of_other_areas(transactional_db):
+    """Statements that pick their area's partition only when they run (the tile statements)
+    read while another area is being created and not yet committed."""
+    params = connection.get_connection_params()
+    with transaction.atomic():
+        make_area("uncommitted", blocks=False)
+        with psycopg.connect(**params, autocommit=True) as reader:
+            reader.execute("SET lock_timeout = 2000")
+            count = reader.execute(
+                "SELECT count(*) FROM layers_crimeincident WHERE area_id = (SELECT 0)"
+            ).fetchone()
+    assert count == (0,)
 
 
 def test_a_quoted_line_break_in_a_police_uk_field_is_kept(area, tmp_path):

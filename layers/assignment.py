@@ -209,37 +209,67 @@ class AssignmentTotals:
     unassigned: int
 
 
-def _contained(points: np.ndarray, shapes: np.ndarray) -> np.ndarray:
-    """Position of the lowest-id block covering each point (blocks are in id order), else −1."""
-    found = np.full(len(points), -1, dtype=np.int64)
-    point_at, block_at = shapely.STRtree(shapes).query(points, predicate="intersects")
-    order = np.lexsort((block_at, point_at))
-    point_at, block_at = point_at[order], block_at[order]
-    first = np.unique(point_at, return_index=True)[1]
-    found[point_at[first]] = block_at[first]
-    return found
+class BlockIndex:
+    """The area's blocks, ready to place batches of points by the exactly-once rule: spatial
+    trees over the lon/lat shapes (containment) and their analysis-CRS copies (snapping) are
+    built once, however many batches follow (an import places its rows batch by batch)."""
 
-
-def _nearest_within(points: np.ndarray, shapes: np.ndarray, srid: int, snap: float) -> np.ndarray:
-    """Position of the nearest block within `snap` metres (analysis CRS; ties: lowest id)."""
-    transform = Transformer.from_crs(4326, srid, always_xy=True).transform
-
-    def metric(geometries):
-        return shapely.transform(
+    def __init__(self, block_ids: np.ndarray, shapes: np.ndarray, srid: int, snap: float):
+        self.block_ids, self.shapes, self.snap = block_ids, shapes, snap
+        self.empty = not len(block_ids)
+        if self.empty:
+            return
+        transform = Transformer.from_crs(4326, srid, always_xy=True).transform
+        self.metric = lambda geometries: shapely.transform(
             geometries, lambda xy: np.column_stack(transform(xy[:, 0], xy[:, 1]))
         )
+        self.tree = shapely.STRtree(shapes)
+        self.metric_shapes = self.metric(shapes)
+        self.metric_tree = shapely.STRtree(self.metric_shapes)
 
-    found = np.full(len(points), -1, dtype=np.int64)
-    near_points, near_shapes = metric(points), metric(shapes)
-    point_at, block_at = shapely.STRtree(near_shapes).query(
-        near_points, predicate="dwithin", distance=snap
-    )
-    metres = shapely.distance(near_points[point_at], near_shapes[block_at])
-    order = np.lexsort((block_at, metres, point_at))
-    point_at, block_at = point_at[order], block_at[order]
-    first = np.unique(point_at, return_index=True)[1]
-    found[point_at[first]] = block_at[first]
-    return found
+    @classmethod
+    def of_area(cls, area: Area, snap_distance_m: float | None = None) -> "BlockIndex":
+        params = _parameters(area, None, None, None, snap_distance_m)
+        return cls(*_blocks(params), area.analysis_srid, params["snap"])
+
+    def _contained(self, points: np.ndarray) -> np.ndarray:
+        """Position of the lowest-id block covering each point (blocks in id order), else −1."""
+        found = np.full(len(points), -1, dtype=np.int64)
+        point_at, block_at = self.tree.query(points, predicate="intersects")
+        order = np.lexsort((block_at, point_at))
+        point_at, block_at = point_at[order], block_at[order]
+        first = np.unique(point_at, return_index=True)[1]
+        found[point_at[first]] = block_at[first]
+        return found
+
+    def _nearest_within(self, points: np.ndarray) -> np.ndarray:
+        """Position of the nearest block within the snap distance in metres (analysis CRS;
+        ties: lowest id), else −1."""
+        found = np.full(len(points), -1, dtype=np.int64)
+        near_points = self.metric(points)
+        point_at, block_at = self.metric_tree.query(
+            near_points, predicate="dwithin", distance=self.snap
+        )
+        metres = shapely.distance(near_points[point_at], self.metric_shapes[block_at])
+        order = np.lexsort((block_at, metres, point_at))
+        point_at, block_at = point_at[order], block_at[order]
+        first = np.unique(point_at, return_index=True)[1]
+        found[point_at[first]] = block_at[first]
+        return found
+
+    def assign(self, points: np.ndarray) -> tuple[np.ndarray, int]:
+        """Block id per point (−1: none), and how many lay inside a block."""
+        block_id_of = np.full(len(points), -1, dtype=np.int64)
+        if not len(points) or self.empty:
+            return block_id_of, 0
+        position = self._contained(points)  # position in block_ids, −1 for none
+        inside = int((position >= 0).sum())
+        left = np.flatnonzero(position < 0)
+        if len(left):
+            position[left] = self._nearest_within(points[left])
+        found = position >= 0
+        block_id_of[found] = self.block_ids[position[found]]
+        return block_id_of, inside
 
 
 def _blocks(params: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -250,17 +280,7 @@ def _blocks(params: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def _assign_points(points, block_ids, shapes, srid: int, snap: float) -> tuple[np.ndarray, int]:
     """Block id per point by the exactly-once rule (−1: none), and how many lay inside one."""
-    block_id_of = np.full(len(points), -1, dtype=np.int64)
-    if not len(points) or not len(block_ids):
-        return block_id_of, 0
-    position = _contained(points, shapes)  # position in block_ids, −1 for none
-    inside = int((position >= 0).sum())
-    left = np.flatnonzero(position < 0)
-    if len(left):
-        position[left] = _nearest_within(points[left], shapes, srid, snap)
-    found = position >= 0
-    block_id_of[found] = block_ids[position[found]]
-    return block_id_of, inside
+    return BlockIndex(block_ids, shapes, srid, snap).assign(points)
 
 
 def _assign_in_memory(params: dict, srid: int):
@@ -284,7 +304,7 @@ def crime_blocks_store(*, area: Area, unassigned_only: bool = False) -> dict[str
     rows whose block does not change are not touched.
     """
     params = _parameters(area, None, None, None, None)
-    block_ids, shapes = _blocks(params)
+    blocks = BlockIndex(*_blocks(params), area.analysis_srid, params["snap"])
     counts = {"inside": 0, "snapped": 0, "unassigned": 0}
     chunk = {**params, "after": 0, "chunk": STORE_CHUNK, "unassigned_only": unassigned_only}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -297,9 +317,7 @@ def crime_blocks_store(*, area: Area, unassigned_only: bool = False) -> dict[str
             incident_ids, points = _ids_and_geometries(*cursor.fetchone(), points=True)
             if not len(incident_ids):
                 break
-            block_id_of, inside = _assign_points(
-                points, block_ids, shapes, area.analysis_srid, params["snap"]
-            )
+            block_id_of, inside = blocks.assign(points)
             assigned = int((block_id_of >= 0).sum())
             counts["inside"] += inside
             counts["snapped"] += assigned - inside
@@ -314,8 +332,11 @@ def crime_blocks_store(*, area: Area, unassigned_only: bool = False) -> dict[str
             """
             UPDATE layers_crimeincident c SET block_id = n.block_id
             FROM crime_block_new n
-            WHERE c.id = n.id AND c.block_id IS DISTINCT FROM n.block_id
-            """
+            -- the area narrows the update (and its locks) to the area's partition
+            WHERE c.area_id = %(area)s AND c.id = n.id
+              AND c.block_id IS DISTINCT FROM n.block_id
+            """,
+            params,
         )
         cursor.execute("DROP TABLE crime_block_new")
     return counts

@@ -167,9 +167,10 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
         with transaction.atomic():
             _load(job, path, report, tracker)
             if report.imported:
-                if job.kind in ("crime", "blocks"):
-                    # New blocks can change any incident's block; new crime only its own.
-                    crime_blocks_store(area=job.area, unassigned_only=job.kind == "crime")
+                if job.kind == "blocks":
+                    # New blocks can change any incident's block (a crime import places its
+                    # own rows before writing them).
+                    crime_blocks_store(area=job.area)
                 data_version_bump(area=job.area, layers=LAYERS_OF[job.kind])
             _report_into(job, report)
             job.status, job.progress, job.finished_at = RunStatus.DONE, 1.0, timezone.now()
@@ -184,6 +185,12 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
         job.error = f"{refused.field}: {refused.message}"
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.save()
+    except Exception as error:
+        # Never leave a job 'running' behind; the caller still sees the error.
+        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
+        job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
+        job.save(update_fields=["status", "finished_at", "error"])
+        raise
     finally:
         tracker.close()
     return job
@@ -196,6 +203,8 @@ def import_upload_dir() -> Path:
 def import_job_execute(*, job_id: int) -> ImportJob:
     """The worker's side of an upload: run the job on its stored file, then delete the file."""
     job = ImportJob.objects.select_related("area").get(pk=job_id)
+    if job.status != RunStatus.QUEUED:
+        return job  # a task delivered twice runs the import once
     uploads = import_upload_dir().resolve()
     path = (uploads.parent / job.stored_path).resolve()
     if not job.stored_path or uploads not in path.parents:
@@ -205,11 +214,9 @@ def import_job_execute(*, job_id: int) -> ImportJob:
         return job
     try:
         return import_job_run(job=job, path=str(path))
-    except Exception as error:
+    except Exception:
         log.exception("import %s failed", job_id)
-        job.status, job.finished_at = RunStatus.FAILED, timezone.now()
-        job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
-        job.save(update_fields=["status", "finished_at", "error"])
+        job.refresh_from_db()
         return job
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)

@@ -32,10 +32,11 @@ class Report:
     outside: int = 0
     rejected_rows: list = field(default_factory=list)
     notes: dict = field(default_factory=dict)
+    keep_reasons: int | None = MAX_REJECTED_REASONS  # None: all of them
 
     def reject(self, row: int, reason: str) -> None:
         self.rejected += 1
-        if len(self.rejected_rows) < MAX_REJECTED_REASONS:
+        if self.keep_reasons is None or len(self.rejected_rows) < self.keep_reasons:
             self.rejected_rows.append({"row": row, "reason": reason})
 
     def counts_line(self) -> str:

@@ -1,4 +1,5 @@
-"""The SQL of imports: COPY into a temporary staging table, then one INSERT … SELECT … ON
+"""The SQL of block, lamp and survey imports (crime: layers/importers/crimeload.py and
+layers/partitions.py): COPY into a temporary staging table, then one INSERT … SELECT … ON
 CONFLICT DO NOTHING into the real table. PostGIS transforms, validates and repairs geometries.
 Every statement is parameterised; table and column names are constants of this module."""
 
@@ -6,11 +7,6 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-CRIME_COLUMNS = (
-    "row_no int, source_key text, source_id text, x float8, y float8, srid int, "
-    "occurred_at timestamptz, month date, category text, original_category text, "
-    "reported_block_code text"
-)
 BLOCK_COLUMNS = "row_no int, code text, name text, population int, wkb bytea, srid int"
 LAMP_COLUMNS = (
     "row_no int, source_id text, x float8, y float8, srid int, status text, height_m float8, "
@@ -19,32 +15,11 @@ LAMP_COLUMNS = (
 SURVEY_COLUMNS = "row_no int, code text, period text, respondents int, share_unsafe float8"
 
 STAGING = {
-    "import_crime_staging": CRIME_COLUMNS,
     "import_block_staging": BLOCK_COLUMNS,
     "import_lamp_staging": LAMP_COLUMNS,
     "import_survey_staging": SURVEY_COLUMNS,
 }
 
-
-# The staging table is read twice (insert, outside count) rather than materialised: it is a
-# local temporary table, and a million-row CTE would spill to disk.
-CRIME_INSERT = """
-WITH inserted AS (
-    INSERT INTO layers_crimeincident (area_id, geom, occurred_at, month, category,
-        original_category, source_dataset, source_id, source_key, precision, reported_block_code)
-    SELECT %(area)s, ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), s.srid), 4326), occurred_at,
-        month, category, original_category, %(dataset)s, source_id, source_key, %(precision)s,
-        reported_block_code
-    FROM import_crime_staging s
-    ON CONFLICT (area_id, source_key) DO NOTHING
-    RETURNING 1
-)
--- accepted rows outside the boundary: stored, and reported
-SELECT (SELECT count(*) FROM inserted),
-    (SELECT count(*) FROM import_crime_staging s, geo_area a
-     WHERE a.id = %(area)s AND a.boundary IS NOT NULL AND NOT ST_Intersects(
-        a.boundary, ST_Transform(ST_SetSRID(ST_MakePoint(s.x, s.y), s.srid), 4326)))
-"""
 
 LAMP_INSERT = """
 WITH staged AS MATERIALIZED (

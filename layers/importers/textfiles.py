@@ -58,9 +58,11 @@ class DecodedLines:
                 self.latin1_lines += 1
                 yield raw.decode("latin-1")
 
-    def encoding_note(self) -> str:
-        if self.latin1_lines:
-            return f"latin-1 ({self.latin1_lines} lines were not UTF-8)"
+    def encoding_note(self, extra_latin1: int = 0) -> str:
+        """`extra_latin1`: lines decoded as Latin-1 elsewhere (after the header)."""
+        latin1 = self.latin1_lines + extra_latin1
+        if latin1:
+            return f"latin-1 ({latin1} lines were not UTF-8)"
         return "utf-8 with BOM" if self.had_bom else "utf-8"
 
 

@@ -51,6 +51,11 @@ def test_an_analyst_uploads_crime_and_reads_the_report(
     assert report["file_name"] == "aug.csv"
     assert CrimeIncident.objects.filter(area=area).count() == 2
     assert list((tmp_path / "imports").iterdir()) == []  # the upload is deleted once imported
+    # A task delivered twice does not run the finished import again.
+    from layers.services import import_job_execute
+
+    assert import_job_execute(job_id=report["id"]).status == "done"
+    assert CrimeIncident.objects.filter(area=area).count() == 2
 
 
 @pytest.mark.parametrize("role", ["participant", "planner", "coordinator"])

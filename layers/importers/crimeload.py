@@ -1,0 +1,222 @@
+"""Writing accepted crime rows: placed in their block, counted outside the area, then COPYed.
+
+Parsers hand over batches (pyarrow tables of BATCH_SCHEMA, coordinates in any SRID), which
+are taken through the rest — coordinates to lon/lat by PostGIS where the source is projected,
+the block by the exactly-once rule (layers/assignment.py), the outside count, a CSV rendering —
+and handed to a writer thread that COPYs them while the next batch is parsed. Into an area whose
+partition is empty the rows go straight into a fresh unindexed table that becomes the partition
+(layers/partitions.py); otherwise into a temporary table and from there with INSERT … ON
+CONFLICT DO NOTHING, the deduplication by source key.
+"""
+
+import io
+import queue
+import threading
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+from django.db import connection
+
+from layers import partitions
+from layers.assignment import BlockIndex
+
+BATCH_SCHEMA = pa.schema(
+    [
+        ("row_no", pa.int64()),
+        ("source_key", pa.string()),
+        ("source_id", pa.string()),
+        ("x", pa.float64()),
+        ("y", pa.float64()),
+        ("srid", pa.int32()),
+        ("occurred_at", pa.string()),  # ISO 8601 with offset, or null
+        ("month", pa.date32()),
+        ("category", pa.string()),
+        ("original_category", pa.string()),
+        ("reported_block_code", pa.string()),
+    ]
+)
+COLUMNS = (
+    "area_id", "geom", "occurred_at", "month", "category", "original_category",
+    "source_dataset", "source_id", "source_key", "precision", "reported_block_code", "block_id",
+)  # fmt: skip
+STAGING = "import_crime_staging"
+# One round trip per batch of projected points; PostGIS does the transformation, as it did
+# when the rows were transformed in the INSERT.
+TO_LONLAT = """
+SELECT ST_X(g), ST_Y(g) FROM (
+    SELECT ST_Transform(ST_SetSRID(ST_MakePoint(x, y), %s), 4326) AS g, n
+    FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS t(x, y, n)
+) q ORDER BY n
+"""
+# EWKB of a lon/lat point: little-endian, type Point with the SRID flag, SRID 4326, x, y.
+EWKB_POINT = np.dtype(
+    [("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")]
+)
+
+
+def rows_to_batch(rows: list[tuple]) -> pa.Table:
+    """A batch from row tuples in BATCH_SCHEMA's order (occurred_at a datetime or None)."""
+    columns = list(zip(*rows, strict=True))
+    columns[6] = [moment.isoformat() if moment is not None else None for moment in columns[6]]
+    return pa.table(
+        [pa.array(values, type=f.type) for values, f in zip(columns, BATCH_SCHEMA, strict=True)],
+        schema=BATCH_SCHEMA,
+    )
+
+
+def ewkb_hex(x: np.ndarray, y: np.ndarray) -> pa.Array:
+    points = np.empty(len(x), dtype=EWKB_POINT)
+    points["order"], points["type"], points["srid"] = 1, 0x20000001, 4326
+    points["x"], points["y"] = x, y
+    text = points.tobytes().hex().encode()
+    width = 2 * EWKB_POINT.itemsize
+    offsets = np.arange(0, width * (len(x) + 1), width, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(x), pa.py_buffer(offsets), pa.py_buffer(text))
+
+
+class CrimeWriter:
+    """Use as a context manager: add() batches, then finish() → (imported, duplicates)."""
+
+    def __init__(self, *, area, dataset: str, precision: str, streaming: bool = False):
+        self.area_id = area.pk
+        self.dataset, self.precision = dataset, precision
+        self.first_load = partitions.crime_partition_claim_empty(area_id=area.pk)
+        self.how = "insert into the populated area"
+        if self.first_load:
+            self.table = partitions.load_table_create(area_id=area.pk)
+        else:
+            self.table = STAGING
+            names = ", ".join(COLUMNS)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+                cursor.execute(
+                    f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS "  # noqa: S608 -- constants
+                    f"SELECT {names} FROM {partitions.PARENT} WITH NO DATA"
+                )
+        self.blocks = BlockIndex.of_area(area)
+        self.boundary = None
+        if area.boundary:
+            self.boundary = shapely.from_wkb(bytes(area.boundary.wkb))
+            shapely.prepare(self.boundary)
+        self.staged = self.outside = self.inside = self.snapped = 0
+        # The writer thread uses the transaction's own connection; psycopg's connection lock
+        # makes a PostGIS transformation of the main thread wait for the COPY under way.
+        self._raw = connection.connection
+        # A table made in this transaction can take its rows frozen: readers after the commit
+        # then need no commit-status lookups, and vacuum has nothing to freeze.
+        freeze = ", FREEZE" if self.first_load else ""
+        self._statement = (
+            f"COPY {self.table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv{freeze})"
+        )
+        self._error: BaseException | None = None
+        self._thread = None
+        if streaming:
+            # One COPY for the whole file, fed by a thread while the main thread parses the
+            # next batch; only sources already in lon/lat (batches needing PostGIS to
+            # transform them wait for the connection, which the COPY holds).
+            self._queue: queue.Queue = queue.Queue(maxsize=2)
+            self._thread = threading.Thread(target=self._run, name="crime-writer", daemon=True)
+            self._thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stop()
+
+    def add(self, batch: pa.Table) -> None:
+        if self._error is not None:
+            raise self._error
+        if not batch.num_rows:
+            return
+        text = self._rendered(batch)
+        self.staged += batch.num_rows
+        if self._thread is None:
+            with self._raw.cursor() as cursor, cursor.copy(self._statement) as copy:
+                copy.write(text)
+        else:
+            self._queue.put(text)
+
+    def _stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            with self._raw.cursor() as cursor, cursor.copy(self._statement) as copy:
+                while (text := self._queue.get()) is not None:
+                    copy.write(text)
+        except BaseException as error:  # handed to the main thread
+            self._error = error
+            while self._queue.get() is not None:
+                pass  # drain: the import fails anyway
+
+    def _lonlat(self, batch: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+        x = batch.column("x").to_numpy()
+        y = batch.column("y").to_numpy()
+        srid = batch.column("srid").to_numpy()
+        if (srid == 4326).all():
+            return x, y
+        x, y = x.copy(), y.copy()
+        for code in np.unique(srid[srid != 4326]).tolist():
+            at = np.flatnonzero(srid == code)
+            with self._raw.cursor() as cursor:
+                cursor.execute(TO_LONLAT, (code, x[at].tolist(), y[at].tolist()))
+                x[at], y[at] = np.array(cursor.fetchall(), dtype=np.float64).T
+        return x, y
+
+    def _rendered(self, batch: pa.Table) -> memoryview:
+        """The batch as COPY CSV, with lon/lat geometry and block."""
+        n = batch.num_rows
+        x, y = self._lonlat(batch)
+        block_id, inside = self.blocks.assign(shapely.points(x, y))
+        self.inside += inside
+        self.snapped += int((block_id >= 0).sum()) - inside
+        if self.boundary is not None:
+            self.outside += int(n - shapely.intersects_xy(self.boundary, x, y).sum())
+        table = pa.table(
+            {
+                "area_id": pa.repeat(self.area_id, n),
+                "geom": ewkb_hex(x, y),
+                "occurred_at": batch.column("occurred_at"),
+                "month": batch.column("month"),
+                "category": batch.column("category"),
+                "original_category": batch.column("original_category"),
+                "source_dataset": pa.repeat(self.dataset, n),
+                "source_id": batch.column("source_id"),
+                "source_key": batch.column("source_key"),
+                "precision": pa.repeat(self.precision, n),
+                "reported_block_code": batch.column("reported_block_code"),
+                "block_id": pa.array(block_id, mask=block_id < 0),
+            }
+        )
+        text = io.BytesIO()
+        pacsv.write_csv(table, text, pacsv.WriteOptions(include_header=False, batch_size=n))
+        return text.getbuffer()
+
+    def finish(self) -> tuple[int, int]:
+        """Ends the writing and stores the rows: (imported, duplicates)."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        if self.first_load:
+            duplicates = partitions.load_table_attach(area_id=self.area_id, table=self.table)
+            if duplicates is not None:
+                self.how = "first load: partition built and attached"
+                return self.staged - duplicates, duplicates
+            self.how = (
+                "first load: partition built, but the crime table stayed busy, so the rows "
+                "were inserted into the empty partition"
+            )
+        names = ", ".join(COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {partitions.PARENT} ({names}) SELECT {names} FROM {self.table}"  # noqa: S608
+                " ON CONFLICT (area_id, source_key) DO NOTHING"
+            )
+            imported = cursor.rowcount
+            cursor.execute(f"DROP TABLE {self.table}")
+        return imported, self.staged - imported

@@ -101,7 +101,6 @@ def load_table_attach(*, area_id: int, table: str) -> int | None:
             duplicates = _drop_duplicate_keys(cursor, table)
             cursor.execute(f"ALTER TABLE {table} ADD UNIQUE (area_id, source_key)")
         cursor.execute(f"CREATE INDEX ON {table} (area_id, month)")
-        cursor.execute(f"CREATE INDEX ON {table} (area_id, category)")
         cursor.execute(f"CREATE INDEX ON {table} (block_id)")
         cursor.execute(f"CREATE INDEX ON {table} USING gist (geom)")
         name = partition_name(area_id)

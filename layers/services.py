@@ -17,6 +17,7 @@ from layers.assignment import crime_blocks_store
 from layers.importers import crime, geofiles, reference, sql
 from layers.importers.base import ImportRefused, Report, StrictRefused, no_progress
 from layers.importers.progress import JobProgress
+from layers.jobs import job_held
 from layers.models import ImportJob, ImportKind, LocationPrecision, RunStatus
 
 log = logging.getLogger(__name__)
@@ -157,8 +158,14 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
     """Run one import in one transaction and store its report on the job.
 
     A refused file or a --strict import with rejected rows changes nothing: the job ends
-    `failed` with the reason and, for --strict, the rejected rows.
+    `failed` with the reason and, for --strict, the rejected rows. The job's lock is held
+    throughout, so a status read can tell a dead worker from a slow one (layers/jobs.py).
     """
+    with job_held(job):
+        return _import_job_run(job, path, progress)
+
+
+def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
     job.status, job.started_at, job.progress = RunStatus.RUNNING, timezone.now(), 0.0
     job.save(update_fields=["status", "started_at", "progress"])
     tracker = JobProgress(job.pk, also=progress)

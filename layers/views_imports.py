@@ -22,6 +22,7 @@ from geo.access import access_for
 from geo.bbox import parse_bbox
 from geo.permissions import requires
 from layers.importers.base import ImportRefused
+from layers.jobs import job_orphan_end
 from layers.models import ImportJob
 from layers.serializers import (
     CrimeIncidentSerializer,
@@ -119,7 +120,7 @@ class ImportDetail(generics.RetrieveAPIView):
             raise NotFound("No such import.")
         if not access.can("import"):
             raise PermissionDenied("Only analysts see imports.")
-        return job
+        return job_orphan_end(job)
 
 
 def _month_param(raw: str | None, field: str) -> date | None:

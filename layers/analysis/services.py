@@ -23,6 +23,7 @@ from layers.analysis.parameters import Parameters, parameters_parse
 from layers.analysis.statistics import bivariate, gi_star
 from layers.analysis.weights import weights_build
 from layers.assignment import crime_assignment_totals
+from layers.jobs import job_held
 from layers.models import AnalysisRaster, AnalysisRun, RunStatus
 
 RASTER_NAMES = ("crime_density", "insecurity", "perception_gap")
@@ -119,22 +120,23 @@ def analysis_run(
         run = AnalysisRun.objects.create(
             area=area, created_by=created_by, parameters=parameters.as_json(), seed=parameters.seed
         )
-    run.status, run.started_at, run.progress, run.error = (
-        RunStatus.RUNNING,
-        timezone.now(),
-        0.0,
-        "",
-    )
-    run.save(update_fields=["status", "started_at", "progress", "error"])
-    try:
-        analysis_check(area=area, parameters=parameters)  # the data may have changed since
-        _compute_and_store(run, area, parameters, _Stages(run, progress))
-    except Exception as error:
-        AnalysisRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+    with job_held(run):  # so a status read can tell a dead worker from a slow one
+        run.status, run.started_at, run.progress, run.error = (
+            RunStatus.RUNNING,
+            timezone.now(),
+            0.0,
+            "",
         )
-        run.refresh_from_db()
-        raise
+        run.save(update_fields=["status", "started_at", "progress", "error"])
+        try:
+            analysis_check(area=area, parameters=parameters)  # the data may have changed since
+            _compute_and_store(run, area, parameters, _Stages(run, progress))
+        except Exception as error:
+            AnalysisRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+            )
+            run.refresh_from_db()
+            raise
     return run
 
 

@@ -20,6 +20,7 @@ from geo.permissions import requires
 from layers.analysis.results import block_properties, block_results
 from layers.analysis.serializers import AnalysisRequestSerializer, AnalysisSummarySerializer
 from layers.analysis.services import RASTER_NAMES, analysis_queue
+from layers.jobs import job_orphan_end
 from layers.models import AnalysisRun, RunStatus
 
 
@@ -32,7 +33,7 @@ def run_access(request, run_id: int) -> tuple[AnalysisRun, Access]:
         raise NotFound("No such analysis.")
     if not access.can("view_layers"):
         raise PermissionDenied("Your role in this area does not allow this.")
-    return run, access
+    return job_orphan_end(run), access
 
 
 def run_summary(request, run: AnalysisRun) -> dict:

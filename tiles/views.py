@@ -1,8 +1,8 @@
 """Vector tiles, raster tiles, TileJSON and the MapLibre style (thin views; SQL in tiles/sql.py).
 
 A vector tile costs exactly one database statement: the area, the user's role, the data
-versions and the tile come back together (see tiles/sql.py). Authentication: a session cookie
-costs Django's two lookups (session, user), a token header one statement (tiles/auth.py).
+versions and the tile come back together (see tiles/sql.py); a token header is checked inside
+that statement too. A session cookie costs Django's two lookups (session, user) before it.
 """
 
 import gzip

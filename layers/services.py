@@ -19,6 +19,7 @@ from layers.importers.base import ImportRefused, Report, StrictRefused, no_progr
 from layers.importers.progress import JobProgress
 from layers.jobs import job_held
 from layers.models import ImportJob, ImportKind, LocationPrecision, RunStatus
+from layers.partitions import load_table_discard
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,9 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.save()
     except Exception as error:
+        if job.kind == "crime":
+            # A first load commits its rows apart; with the transaction gone, drop them.
+            load_table_discard(area_id=job.area_id)
         # Never leave a job 'running' behind; the caller still sees the error.
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.error = f"The import failed unexpectedly: {error.__class__.__name__}"

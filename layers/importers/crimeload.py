@@ -82,12 +82,15 @@ class CrimeWriter:
     def __init__(self, *, area, dataset: str, precision: str, streaming: bool = False):
         self.area_id = area.pk
         self.dataset, self.precision = dataset, precision
-        self.first_load = partitions.crime_partition_claim_empty(area_id=area.pk)
+        self.first_load = None
         self.how = "insert into the populated area"
-        if self.first_load:
-            self.table = partitions.load_table_create(area_id=area.pk)
+        if partitions.crime_partition_claim_empty(area_id=area.pk):
+            self.first_load = partitions.FirstLoad(area_id=area.pk)
+            self.table = self.first_load.table
+            self._raw = self.first_load.copy_connection
         else:
             self.table = STAGING
+            self._raw = connection.connection
             names = ", ".join(COLUMNS)
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
@@ -101,11 +104,8 @@ class CrimeWriter:
             self.boundary = shapely.from_wkb(bytes(area.boundary.wkb))
             shapely.prepare(self.boundary)
         self.staged = self.outside = self.inside = self.snapped = 0
-        # The writer thread uses the transaction's own connection; psycopg's connection lock
-        # makes a PostGIS transformation of the main thread wait for the COPY under way.
-        self._raw = connection.connection
-        # A table made in this transaction can take its rows frozen: readers after the commit
-        # then need no commit-status lookups, and vacuum has nothing to freeze.
+        # A table made in the COPY's transaction can take its rows frozen: readers after the
+        # commit then need no commit-status lookups, and vacuum has nothing to freeze.
         freeze = ", FREEZE" if self.first_load else ""
         self._statement = (
             f"COPY {self.table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv{freeze})"
@@ -114,8 +114,8 @@ class CrimeWriter:
         self._thread = None
         if streaming:
             # One COPY for the whole file, fed by a thread while the main thread parses the
-            # next batch; only sources already in lon/lat (batches needing PostGIS to
-            # transform them wait for the connection, which the COPY holds).
+            # next batch; only sources already in lon/lat (into a populated area, batches
+            # needing PostGIS to transform them would wait for the connection the COPY holds).
             self._queue: queue.Queue = queue.Queue(maxsize=2)
             self._thread = threading.Thread(target=self._run, name="crime-writer", daemon=True)
             self._thread.start()
@@ -125,6 +125,8 @@ class CrimeWriter:
 
     def __exit__(self, *exc):
         self._stop()
+        if self.first_load is not None:
+            self.first_load.close()
 
     def add(self, batch: pa.Table) -> None:
         if self._error is not None:
@@ -163,7 +165,7 @@ class CrimeWriter:
         x, y = x.copy(), y.copy()
         for code in np.unique(srid[srid != 4326]).tolist():
             at = np.flatnonzero(srid == code)
-            with self._raw.cursor() as cursor:
+            with connection.connection.cursor() as cursor:
                 cursor.execute(TO_LONLAT, (code, x[at].tolist(), y[at].tolist()))
                 x[at], y[at] = np.array(cursor.fetchall(), dtype=np.float64).T
         return x, y
@@ -202,10 +204,14 @@ class CrimeWriter:
         self._stop()
         if self._error is not None:
             raise self._error
-        if self.first_load:
-            duplicates = partitions.load_table_attach(area_id=self.area_id, table=self.table)
+        if self.first_load is not None:
+            duplicates = self.first_load.attach()
             if duplicates is not None:
-                self.how = "first load: partition built and attached"
+                self.how = "first load: partition built and attached" + (
+                    " (rows committed apart, indexes built on two connections)"
+                    if self.first_load.side is not None
+                    else ""
+                )
                 return self.staged - duplicates, duplicates
             self.how = (
                 "first load: partition built, but the crime table stayed busy, so the rows "

@@ -116,13 +116,13 @@ def test_a_failing_first_load_changes_no_partition(area, tmp_path, monkeypatch):
     strict = run_import(area, "crime", "police-uk", path, strict="1")
     assert strict.status == "failed"
 
-    real_attach = partitions.load_table_attach
+    real_attach = partitions.FirstLoad.attach
 
-    def attach_then_fail(**kwargs):
-        real_attach(**kwargs)
+    def attach_then_fail(self):
+        real_attach(self)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(partitions, "load_table_attach", attach_then_fail)
+    monkeypatch.setattr(partitions.FirstLoad, "attach", attach_then_fail)
     with pytest.raises(RuntimeError):
         run_import(area, "crime", "police-uk", path)
 
@@ -193,4 +193,41 @@ def test_a_first_load_inserts_when_the_crime_table_stays_busy(
     assert "stayed busy" in job.notes["load"]
     assert job.counts_line() == "read: 10, imported: 7, duplicates: 1, rejected: 2, outside: 2"
     assert not table_exists(partitions.load_table_name(area.pk))
+    assert CrimeIncident.objects.filter(area=area).count() == 7
+
+
+def test_a_first_load_commits_its_rows_apart_and_a_failure_drops_them(
+    transactional_db, tmp_path, monkeypatch
+):
+    """With nothing holding the crime table, the rows are COPYed and committed on a second
+    connection and indexed on both; an import failing after that leaves no table behind."""
+    area = make_area("apart")
+    path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
+    real_attach = partitions.FirstLoad.attach
+
+    def attach_then_fail(self):
+        real_attach(self)
+        assert self.side is not None and self.side.closed
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(partitions.FirstLoad, "attach", attach_then_fail)
+    with pytest.raises(RuntimeError):
+        run_import(area, "crime", "police-uk", path)
+    assert not table_exists(partitions.load_table_name(area.pk))
+    assert not CrimeIncident.objects.filter(area=area).exists()
+
+    monkeypatch.setattr(partitions.FirstLoad, "attach", real_attach)
+    job = run_import(area, "crime", "police-uk", path)
+    assert "two connections" in job.notes["load"]
+    assert job.counts_line() == "read: 10, imported: 7, duplicates: 1, rejected: 2, outside: 2"
+    assert CrimeIncident.objects.filter(area=area).count() == 7
+
+
+def test_a_first_load_left_by_a_dead_process_is_dropped_by_the_next(transactional_db, tmp_path):
+    area = make_area("left")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {partitions.load_table_name(area.pk)} (junk int)")
+    path = write(tmp_path, "crime.csv", csv_text(POLICE_UK_HEADER, ROWS))
+    job = run_import(area, "crime", "police-uk", path)
+    assert "two connections" in job.notes["load"]
     assert CrimeIncident.objects.filter(area=area).count() == 7

@@ -1,4 +1,6 @@
-"""A vector tile is one SQL statement: area, role, data versions, ETag and tile together.
+"""A vector tile is one SQL statement: area, role, data versions, ETag and tile together. A
+revalidation is one smaller statement (no tile) when the held ETag is current, and that plus the
+tile statement when it is stale.
 
 What is counted: every query Django runs for the request. Anonymous requests run exactly one.
 A token header is checked inside the tile statement, so those requests run one too. A session
@@ -28,7 +30,8 @@ def tile_queries(client, url, **headers):
     own = [
         q["sql"]
         for q in queries
-        if "ST_AsMVT" in q["sql"] or not any(t in q["sql"].split("WHERE")[0] for t in AUTH_TABLES)
+        if "meta.etag" in q["sql"]  # the tile or the revalidation statement
+        or not any(t in q["sql"].split("WHERE")[0] for t in AUTH_TABLES)
     ]
     return response, own, len(queries)
 
@@ -84,3 +87,15 @@ def test_session_tile_is_one_query_besides_session_and_user(client, member, area
     response, own, total = tile_queries(client, f"/tiles/testarea/blocks/{TILE}.mvt")
     assert response.status_code == 200
     assert len(own) == 1 and total == 3
+
+
+def test_a_stale_revalidation_adds_the_tile_statement(client, area):
+    fill_every_layer(area)
+    area.published = True
+    area.save()
+    url = f"/tiles/testarea/lamps/{TILE}.mvt"
+    current = client.get(url)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, HTTP_IF_NONE_MATCH='"stale"')
+    assert response.status_code == 200 and response["ETag"] == current
+    assert ["ST_AsMVT" in q["sql"] for q in queries] == [False, True]

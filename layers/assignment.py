@@ -259,12 +259,17 @@ class BlockIndex:
 
     def assign(self, points: np.ndarray) -> tuple[np.ndarray, int]:
         """Block id per point (−1: none), and how many lay inside a block."""
+        block_id_of, inside = self.place(points)
+        return block_id_of, int(inside.sum())
+
+    def place(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Block id per point (−1: none), and whether the point lay inside its block."""
         block_id_of = np.full(len(points), -1, dtype=np.int64)
         if not len(points) or self.empty:
-            return block_id_of, 0
+            return block_id_of, np.zeros(len(points), dtype=bool)
         position = self._contained(points)  # position in block_ids, −1 for none
-        inside = int((position >= 0).sum())
-        left = np.flatnonzero(position < 0)
+        inside = position >= 0
+        left = np.flatnonzero(~inside)
         if len(left):
             position[left] = self._nearest_within(points[left])
         found = position >= 0

@@ -86,6 +86,7 @@ INDEX_MEMORY = "256MB"
 # (several imports in one transaction, as in tests). Past this, all is done on the import's own
 # connection.
 SIDE_LOCK_TIMEOUT_MS = 1000
+SIDE_INDEX_LOCK_TIMEOUT_MS = 30_000
 
 
 class FirstLoad:
@@ -141,15 +142,21 @@ class FirstLoad:
             if self.side is None:
                 for statement in side_indexes:
                     cursor.execute(statement)
-                duplicates = self._btrees(cursor, stem)
+                unique = self._btrees(cursor, stem)
             else:
                 self.side.commit()
                 background = _Background(self.side, side_indexes)
                 try:
-                    duplicates = self._btrees(cursor, stem)
+                    unique = self._btrees(cursor, stem)
                 finally:
                     background.join()
                 self.side.close()
+            duplicates = 0
+            if not unique:
+                # Deleting takes a lock the side's index builds wait for, and they hold this
+                # transaction's thread: so only now, once they are done.
+                duplicates = _drop_duplicate_keys(cursor, self.table)
+                cursor.execute(self._unique_statement(stem))
             cursor.execute(
                 f"ALTER TABLE {self.table} ADD PRIMARY KEY USING INDEX {stem}_pkey,"
                 f" ADD UNIQUE USING INDEX {stem}_key"
@@ -158,21 +165,21 @@ class FirstLoad:
                 return None
         return duplicates
 
-    def _btrees(self, cursor, stem: str) -> int:
+    def _btrees(self, cursor, stem: str) -> bool:
         """The B-tree indexes, built as plain indexes (a GiST build under way on the same table
-        holds off ALTER TABLE) and made the table's keys afterwards."""
-        table = self.table
-        cursor.execute(f"CREATE UNIQUE INDEX {stem}_pkey ON {table} (id, area_id)")
-        duplicates = 0
-        unique = f"CREATE UNIQUE INDEX {stem}_key ON {table} (source_key, area_id)"
+        holds off ALTER TABLE) and made the table's keys afterwards; False when the source key
+        index could not be built because a key occurs twice."""
+        cursor.execute(f"CREATE UNIQUE INDEX {stem}_pkey ON {self.table} (id, area_id)")
+        cursor.execute(f"CREATE INDEX ON {self.table} (area_id, month)")
         try:
             with transaction.atomic():
-                cursor.execute(unique)
+                cursor.execute(self._unique_statement(stem))
         except IntegrityError:
-            duplicates = _drop_duplicate_keys(cursor, table)
-            cursor.execute(unique)
-        cursor.execute(f"CREATE INDEX ON {table} (area_id, month)")
-        return duplicates
+            return False
+        return True
+
+    def _unique_statement(self, stem: str) -> str:
+        return f"CREATE UNIQUE INDEX {stem}_key ON {self.table} (source_key, area_id)"
 
 
 def _create_statement(table: str, area_id: int) -> str:
@@ -211,6 +218,9 @@ class _Background(threading.Thread):
         try:
             with self.side.cursor() as cursor:
                 cursor.execute(f"SET maintenance_work_mem = '{INDEX_MEMORY}'")
+                # The import's thread waits for this one: a lock held by its own transaction
+                # would never be released, so fail rather than wait for ever.
+                cursor.execute(f"SET lock_timeout = {int(SIDE_INDEX_LOCK_TIMEOUT_MS)}")
                 for statement in self.statements:
                     cursor.execute(statement)
             self.side.commit()

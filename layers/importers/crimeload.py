@@ -76,6 +76,53 @@ def ewkb_hex(x: np.ndarray, y: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(len(x), pa.py_buffer(offsets), pa.py_buffer(text))
 
 
+class Places:
+    """Block, inside-a-block and outside-the-area per point, each distinct coordinate pair worked
+    out once. police-uk coordinates are snap points: a force's history of a million incidents
+    lies on some tens of thousands of them, so most points of a batch were placed before.
+    Keeps at most `limit` pairs (sorted, as complex x + iy): sources whose points never repeat
+    fill it and then cost a lookup per batch."""
+
+    def __init__(self, blocks: BlockIndex, boundary, limit: int = 250_000):
+        self.blocks, self.boundary, self.limit = blocks, boundary, limit
+        self.known = np.empty(0, dtype=np.complex128)
+        self.block_id = np.empty(0, dtype=np.int64)
+        self.inside = np.empty(0, dtype=bool)
+        self.outside = np.empty(0, dtype=bool)
+
+    def place(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(block id or −1, inside a block, outside the area) per point."""
+        pairs, of_point = np.unique(x + 1j * y, return_inverse=True)
+        at = np.searchsorted(self.known, pairs)
+        hit = at < len(self.known)
+        hit[hit] = self.known[at[hit]] == pairs[hit]
+        block_id = np.empty(len(pairs), dtype=np.int64)
+        inside = np.empty(len(pairs), dtype=bool)
+        outside = np.empty(len(pairs), dtype=bool)
+        block_id[hit], inside[hit] = self.block_id[at[hit]], self.inside[at[hit]]
+        outside[hit] = self.outside[at[hit]]
+        new = np.flatnonzero(~hit)
+        if len(new):
+            nx, ny = pairs[new].real, pairs[new].imag
+            block_id[new], inside[new] = self.blocks.place(shapely.points(nx, ny))
+            outside[new] = (
+                ~shapely.intersects_xy(self.boundary, nx, ny)
+                if self.boundary is not None
+                else False
+            )
+            self._remember(pairs[new], at[new], block_id[new], inside[new], outside[new])
+        return block_id[of_point], inside[of_point], outside[of_point]
+
+    def _remember(self, pairs, at, block_id, inside, outside) -> None:
+        if len(self.known) + len(pairs) > self.limit:
+            return
+        # `at` is where each new pair goes in the sorted arrays; pairs come sorted.
+        self.known = np.insert(self.known, at, pairs)
+        self.block_id = np.insert(self.block_id, at, block_id)
+        self.inside = np.insert(self.inside, at, inside)
+        self.outside = np.insert(self.outside, at, outside)
+
+
 class CrimeWriter:
     """Use as a context manager: add() batches, then finish() → (imported, duplicates)."""
 
@@ -98,11 +145,11 @@ class CrimeWriter:
                     f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS "  # noqa: S608 -- constants
                     f"SELECT {names} FROM {partitions.PARENT} WITH NO DATA"
                 )
-        self.blocks = BlockIndex.of_area(area)
-        self.boundary = None
+        boundary = None
         if area.boundary:
-            self.boundary = shapely.from_wkb(bytes(area.boundary.wkb))
-            shapely.prepare(self.boundary)
+            boundary = shapely.from_wkb(bytes(area.boundary.wkb))
+            shapely.prepare(boundary)
+        self.places = Places(BlockIndex.of_area(area), boundary)
         self.staged = self.outside = self.inside = self.snapped = 0
         # A table made in the COPY's transaction can take its rows frozen: readers after the
         # commit then need no commit-status lookups, and vacuum has nothing to freeze.
@@ -174,11 +221,10 @@ class CrimeWriter:
         """The batch as COPY CSV, with lon/lat geometry and block."""
         n = batch.num_rows
         x, y = self._lonlat(batch)
-        block_id, inside = self.blocks.assign(shapely.points(x, y))
-        self.inside += inside
-        self.snapped += int((block_id >= 0).sum()) - inside
-        if self.boundary is not None:
-            self.outside += int(n - shapely.intersects_xy(self.boundary, x, y).sum())
+        block_id, inside, outside = self.places.place(x, y)
+        self.inside += int(inside.sum())
+        self.snapped += int((block_id >= 0).sum() - inside.sum())
+        self.outside += int(outside.sum())
         table = pa.table(
             {
                 "area_id": pa.repeat(self.area_id, n),

@@ -9,6 +9,7 @@ the empty partition by the import's transaction (FirstLoad). Table names come fr
 ids only; nothing here is formatted from user input.
 """
 
+import logging
 import threading
 
 import psycopg
@@ -16,6 +17,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from psycopg import errors
 
 PARENT = "layers_crimeincident"
+logger = logging.getLogger(__name__)
 
 
 def partition_name(area_id: int) -> str:
@@ -202,6 +204,9 @@ def _side_table(table: str, area_id: int) -> psycopg.Connection | None:
     except errors.LockNotAvailable:
         side.close()
         return None
+    except BaseException:
+        side.close()
+        raise
     return side
 
 
@@ -255,13 +260,13 @@ def _swap(cursor, area_id: int, table: str) -> bool:
 def load_table_discard(*, area_id: int) -> None:
     """Drop the table of a first load that failed after its rows were committed. Called once
     the import's transaction has ended; a lock that still holds it leaves it to the next first
-    load into the area."""
-    with side_connection() as side, side.cursor() as cursor:
-        cursor.execute("SET lock_timeout = 5000")
-        try:
+    load into the area. Best effort: it runs while the import's own error is being reported."""
+    try:
+        with side_connection() as side, side.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 5000")
             cursor.execute(f"DROP TABLE IF EXISTS {load_table_name(area_id)}")
-        except errors.LockNotAvailable:
-            return
+    except psycopg.Error:
+        logger.warning("Could not drop %s; the next first load will.", load_table_name(area_id))
 
 
 def crime_partition_drop(*, area_id: int) -> None:

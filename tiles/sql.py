@@ -81,9 +81,8 @@ meta AS (
                {run_id}
            )) AS etag
     FROM area
-    LEFT JOIN unnest(%(p_role)s::text[], %(p_published)s::boolean[], %(p_superuser)s::boolean[],
-                     %(p_mode)s::text[], %(p_view)s::text[])
-              AS p(role, published, superuser, mode, view)
+    LEFT JOIN json_to_recordset(%(p_modes)s::json)
+              AS p(role text, published boolean, superuser boolean, mode text, view text)
       ON p.role IS NOT DISTINCT FROM area.role AND p.published = area.published
      AND p.superuser = area.superuser
 ),

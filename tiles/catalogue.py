@@ -93,7 +93,7 @@ def layer_mode(layer: str, access: Access, z: int) -> str:
 def mode_table(layer: str, z: int) -> dict[str, str]:
     """(role, published, superuser) → (mode, Access.cache_key) for every role and for none, as
     one JSON array bound to the tile statement's p_modes (one text parameter: binding the
-    table as five arrays cost a fifth of a revalidation's Python time).
+    table as five arrays cost a third of a revalidation's Python time).
 
     Built from geo.access for an area that is or is not published, so the tile statement can
     look the requester and the role up itself and still apply exactly the API's rule.

@@ -294,7 +294,8 @@ class PoliceUk:
             [
                 pa.array(lines[at]), key, crime_id, pa.array(x[at]), pa.array(y[at]),
                 pa.repeat(pa.scalar(4326, pa.int32()), len(at)),
-                pa.nulls(len(at), pa.string()), month.take(at), category, crime_type,
+                pa.nulls(len(at), BATCH_SCHEMA.field("occurred_at").type),
+                month.take(at), category, crime_type,
                 trim(text[self.i_lsoa]).take(at),
             ],
             schema=BATCH_SCHEMA,

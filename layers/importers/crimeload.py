@@ -2,25 +2,25 @@
 
 Parsers hand over batches (pyarrow tables of BATCH_SCHEMA, coordinates in any SRID), which
 are taken through the rest — coordinates to lon/lat by PostGIS where the source is projected,
-the block by the exactly-once rule (layers/assignment.py), the outside count, a CSV rendering —
-and handed to a writer thread that COPYs them while the next batch is parsed. Into an area whose
+the block by the exactly-once rule (layers/assignment.py), the outside count, a rendering in
+PostgreSQL's binary COPY format (pgcopy.py) — and handed to a writer thread that COPYs them
+while the next batch is parsed. Into an area whose
 partition is empty the rows go straight into a fresh unindexed table that becomes the partition
 (layers/partitions.py); otherwise into a temporary table and from there with INSERT … ON
 CONFLICT DO NOTHING, the deduplication by source key.
 """
 
-import io
 import queue
 import threading
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import shapely
 from django.db import connection
 
 from layers import partitions
 from layers.assignment import BlockIndex
+from layers.importers import pgcopy
 
 BATCH_SCHEMA = pa.schema(
     [
@@ -30,7 +30,7 @@ BATCH_SCHEMA = pa.schema(
         ("x", pa.float64()),
         ("y", pa.float64()),
         ("srid", pa.int32()),
-        ("occurred_at", pa.string()),  # ISO 8601 with offset, or null
+        ("occurred_at", pa.timestamp("us", tz="UTC")),
         ("month", pa.date32()),
         ("category", pa.string()),
         ("original_category", pa.string()),
@@ -59,21 +59,18 @@ EWKB_POINT = np.dtype(
 def rows_to_batch(rows: list[tuple]) -> pa.Table:
     """A batch from row tuples in BATCH_SCHEMA's order (occurred_at a datetime or None)."""
     columns = list(zip(*rows, strict=True))
-    columns[6] = [moment.isoformat() if moment is not None else None for moment in columns[6]]
     return pa.table(
         [pa.array(values, type=f.type) for values, f in zip(columns, BATCH_SCHEMA, strict=True)],
         schema=BATCH_SCHEMA,
     )
 
 
-def ewkb_hex(x: np.ndarray, y: np.ndarray) -> pa.Array:
+def ewkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """EWKB of lon/lat points, one row of bytes per point."""
     points = np.empty(len(x), dtype=EWKB_POINT)
     points["order"], points["type"], points["srid"] = 1, 0x20000001, 4326
     points["x"], points["y"] = x, y
-    text = points.tobytes().hex().encode()
-    width = 2 * EWKB_POINT.itemsize
-    offsets = np.arange(0, width * (len(x) + 1), width, dtype=np.int32)
-    return pa.StringArray.from_buffers(len(x), pa.py_buffer(offsets), pa.py_buffer(text))
+    return points.view(np.uint8).reshape(len(x), EWKB_POINT.itemsize)
 
 
 class Places:
@@ -155,8 +152,13 @@ class CrimeWriter:
         # commit then need no commit-status lookups, and vacuum has nothing to freeze.
         freeze = ", FREEZE" if self.first_load else ""
         self._statement = (
-            f"COPY {self.table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv{freeze})"
+            f"COPY {self.table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT binary{freeze})"
         )
+        self._constants = {
+            "area_id": pgcopy.constant(int(area.pk).to_bytes(8, "big")),
+            "source_dataset": pgcopy.constant(dataset.encode()),
+            "precision": pgcopy.constant(precision.encode()),
+        }
         self._error: BaseException | None = None
         self._thread = None
         if streaming:
@@ -184,7 +186,9 @@ class CrimeWriter:
         self.staged += batch.num_rows
         if self._thread is None:
             with self._raw.cursor() as cursor, cursor.copy(self._statement) as copy:
+                copy.write(pgcopy.SIGNATURE)
                 copy.write(text)
+                copy.write(pgcopy.TRAILER)
         else:
             self._queue.put(text)
 
@@ -196,8 +200,10 @@ class CrimeWriter:
     def _run(self) -> None:
         try:
             with self._raw.cursor() as cursor, cursor.copy(self._statement) as copy:
+                copy.write(pgcopy.SIGNATURE)
                 while (text := self._queue.get()) is not None:
                     copy.write(text)
+                copy.write(pgcopy.TRAILER)
         except BaseException as error:  # handed to the main thread
             self._error = error
             while self._queue.get() is not None:
@@ -218,32 +224,32 @@ class CrimeWriter:
         return x, y
 
     def _rendered(self, batch: pa.Table) -> memoryview:
-        """The batch as COPY CSV, with lon/lat geometry and block."""
-        n = batch.num_rows
+        """The batch's rows in binary COPY format, with lon/lat geometry and block."""
         x, y = self._lonlat(batch)
         block_id, inside, outside = self.places.place(x, y)
         self.inside += int(inside.sum())
         self.snapped += int((block_id >= 0).sum() - inside.sum())
         self.outside += int(outside.sum())
-        table = pa.table(
-            {
-                "area_id": pa.repeat(self.area_id, n),
-                "geom": ewkb_hex(x, y),
-                "occurred_at": batch.column("occurred_at"),
-                "month": batch.column("month"),
-                "category": batch.column("category"),
-                "original_category": batch.column("original_category"),
-                "source_dataset": pa.repeat(self.dataset, n),
-                "source_id": batch.column("source_id"),
-                "source_key": batch.column("source_key"),
-                "precision": pa.repeat(self.precision, n),
-                "reported_block_code": batch.column("reported_block_code"),
-                "block_id": pa.array(block_id, mask=block_id < 0),
-            }
+
+        def column(name: str) -> pa.Array:
+            return batch.column(name).combine_chunks()
+
+        return pgcopy.rows(
+            [
+                self._constants["area_id"],
+                pgcopy.bytes_cells(ewkb(x, y)),
+                pgcopy.timestamptz_cells(column("occurred_at")),
+                pgcopy.date_cells(column("month").cast(pa.int32()).to_numpy()),
+                pgcopy.text_cells(column("category")),
+                pgcopy.text_cells(column("original_category")),
+                self._constants["source_dataset"],
+                pgcopy.text_cells(column("source_id")),
+                pgcopy.text_cells(column("source_key")),
+                self._constants["precision"],
+                pgcopy.text_cells(column("reported_block_code")),
+                pgcopy.int8_cells(block_id, null=block_id < 0),
+            ]
         )
-        text = io.BytesIO()
-        pacsv.write_csv(table, text, pacsv.WriteOptions(include_header=False, batch_size=n))
-        return text.getbuffer()
 
     def finish(self) -> tuple[int, int]:
         """Ends the writing and stores the rows: (imported, duplicates)."""

@@ -14,7 +14,7 @@ from pyproj import Transformer
 
 from geo.models import Area, Block
 from layers.categories import CrimeCategory
-from layers.models import CrimeIncident, SurveyResult
+from layers.models import CrimeIncident, SurveyResult, source_key_of
 from walks.models import Observation, ObservationKind, Walk
 
 SRID = 32633  # UTM 33N, Malmö
@@ -80,7 +80,7 @@ def synthetic_area(
         for n in range(incidents):
             buffer.write(
                 f"{area.pk}\tSRID=4326;POINT({lon[n]:.7f} {lat[n]:.7f})\t2025-{months[n]:02d}-01"
-                f"\t{categories[n]}\t{categories[n]}\tsynthetic\t\tsyn:{n}\texact\t\n"
+                f"\t{categories[n]}\t{categories[n]}\tsynthetic\t\t{source_key_of(f'syn:{n}')}\texact\t\n"
             )
         buffer.seek(0)
         with connection.cursor() as cursor:

@@ -44,6 +44,7 @@ from django.db import connection  # noqa: E402
 
 from geo.models import Area, Block  # noqa: E402
 from layers.categories import POLICE_UK_TYPES  # noqa: E402
+from layers.models import source_key_of  # noqa: E402
 from layers.partitions import partition_name  # noqa: E402
 from layers.services import import_job_create, import_job_run, import_options_parse  # noqa: E402
 
@@ -113,7 +114,7 @@ def indexed_copy_seconds(path: Path, area_id: int) -> float:
         reader = csv.reader(source)
         next(reader)
         for n, row in enumerate(reader):
-            key = row[0] or f"asb{n}"
+            key = source_key_of(row[0] or f"asb{n}")
             out.write(
                 f"{area_id}\tSRID=4326;POINT({row[4]} {row[5]})\t{row[1]}-01\tother_crime\t"
                 f"{row[9]}\tbench\t{row[0]}\t{key}\tsnapped\t{row[7]}\n"

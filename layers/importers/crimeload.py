@@ -10,6 +10,7 @@ partition is empty the rows go straight into a fresh unindexed table that become
 CONFLICT DO NOTHING, the deduplication by source key.
 """
 
+import hashlib
 import queue
 import threading
 
@@ -71,6 +72,16 @@ def ewkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     points["order"], points["type"], points["srid"] = 1, 0x20000001, 4326
     points["x"], points["y"] = x, y
     return points.view(np.uint8).reshape(len(x), EWKB_POINT.itemsize)
+
+
+def key_digests(keys: pa.Array) -> np.ndarray:
+    """The stored form of each deduplication key (layers.models.source_key_digest), 16 bytes a
+    row. The digest is inlined: a call per key would add a third to its 0.5 s per million."""
+    md5 = hashlib.md5
+    joined = b"".join(
+        [md5(key, usedforsecurity=False).digest() for key in keys.cast(pa.binary()).to_pylist()]
+    )
+    return np.frombuffer(joined, dtype=np.uint8).reshape(len(keys), 16)
 
 
 class Places:
@@ -244,7 +255,7 @@ class CrimeWriter:
                 pgcopy.text_cells(column("original_category")),
                 self._constants["source_dataset"],
                 pgcopy.text_cells(column("source_id")),
-                pgcopy.text_cells(column("source_key")),
+                pgcopy.bytes_cells(key_digests(column("source_key"))),
                 self._constants["precision"],
                 pgcopy.text_cells(column("reported_block_code")),
                 pgcopy.int8_cells(block_id, null=block_id < 0),

@@ -9,7 +9,8 @@ from django.db import connection
 from psycopg import errors
 
 from layers.importers import pgcopy
-from layers.importers.crimeload import ewkb
+from layers.importers.crimeload import ewkb, key_digests
+from layers.models import source_key_of
 
 TEXTS = [
     "plain",
@@ -102,3 +103,13 @@ def test_text_too_long_for_its_column_is_refused_by_the_server(table):
         cursor.execute("CREATE TEMP TABLE short (n bigint, c varchar(40))")
     with pytest.raises(errors.StringDataRightTruncation):
         copy("short", data)
+
+
+@pytest.mark.parametrize("text", ["police-uk:" + "a" * 64, "generic:Malmö Ærø Øresund", ""])
+def test_a_stored_key_is_what_postgresql_md5_gives_for_its_text(db, text):
+    # Migration 0010 converted the stored keys with md5(); new imports must meet them.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT md5(%s)::uuid", [text])
+        assert cursor.fetchone()[0] == source_key_of(text)
+    digests = key_digests(pa.array([text]))
+    assert digests.tobytes() == source_key_of(text).bytes

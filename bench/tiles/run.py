@@ -1,7 +1,7 @@
 """Tile benchmark: Trygg's tiles against the raw SQL floor and against tipg, on loopback.
 
 Needs the demo at scale 10 in the checkout's database (`manage.py load_demo --scale 10`) and
-tipg in bench/.venv-tipg (see docs/benchmarks.md, Tiles). Starts gunicorn and tipg itself, on
+tipg in bench/.venv-tipg (see docs/benchmarks.md, Tiles). Starts Trygg's uWSGI and tipg itself, on
 loopback ports, and stops them at the end. Every loop is bounded by the fixed tile list.
 
     .venv/bin/python bench/tiles/run.py [--repeat 3] [--workers N] [--only crime:planner]
@@ -256,19 +256,19 @@ def start_servers(workers):
         SECRET_KEY=secrets.token_urlsafe(50),
         SECURE_SSL_REDIRECT="0",
     )
-    gunicorn = subprocess.Popen(
+    # The server of `make run`, with its settings; workers as asked, no request log.
+    trygg = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "-c",
-            str(ROOT / "config/gunicorn.py"),
-            "-w",
-            str(workers),
-            "-b",
+            str(ROOT / ".venv/bin/uwsgi"),
+            "--ini",
+            str(ROOT / "config/uwsgi.ini"),
+            "--http",
             f"127.0.0.1:{TRYGG_PORT}",
+            "--disable-logging",
         ],
         cwd=ROOT,
-        env=env,
-        stdout=open(out / "gunicorn.log", "w"),
+        env={**env, "WEB_WORKERS": str(workers)},
+        stdout=open(out / "uwsgi.log", "w"),
         stderr=subprocess.STDOUT,
     )
     tipg_env = dict(
@@ -303,9 +303,9 @@ def start_servers(workers):
         wait_for(TRYGG_PORT, "/healthz")
         wait_for(TIPG_PORT, "/collections")
     except BaseException:
-        stop([gunicorn, tipg])
+        stop([trygg, tipg])
         raise
-    return [gunicorn, tipg]
+    return [trygg, tipg]
 
 
 def stop(servers):

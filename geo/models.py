@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import Transform
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +59,14 @@ class Block(models.Model):
     name = models.CharField(max_length=200, blank=True)
     # Multi-part so that a statistical unit split by a road or water stays one block.
     geom = models.MultiPolygonField(srid=4326)
+    # The same in Web Mercator, kept by PostgreSQL, for the blocks tiles: projecting some ten
+    # thousand blocks for each low-zoom tile was a quarter of its statement (docs/tiles.md).
+    # Spatial filters still use `geom` and its index.
+    geom_mercator = models.GeneratedField(
+        expression=Transform("geom", 3857),
+        output_field=models.MultiPolygonField(srid=3857, spatial_index=False),
+        db_persist=True,
+    )
     population = models.PositiveIntegerField(null=True, blank=True)
 
     objects = BlockQuerySet.as_manager()

@@ -20,7 +20,8 @@ columns are used; geometries are only transformed to Web Mercator for the few fe
 the tile.
 
 Parameters are always bound, never formatted; the statements are assembled from constants here
-(MVT_GEOM(column) in a body stands for the shared simplify/transform/clip expression).
+(MVT_GEOM(column) in a body stands for the shared simplify/transform/clip expression, MVT_GEOM_3857
+(column) for the same of a column already in Web Mercator).
 """
 
 import re
@@ -104,15 +105,18 @@ go AS (
 
 # Geometries of lines and polygons are simplified by about a pixel below z15; ST_AsMVTGeom
 # then snaps them to the 4096 grid with a 64-unit buffer.
-_MERCATOR = """
+_SIMPLIFIED = """
 CASE WHEN %(simplify)s AND GeometryType({col}) NOT IN ('POINT', 'MULTIPOINT')
-     THEN ST_Simplify(ST_Transform({col}, 3857), %(tolerance)s, true)
-     ELSE ST_Transform({col}, 3857) END
+     THEN ST_Simplify({mercator}, %(tolerance)s, true)
+     ELSE {mercator} END
 """
 
 
 def _mvt_geom(match: re.Match) -> str:
-    return "ST_AsMVTGeom(" + _MERCATOR.format(col=match[1]) + ", go.env, 4096, 64, true)"
+    """MVT_GEOM(column) of a lon/lat column, MVT_GEOM_3857(column) of one in Web Mercator."""
+    mercator = match[2] if match[1] else f"ST_Transform({match[2]}, 3857)"
+    simplified = _SIMPLIFIED.format(col=match[2], mercator=mercator)
+    return f"ST_AsMVTGeom({simplified}, go.env, 4096, 64, true)"
 
 
 def _steps_1_to_3(*, with_run: bool) -> str:
@@ -127,7 +131,7 @@ def _statement(body: str, layer: str, *, with_run: bool = False) -> str:
         f"(SELECT ST_AsMVT(f, '{layer}', 4096, 'geom', 'id') FROM features f"
         " WHERE f.geom IS NOT NULL) FROM meta"
     )
-    body = re.sub(r"MVT_GEOM\(([a-z_.]+)\)", _mvt_geom, body)
+    body = re.sub(r"MVT_GEOM(_3857)?\(([a-z_.]+)\)", _mvt_geom, body)
     return _steps_1_to_3(with_run=with_run) + _GO + body + tail
 
 
@@ -141,7 +145,7 @@ features AS (
            r.insecurity_index,
            CASE WHEN go.mode = 'exact' OR r.crime_count >= %(min_count)s
                 THEN r.crime_value END AS crime_value,
-           MVT_GEOM(b.geom) AS geom
+           MVT_GEOM_3857(b.geom_mercator) AS geom
     FROM go
     JOIN geo_block b ON b.area_id = go.area_id AND b.geom && (SELECT env4326 FROM go)
     LEFT JOIN layers_blockresult r

@@ -397,7 +397,9 @@ def main():
                 z, x, y = tile
                 status, _, _ = http_get(
                     TIPG_PORT,
-                    f"/collections/{table}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={properties}",
+                    # geom: the lon/lat column, also where blocks keep a Web Mercator copy.
+                    f"/collections/{table}/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                    f"?properties={properties}&geom-column=geom",
                     {"Accept-Encoding": "gzip"},
                     # On a kept-alive connection tipg's gzipped answers wait ~40 ms each for a
                     # delayed ACK; a connection per request is its faster mode, so it gets that.

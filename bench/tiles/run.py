@@ -11,6 +11,8 @@ Measured per layer, at concurrency 1 and 8:
 - cold: GET without a validator, the tile is built by PostgreSQL and gzipped by Django;
 - warm: GET with the tile's ETag in If-None-Match → 304 after one small statement;
 - tipg: tipg's own tile endpoint for the same table and tiles (buffer 64, same attributes).
+Cold and warm are measured twice: with a Python client (as the floor and tipg are), and with
+wrk, a C client whose own cost per request is negligible, for `--wrk-seconds` each.
 """
 
 import argparse
@@ -172,19 +174,15 @@ others = 0 -- global, so that done() can read it from each thread
 
 request = function()
   i = i %% #tiles + 1
-  wrk.headers["If-None-Match"] = tiles[i][2]
+  wrk.headers["If-None-Match"] = tiles[i][2] -- nil (no header) for a cold request
   return wrk.format("GET", tiles[i][1])
 end
-
-response = function(status, headers, body)
-  if status ~= 304 then others = others + 1 end
-end
-
+%s
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
 
 done = function(summary, latency, requests)
-  local n = 0
+  local n = summary.errors.status -- answers other than 2xx and 3xx
   for _, thread in ipairs(threads) do n = n + thread:get("others") end
   io.write(string.format("RESULT %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
     summary.duration, n, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
@@ -193,15 +191,31 @@ end
 """
 
 
-def wrk_warm(port, paths, etags, headers, concurrency, seconds):
-    """Revalidations for `seconds` with wrk (a C load generator: unlike the Python client, it
-    leaves the two cores to the server), cycling through the tiles with their ETags. None when
+WRK_ONLY_304 = """
+response = function(status, headers, body)
+  if status ~= 304 then others = others + 1 end
+end
+"""
+
+
+def wrk_run(port, paths, etags, headers, concurrency, seconds):
+    """Requests for `seconds` with wrk (a C load generator: unlike the Python client, it leaves
+    the two cores to the server and adds no time of its own to each answer), cycling through
+    the tiles: revalidations with their ETags, or cold requests when `etags` is None. None when
     wrk is not installed."""
     if not shutil.which("wrk"):
         return None
-    entries = ", ".join(f'{{"{p}", {json.dumps(e)}}}' for p, e in zip(paths, etags, strict=True))
+    if etags is None:
+        # Cold: any 2xx. No Lua response callback, which would copy every body into Lua and
+        # add milliseconds to a large tile.
+        entries = ", ".join(f'{{"{p}"}}' for p in paths)
+        check, expected = "", "2xx"
+    else:
+        pairs = zip(paths, etags, strict=True)
+        entries = ", ".join(f'{{"{p}", {json.dumps(e)}}}' for p, e in pairs)
+        check, expected = WRK_ONLY_304, "304"
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(WRK_SCRIPT % entries)
+        script.write(WRK_SCRIPT % (entries, check))
         script.flush()
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "-s", script.name]
         for name, value in headers.items():
@@ -211,7 +225,7 @@ def wrk_warm(port, paths, etags, headers, concurrency, seconds):
         ).stdout
     line = next(line for line in out.splitlines() if line.startswith("RESULT"))
     requests, duration_us, others, p50, p95, mean = line.split()[1:]
-    assert int(others) == 0, f"{others} answers were not 304"
+    assert int(others) == 0, f"{others} answers were not {expected}"
     return {
         "n": int(requests),
         "tiles_per_s": int(requests) / (int(duration_us) / 1e6),
@@ -417,16 +431,15 @@ def main():
                 results = [
                     (name, run(tiles * args.repeat, work, concurrency)) for name, work in runners
                 ]
-                wrk = wrk_warm(
-                    TRYGG_PORT,
-                    paths,
-                    [etags[t] for t in tiles],
-                    headers,
-                    concurrency,
-                    args.wrk_seconds,
-                )
-                if wrk:
-                    results.append(("trygg warm, wrk", wrk))
+                for name, validators in (
+                    ("trygg cold, wrk", None),
+                    ("trygg warm, wrk", [etags[t] for t in tiles]),
+                ):
+                    wrk = wrk_run(
+                        TRYGG_PORT, paths, validators, headers, concurrency, args.wrk_seconds
+                    )
+                    if wrk:
+                        results.append((name, wrk))
                 for name, result in results:
                     rows.append((label, name, concurrency, result))
                     print(
@@ -445,6 +458,12 @@ def main():
             continue
         floor_r = by[(label, "floor (SQL)", c)]
         line = f"{label:24} c={c}: cold mean / floor mean = {result['mean'] / floor_r['mean']:.2f}"
+        if (label, "trygg cold, wrk", c) in by:
+            # Time per tile from wrk's throughput (c connections always busy): its latency
+            # mean runs high against its own request count (blocks at c=1: 27.7 ms against
+            # 6 s / 435 requests = 13.8 ms).
+            per_tile_ms = c / by[(label, "trygg cold, wrk", c)]["tiles_per_s"] * 1000
+            line += f" ({per_tile_ms / floor_r['mean']:.2f} with wrk, {per_tile_ms:.1f} ms a tile)"
         if (label, "tipg", c) in by:
             tipg = by[(label, "tipg", c)]["tiles_per_s"]
             line += f"; cold tiles/s / tipg tiles/s = {result['tiles_per_s'] / tipg:.2f}"

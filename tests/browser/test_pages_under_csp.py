@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import PASSWORD
@@ -14,8 +15,9 @@ def test_login_and_start_page_work_under_the_content_security_policy(
     assert browser_page.locator("text=Testarea").is_visible()
     # the language switch is wired by a static module, not inline script
     browser_page.select_option("form.lang select", "sv")
-    browser_page.wait_for_load_state("networkidle")
-    assert browser_page.locator("html").get_attribute("lang") == "sv"
+    # The switch submits a form: wait for the new page (up to 10 s), not for the old one's
+    # network to go idle, which it may already be before the navigation starts.
+    expect(browser_page.locator("html")).to_have_attribute("lang", "sv", timeout=10_000)
     screenshot(browser_page, "start-page")
     assert browser_page.errors == []
 

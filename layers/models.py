@@ -17,19 +17,15 @@ class LocationPrecision(models.TextChoices):
     BLOCK = "block", _("Shifted within the block")
 
 
-def source_key_digest(text: bytes) -> bytes:
-    """The 16 bytes a deduplication key is stored as: MD5 of its UTF-8 text, as PostgreSQL's
-    md5(text)::uuid gives it (migration 0010 converted the stored keys with that)."""
-    return hashlib.md5(text, usedforsecurity=False).digest()
-
-
 def source_key_of(text: str) -> uuid.UUID:
-    """The stored value of the deduplication key `text`."""
-    return uuid.UUID(bytes=source_key_digest(text.encode()))
+    """The stored value of the deduplication key `text`: the MD5 of its UTF-8 text, as
+    PostgreSQL's md5(text)::uuid gives it (migration 0010 converted the stored keys with that;
+    the importer computes the same in bulk, layers.importers.crimeload.key_digests)."""
+    return uuid.UUID(bytes=hashlib.md5(text.encode(), usedforsecurity=False).digest())
 
 
 class SourceKeyField(models.UUIDField):
-    """A deduplication key, given as text and stored as its digest (source_key_digest).
+    """A deduplication key, given as text and stored as its digest (source_key_of).
 
     A 16-byte key instead of a 75-character one: a first load of 1,000,000 rows builds the
     unique index in 0.7 s instead of 1.5-1.9 s (docs/benchmarks.md). The text is not kept; the

@@ -75,7 +75,7 @@ def ewkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def key_digests(keys: pa.Array) -> np.ndarray:
-    """The stored form of each deduplication key (layers.models.source_key_digest), 16 bytes a
+    """The stored form of each deduplication key (layers.models.source_key_of), 16 bytes a
     row. The digest is inlined: a call per key would add a third to its 0.5 s per million."""
     md5 = hashlib.md5
     joined = b"".join(
@@ -135,8 +135,6 @@ class CrimeWriter:
     """Use as a context manager: add() batches, then finish() → (imported, duplicates)."""
 
     def __init__(self, *, area, dataset: str, precision: str, streaming: bool = False):
-        self.area_id = area.pk
-        self.dataset, self.precision = dataset, precision
         self.first_load = None
         self.how = "insert into the populated area"
         if partitions.crime_partition_claim_empty(area_id=area.pk):

@@ -14,7 +14,6 @@ import pyarrow.compute as pc
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
-NULL = b"\xff\xff\xff\xff"
 # PostgreSQL counts dates and timestamps from 2000-01-01, arrow from 1970-01-01.
 EPOCH_DAYS = 10_957
 EPOCH_MICROSECONDS = EPOCH_DAYS * 86_400 * 1_000_000
@@ -50,11 +49,7 @@ def timestamptz_cells(values: pa.Array) -> pa.Array:
 
 def bytes_cells(values: np.ndarray) -> pa.Array:
     """Cells of a column whose values are the rows of a 2-D uint8 array (all one width)."""
-    n, width = values.shape
-    records = np.empty((n, 4 + width), dtype=np.uint8)
-    records[:, :4] = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
-    records[:, 4:] = values
-    return _fixed(records)
+    return _fixed(_with_length(values))
 
 
 def rows(fields: list[pa.Array | pa.Scalar]) -> memoryview:
@@ -72,15 +67,22 @@ def rows(fields: list[pa.Array | pa.Scalar]) -> memoryview:
 def _nullable(values: np.ndarray, null: np.ndarray | None) -> pa.Array:
     """Cells of a fixed-width column given its values in network byte order."""
     width = values.dtype.itemsize
-    records = np.empty((len(values), 4 + width), dtype=np.uint8)
-    records[:, :4] = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
-    records[:, 4:] = values.view(np.uint8).reshape(-1, width)
+    records = _with_length(values.view(np.uint8).reshape(len(values), width))
     if null is None or not null.any():
         return _fixed(records)
     records[null, :4] = 0xFF
     lengths = np.where(null, 4, 4 + width)
     keep = np.arange(4 + width) < lengths[:, None]
     return _binary(records[keep], lengths)
+
+
+def _with_length(values: np.ndarray) -> np.ndarray:
+    """Each row of a 2-D uint8 array behind its length, as a 32-bit big-endian integer."""
+    n, width = values.shape
+    records = np.empty((n, 4 + width), dtype=np.uint8)
+    records[:, :4] = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
+    records[:, 4:] = values
+    return records
 
 
 def _fixed(records: np.ndarray) -> pa.Array:

@@ -2,7 +2,7 @@
 
 A first load of 1,000,000 rows built the unique index on 75-character keys in 1.5-1.9 s and on
 16-byte keys in 0.7 s (docs/benchmarks.md). The stored keys are converted with PostgreSQL's
-md5(), which is what the importer computes for new rows (layers.models.source_key_digest), so
+md5(), which is what the importer computes for new rows (layers.models.source_key_of), so
 importing a file again still adds nothing. The text is not kept: going back leaves the digests
 as text keys, against which no later import would find its rows again.
 """

@@ -6,6 +6,9 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_application = get_wsgi_application()  # sets Django up before tiles.direct is imported
+
+from tiles import direct  # noqa: E402
 
 TILE_PATH = re.compile(r"^/tiles/.+\.(mvt|png)$")
 
@@ -33,4 +36,5 @@ def dispatch(pages, tiles):
     return application
 
 
-application = dispatch(get_wsgi_application(), TileHandler())
+# Vector tiles without a session skip even the tile handler (tiles/direct.py).
+application = dispatch(django_application, direct.serving(TileHandler()))

@@ -1,16 +1,14 @@
 """Map tiles go through their own Django handler with a short middleware list (config/wsgi.py):
-the same answers as the full stack, the security middleware still applied, and pages untouched."""
+the same answers as the full stack, the security middleware still applied, and pages untouched.
+(Tiles without a session are answered before this handler: tests/tiles/test_direct_tiles.py.)"""
 
 import gzip
-import io
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
-from config.wsgi import TileHandler, application
+from config.wsgi import TileHandler
 from geo.models import Role
 from tests.tiles.data import WHOLE_AREA
 from tests.tiles.layered import fill_every_layer
@@ -21,42 +19,6 @@ TILE_URL = "/tiles/testarea/lamps/{}/{}/{}.mvt".format(*WHOLE_AREA)
 
 
 @pytest.fixture
-def wsgi_get():
-    """Call a WSGI application as gunicorn would, keeping the test's transaction open (as
-    Django's test client does, connections are not closed around the request)."""
-
-    def get(path, app=application, **environ):
-        answer = {}
-
-        def start_response(status, headers, exc_info=None):
-            answer["status"] = int(status.split()[0])
-            answer["headers"] = dict(headers)
-
-        base = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": "testserver",
-            "SERVER_PORT": "80",
-            "HTTP_HOST": "testserver",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(),
-        }
-        signals.request_started.disconnect(close_old_connections)
-        signals.request_finished.disconnect(close_old_connections)
-        try:
-            result = app(base | environ, start_response)
-            body = b"".join(result)
-            result.close()
-        finally:
-            signals.request_started.connect(close_old_connections)
-            signals.request_finished.connect(close_old_connections)
-        return answer["status"], answer["headers"], body
-
-    return get
-
-
-@pytest.fixture
 def planner_token(member, area):
     fill_every_layer(area)
     return Token.objects.create(user=member(Role.PLANNER)).key
@@ -64,7 +26,7 @@ def planner_token(member, area):
 
 def test_a_tile_answers_as_through_the_full_stack(wsgi_get, planner_token, client):
     auth = {"HTTP_AUTHORIZATION": f"Token {planner_token}", "HTTP_ACCEPT_ENCODING": "gzip"}
-    status, headers, body = wsgi_get(TILE_URL, **auth)
+    status, headers, body = wsgi_get(TILE_URL, app=TileHandler(), **auth)
     full = client.get(TILE_URL, **auth)
     assert status == full.status_code == 200
     assert headers["ETag"] == full["ETag"]
@@ -73,7 +35,9 @@ def test_a_tile_answers_as_through_the_full_stack(wsgi_get, planner_token, clien
     assert "Content-Security-Policy" not in headers
     assert "Accept-Language" not in headers["Vary"]
 
-    status, headers, body = wsgi_get(TILE_URL, HTTP_IF_NONE_MATCH=headers["ETag"], **auth)
+    status, headers, body = wsgi_get(
+        TILE_URL, app=TileHandler(), HTTP_IF_NONE_MATCH=headers["ETag"], **auth
+    )
     assert (status, body) == (304, b"")
 
 

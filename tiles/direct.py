@@ -1,0 +1,91 @@
+"""Vector tiles served straight from WSGI to the tile view, for requests without a session.
+
+A tile for a token holder (QGIS, scripts) or an anonymous visitor of a published area needs
+nothing of Django's request cycle: the tile statement checks the token itself (tiles/sql.py).
+The cycle (signals, middleware, URL resolving) and the database health check it triggers
+cost about 0.7 ms a tile, as much as a small tile's statement (docs/benchmarks.md), so these
+requests call the view directly and get the security headers from Django's own middleware.
+
+Whatever this path is not sure of goes to the tile handler (config/wsgi.py), which answers it
+the same way, only slower: a session cookie, another method than GET, a host Django would
+refuse, a request to redirect to HTTPS, a NUL in the query, an unknown area (the 404 page) and
+any error. tests/tiles/test_direct_tiles.py checks that both give the same answers.
+"""
+
+import re
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import InterfaceError, OperationalError, connection
+from django.http import parse_cookie
+from django.middleware.security import SecurityMiddleware
+
+from tiles.catalogue import LAYERS
+from tiles.views import vector_tile
+
+# The URL pattern of tiles/urls.py's vector-tile route, with Django's slug and int converters.
+_LAYER = "|".join(map(re.escape, LAYERS))
+VECTOR_TILE = re.compile(
+    rf"^/tiles/(?P<slug>[-a-zA-Z0-9_]+)/(?P<layer>{_LAYER})/(?P<z>[0-9]+)/(?P<x>[0-9]+)"
+    r"/(?P<y>[0-9]+)\.mvt$"
+)
+
+
+def serving(handler):
+    """A WSGI application answering vector tiles directly where it can, else by `handler`."""
+    # Django's security middleware, built as the handler builds its own.
+    security = SecurityMiddleware(get_response=handler)
+
+    def application(environ, start_response):
+        address = VECTOR_TILE.match(environ.get("PATH_INFO", ""))
+        request = address and direct_request(environ)
+        if request is None or security.process_request(request):  # e.g. a redirect to HTTPS
+            return handler(environ, start_response)
+        try:
+            response = run_on_connection(vector_tile, request, **address.groupdict())
+        except Exception:
+            # Django renders the 404 page and logs and renders errors with the request.
+            return handler(environ, start_response)
+        response = security.process_response(request, response)
+        if not response.has_header("Content-Length"):  # CommonMiddleware's job on the other path
+            response["Content-Length"] = str(len(response.content))
+        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+        return response
+
+    return application
+
+
+def direct_request(environ) -> WSGIRequest | None:
+    """The request, if this path may answer it: nothing on it needs Django's middleware."""
+    if environ.get("REQUEST_METHOD") != "GET":
+        return None
+    if settings.SESSION_COOKIE_NAME in parse_cookie(environ.get("HTTP_COOKIE", "")):
+        return None
+    if "%00" in environ.get("QUERY_STRING", ""):  # a NUL: config.middleware.RejectNulInQuery
+        return None
+    request = WSGIRequest(environ)
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return None
+    request.user = AnonymousUser()  # no session; a token is checked by the tile statement
+    return request
+
+
+def run_on_connection(view, request, slug, layer, z, x, y):
+    """The view on this thread's database connection, without the health check Django runs
+    before a request's first query (a round trip of its own): a connection found broken is
+    replaced and the view, which only reads, runs once more."""
+    if connection.in_atomic_block:  # a test's transaction: nothing to recycle or retry
+        return view(request, slug, layer, int(z), int(x), int(y))
+    connection.close_if_unusable_or_obsolete()  # as Django does when a request starts
+    connection.health_check_done = True
+    try:
+        return view(request, slug, layer, int(z), int(x), int(y))
+    except (InterfaceError, OperationalError):
+        if connection.connection is not None and connection.is_usable():
+            raise  # the statement failed, not the connection
+        connection.close()
+        return view(request, slug, layer, int(z), int(x), int(y))

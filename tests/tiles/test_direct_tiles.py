@@ -7,7 +7,6 @@ import io
 
 import psycopg
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -119,28 +118,47 @@ def test_https_redirect_and_sessions_go_to_the_handler(wsgi_get, tokens, client,
     assert direct.direct_request(environ | {"HTTP_COOKIE": cookie}) is None
 
 
+@pytest.fixture
+def lender():
+    lender = direct.Connections()
+    yield lender
+    lender.close_all()
+
+
+def backend_pid(database):
+    with database.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_one_statement_no_health_check_and_a_dead_connection_replaced(wsgi_get, monkeypatch):
-    """Outside a test transaction, as in the server: the connection is not pinged before the
-    tile statement, and when it turns out dead the view runs again on a new one."""
+def test_one_statement_no_health_check_and_a_dead_connection_replaced(
+    wsgi_get, monkeypatch, lender
+):
+    """Outside a test transaction, as in the server: tiles run on the lender's connections,
+    which are not pinged before the tile statement, and a dead one is replaced and the view
+    run again."""
     area = make_area("testarea")
     fill_every_layer(area)
     area.published = True
     area.save()
     path = f"/tiles/testarea/lamps/{TILE}.mvt"
+    app = direct.serving(HANDLER, lender)
+    database = lender.borrow()
+    lender.give_back(database)  # the one the next tile gets
     pings = []
-    real_ping = connection.is_usable
-    monkeypatch.setattr(connection, "is_usable", lambda: pings.append(1) or real_ping())
+    real_ping = database.is_usable
+    monkeypatch.setattr(database, "is_usable", lambda: pings.append(1) or real_ping())
 
-    connection.ensure_connection()
-    with CaptureQueriesContext(connection) as queries:
-        assert wsgi_get(path)[0] == 200
-    assert len(queries) == 1 and pings == []
+    with CaptureQueriesContext(database) as queries:
+        assert wsgi_get(path, app=app)[0] == 200
+        assert wsgi_get(path, app=app)[0] == 200
+    assert len(queries) == 2 and pings == []
+    assert lender.borrow() is database  # the same connection, tile after tile
+    lender.give_back(database)
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    settings_dict = connection.settings_dict
+    pid = backend_pid(database)
+    settings_dict = database.settings_dict
     with psycopg.connect(
         host=settings_dict["HOST"],
         port=settings_dict["PORT"],
@@ -150,7 +168,5 @@ def test_one_statement_no_health_check_and_a_dead_connection_replaced(wsgi_get, 
         autocommit=True,
     ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    assert wsgi_get(path)[0] == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        assert cursor.fetchone()[0] != pid
+    assert wsgi_get(path, app=app)[0] == 200
+    assert backend_pid(database) != pid

@@ -14,6 +14,7 @@ any error. tests/tiles/test_direct_tiles.py checks that both give the same answe
 
 import re
 import threading
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -85,7 +86,7 @@ def direct_request(environ) -> WSGIRequest | None:
 class Connections:
     """The direct path's database connections, lent most recently returned first: at low load
     every tile then runs on the same PostgreSQL backend, whose caches and prepared statements
-    are warm, instead of on whichever of the worker threads' connections is next (about 0.2 ms
+    are warm, instead of on whichever of the worker threads' connections is next (0.2–0.3 ms
     a small tile, bench/tiles). There are at most as many as requests served at once."""
 
     def __init__(self):
@@ -115,18 +116,19 @@ def run_on_connection(view, request, slug, layer, z, x, y, lender: Connections):
     """The view on a lent connection, without the health check Django runs before a request's
     first query (a round trip of its own): a connection found broken is replaced and the view,
     which only reads, runs once more."""
+    answer = partial(view, request, slug, layer, int(z), int(x), int(y))
     if connection.in_atomic_block:  # a test's transaction: its connection, nothing to recycle
-        return view(request, slug, layer, int(z), int(x), int(y))
+        return answer()
     database = request.tile_database = lender.borrow()
     try:
         database.close_if_unusable_or_obsolete()  # as Django does when a request starts
         database.health_check_done = True
         try:
-            return view(request, slug, layer, int(z), int(x), int(y))
+            return answer()
         except (InterfaceError, OperationalError):
             if database.connection is not None and database.is_usable():
                 raise  # the statement failed, not the connection
             database.close()
-            return view(request, slug, layer, int(z), int(x), int(y))
+            return answer()
     finally:
         lender.give_back(database)

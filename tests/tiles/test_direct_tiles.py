@@ -17,11 +17,11 @@ from tests.factories import make_area
 from tests.tiles.data import WHOLE_AREA
 from tests.tiles.layered import fill_every_layer
 from tiles import direct
+from tiles.catalogue import LAYERS
 
 pytestmark = pytest.mark.django_db
 
 TILE = "/".join(map(str, WHOLE_AREA))
-LAYERS = ["blocks", "crime", "observations", "walks", "lamps"]
 HANDLER = TileHandler()
 
 

@@ -36,8 +36,8 @@ class TileFilters:
 
     def sql_params(self) -> dict:
         # Dates bound a period of local days: `to` includes its whole day.
-        tz = timezone.get_current_timezone()
         time_from = time_to = None
+        tz = (self.date_from or self.date_to) and timezone.get_current_timezone()
         if self.date_from:
             time_from = dt.datetime.combine(self.date_from, dt.time.min, tzinfo=tz)
         if self.date_to:

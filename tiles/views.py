@@ -27,7 +27,8 @@ EARTH_CIRCUMFERENCE_M = 40075016.685578488
 
 
 def if_none_match(request) -> list[str]:
-    raw = request.headers.get("If-None-Match", "")
+    # META rather than request.headers, which copies every header into a dict first.
+    raw = request.META.get("HTTP_IF_NONE_MATCH", "")
     tags = []
     for part in raw.split(","):
         part = part.strip()
@@ -143,7 +144,7 @@ def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
         return caching_headers(HttpResponse(status=204), etag, requester)
     response = HttpResponse(content_type=MVT_TYPE)
     tile = bytes(tile)
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
+    if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
         # ISA-L at level 1: a fifth of zlib's level-1 time for the same size (blocks tiles of
         # up to 570 kB: 0.13 instead of 0.58 ms a tile on average); serving CPU, not the link,
         # is what limits a tile server.

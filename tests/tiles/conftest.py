@@ -34,7 +34,8 @@ def wsgi_get():
         try:
             result = app(base | environ, start_response)
             body = b"".join(result)
-            result.close()
+            if hasattr(result, "close"):  # as PEP 3333 asks of servers
+                result.close()
         finally:
             signals.request_started.connect(close_old_connections)
             signals.request_finished.connect(close_old_connections)

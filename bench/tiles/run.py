@@ -12,10 +12,13 @@ Measured per layer, at concurrency 1 and 8:
 - warm: GET with the tile's ETag in If-None-Match → 304 after one small statement;
 - tipg: tipg's own tile endpoint for the same table and tiles (buffer 64, same attributes).
 Cold and warm are measured twice: with a Python client (as the floor and tipg are), and with
-wrk, a C client whose own cost per request is negligible, for `--wrk-seconds` each.
+wrk, a C client whose own cost per request is negligible, for `--wrk-seconds` each. Then
+`--paired-rounds` rounds of a floor pass and a 1 s cold wrk run each give cold ÷ floor measured
+a second apart (median and range).
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import math
@@ -142,6 +145,20 @@ def mix_mean(by_tile, tiles, n):
     cycles, rest = divmod(n, len(tiles))
     total = cycles * sum(by_tile[t] for t in tiles) + sum(by_tile[t] for t in tiles[:rest])
     return total / n
+
+
+def paired_ratios(tiles, floor, paths, headers, concurrency, rounds, seconds):
+    """Cold time per tile (wrk) over the floor of the same tiles, in rounds that measure the
+    two a second apart. This shared machine drifts by a third over minutes, which decides the
+    ratio of a 1 ms tile when the two are measured minutes apart, as in the runs above; the
+    rounds' median and range say what the drift leaves."""
+    ratios = []
+    for _ in range(rounds):
+        floor_r = run(tiles, floor, concurrency)
+        wrk = wrk_run(TRYGG_PORT, paths, None, headers, concurrency, seconds)
+        per_tile_ms = concurrency / wrk["tiles_per_s"] * 1000
+        ratios.append(per_tile_ms / mix_mean(floor_r["by_job"], tiles, wrk["n"]))
+    return ratios
 
 
 _connections = threading.local()
@@ -355,6 +372,9 @@ def main():
     )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--only", nargs="+", help="run only these cases, e.g. crime:planner")
+    parser.add_argument(
+        "--paired-rounds", type=int, default=5, help="rounds of floor then wrk, cold (0: none)"
+    )
     args = parser.parse_args()
 
     lon, lat = busiest_point()
@@ -362,18 +382,30 @@ def main():
     tokens = {name: Token.objects.get_or_create(user=u)[0].key for name, u in users.items()}
     servers = start_servers(args.workers)
     rows = []
+    paired = {}
     try:
         dsn = libpq_dsn()
-        local = threading.local()
+        # The floor's connections, kept across runs as the server keeps its own: each run has
+        # threads of its own, and a connection per thread would start every run on backends
+        # whose caches are cold and whose first five statements are not yet prepared.
+        idle, idle_lock = [], threading.Lock()
 
+        @contextlib.contextmanager
         def cursor():
-            if not hasattr(local, "conn"):
+            with idle_lock:
+                conn = idle.pop() if idle else None
+            if conn is None:
                 # The same session options as Django's connections: JIT off, parameters bound
                 # by the server and statements prepared (psycopg's default cursor does both).
                 options = dict(settings.DATABASES["default"].get("OPTIONS", {}))
                 options.pop("server_side_binding", None)
-                local.conn = psycopg.connect(dsn, autocommit=True, **options)
-            return local.conn.cursor()
+                conn = psycopg.connect(dsn, autocommit=True, **options)
+            try:
+                with conn.cursor() as cur:
+                    yield cur
+            finally:
+                with idle_lock:
+                    idle.append(conn)
 
         for layer, username, table, properties, zooms in CASES:
             if args.only and f"{layer}:{username.removeprefix('demo-')}" not in args.only:
@@ -439,6 +471,10 @@ def main():
                     tipg_tile(tile)  # tipg's catalogue and buffers warmed alike
                 runners.append(("tipg", tipg_tile))
             paths = [f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt" for tile in tiles]
+            # Both sides start warm: each of the floor's and the server's connections has run
+            # the statement more than five times (so it is prepared) before anything is timed.
+            for warm_up in (floor, cold):
+                run(tiles * 2, warm_up, max(args.concurrency))
             for concurrency in args.concurrency:
                 results = [
                     (name, run(tiles * args.repeat, work, concurrency)) for name, work in runners
@@ -452,6 +488,16 @@ def main():
                     )
                     if wrk:
                         results.append((name, wrk))
+                if args.paired_rounds and shutil.which("wrk"):
+                    ratios = paired_ratios(
+                        tiles, floor, paths, headers, concurrency, args.paired_rounds, 1
+                    )
+                    paired[(label, concurrency)] = ratios
+                    print(
+                        f"{label:24} cold ÷ floor, paired c={concurrency}: "
+                        + " ".join(f"{r:.2f}" for r in ratios),
+                        flush=True,
+                    )
                 for name, result in results:
                     if name == "trygg cold, wrk":
                         floor_r = dict(results)["floor (SQL)"]
@@ -482,6 +528,12 @@ def main():
             line += (
                 f" ({per_tile_ms / cold_wrk['floor_mix']:.2f} with wrk: {per_tile_ms:.1f} ms a"
                 f" tile against {cold_wrk['floor_mix']:.1f} ms)"
+            )
+        if (label, c) in paired:
+            ratios = paired[(label, c)]
+            line += (
+                f"; paired rounds {statistics.median(ratios):.2f}"
+                f" ({min(ratios):.2f}–{max(ratios):.2f})"
             )
         if (label, "tipg", c) in by:
             tipg = by[(label, "tipg", c)]["tiles_per_s"]

@@ -62,6 +62,13 @@ def caching_headers(response: HttpResponse, etag: str, user) -> HttpResponse:
     return response
 
 
+def bodiless(status: int) -> HttpResponse:
+    """A 204 (empty tile) or 304 (unchanged): no body, so no Content-Type either."""
+    response = HttpResponse(status=status)
+    del response["Content-Type"]
+    return response
+
+
 def check_tile_address(z: int, x: int, y: int) -> dict[str, list[str]]:
     if z > MAX_ZOOM:
         return {"z": [f"Zoom must be between 0 and {MAX_ZOOM}."]}
@@ -139,9 +146,9 @@ def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
     if mode == FORBIDDEN:
         return forbidden()
     if etag in held or "*" in held:
-        return caching_headers(HttpResponse(status=304), etag, requester)
+        return caching_headers(bodiless(304), etag, requester)
     if not tile:
-        return caching_headers(HttpResponse(status=204), etag, requester)
+        return caching_headers(bodiless(204), etag, requester)
     response = HttpResponse(content_type=MVT_TYPE)
     tile = bytes(tile)
     if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
@@ -171,10 +178,10 @@ def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
     etag = raster.raster_etag(found, z, x, y)
     held = if_none_match(request)
     if etag in held or "*" in held:
-        return caching_headers(HttpResponse(status=304), etag, user)
+        return caching_headers(bodiless(304), etag, user)
     png = raster.render_tile(found.path, found.name, z, x, y)
     if png is None:
-        return caching_headers(HttpResponse(status=204), etag, user)
+        return caching_headers(bodiless(204), etag, user)
     return caching_headers(HttpResponse(png, content_type="image/png"), etag, user)
 
 

@@ -51,6 +51,7 @@ def test_unchanged_tile_answers_304_without_a_body(planner):
     again = fetch(planner, "blocks", etag)
     assert again.status_code == 304
     assert again.content == b""
+    assert "Content-Type" not in again
     assert again["ETag"] == etag
     assert fetch(planner, "blocks", f'W/{etag}, "other"').status_code == 304
     assert fetch(planner, "blocks", '"stale"').status_code == 200

@@ -265,6 +265,7 @@ def test_an_empty_tile_is_204(client_for, member, area):
     response = get_tile(client_for(member("planner")), "lamps", *WHOLE_AREA)
     assert response.status_code == 204
     assert response.content == b""
+    assert "Content-Type" not in response  # nothing to describe
     far = get_tile(client_for(member("planner")), "blocks", 9, 0, 0)
     assert far.status_code == 204
 

@@ -58,16 +58,14 @@ from tiles.views import tile_params  # noqa: E402
 TRYGG_PORT, TIPG_PORT = 18004, 18014
 # z → half-width of the square of tiles around the busiest point: 1 → 2×2, 2 → 4×4 tiles.
 SPAN = {12: 1, 13: 1, 14: 1, 15: 2, 16: 2, 17: 2}
-# The aggregated crime tiles assign every incident near their blocks on the fly (seconds per
-# tile at z12–13 on scale 10, see docs/benchmarks.md); the loop keeps to z14–17 for them.
-CRIME_SPAN = {14: 1, 15: 1, 16: 1, 17: 1}
 # layer, user, tipg table and properties (the attributes Trygg's tile carries), zooms.
 CASES = [
     ("blocks", "demo-planner", "public.geo_block", "code", range(12, 18)),
     ("lamps", "demo-planner", "public.layers_lamp", "status", range(12, 18)),
     ("observations", "demo-planner", "public.walks_observation", "severity,feeling", range(12, 18)),
     ("crime", "demo-analyst", "public.layers_crimeincident", "category,month", range(15, 18)),
-    ("crime", "demo-planner", None, None, range(14, 18)),
+    # Planners get crime aggregated per block at every zoom (incidents carry their block).
+    ("crime", "demo-planner", None, None, range(12, 18)),
 ]
 
 
@@ -410,8 +408,7 @@ def main():
         for layer, username, table, properties, zooms in CASES:
             if args.only and f"{layer}:{username.removeprefix('demo-')}" not in args.only:
                 continue
-            spans = CRIME_SPAN if layer == "crime" and table is None else SPAN
-            tiles = tile_list(lon, lat, {z: spans[z] for z in zooms})
+            tiles = tile_list(lon, lat, {z: SPAN[z] for z in zooms})
             user = users[username]
             headers = {"Authorization": f"Token {tokens[username]}", "Accept-Encoding": "gzip"}
             label = f"{layer} ({username.removeprefix('demo-')})"

@@ -154,6 +154,8 @@ def paired_ratios(tiles, floor, paths, headers, concurrency, rounds, seconds):
     for _ in range(rounds):
         floor_r = run(tiles, floor, concurrency)
         wrk = wrk_run(TRYGG_PORT, paths, None, headers, concurrency, seconds)
+        if not wrk["n"]:
+            continue  # not one tile answered within the round's second
         per_tile_ms = concurrency / wrk["tiles_per_s"] * 1000
         ratios.append(per_tile_ms / mix_mean(floor_r["by_job"], tiles, wrk["n"]))
     return ratios
@@ -526,7 +528,7 @@ def main():
                 f" ({per_tile_ms / cold_wrk['floor_mix']:.2f} with wrk: {per_tile_ms:.1f} ms a"
                 f" tile against {cold_wrk['floor_mix']:.1f} ms)"
             )
-        if (label, c) in paired:
+        if paired.get((label, c)):
             ratios = paired[(label, c)]
             line += (
                 f"; paired rounds {statistics.median(ratios):.2f}"

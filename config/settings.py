@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "accounts",
     "geo",
     "walks",
     "layers",
@@ -169,6 +170,9 @@ TRYGG_IMPORT_MAX_BYTES = env_int("TRYGG_IMPORT_MAX_BYTES", 1024 * 1024 * 1024, m
 
 # Production hardening: on unless DEBUG. Behind a TLS-terminating proxy set
 # SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
+# Database sessions whose row names the user, so a browser's map tile is one statement
+# (accounts/models.py). django.contrib.sessions stays installed for `clearsessions`.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True

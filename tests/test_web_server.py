@@ -4,7 +4,6 @@ connection after one answer, which no Django test client would notice."""
 
 import http.client
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -13,7 +12,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.test import Client
+
+from geo.models import Role
+from tests.factories import make_area, make_member
+from tests.tiles.data import WHOLE_AREA
+from tests.tiles.layered import fill_every_layer
 
 ROOT = Path(__file__).resolve().parents[1]
 UWSGI = Path(sys.executable).parent / "uwsgi"
@@ -48,7 +54,8 @@ def server_port(db):
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
+        # The suite's own key, so sessions the tests sign in are the server's too.
+        "SECRET_KEY": settings.SECRET_KEY,
         "WEB_WORKERS": "2",
         "WEB_THREADS": "2",
     }
@@ -91,3 +98,23 @@ def test_one_connection_carries_many_answers_whole(server_port):
         response, body = get(conn, "/healthz")
         assert response.status == 200 and not response.will_close
     assert conn.sock is sock, "the server closed the connection between answers"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_in_browser_gets_its_tiles_and_a_visitor_none(server_port):
+    """The map's own requests: a session cookie, served by the tile statement itself."""
+    area = make_area("testarea")
+    fill_every_layer(area)
+    browser = Client()
+    browser.force_login(make_member(area, Role.PLANNER))
+    cookie = f"sessionid={browser.cookies['sessionid'].value}"
+    path = "/tiles/testarea/lamps/{}/{}/{}.mvt".format(*WHOLE_AREA)
+    conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=10)
+    for headers, status in [({"Cookie": cookie}, 200), ({}, 404), ({"Cookie": "sessionid=x"}, 404)]:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == status
+        if status == 200:
+            assert response.getheader("Content-Type") == "application/vnd.mapbox-vector-tile"
+            assert response.getheader("Cache-Control") == "private, no-cache"

@@ -1,15 +1,19 @@
-"""Vector tiles served straight from WSGI to the tile view, for requests without a session.
+"""Vector tiles served straight from WSGI to the tile view.
 
-A tile for a token holder (QGIS, scripts) or an anonymous visitor of a published area needs
-nothing of Django's request cycle: the tile statement checks the token itself (tiles/sql.py).
-The cycle (signals, middleware, URL resolving) and the database health check it triggers
-cost about 0.7 ms a tile, as much as a small tile's statement (docs/benchmarks.md), so these
-requests call the view directly and get the security headers from Django's own middleware.
+A tile for a browser's session, a token holder (QGIS, scripts) or an anonymous visitor of a
+published area needs nothing of Django's request cycle: the tile statement looks the session
+or token up itself (tiles/sql.py). The cycle (signals, middleware, URL resolving) and the
+database health check it triggers cost about 0.7 ms a tile, as much as a small tile's
+statement, and Django's session and user lookups two more round trips (docs/benchmarks.md), so
+these requests call the view directly and get the security headers from Django's own
+middleware.
 
 Whatever this path is not sure of goes to the tile handler (config/wsgi.py), which answers it
-the same way, only slower: a session cookie, another method than GET, a host Django would
-refuse, a request to redirect to HTTPS, a NUL in the query, an unknown area (the 404 page) and
-any error. tests/tiles/test_direct_tiles.py checks that both give the same answers.
+the same way, only slower: a session the view cannot confirm by itself (expired, signed out,
+a changed password: Django's middleware then flushes it or deletes the cookie), another
+method than GET, a host Django would refuse, a request to redirect to HTTPS, a NUL in the
+query, an unknown area (the 404 page) and any error. tests/tiles/test_direct_tiles.py checks
+that both give the same answers.
 """
 
 import re
@@ -72,16 +76,20 @@ def direct_request(environ) -> WSGIRequest | None:
     """The request, if this path may answer it: nothing on it needs Django's middleware."""
     if environ.get("REQUEST_METHOD") != "GET":
         return None
-    if settings.SESSION_COOKIE_NAME in parse_cookie(environ.get("HTTP_COOKIE", "")):
-        return None
     if "%00" in environ.get("QUERY_STRING", ""):  # a NUL: config.middleware.RejectNulInQuery
+        return None
+    session = parse_cookie(environ.get("HTTP_COOKIE", "")).get(settings.SESSION_COOKIE_NAME)
+    if session and settings.SESSION_SAVE_EVERY_REQUEST:  # the middleware would save it
         return None
     request = WSGIRequest(environ)
     try:
         request.get_host()
     except DisallowedHost:
         return None
-    request.user = AnonymousUser()  # no session; a token is checked by the tile statement
+    # The tile statement looks the token or session up; the view checks the session's data
+    # and hands anything doubtful back (tiles.auth.UnconfirmedSession).
+    request.user = AnonymousUser()
+    request.tile_session = session
     return request
 
 

@@ -14,7 +14,8 @@ Every statement does, in this order and in one round trip:
    InitPlan): PostgreSQL then probes the GiST index with it, and finds nothing at once when
    `go` is empty, instead of scanning the area's rows before joining an empty `go`.
 
-It returns one row (token_error, mode, etag, tile); the mode is hidden for an unknown slug.
+It returns one row (token_error, mode, etag, tile, then the session cookie's user id, password
+hash and session data for the view's check); the mode is hidden for an unknown slug.
 The tile envelope is transformed to the storage SRID 4326 so the GiST indexes on the geometry
 columns are used; geometries are only transformed to Web Mercator for the few features inside
 the tile.
@@ -33,13 +34,25 @@ WITH token_user AS (
     FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id
     WHERE t.key = %(token)s
 ),
+cookie_user AS (
+    -- A session cookie's user (accounts.Session names it): unexpired and active, as Django's
+    -- session and model backend require. The view still checks the session's data and auth
+    -- hash, which only Python can, before it uses the answer (tiles/auth.py).
+    SELECT u.id, u.is_superuser, u.password, s.session_data
+    FROM accounts_session s JOIN auth_user u ON u.id = s.user_id
+    WHERE s.session_key = %(session)s AND s.expire_date > now() AND u.is_active
+),
 requester AS (
-    -- A token header's user (DRF's rule: unknown or inactive is an error), else the session's.
-    SELECT CASE WHEN %(token)s::text IS NULL THEN %(user)s::integer
-                ELSE (SELECT id FROM token_user WHERE is_active) END AS user_id,
-           CASE WHEN %(token)s::text IS NULL THEN %(superuser)s::boolean
-                ELSE coalesce((SELECT is_superuser FROM token_user WHERE is_active), false)
-           END AS superuser,
+    -- A token header's user (DRF's rule: unknown or inactive is an error), else the session
+    -- cookie's, else the user the view binds (a request through Django's middleware).
+    SELECT CASE WHEN %(token)s::text IS NOT NULL THEN (SELECT id FROM token_user WHERE is_active)
+                WHEN %(session)s::text IS NOT NULL THEN (SELECT id FROM cookie_user)
+                ELSE %(user)s::integer END AS user_id,
+           CASE WHEN %(token)s::text IS NOT NULL
+                THEN coalesce((SELECT is_superuser FROM token_user WHERE is_active), false)
+                WHEN %(session)s::text IS NOT NULL
+                THEN coalesce((SELECT is_superuser FROM cookie_user), false)
+                ELSE %(superuser)s::boolean END AS superuser,
            CASE WHEN %(token)s::text IS NULL THEN NULL
                 WHEN NOT EXISTS (SELECT FROM token_user) THEN 'Invalid token.'
                 WHEN NOT (SELECT is_active FROM token_user) THEN 'User inactive or deleted.'
@@ -125,11 +138,18 @@ def _steps_1_to_3(*, with_run: bool) -> str:
     return _AREA + (_RUN if with_run else "") + meta
 
 
+# The last columns of every statement: what the view needs to check a session cookie's user.
+_SESSION_CHECK = """
+    (SELECT id FROM cookie_user), (SELECT password FROM cookie_user),
+    (SELECT session_data FROM cookie_user)
+FROM meta"""
+
+
 def _statement(body: str, layer: str, *, with_run: bool = False) -> str:
     tail = (
         "\nSELECT meta.token_error, meta.mode, meta.etag, "  # noqa: S608 (constants only)
         f"(SELECT ST_AsMVT(f, '{layer}', 4096, 'geom', 'id') FROM features f"
-        " WHERE f.geom IS NOT NULL) FROM meta"
+        f" WHERE f.geom IS NOT NULL), {_SESSION_CHECK}"
     )
     body = re.sub(r"MVT_GEOM(_3857)?\(([a-z_.]+)\)", _mvt_geom, body)
     return _steps_1_to_3(with_run=with_run) + _GO + body + tail
@@ -245,14 +265,14 @@ features AS (
 
 
 def _revalidation(*, with_run: bool = False) -> str:
-    """Steps 1–3 alone, for a request holding an ETag: (token_error, mode, etag, NULL). The
-    blocks, observations and crime tile statements are planned afresh on every execution
-    (PostgreSQL keeps choosing custom plans, 1–1.5 ms of planning each); this statement is a
-    fraction of their size. Only when the held ETag turns out stale does the tile statement
-    follow."""
+    """Steps 1–3 alone, for a request holding an ETag: (token_error, mode, etag, NULL, then the
+    session columns). The blocks, observations and crime tile statements are planned afresh on
+    every execution (PostgreSQL keeps choosing custom plans, 1–1.5 ms of planning each); this
+    statement is a fraction of their size. Only when the held ETag turns out stale does the
+    tile statement follow."""
     return (
         _steps_1_to_3(with_run=with_run).rstrip().rstrip(",")
-        + "\nSELECT meta.token_error, meta.mode, meta.etag, NULL::bytea FROM meta"
+        + f"\nSELECT meta.token_error, meta.mode, meta.etag, NULL::bytea, {_SESSION_CHECK}"
     )
 
 

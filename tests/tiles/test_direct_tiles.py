@@ -1,22 +1,28 @@
-"""Vector tiles without a session are answered straight by the tile view (tiles/direct.py):
-the same status, headers and body as through the tile handler, one statement and no health
-check, and everything the direct path is unsure of handed to the handler."""
+"""Vector tiles are answered straight by the tile view (tiles/direct.py): the same status,
+headers and body as through the tile handler, one statement (a session cookie's included) and
+no health check, and everything the direct path is unsure of handed to the handler."""
 
 import gzip
 import io
+from datetime import timedelta
 
 import psycopg
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from accounts.models import Session
 from config.wsgi import TileHandler
 from geo.models import Role
 from tests.factories import make_area
 from tests.tiles.data import WHOLE_AREA
 from tests.tiles.layered import fill_every_layer
 from tiles import direct
+from tiles.auth import UnconfirmedSession, confirm_session
 from tiles.catalogue import LAYERS
 
 pytestmark = pytest.mark.django_db
@@ -102,20 +108,113 @@ def test_refusals_are_the_handlers(wsgi_get, tokens, case):
     assert both(wsgi_get, path, **environ)[0] in (400, 401, 404, 405)
 
 
-def test_https_redirect_and_sessions_go_to_the_handler(wsgi_get, tokens, client, member):
+def test_https_redirect_goes_to_the_handler(wsgi_get, tokens):
     path = f"/tiles/testarea/lamps/{TILE}.mvt"
     with override_settings(SECURE_SSL_REDIRECT=True):
         status, headers, _ = both(wsgi_get, path, TileHandler())
     assert status == 301 and headers["Location"].startswith("https://")
 
-    client.force_login(member(Role.ANALYST))
-    cookie = f"csrftoken=x; sessionid={client.cookies['sessionid'].value}"
-    assert both(wsgi_get, path, HTTP_COOKIE=cookie)[0] == 200
+
+def signed_in(client, user) -> str:
+    """The Cookie header of a browser signed in as `user` (with a CSRF cookie beside it)."""
+    client.force_login(user)
+    return f"csrftoken=x; sessionid={client.cookies['sessionid'].value}"
+
+
+def statements(wsgi_get, path, **environ) -> tuple[int, int]:
+    """(status, number of statements) of the direct path's answer."""
+    with CaptureQueriesContext(connection) as queries:
+        status = wsgi_get(path, app=direct.serving(HANDLER), **environ)[0]
+    return status, len(queries)
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("role", Role.values)
+def test_session_tiles_answer_as_the_handler_does_in_one_statement(
+    wsgi_get, client, tokens, member, layer, role
+):
+    browser = {"HTTP_COOKIE": signed_in(client, member(role)), "HTTP_ACCEPT_ENCODING": "gzip"}
+    path = f"/tiles/testarea/{layer}/{TILE}.mvt"
+    status, headers, _ = both(wsgi_get, path, **browser)
+    assert status in (200, 403)
+    assert statements(wsgi_get, path, **browser) == (status, 1)  # no session or user lookup
+    if status == 200:
+        held = {"HTTP_IF_NONE_MATCH": headers["ETag"]}
+        assert both(wsgi_get, path, **held, **browser)[0] == 304
+        assert statements(wsgi_get, path, **held, **browser) == (304, 1)
+        assert both(wsgi_get, f"/tiles/testarea/{layer}/9/0/0.mvt", **browser)[0] == 204
+        both(wsgi_get, path, QUERY_STRING="from=2025-03-01&light=night&kind=unsafe_spot", **browser)
+
+
+def test_a_token_header_comes_before_the_session(wsgi_get, client, tokens, member):
+    browser = {
+        "HTTP_COOKIE": signed_in(client, member(Role.ANALYST)),
+        "HTTP_AUTHORIZATION": f"Token {tokens[Role.PARTICIPANT]}",
+    }
+    path = f"/tiles/testarea/crime/{TILE}.mvt"
+    assert both(wsgi_get, path, HTTP_COOKIE=browser["HTTP_COOKIE"])[0] == 200  # the analyst
+    assert both(wsgi_get, path, **browser)[0] == 403  # the participant may not see crime
+
+
+def expire(session):
+    session.expire_date = timezone.now() - timedelta(seconds=1)
+    session.save()
+
+
+def tamper(session):
+    session.session_data = session.session_data[:-4] + "AAAA"
+    session.save()
+
+
+def change_password(session):
+    session.user.set_password("another-password")
+    session.user.save()
+
+
+def deactivate(session):
+    session.user.is_active = False
+    session.user.save()
+
+
+@pytest.mark.parametrize(
+    "spoil", [expire, tamper, change_password, deactivate, lambda session: session.delete()]
+)
+def test_sessions_the_view_cannot_confirm_go_to_the_handler(
+    wsgi_get, client, tokens, member, spoil
+):
+    """Expired, signed out, tampered with, a changed password, an inactive user: Django's
+    middleware answers, as to a visitor (the area is unpublished: 404), and flushes the session
+    or deletes the cookie as it sees fit."""
+    browser = {"HTTP_COOKIE": signed_in(client, member(Role.PLANNER))}
+    path = f"/tiles/testarea/lamps/{TILE}.mvt"
+    assert both(wsgi_get, path, **browser)[0] == 200
+    spoil(Session.objects.select_related("user").get(pk=client.cookies["sessionid"].value))
+    assert both(wsgi_get, path, **browser)[0] == 404
+    assert statements(wsgi_get, path, **browser)[1] > 1  # the handler's lookups
+
+
+def test_a_session_signed_with_a_retired_secret_key_goes_to_the_handler(client, member):
+    user = member(Role.PLANNER)
+    client.force_login(user)
+    found = Session.objects.get(pk=client.cookies["sessionid"].value)
+    confirm_session(user.pk, user.password, found.session_data)
+    with override_settings(
+        SECRET_KEY="a-new-secret-" * 5, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
+    ):
+        with pytest.raises(UnconfirmedSession):  # Django re-signs it: the handler's work
+            confirm_session(user.pk, user.password, found.session_data)
+    with pytest.raises(UnconfirmedSession):
+        confirm_session(None, None, None)
+
+
+def test_only_a_session_cookie_makes_a_session():
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/tiles/a/lamps/1/0/0.mvt"}
+    environ |= {"HTTP_HOST": "testserver", "wsgi.input": io.BytesIO()}
     # Other cookies alone (language, CSRF) do not make a session.
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_HOST": "testserver"}
-    environ["wsgi.input"] = io.BytesIO()
-    assert direct.direct_request(environ | {"HTTP_COOKIE": "csrftoken=x"}) is not None
-    assert direct.direct_request(environ | {"HTTP_COOKIE": cookie}) is None
+    assert direct.direct_request(environ | {"HTTP_COOKIE": "csrftoken=x"}).tile_session is None
+    assert direct.direct_request(environ | {"HTTP_COOKIE": "sessionid=abc"}).tile_session == "abc"
+    with override_settings(SESSION_SAVE_EVERY_REQUEST=True):  # the middleware would save it
+        assert direct.direct_request(environ | {"HTTP_COOKIE": "sessionid=abc"}) is None
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 TILE = "/".join(map(str, WHOLE_AREA))
 LAYERS = ["blocks", "crime", "observations", "walks", "lamps"]
-AUTH_TABLES = ("authtoken_token", "django_session", "auth_user")
+AUTH_TABLES = ("authtoken_token", "accounts_session", "auth_user")
 
 
 def tile_queries(client, url, **headers):
@@ -80,7 +80,11 @@ def test_forbidden_and_not_modified_answers_are_one_query_too(client_for, member
     assert response.status_code == 404 and len(own) == 1
 
 
-def test_session_tile_is_one_query_besides_session_and_user(client, member, area):
+def test_session_tile_through_the_middleware_is_one_query_besides_session_and_user(
+    client, member, area
+):
+    """The tile handler's path (the server sends it doubtful sessions); the server's own path
+    looks the session up in the tile statement (tests/tiles/test_direct_tiles.py)."""
     fill_every_layer(area)
     user = member(Role.PLANNER)
     assert client.login(username=user.username, password=PASSWORD)

@@ -1,6 +1,7 @@
 """Who is asking for a tile: a DRF token header (QGIS, scripts) or the browser's session."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -65,15 +66,27 @@ def confirm_session(user_id: int | None, password: str | None, session_data: str
     as django.contrib.auth.get_user would, without its side effects: the statement checked
     expiry and that the user is active; this checks the signed data and its auth hash, which
     change when the user's password or the secret key does."""
-    if user_id is None:
+    if user_id is None or not signs_in(
+        user_id,
+        password,
+        session_data,
+        settings.SECRET_KEY,
+        tuple(settings.AUTHENTICATION_BACKENDS),
+    ):
         raise UnconfirmedSession
+
+
+@lru_cache(maxsize=4096)
+def signs_in(user_id, password, session_data, secret_key, backends) -> bool:
+    """Whether the session data signs the user in: a pure function of its arguments (the
+    secret key and backends are passed for that reason), so a map's tiles, which all carry
+    the same session, check it once per process (40 µs each otherwise)."""
     data = SessionStore().decode(session_data)
-    user = get_user_model()(pk=user_id, password=password)
     claimed = data.get(HASH_SESSION_KEY)
-    if not (
-        data.get(BACKEND_SESSION_KEY) in settings.AUTHENTICATION_BACKENDS
+    user = get_user_model()(pk=user_id, password=password)
+    return bool(
+        data.get(BACKEND_SESSION_KEY) in backends
         and str(data.get(SESSION_KEY)) == str(user_id)
         and claimed
         and constant_time_compare(claimed, user.get_session_auth_hash())
-    ):
-        raise UnconfirmedSession
+    )

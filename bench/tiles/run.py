@@ -23,7 +23,6 @@ import http.client
 import json
 import math
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -48,6 +47,7 @@ import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from tiles.auth import Requester  # noqa: E402
@@ -58,14 +58,32 @@ from tiles.views import tile_params  # noqa: E402
 TRYGG_PORT, TIPG_PORT = 18004, 18014
 # z → half-width of the square of tiles around the busiest point: 1 → 2×2, 2 → 4×4 tiles.
 SPAN = {12: 1, 13: 1, 14: 1, 15: 2, 16: 2, 17: 2}
-# layer, user, tipg table and properties (the attributes Trygg's tile carries), zooms.
+# layer, user, credential, tipg table and properties (the attributes Trygg's tile carries),
+# zooms. A token is what QGIS and scripts send; the planner map sends its session cookie.
 CASES = [
-    ("blocks", "demo-planner", "public.geo_block", "code", range(12, 18)),
-    ("lamps", "demo-planner", "public.layers_lamp", "status", range(12, 18)),
-    ("observations", "demo-planner", "public.walks_observation", "severity,feeling", range(12, 18)),
-    ("crime", "demo-analyst", "public.layers_crimeincident", "category,month", range(15, 18)),
+    ("blocks", "demo-planner", "token", "public.geo_block", "code", range(12, 18)),
+    ("lamps", "demo-planner", "token", "public.layers_lamp", "status", range(12, 18)),
+    (
+        "observations",
+        "demo-planner",
+        "token",
+        "public.walks_observation",
+        "severity,feeling",
+        range(12, 18),
+    ),
+    (
+        "crime",
+        "demo-analyst",
+        "token",
+        "public.layers_crimeincident",
+        "category,month",
+        range(15, 18),
+    ),
     # Planners get crime aggregated per block at every zoom (incidents carry their block).
-    ("crime", "demo-planner", None, None, range(12, 18)),
+    ("crime", "demo-planner", "token", None, None, range(12, 18)),
+    # The planner map's own requests (tipg was measured above).
+    ("lamps", "demo-planner", "session", None, None, range(12, 18)),
+    ("blocks", "demo-planner", "session", None, None, range(12, 18)),
 ]
 
 
@@ -285,6 +303,15 @@ def wait_for(port, path, deadline_s=60):
     raise SystemExit(f"server on port {port} did not start")
 
 
+def credentials(user, credential: str) -> dict:
+    """The header a client of that kind sends: a token, or a signed-in browser's cookie."""
+    if credential == "token":
+        return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    browser = Client()
+    browser.force_login(user)
+    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={browser.cookies['sessionid'].value}"}
+
+
 def start_servers(workers):
     uvicorn = ROOT / "bench/.venv-tipg/bin/uvicorn"
     if not uvicorn.exists():
@@ -296,7 +323,7 @@ def start_servers(workers):
         os.environ,
         DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1",
-        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=settings.SECRET_KEY,  # the bench's sessions are signed with it
         SECURE_SSL_REDIRECT="0",
     )
     # The server of `make run`, with its settings; workers as asked, no request log.
@@ -371,7 +398,9 @@ def main():
         "--wrk-seconds", type=int, default=5, help="length of each wrk revalidation run"
     )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--only", nargs="+", help="run only these cases, e.g. crime:planner")
+    parser.add_argument(
+        "--only", nargs="+", help="run only these cases, e.g. crime:planner lamps:planner:session"
+    )
     parser.add_argument(
         "--paired-rounds", type=int, default=5, help="rounds of floor then wrk, cold (0: none)"
     )
@@ -379,7 +408,6 @@ def main():
 
     lon, lat = busiest_point()
     users = {u.username: u for u in get_user_model().objects.filter(username__startswith="demo-")}
-    tokens = {name: Token.objects.get_or_create(user=u)[0].key for name, u in users.items()}
     servers = start_servers(args.workers)
     rows = []
     paired = {}
@@ -407,13 +435,15 @@ def main():
                 with idle_lock:
                     idle.append(conn)
 
-        for layer, username, table, properties, zooms in CASES:
-            if args.only and f"{layer}:{username.removeprefix('demo-')}" not in args.only:
+        for layer, username, credential, table, properties, zooms in CASES:
+            role = username.removeprefix("demo-")
+            via = ":session" if credential == "session" else ""
+            if args.only and f"{layer}:{role}{via}" not in args.only:
                 continue
             tiles = tile_list(lon, lat, {z: SPAN[z] for z in zooms})
             user = users[username]
-            headers = {"Authorization": f"Token {tokens[username]}", "Accept-Encoding": "gzip"}
-            label = f"{layer} ({username.removeprefix('demo-')})"
+            headers = {"Accept-Encoding": "gzip"} | credentials(user, credential)
+            label = f"{layer} ({role}{', session' if via else ''})"
 
             def floor(tile, layer=layer, user=user):
                 z, x, y = tile

@@ -303,13 +303,17 @@ def wait_for(port, path, deadline_s=60):
     raise SystemExit(f"server on port {port} did not start")
 
 
-def credentials(user, credential: str) -> dict:
-    """The header a client of that kind sends: a token, or a signed-in browser's cookie."""
+def credentials(user, credential: str) -> tuple[dict, Requester]:
+    """The header a client of that kind sends (a token, or a signed-in browser's cookie), and
+    the requester the tile view binds for it, so the floor runs the very statement the server
+    does, the token or session lookup included."""
     if credential == "token":
-        return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+        key = Token.objects.get_or_create(user=user)[0].key
+        return {"Authorization": f"Token {key}"}, Requester(token=key)
     browser = Client()
     browser.force_login(user)
-    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={browser.cookies['sessionid'].value}"}
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={key}"}, Requester(session=key)
 
 
 def start_servers(workers):
@@ -441,11 +445,11 @@ def main():
             if args.only and f"{layer}:{role}{via}" not in args.only:
                 continue
             tiles = tile_list(lon, lat, {z: SPAN[z] for z in zooms})
-            user = users[username]
-            headers = {"Accept-Encoding": "gzip"} | credentials(user, credential)
+            sent, requester = credentials(users[username], credential)
+            headers = {"Accept-Encoding": "gzip"} | sent
             label = f"{layer} ({role}{', session' if via else ''})"
 
-            def floor(tile, layer=layer, user=user):
+            def floor(tile, layer=layer, requester=requester):
                 z, x, y = tile
                 params = tile_params(
                     slug="demo",
@@ -453,7 +457,7 @@ def main():
                     z=z,
                     x=x,
                     y=y,
-                    requester=Requester.of(user),
+                    requester=requester,
                     filters=TileFilters(),
                 )
                 with cursor() as cur:

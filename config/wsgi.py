@@ -36,5 +36,11 @@ def dispatch(pages, tiles):
     return application
 
 
-# Vector tiles without a session skip even the tile handler (tiles/direct.py).
-application = dispatch(django_application, direct.serving(TileHandler()))
+def served(lender=None):
+    """What the web server serves: pages through Django's handler, tiles through the tile
+    handler, and vector tiles straight to their view (tiles/direct.py), on `lender`'s
+    connections."""
+    return dispatch(django_application, direct.serving(TileHandler(), lender))
+
+
+application = served()

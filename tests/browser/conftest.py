@@ -1,10 +1,17 @@
 """Browser tests: Playwright (Python) driving Debian's Chromium against pytest-django's
-live server. Playwright's own browser download cannot work here, so the system Chromium runs."""
+live server, serving the application uWSGI serves. Playwright's own browser download cannot
+work here, so the system Chromium runs."""
 
 import os
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.test.testcases import LiveServerThread, _MediaFilesHandler
+from pytest_django.live_server_helper import LiveServer
+
+from config.wsgi import served
+from tiles import direct
 
 # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
 # around it are still synchronous and safe.
@@ -20,6 +27,36 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+class ServedLiveServer(LiveServer):
+    """pytest-django's live server, serving what uWSGI serves (config.wsgi.served: the direct
+    tile path included) behind the same static and media file handlers."""
+
+    def __init__(self, addr: str):
+        super().__init__(addr, start=False)
+        self.lender = direct.Connections()
+        app = served(self.lender)
+        bare = self.thread
+        self.thread = LiveServerThread(
+            bare.host,
+            static_handler=lambda _django: StaticFilesHandler(_MediaFilesHandler(app)),
+            connections_override=bare.connections_override,
+            port=bare.port,
+        )
+        self.thread.daemon = True
+        self.start()
+
+    def stop(self):
+        super().stop()
+        self.lender.close_all()  # or the test database could not be dropped
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    server = ServedLiveServer(os.environ.get("DJANGO_LIVE_SERVER_ADDRESS", "localhost"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

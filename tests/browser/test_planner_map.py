@@ -9,11 +9,13 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from PIL import Image
 
+from accounts.models import Session
 from geo.models import Role
 from tests.browser.conftest import screenshot
 from tests.factories import make_area, make_member
 from tests.tiles.data import add_observation
 from tests.tiles.layered import fill_every_layer
+from tiles import views
 from walks.models import Photo
 
 pytestmark = [
@@ -96,8 +98,20 @@ def participant_session():
     return session_of(make_member(area, Role.PARTICIPANT))
 
 
-def test_planner_toggles_layers_and_reads_a_block(planner_session, live_server, chromium):
+def test_planner_toggles_layers_and_reads_a_block(
+    planner_session, live_server, chromium, monkeypatch
+):
+    confirmed = []  # sessions checked by the direct tile path (tiles/direct.py)
+
+    def confirm(*session):
+        views_confirm(*session)
+        confirmed.append(session[0])
+
+    views_confirm = views.confirm_session
+    monkeypatch.setattr(views, "confirm_session", confirm)
     page, errors = open_map(chromium, live_server, planner_session)
+    # The map's vector tiles carry its session cookie and took the one-statement path.
+    assert len(confirmed) >= 5 and set(confirmed) == {Session.objects.get().user_id}
 
     assert visibility(page, "crime-counts") == "visible"
     page.uncheck("#toggle-crime")

@@ -1,9 +1,13 @@
-"""The web server `make run` starts (uWSGI with config/uwsgi.ini) keeps connections alive and
-hands back whole answers. Its router reads `http-keepalive = true` as 0 and then closes every
-connection after one answer, which no Django test client would notice."""
+"""The web server `make run` starts (uWSGI with config/uwsgi.ini) keeps connections alive,
+hands back whole answers, serves a signed-in browser's tiles, and stops on Ctrl-C. Its router
+reads `http-keepalive = true` as 0 and then closes every connection after one answer, and a
+worker could hang for good on its way out; no Django test client would notice either."""
 
+import ctypes
 import http.client
 import os
+import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -46,7 +50,13 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[http.client.HTTPRe
 
 
 @pytest.fixture
-def server_port(db):
+def server_port(server):
+    return server[0]
+
+
+@pytest.fixture
+def server(db):
+    """(port, master process) of uWSGI started as `make run` starts it."""
     port = free_port()
     env = {
         **os.environ,
@@ -66,6 +76,7 @@ def server_port(db):
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, to end it whole
     )
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -78,10 +89,14 @@ def server_port(db):
                 time.sleep(0.2)
         else:
             pytest.fail(f"uWSGI did not answer within {START_SECONDS} s")
-        yield port
+        yield port, server
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)  # it hung: end all of it
+            raise
 
 
 def test_one_connection_carries_many_answers_whole(server_port):
@@ -118,3 +133,60 @@ def test_a_signed_in_browser_gets_its_tiles_and_a_visitor_none(server_port):
         if status == 200:
             assert response.getheader("Content-Type") == "application/vnd.mapbox-vector-tile"
             assert response.getheader("Cache-Control") == "private, no-cache"
+
+
+# tgkill(2), to signal one thread of another process (Python's pthread_kill cannot).
+TGKILL = {"x86_64": 234, "aarch64": 131}.get(platform.machine())
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def threads_taking(pid: int, signum: int) -> list[int]:
+    """The threads of a process that do not block `signum`: the kernel may hand it to any."""
+    taking = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        blocked = next(
+            line for line in (task / "status").read_text().splitlines() if line.startswith("SigBlk")
+        )
+        if not int(blocked.split()[1], 16) >> (signum - 1) & 1:
+            taking.append(int(task.name))
+    return sorted(taking)
+
+
+def ended(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(TGKILL is None, reason="tgkill's number is known for x86_64 and aarch64")
+def test_ctrl_c_ends_every_process_whichever_thread_takes_it(server):
+    """Ctrl-C reaches every process of `make run`, and the kernel hands it to any thread that
+    does not block it. OpenBLAS's threads (numpy and scipy load it) took it, ran the C
+    library's exit there, and OpenBLAS's exit handler waited for that very thread: the worker
+    and the master hung for good. config/uwsgi.ini now leaves no such thread."""
+    _, master = server
+    libc = ctypes.CDLL(None, use_errno=True)
+    processes = children(master.pid)
+    assert len(processes) == 3  # two workers and the HTTP router
+    for pid in processes:
+        last = threads_taking(pid, signal.SIGINT)[-1]
+        assert libc.syscall(TGKILL, pid, last, signal.SIGINT) == 0
+        assert ended(pid, 10), f"process {pid} hung on SIGINT taken by its thread {last}"

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from layers.importers.crime import FORMATS
+from layers.importers.base import FORMATS
 from layers.models import CrimeIncident, ImportJob, ImportKind
 
 

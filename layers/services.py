@@ -1,4 +1,8 @@
-"""Multi-step writes of the layers app: imports (docs/data-formats.md)."""
+"""Multi-step writes of the layers app: imports (docs/data-formats.md).
+
+The readers of each format (layers.importers.crime, .reference, .geofiles: pyarrow, pandas,
+GeoPandas) are imported by the functions that read a file. Web workers import this module to
+take an upload, and only an upload, a check or the worker's import then pays for them."""
 
 import logging
 import os
@@ -14,8 +18,15 @@ from django.utils import timezone
 from geo.models import Area
 from geo.services import data_version_bump
 from layers.assignment import crime_blocks_store
-from layers.importers import crime, geofiles, reference, sql
-from layers.importers.base import ImportRefused, Report, StrictRefused, no_progress
+from layers.importers import sql
+from layers.importers.base import (
+    FORMATS,
+    MAP_KEYS,
+    ImportRefused,
+    Report,
+    StrictRefused,
+    no_progress,
+)
 from layers.importers.progress import JobProgress
 from layers.jobs import job_held
 from layers.models import ImportJob, ImportKind, LocationPrecision, RunStatus
@@ -26,7 +37,7 @@ log = logging.getLogger(__name__)
 # Which data versions an import of each kind changes (survey results colour the blocks).
 LAYERS_OF = {"crime": ["crime"], "blocks": ["blocks"], "lamps": ["lamps"], "survey": ["blocks"]}
 FORMATS_OF = {
-    "crime": crime.FORMATS,
+    "crime": FORMATS,
     "blocks": ("auto", "geojson", "gpkg", "shapefile"),
     "lamps": ("auto", "geojson", "gpkg", "shapefile"),
     "survey": ("csv", "auto"),
@@ -64,11 +75,10 @@ def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
         for part in raw_map.split(","):
             key, sep, column = part.partition("=")
             key, column = key.strip(), column.strip()
-            if not sep or not column or key not in crime.MAP_KEYS:
+            if not sep or not column or key not in MAP_KEYS:
                 raise ImportRefused(
                     "map",
-                    f"{part.strip()!r} is not KEY=COLUMN with KEY one of "
-                    f"{', '.join(crime.MAP_KEYS)}.",
+                    f"{part.strip()!r} is not KEY=COLUMN with KEY one of {', '.join(MAP_KEYS)}.",
                 )
             mapping[key] = column
         options["map"] = mapping
@@ -108,6 +118,8 @@ def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
 
 def import_check(*, kind: str, fmt: str, path: str, options: dict) -> None:
     """Refuse, before anything is queued, a file that cannot be imported at all."""
+    from layers.importers import crime, reference
+
     if kind == "crime":
         crime.crime_check(path=path, fmt=fmt, options=options)
     else:
@@ -129,6 +141,8 @@ def import_job_create(
 
 
 def _load(job: ImportJob, path: str, report: Report, progress) -> None:
+    from layers.importers import crime, reference
+
     area = job.area
     if job.kind == "crime":
         crime.crime_import(
@@ -235,6 +249,8 @@ def import_job_execute(*, job_id: int) -> ImportJob:
 
 
 def _boundary_from_file(path: str, srid: int | None) -> GEOSGeometry:
+    from layers.importers import crime, geofiles
+
     with geofiles.open_vector(path, srid) as source:
         crime.check_srid(source.srid)
         wkbs = [bytes(wkb) for _, wkb, _ in source.features([]) if wkb is not None]

@@ -35,7 +35,7 @@ from scipy import ndimage, stats  # noqa: E402
 from geo.models import Area  # noqa: E402
 from layers.analysis import rasters  # noqa: E402
 from layers.analysis.insecurity import block_insecurity, survey_shares  # noqa: E402
-from layers.analysis.services import analysis_run  # noqa: E402
+from layers.analysis.runs import analysis_run  # noqa: E402
 from layers.analysis.sql import Evidence, surveys_fetch  # noqa: E402
 from layers.models import AnalysisRun, BlockResult  # noqa: E402
 

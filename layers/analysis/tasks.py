@@ -7,7 +7,7 @@ from layers.models import AnalysisRun, RunStatus
 
 @task()
 def analysis_execute(run_id: int) -> str:
-    from layers.analysis.services import analysis_run
+    from layers.analysis.runs import analysis_run
 
     run = AnalysisRun.objects.select_related("area").get(pk=run_id)
     if run.status != RunStatus.QUEUED:

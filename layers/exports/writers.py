@@ -4,6 +4,9 @@ go through GDAL (pyogrio) into a temporary file, which is then streamed out.
 Memory stays flat for GeoJSON, CSV and GeoPackage (batches of rows through Arrow). GDAL's DXF
 driver cannot take Arrow batches or append, so a DXF is assembled from one array of WKB
 geometries: CAD drawings are far smaller than that matters for.
+
+Arrow and pyogrio (with the pandas and GeoPandas they load, some 100 MB) are imported by the
+file writers, when a web worker first writes a GeoPackage or DXF, not when it starts.
 """
 
 import csv
@@ -13,8 +16,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-from pyogrio import raw as ogr
 
 from layers.exports import sql
 from layers.exports.definitions import Layer
@@ -26,14 +27,6 @@ FORMATS = {
     "dxf": "image/vnd.dxf",
 }
 WKB = {b"ARROW:extension:name": b"geoarrow.wkb"}
-ARROW_TYPES = {
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "str": pa.string(),
-    "bool": pa.bool_(),
-    "date": pa.date32(),
-    "datetime": pa.timestamp("us", tz="UTC"),
-}
 Progress = Callable[[int], None] | None
 
 
@@ -75,9 +68,19 @@ def csv_chunks(layer: Layer, qs, *, progress: Progress = None) -> Iterator[bytes
     yield buffer.getvalue().encode()
 
 
-def _arrow_schema(layer: Layer) -> pa.Schema:
+def _arrow_schema(layer: Layer):
+    import pyarrow as pa
+
+    types = {
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "str": pa.string(),
+        "bool": pa.bool_(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("us", tz="UTC"),
+    }
     fields = [pa.field("geometry", pa.binary(), metadata=WKB)]
-    fields += [pa.field(a.name, ARROW_TYPES[a.type]) for a in layer.attributes]
+    fields += [pa.field(a.name, types[a.type]) for a in layer.attributes]
     return pa.schema(fields)
 
 
@@ -85,6 +88,9 @@ def write_gpkg(
     layer: Layer, qs, path: Path, *, srid: int, layer_name: str, progress: Progress = None
 ) -> None:
     """A GeoPackage with one layer in `srid`, typed fields, written batch by batch."""
+    import pyarrow as pa
+    from pyogrio import raw as ogr
+
     schema = _arrow_schema(layer)
 
     def batches():
@@ -114,6 +120,8 @@ def write_dxf(
 ) -> None:
     """A DXF drawing in `srid` (metres). DXF has no attribute table, so each entity's CAD layer
     says what it is: the export's layer, and the kind for observations."""
+    from pyogrio import raw as ogr
+
     geometries, cad_layers = [], []
     kind_at = next((i for i, a in enumerate(layer.attributes) if a.name == "kind"), None)
     for rows in sql.stream_batches(*sql.wkb_sql(layer, qs, srid=srid, outlines=True)):

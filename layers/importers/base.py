@@ -1,9 +1,13 @@
-"""What every importer shares: the refusal of a whole file, the per-row report, progress."""
+"""What every importer shares: the refusal of a whole file, the per-row report, progress, and
+the names a request may use (checked by web requests, which do not load the importers)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_REJECTED_REASONS = 1000
+# Crime formats (layers/importers/crime.py presets) and the keys of a generic column map.
+FORMATS = ("police-uk", "chicago", "generic")
+MAP_KEYS = ("lon", "lat", "date", "category", "id", "block")
 
 
 class ImportRefused(Exception):

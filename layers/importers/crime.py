@@ -25,7 +25,13 @@ from django.utils import timezone
 from geo.crs import looks_swapped
 from layers.categories import POLICE_UK_TYPES, CrimeCategory
 from layers.importers import crimeload, geofiles, sql, textfiles
-from layers.importers.base import ImportRefused, ProgressCallback, Report, StrictRefused
+from layers.importers.base import (
+    FORMATS,
+    ImportRefused,
+    ProgressCallback,
+    Report,
+    StrictRefused,
+)
 from layers.importers.categories_map import chicago_category, generic_category
 from layers.importers.crimeload import BATCH_SCHEMA, rows_to_batch
 
@@ -50,8 +56,6 @@ PRESET_REQUIRED = {
     ],
 }  # fmt: skip
 PRECISION = {"police-uk": "snapped", "chicago": "block"}
-FORMATS = ("police-uk", "chicago", "generic")
-MAP_KEYS = ("lon", "lat", "date", "category", "id", "block")
 CHICAGO_SRID = 3435  # NAD83 / Illinois East (ftUS), the X/Y Coordinate columns
 PROGRESS_EVERY = 20_000
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from geo.services import data_versions
 from layers.analysis.results import BLOCK_FIELDS, analysis_latest
-from layers.analysis.services import analysis_run
+from layers.analysis.runs import analysis_run
 from layers.assignment import crime_assignment, crime_assignment_totals
 from layers.models import AnalysisRun, BlockResult, CrimeIncident, SurveyResult
 from tests.factories import make_area

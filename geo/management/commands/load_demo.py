@@ -40,7 +40,7 @@ class Command(BaseCommand):
             "demo loaded: " + ", ".join(f"{name}: {count:,}" for name, count in counts.items())
         )
         if not no_analysis:
-            from layers.analysis.services import analysis_run
+            from layers.analysis.runs import analysis_run
 
             # The map's block classes come from an analysis run, so the demo ships with one.
             run = analysis_run(area=Area.objects.get(slug=DEMO_SLUG), parameters={"seed": seed})

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from geo.models import Area
 from layers.analysis.parameters import VARIABLES, WEIGHTS
-from layers.analysis.services import analysis_run
+from layers.analysis.runs import analysis_run
 
 
 class Command(BaseCommand):

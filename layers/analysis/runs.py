@@ -1,0 +1,351 @@
+"""Computing a hotspot analysis: `analysis_run` computes and stores one run, in the background
+worker (layers.analysis.tasks) or from a command (docs/methods.md describes every step)."""
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pyproj import Transformer
+
+from geo.models import Area
+from geo.services import data_version_bump
+from layers.analysis import rasters, sql
+from layers.analysis.insecurity import block_insecurity, survey_shares
+from layers.analysis.parameters import Parameters, parameters_parse
+from layers.analysis.services import analysis_check
+from layers.analysis.statistics import bivariate, gi_star
+from layers.analysis.weights import weights_build
+from layers.assignment import crime_assignment_totals
+from layers.jobs import job_held
+from layers.models import AnalysisRaster, AnalysisRun, RunStatus
+
+Progress = Callable[[str, float], None]
+
+
+def _month_after(month: date | None) -> date | None:
+    if month is None:
+        return None
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def _optional(value) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+class _Stages:
+    """Times each stage and reports progress to the run row and an optional callback."""
+
+    WEIGHTS = {
+        "blocks": 5,
+        "crime": 30,
+        "insecurity": 5,
+        "weights": 10,
+        "gi_crime": 5,
+        "gi_insecurity": 5,
+        "bivariate": 5,
+        "rasters": 20,
+        "fingerprint": 5,
+        "store": 10,
+    }
+
+    def __init__(self, run: AnalysisRun, progress: Progress | None):
+        self.run, self.progress, self.timings, self.done = run, progress, {}, 0
+
+    def __call__(self, name: str):
+        stages = self
+
+        class Stage:
+            def __enter__(self):
+                self.started = time.perf_counter()
+
+            def __exit__(self, kind, *_):
+                if kind is None:
+                    stages.timings[name] = round(time.perf_counter() - self.started, 4)
+                    stages.done += stages.WEIGHTS[name]
+                    fraction = stages.done / sum(stages.WEIGHTS.values())
+                    AnalysisRun.objects.filter(pk=stages.run.pk).update(progress=fraction)
+                    if stages.progress:
+                        stages.progress(name, fraction)
+
+        return Stage()
+
+
+def analysis_run(
+    *,
+    area: Area,
+    parameters: Parameters | dict | None = None,
+    created_by=None,
+    run: AnalysisRun | None = None,
+    progress: Progress | None = None,
+) -> AnalysisRun:
+    """Compute and store one analysis of `area`; a failure is stored on the run and re-raised."""
+    if not isinstance(parameters, Parameters):
+        parameters = parameters_parse(parameters or {})
+    if run is None:
+        analysis_check(area=area, parameters=parameters)
+        run = AnalysisRun.objects.create(
+            area=area, created_by=created_by, parameters=parameters.as_json(), seed=parameters.seed
+        )
+    with job_held(run):  # so a status read can tell a dead worker from a slow one
+        run.status, run.started_at, run.progress, run.error = (
+            RunStatus.RUNNING,
+            timezone.now(),
+            0.0,
+            "",
+        )
+        run.save(update_fields=["status", "started_at", "progress", "error"])
+        try:
+            analysis_check(area=area, parameters=parameters)  # the data may have changed since
+            _compute_and_store(run, area, parameters, _Stages(run, progress))
+        except Exception as error:
+            AnalysisRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+            )
+            run.refresh_from_db()
+            raise
+    return run
+
+
+def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, stage: _Stages):
+    month_from, month_to = parameters.month_from, parameters.month_to
+    until = _month_after(month_to)
+    with stage("blocks"):
+        blocks = sql.blocks_fetch(area=area)
+        n = len(blocks.ids)
+        position = {block_id: i for i, block_id in enumerate(blocks.ids.tolist())}
+
+    with stage("crime"):
+        totals = crime_assignment_totals(
+            area=area,
+            date_from=month_from,
+            date_to=month_to,
+            categories=list(parameters.categories) or None,
+            snap_distance_m=parameters.snap_distance_m,
+        )
+        counts = np.zeros(n)
+        for block_id, count in totals.per_block.items():
+            counts[position[block_id]] = count
+        if parameters.variable == "count":
+            crime_value = counts.copy()
+        elif parameters.variable == "density":
+            crime_value = counts / (shapely.area(blocks.geoms) / 1e6)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                crime_value = np.where(
+                    blocks.population > 0, counts / blocks.population * 1000, np.nan
+                )
+
+    with stage("insecurity"):
+        evidence = sql.evidence_fetch(
+            area=area,
+            date_from=month_from,
+            until=until,
+            distance_m=parameters.observation_distance_m,
+        )
+        shares = survey_shares(
+            sql.surveys_fetch(area=area),
+            year_from=month_from.year if month_from else None,
+            year_to=month_to.year if month_to else None,
+        )
+        per_block = [
+            block_insecurity(
+                block_id,
+                evidence,
+                shares,
+                weights=parameters.insecurity_weights,
+                positive_weight=parameters.positive_weight,
+            )
+            for block_id in blocks.ids.tolist()
+        ]
+        insecurity = np.array(
+            [np.nan if b.index is None else b.index for b in per_block], dtype=float
+        )
+
+    with stage("weights"):
+        weights = weights_build(
+            blocks.geoms,
+            kind=parameters.weights,
+            distance_m=parameters.distance_m,
+            k=parameters.k,
+            contiguity_m=parameters.contiguity_m,
+        )
+
+    def local_gi(values: np.ndarray, seed_offset: int):
+        present = np.flatnonzero(np.isfinite(values))
+        z, p, p_sim, bins = (np.full(n, np.nan) for _ in range(4))
+        if len(present):
+            result = gi_star(
+                values[present],
+                weights.subset(present),
+                permutations=parameters.permutations,
+                seed=parameters.seed + seed_offset,
+                fdr=parameters.fdr,
+            )
+            z[present], p[present], p_sim[present] = result.z, result.p, result.p_sim
+            bins[present] = np.where(np.isfinite(result.z), result.bin, np.nan)
+        return z, p, p_sim, bins
+
+    with stage("gi_crime"):
+        crime_gi = local_gi(crime_value, 0)
+    with stage("gi_insecurity"):
+        insecurity_gi = local_gi(insecurity, 1)
+
+    with stage("bivariate"):
+        both = np.flatnonzero(np.isfinite(crime_value) & np.isfinite(insecurity))
+        moran_i, moran_p = np.full(n, np.nan), np.full(n, np.nan)
+        classes = [""] * n
+        area_wide: dict = {"spearman_rho": None, "spearman_p": None, "lee_l": None}
+        if len(both):
+            result = bivariate(
+                insecurity[both],
+                crime_value[both],
+                weights.subset(both),
+                permutations=parameters.permutations,
+                seed=parameters.seed + 2,
+            )
+            moran_i[both], moran_p[both] = result.moran_i, result.moran_p
+            for i, cls in zip(both.tolist(), result.classes, strict=True):
+                classes[i] = cls
+            area_wide = {
+                "spearman_rho": _optional(result.spearman_rho),
+                "spearman_p": _optional(result.spearman_p),
+                "lee_l": _optional(result.lee_l),
+            }
+
+    with stage("rasters"):
+        raster_paths, raster_figures = _rasters(run, area, blocks, totals, parameters, until)
+
+    with stage("fingerprint"):
+        fingerprint = sql.inputs_fingerprint(area=area, parameters=run.parameters)
+
+    with stage("store"):
+        rows = [
+            (
+                int(blocks.ids[i]),
+                int(counts[i]),
+                _optional(crime_value[i]),
+                _optional(crime_gi[0][i]),
+                _optional(crime_gi[1][i]),
+                _optional(crime_gi[2][i]),
+                _bin(crime_gi[3][i]),
+                per_block[i].index,
+                _optional(insecurity_gi[0][i]),
+                _optional(insecurity_gi[1][i]),
+                _optional(insecurity_gi[2][i]),
+                _bin(insecurity_gi[3][i]),
+                per_block[i].observations,
+                per_block[i].feeling,
+                per_block[i].survey,
+                per_block[i].negative,
+                per_block[i].positive,
+                classes[i],
+                _optional(moran_i[i]),
+                _optional(moran_p[i]),
+            )
+            for i in range(n)
+        ]
+        figures = {
+            "blocks": n,
+            "incidents_inside": totals.inside,
+            "incidents_snapped": totals.snapped,
+            "incidents_unassigned": totals.unassigned,
+            "blocks_with_insecurity": int(np.isfinite(insecurity).sum()),
+            "blocks_compared": len(both),
+            "weights": {
+                "kind": weights.kind,
+                "distance_m": weights.distance_m,
+                "k": weights.k,
+                "contiguity_m": parameters.contiguity_m if weights.kind == "queen" else None,
+                "mean_neighbours": float(weights.cardinality.mean()) if n else 0.0,
+                "islands": [blocks.codes[i] for i in weights.islands],
+            },
+            **area_wide,
+            "crime_gi_bins": _bin_counts(crime_gi[3]),
+            "insecurity_gi_bins": _bin_counts(insecurity_gi[3]),
+            "classes": dict(Counter(c for c in classes if c)),
+            **raster_figures,
+        }
+        with transaction.atomic():
+            run.block_results.all().delete()
+            run.rasters.all().delete()
+            sql.block_results_copy(run_id=run.pk, rows=rows)
+            AnalysisRaster.objects.bulk_create(
+                AnalysisRaster(run=run, name=name, path=path) for name, path in raster_paths.items()
+            )
+            run.status, run.progress = RunStatus.DONE, 1.0
+            run.figures, run.data_fingerprint = figures, fingerprint
+            run.finished_at = timezone.now()
+            run.timings = stage.timings
+            run.save()
+            data_version_bump(area=area, layers=["analysis", "blocks"])
+    # The store stage's own time is known only once it has finished.
+    run.timings = dict(stage.timings)
+    AnalysisRun.objects.filter(pk=run.pk).update(timings=run.timings)
+
+
+def _bin(value) -> int | None:
+    return None if np.isnan(value) else int(value)
+
+
+def _bin_counts(bins: np.ndarray) -> dict[str, int]:
+    finite = bins[np.isfinite(bins)].astype(int)
+    return {str(level): int((finite == level).sum()) for level in range(-3, 4)}
+
+
+def _rasters(run, area, blocks, totals, parameters: Parameters, until):
+    srid = area.analysis_srid
+    if totals.points_wkb:
+        lonlat = shapely.get_coordinates(shapely.from_wkb(totals.points_wkb))
+        x, y = Transformer.from_crs(4326, srid, always_xy=True).transform(
+            lonlat[:, 0], lonlat[:, 1]
+        )
+        crime_points = np.column_stack([x, y])
+    else:
+        crime_points = np.empty((0, 2))
+    obs_points, positive, severity = sql.observation_points(
+        area=area, date_from=parameters.month_from, until=until
+    )
+    bandwidth = (
+        parameters.bandwidth_m
+        or rasters.bandwidth_rule(crime_points)
+        or rasters.bandwidth_rule(obs_points)
+        or 100.0
+    )
+    bandwidth = max(bandwidth, 2 * parameters.cell_m)
+    grid = rasters.grid_for(
+        tuple(shapely.total_bounds(blocks.geoms)), cell=parameters.cell_m, bandwidth=bandwidth
+    )
+    crime = rasters.kernel_density(crime_points, None, grid, bandwidth)
+    obs_weights = np.where(positive, -parameters.positive_weight, severity / 5.0)
+    fear = rasters.kernel_density(obs_points, obs_weights, grid, bandwidth)
+    np.maximum(fear, 0, out=fear)
+    gap = rasters.perception_gap(fear, crime, grid)
+    relative = Path("analyses") / str(run.pk)
+    paths = {}
+    for name, array, nodata in (
+        ("crime_density", crime, None),
+        ("insecurity", fear, None),
+        ("perception_gap", gap, float("nan")),
+    ):
+        rasters.cog_write(
+            Path(settings.MEDIA_ROOT) / relative / f"{name}.tif",
+            array,
+            grid,
+            srid=srid,
+            nodata=nodata,
+        )
+        paths[name] = str(relative / f"{name}.tif")
+    figures = {
+        "bandwidth_m": round(float(bandwidth), 3),
+        "cell_m": parameters.cell_m,
+        "raster_size": [grid.width, grid.height],
+        "crime_density_total": float(crime.sum(dtype=np.float64) * grid.cell**2 / 1e6),
+    }
+    return paths, figures

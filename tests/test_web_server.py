@@ -54,10 +54,9 @@ def server_port(server):
     return server[0]
 
 
-@pytest.fixture
-def server(db):
-    """(port, master process) of uWSGI started as `make run` starts it."""
-    port = free_port()
+def start_uwsgi(port: int, output=subprocess.DEVNULL) -> subprocess.Popen:
+    """uWSGI started as `make run` starts it, on the test database, in a process group of its
+    own so that it can be ended whole."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -70,14 +69,36 @@ def server(db):
         "WEB_THREADS": "2",
     }
     command = [str(UWSGI), "--ini", "config/uwsgi.ini", "--http", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(
+    return subprocess.Popen(
         [*command, "--disable-logging"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, to end it whole
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
+
+
+def stop(server: subprocess.Popen, signum=signal.SIGTERM) -> None:
+    """Stop the server as a supervisor (SIGTERM) or Ctrl-C (SIGINT to every process) does;
+    if it has not ended within 30 s, kill what is left of it and fail."""
+    if signum == signal.SIGINT:
+        os.killpg(server.pid, signum)
+    else:
+        server.send_signal(signum)
+    try:
+        server.communicate(timeout=30)  # reads what it still writes, if it writes to us
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.communicate()
+        pytest.fail(f"uWSGI did not stop within 30 s of signal {signum}")
+
+
+@pytest.fixture
+def server(db):
+    """(port, master process) of uWSGI started as `make run` starts it."""
+    port = free_port()
+    server = start_uwsgi(port)
     try:
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
@@ -91,12 +112,7 @@ def server(db):
             pytest.fail(f"uWSGI did not answer within {START_SECONDS} s")
         yield port, server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)  # it hung: end all of it
-            raise
+        stop(server)
 
 
 def test_one_connection_carries_many_answers_whole(server_port):
@@ -190,6 +206,18 @@ def test_ctrl_c_ends_every_process_whichever_thread_takes_it(server):
         last = threads_taking(pid, signal.SIGINT)[-1]
         assert libc.syscall(TGKILL, pid, last, signal.SIGINT) == 0
         assert ended(pid, 10), f"process {pid} hung on SIGINT taken by its thread {last}"
+
+
+def test_ctrl_c_while_the_workers_start_stops_the_server(db):
+    """A worker still loading the application has the signal handlers of the master it was
+    forked from: Ctrl-C then ran the master's stop in the worker, which lived on, and the
+    master's graceful stop waited for it without end (Ctrl-C in the first second of
+    `make run`). The stop is now immediate, and a worker that outlives it is killed."""
+    server = start_uwsgi(free_port(), output=subprocess.PIPE)
+    for line in server.stdout:  # the workers are forked, and now load the application
+        if line.startswith(b"spawned uWSGI http"):
+            break
+    stop(server, signal.SIGINT)
 
 
 # What the analyses, imports and file exports need, which no page or tile does.

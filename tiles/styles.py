@@ -109,7 +109,12 @@ def _style_layers(name: str) -> list[dict]:
                 "type": "line",
                 "source": "blocks",
                 "source-layer": "blocks",
-                "paint": {"line-color": "#6b6b6b", "line-width": 0.8},
+                # Outlines only once blocks are large enough to tell apart: below z14 the
+                # area's thousands of edges would grey out the classes' colours.
+                "paint": {
+                    "line-color": "#6b6b6b",
+                    "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 0.8],
+                },
             },
         ]
     if name == "crime":
@@ -124,7 +129,8 @@ def _style_layers(name: str) -> list[dict]:
                     "circle-color": "#b30000",
                     "circle-opacity": 0.55,
                     "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": 0.8,
+                    # White rings on every block read as noise across the whole area.
+                    "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 0.8],
                     # Area proportional to the count, growing with the zoom, capped so a hot
                     # spot does not hide its neighbours.
                     "circle-radius": [

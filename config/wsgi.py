@@ -8,6 +8,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_wsgi_application()  # sets Django up before tiles.direct is imported
 
+from config.framing import framed  # noqa: E402
 from tiles import direct  # noqa: E402
 
 TILE_PATH = re.compile(r"^/tiles/.+\.(mvt|png)$")
@@ -27,11 +28,17 @@ class TileHandler(WSGIHandler):
 
 
 def dispatch(pages, tiles):
-    """One WSGI application: map tiles through `tiles`, everything else through `pages`."""
+    """One WSGI application: map tiles through `tiles`, everything else through `pages`, with
+    every answer framed for the web server's router (config/framing.py) except tiles asked
+    for with GET, the hot path, which always carry their length (tiles/direct.py)."""
+    pages, framed_tiles = framed(pages), framed(tiles)
 
     def application(environ, start_response):
-        handler = tiles if TILE_PATH.match(environ.get("PATH_INFO", "")) else pages
-        return handler(environ, start_response)
+        if not TILE_PATH.match(environ.get("PATH_INFO", "")):
+            return pages(environ, start_response)
+        if environ.get("REQUEST_METHOD") == "GET":
+            return tiles(environ, start_response)
+        return framed_tiles(environ, start_response)
 
     return application
 

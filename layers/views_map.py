@@ -7,7 +7,7 @@ from django.db.models import F, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from geo.access import Access, access_for
 from geo.models import Area
@@ -54,7 +54,7 @@ def latest_run(area: Area) -> AnalysisRun | None:
     )
 
 
-@require_GET
+@require_safe
 def planner_map(request, slug: str):
     try:
         access = area_for(request, slug)
@@ -135,7 +135,7 @@ def observations_in_area(area: Area):
     )
 
 
-@require_GET
+@require_safe
 def block_detail(request, slug: str, pk: int):
     """A block's figures in the latest run and the observations inside it (map filters apply)."""
     try:
@@ -177,7 +177,7 @@ def block_detail(request, slug: str, pk: int):
     return JsonResponse(data)
 
 
-@require_GET
+@require_safe
 def observation_detail(request, slug: str, pk: int):
     try:
         access = area_for(request, slug)

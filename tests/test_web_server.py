@@ -28,6 +28,7 @@ from tests.tiles.layered import fill_every_layer
 ROOT = Path(__file__).resolve().parents[1]
 UWSGI = Path(sys.executable).parent / "uwsgi"
 START_SECONDS = 60
+PROBE_CSS = b"main { margin: 0; }\n"
 
 
 def free_port() -> int:
@@ -54,9 +55,9 @@ def server_port(server):
     return server[0]
 
 
-def start_uwsgi(port: int, output=subprocess.DEVNULL) -> subprocess.Popen:
+def start_uwsgi(port: int, output=subprocess.DEVNULL, **settings_env) -> subprocess.Popen:
     """uWSGI started as `make run` starts it, on the test database, in a process group of its
-    own so that it can be ended whole."""
+    own so that it can be ended whole; `settings_env` adds to its environment."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -67,6 +68,7 @@ def start_uwsgi(port: int, output=subprocess.DEVNULL) -> subprocess.Popen:
         "SECRET_KEY": settings.SECRET_KEY,
         "WEB_WORKERS": "2",
         "WEB_THREADS": "2",
+        **settings_env,
     }
     command = [str(UWSGI), "--ini", "config/uwsgi.ini", "--http", f"127.0.0.1:{port}"]
     return subprocess.Popen(
@@ -95,10 +97,12 @@ def stop(server: subprocess.Popen, signum=signal.SIGTERM) -> None:
 
 
 @pytest.fixture
-def server(db):
-    """(port, master process) of uWSGI started as `make run` starts it."""
+def server(db, tmp_path):
+    """(port, master process) of uWSGI started as `make run` starts it, serving the static
+    file PROBE_CSS (a clean clone has no collected static files)."""
+    (tmp_path / "probe.css").write_bytes(PROBE_CSS)
     port = free_port()
-    server = start_uwsgi(port)
+    server = start_uwsgi(port, STATIC_ROOT=str(tmp_path))
     try:
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
@@ -128,6 +132,28 @@ def test_one_connection_carries_many_answers_whole(server_port):
     for _ in range(3):
         response, body = get(conn, "/healthz")
         assert response.status == 200 and not response.will_close
+    assert conn.sock is sock, "the server closed the connection between answers"
+
+
+def test_answers_without_a_body_leave_the_connection_clean(server_port):
+    """A 304 and the answer to a HEAD request carry no body, so the next answer on the same
+    connection is read whole. The router used to chunk WhiteNoise's 304s and pass HEAD bodies
+    on, and a browser then failed the map's stylesheet (config/framing.py)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=10)
+    response, body = get(conn, "/static/probe.css")
+    assert response.status == 200 and body == PROBE_CSS
+    sock = conn.sock
+    conn.request("GET", "/static/probe.css", headers={"If-None-Match": response.getheader("ETag")})
+    response = conn.getresponse()
+    assert (response.status, response.read()) == (304, b"")
+    assert response.getheader("Transfer-Encoding") is None
+    for path, status in [("/accounts/login/", 200), ("/no/such/page/", 404)]:
+        conn.request("HEAD", path)
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (status, b"")
+        assert int(response.getheader("Content-Length")) > 0  # the length a GET would have
+    response, body = get(conn, "/static/probe.css")
+    assert response.status == 200 and body == PROBE_CSS
     assert conn.sock is sock, "the server closed the connection between answers"
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from isal import igzip
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -136,7 +136,7 @@ def tile_row(layer: str, params: dict, held: list[str], database=connection) -> 
         return TileRow(*cursor.fetchone())
 
 
-@require_GET
+@require_safe
 def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
     spec = LAYERS[layer]
     errors = check_tile_address(z, x, y)
@@ -187,7 +187,7 @@ def tile_response(request, row: TileRow, held: list[str], requester: Requester) 
     return caching_headers(response, row.etag, requester)
 
 
-@require_GET
+@require_safe
 def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
     errors = check_tile_address(z, x, y)
     if errors:
@@ -211,7 +211,7 @@ def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
     return caching_headers(HttpResponse(png, content_type="image/png"), etag, user)
 
 
-@require_GET
+@require_safe
 def tilejson(request, slug: str, layer: str):
     access = styles.access_or_404(request, slug)
     if layer_forbidden(access, layer):
@@ -219,7 +219,7 @@ def tilejson(request, slug: str, layer: str):
     return JsonResponse(styles.tilejson(request, access, LAYERS[layer]))
 
 
-@require_GET
+@require_safe
 def style(request, slug: str):
     access = styles.access_or_404(request, slug)
     return JsonResponse(styles.style(request, access))

@@ -4,6 +4,7 @@ reads `http-keepalive = true` as 0 and then closes every connection after one an
 worker could hang for good on its way out; no Django test client would notice either."""
 
 import ctypes
+import gzip
 import http.client
 import os
 import platform
@@ -19,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils.module_loading import import_string
 
 from geo.models import Role
 from tests.factories import make_area, make_member
@@ -28,7 +30,7 @@ from tests.tiles.layered import fill_every_layer
 ROOT = Path(__file__).resolve().parents[1]
 UWSGI = Path(sys.executable).parent / "uwsgi"
 START_SECONDS = 60
-PROBE_CSS = b"main { margin: 0; }\n"
+PROBE_CSS = "".join(f".step-{i} {{ margin-left: {i}px; }}\n" for i in range(200)).encode()
 
 
 def free_port() -> int:
@@ -99,8 +101,11 @@ def stop(server: subprocess.Popen, signum=signal.SIGTERM) -> None:
 @pytest.fixture
 def server(db, tmp_path):
     """(port, master process) of uWSGI started as `make run` starts it, serving the static
-    file PROBE_CSS (a clean clone has no collected static files)."""
+    file PROBE_CSS collected by the project's static files storage (a clean clone has no
+    collected static files)."""
     (tmp_path / "probe.css").write_bytes(PROBE_CSS)
+    storage = import_string(settings.STORAGES["staticfiles"]["BACKEND"])(location=tmp_path)
+    list(storage.post_process({"probe.css": (storage, "probe.css")}))
     port = free_port()
     server = start_uwsgi(port, STATIC_ROOT=str(tmp_path))
     try:
@@ -133,6 +138,17 @@ def test_one_connection_carries_many_answers_whole(server_port):
         response, body = get(conn, "/healthz")
         assert response.status == 200 and not response.will_close
     assert conn.sock is sock, "the server closed the connection between answers"
+
+
+def test_static_files_go_compressed_to_browsers_that_accept_it(server_port):
+    conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=10)
+    conn.request("GET", "/static/probe.css", headers={"Accept-Encoding": "gzip, deflate"})
+    response = conn.getresponse()
+    body = response.read()
+    assert response.status == 200 and response.getheader("Content-Encoding") == "gzip"
+    assert len(body) < len(PROBE_CSS) / 4 and gzip.decompress(body) == PROBE_CSS
+    response, body = get(conn, "/static/probe.css")  # no Accept-Encoding
+    assert response.getheader("Content-Encoding") is None and body == PROBE_CSS
 
 
 def test_answers_without_a_body_leave_the_connection_clean(server_port):

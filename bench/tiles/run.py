@@ -6,7 +6,8 @@ loopback ports, and stops them at the end. Every loop is bounded by the fixed ti
 
     .venv/bin/python bench/tiles/run.py [--repeat 3] [--workers N] [--only crime:planner]
 
-Measured per layer, at concurrency 1 and 8:
+Measured per case (one layer, or `map`: every vector layer the planner map shows, asked for
+tile by tile as the map asks for them), at concurrency 1 and 8:
 - floor: the tile statement itself over one psycopg connection per thread (no HTTP, no Django);
 - cold: GET without a validator, the tile is built by PostgreSQL and gzipped by Django;
 - warm: GET with the tile's ETag in If-None-Match → 304 after one small statement;
@@ -58,13 +59,16 @@ from tiles.views import tile_params  # noqa: E402
 TRYGG_PORT, TIPG_PORT = 18004, 18014
 # z → half-width of the square of tiles around the busiest point: 1 → 2×2, 2 → 4×4 tiles.
 SPAN = {12: 1, 13: 1, 14: 1, 15: 2, 16: 2, 17: 2}
-# layer, user, credential, tipg table and properties (the attributes Trygg's tile carries),
-# zooms. A token is what QGIS and scripts send; the planner map sends its session cookie.
+MAP_LAYERS = ("blocks", "crime", "observations", "walks", "lamps")
+# case, layers, user, credential, tipg table and properties (the attributes Trygg's tile
+# carries), zooms. A token is what QGIS and scripts send; the planner map sends its session
+# cookie. A case of several layers asks for each tile of the list in every one of them, in turn.
 CASES = [
-    ("blocks", "demo-planner", "token", "public.geo_block", "code", range(12, 18)),
-    ("lamps", "demo-planner", "token", "public.layers_lamp", "status", range(12, 18)),
+    ("blocks", ("blocks",), "demo-planner", "token", "public.geo_block", "code", range(12, 18)),
+    ("lamps", ("lamps",), "demo-planner", "token", "public.layers_lamp", "status", range(12, 18)),
     (
         "observations",
+        ("observations",),
         "demo-planner",
         "token",
         "public.walks_observation",
@@ -73,6 +77,7 @@ CASES = [
     ),
     (
         "crime",
+        ("crime",),
         "demo-analyst",
         "token",
         "public.layers_crimeincident",
@@ -80,10 +85,12 @@ CASES = [
         range(15, 18),
     ),
     # Planners get crime aggregated per block at every zoom (incidents carry their block).
-    ("crime", "demo-planner", "token", None, None, range(12, 18)),
+    ("crime", ("crime",), "demo-planner", "token", None, None, range(12, 18)),
     # The planner map's own requests (tipg was measured above).
-    ("lamps", "demo-planner", "session", None, None, range(12, 18)),
-    ("blocks", "demo-planner", "session", None, None, range(12, 18)),
+    ("lamps", ("lamps",), "demo-planner", "session", None, None, range(12, 18)),
+    ("blocks", ("blocks",), "demo-planner", "session", None, None, range(12, 18)),
+    # What the planner map asks for at each place and zoom: every vector layer of its style.
+    ("map", MAP_LAYERS, "demo-planner", "session", None, None, range(12, 18)),
 ]
 
 
@@ -119,6 +126,11 @@ def tile_list(lon, lat, spans):
             for dy in range(low, high):
                 tiles.append((z, cx + dx, cy + dy))
     return tiles
+
+
+def tile_path(job):
+    layer, z, x, y = job
+    return f"/tiles/demo/{layer}/{z}/{x}/{y}.mvt"
 
 
 def percentile(values, p):
@@ -439,18 +451,23 @@ def main():
                 with idle_lock:
                     idle.append(conn)
 
-        for layer, username, credential, table, properties, zooms in CASES:
+        for case, layers, username, credential, table, properties, zooms in CASES:
             role = username.removeprefix("demo-")
             via = ":session" if credential == "session" else ""
-            if args.only and f"{layer}:{role}{via}" not in args.only:
+            if args.only and f"{case}:{role}{via}" not in args.only:
                 continue
-            tiles = tile_list(lon, lat, {z: SPAN[z] for z in zooms})
+            # Jobs: (layer, z, x, y).
+            tiles = [
+                (layer, *tile)
+                for tile in tile_list(lon, lat, {z: SPAN[z] for z in zooms})
+                for layer in layers
+            ]
             sent, requester = credentials(users[username], credential)
             headers = {"Accept-Encoding": "gzip"} | sent
-            label = f"{layer} ({role}{', session' if via else ''})"
+            label = f"{case} ({role}{', session' if via else ''})"
 
-            def floor(tile, layer=layer, requester=requester):
-                z, x, y = tile
+            def floor(tile, requester=requester):
+                layer, z, x, y = tile
                 params = tile_params(
                     slug="demo",
                     layer=layer,
@@ -464,28 +481,22 @@ def main():
                     cur.execute(STATEMENTS[layer], params)
                     cur.fetchone()
 
-            def cold(tile, layer=layer, headers=headers):
-                status, _, _ = http_get(
-                    TRYGG_PORT, f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt", headers
-                )
+            def cold(tile, headers=headers):
+                status, _, _ = http_get(TRYGG_PORT, tile_path(tile), headers)
                 assert status in (200, 204), status
 
             etags = {}
             for tile in tiles:  # warms PostgreSQL's buffers and collects the validators
-                _, etags[tile], _ = http_get(
-                    TRYGG_PORT, f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt", headers
-                )
+                _, etags[tile], _ = http_get(TRYGG_PORT, tile_path(tile), headers)
 
-            def warm(tile, layer=layer, headers=headers, etags=etags):
+            def warm(tile, headers=headers, etags=etags):
                 status, _, _ = http_get(
-                    TRYGG_PORT,
-                    f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt",
-                    headers | {"If-None-Match": etags[tile]},
+                    TRYGG_PORT, tile_path(tile), headers | {"If-None-Match": etags[tile]}
                 )
                 assert status == 304, status
 
             def tipg_tile(tile, table=table, properties=properties):
-                z, x, y = tile
+                _, z, x, y = tile
                 status, _, _ = http_get(
                     TIPG_PORT,
                     # geom: the lon/lat column, also where blocks keep a Web Mercator copy.
@@ -503,7 +514,7 @@ def main():
                 for tile in tiles:
                     tipg_tile(tile)  # tipg's catalogue and buffers warmed alike
                 runners.append(("tipg", tipg_tile))
-            paths = [f"/tiles/demo/{layer}/{'/'.join(map(str, tile))}.mvt" for tile in tiles]
+            paths = [tile_path(tile) for tile in tiles]
             # Both sides start warm: each of the floor's and the server's connections has run
             # the statement more than five times (so it is prepared) before anything is timed.
             for warm_up in (floor, cold):

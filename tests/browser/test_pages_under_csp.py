@@ -27,3 +27,14 @@ def test_api_docs_render_with_local_assets(live_server, browser_page):
     browser_page.wait_for_selector(".swagger-ui .opblock", timeout=15000)
     assert browser_page.locator(".opblock").count() > 3
     assert not [e for e in browser_page.errors if "Content Security Policy" in e]
+
+
+def test_the_language_switch_works_on_the_walk_pages(live_server, browser_page, member):
+    """The walk pages have a base template of their own; its switch once used an inline
+    handler, which the policy blocks: choosing a language did nothing."""
+    user = member("participant")
+    log_in(browser_page, live_server.url, user.username, PASSWORD)
+    browser_page.goto(f"{live_server.url}/walks/")
+    browser_page.select_option("form.lang select", "da")
+    expect(browser_page.locator("html")).to_have_attribute("lang", "da", timeout=10_000)
+    assert browser_page.errors == []

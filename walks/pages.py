@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,11 @@ from geo.models import Area, Membership
 from walks.access import walk_access
 from walks.models import Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
+
+# How far around its route a walk's capture map reaches: participants note what they see from
+# the route, up to a street or two away.
+ROUTE_MARGIN_M = 400
+METRES_PER_DEGREE = 111_320  # of latitude; of longitude at the equator
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "walks"
 SHELL_FILES = ["capture.js", "queue.js", "i18n.js", "capture.css", "icon.svg"]
@@ -100,13 +106,14 @@ def plan(request, slug):
 def capture(request, pk):
     walk, _access = _walk_or_deny(request, pk, capture=True)
     kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=walk.area))
+    extent, blocks_url = _capture_map(walk)
     config = {
         "walk": {
             "id": walk.pk,
             "name": walk.name,
             "area": walk.area.slug,
             "area_name": walk.area.name,
-            "extent": _extent(walk.area),
+            "extent": extent,
             "route": RouteField().to_representation(walk.route) if walk.route else None,
         },
         "kinds": ObservationKindSerializer(kinds, many=True).data,
@@ -114,7 +121,7 @@ def capture(request, pk):
         "urls": {
             "sync": reverse("observation-sync", args=[walk.pk]),
             "observations": reverse("observation-list", args=[walk.pk]),
-            "blocks": reverse("block-list", args=[walk.area.slug]),
+            "blocks": blocks_url,
             "photos": reverse("photo-upload", args=[0]).replace("/0/", "/{id}/"),
             "service_worker": reverse("capture-service-worker"),
             "map_worker": static("vendor/maplibre/maplibre-gl-worker.mjs"),
@@ -125,6 +132,26 @@ def capture(request, pk):
         "walks/capture.html",
         {"walk": walk, "config": config, "manifest": reverse("capture-manifest", args=[walk.pk])},
     )
+
+
+def _capture_map(walk) -> tuple[list[float], str]:
+    """The capture map's extent and the URL of the blocks it shows and keeps offline: around
+    the route when the walk has one, else the whole area. A tablet then downloads the blocks
+    along its walk (a demo walk's: 0.65 MB, 0.14 MB compressed) instead of the area's (4.8 MB,
+    1.1 MB compressed), and the map opens where the walk is."""
+    blocks = reverse("block-list", args=[walk.area.slug])
+    if walk.route is None:
+        return _extent(walk.area), blocks
+    extent = _around(walk.route.extent, ROUTE_MARGIN_M)
+    return extent, f"{blocks}?bbox={','.join(f'{v:.6f}' for v in extent)}"
+
+
+def _around(extent, metres: float) -> list[float]:
+    """A lon/lat extent grown by `metres` on every side."""
+    xmin, ymin, xmax, ymax = extent
+    dlat = metres / METRES_PER_DEGREE
+    dlon = dlat / math.cos(math.radians((ymin + ymax) / 2))
+    return [xmin - dlon, ymin - dlat, xmax + dlon, ymax + dlat]
 
 
 def _extent(area) -> list[float]:

@@ -3,6 +3,8 @@ import time
 
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.gzip import gzip_page
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -161,6 +163,7 @@ class ObservationSync(APIView):
         return response
 
 
+@method_decorator(gzip_page, name="dispatch")  # read by the capture app over mobile data
 class ObservationList(generics.ListAPIView):
     """The observations of a walk as a GeoJSON FeatureCollection."""
 

@@ -1,3 +1,6 @@
+import gzip
+import json
+
 import pytest
 
 from geo.models import Role
@@ -110,3 +113,11 @@ def test_home_page_lists_the_users_areas(client, member):
     client.login(username=user.username, password=PASSWORD)
     page = client.get("/").content.decode()
     assert "Testarea" in page and "/map/testarea/" in page
+
+
+def test_blocks_go_compressed_to_clients_that_accept_it(client_for, member):
+    client = client_for(member("participant"))
+    plain = client.get("/api/areas/testarea/blocks/")
+    packed = client.get("/api/areas/testarea/blocks/", HTTP_ACCEPT_ENCODING="gzip")
+    assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()

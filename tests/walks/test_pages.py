@@ -82,3 +82,31 @@ def test_pages_are_translated(participant, walk):
     client = logged_in(participant)
     client.cookies["django_language"] = "da"
     assert "Mine vandringer" in client.get("/walks/").content.decode()
+
+
+def capture_config(user, walk):
+    page = logged_in(user).get(f"/walks/{walk.pk}/capture/").content.decode()
+    return json.loads(
+        page.split('id="capture-config" type="application/json">')[1].split("</script>")[0]
+    )
+
+
+def test_capture_map_shows_and_keeps_the_blocks_along_the_route(participant, walk):
+    """Not the whole area's: a tablet downloads them over mobile data and keeps them offline."""
+    config = capture_config(participant, walk)
+    xmin, ymin, xmax, ymax = config["walk"]["extent"]
+    rxmin, rymin, rxmax, rymax = walk.route.extent
+    # 400 m around the route: 0.0036° of latitude, more degrees of longitude away from the equator
+    assert ymin == pytest.approx(rymin - 0.003593, abs=1e-5)
+    assert ymax == pytest.approx(rymax + 0.003593, abs=1e-5)
+    assert rxmin - xmin == pytest.approx(xmax - rxmax) and rxmin - xmin > ymax - rymax
+    blocks = config["urls"]["blocks"]
+    assert blocks == f"/api/areas/{walk.area.slug}/blocks/?bbox={xmin:.6f},{ymin:.6f},{xmax:.6f},{ymax:.6f}"
+
+
+def test_capture_map_of_a_walk_without_a_route_shows_the_area(participant, walk):
+    walk.route = None
+    walk.save()
+    config = capture_config(participant, walk)
+    assert config["urls"]["blocks"] == f"/api/areas/{walk.area.slug}/blocks/"
+    assert config["walk"]["extent"] == list(walk.area.boundary.extent)

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -24,6 +24,7 @@ from geo.models import Area, Membership
 from walks.access import walk_access
 from walks.models import Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
+from walks.views import walks_with_counts
 
 # How far around its route a walk's capture map reaches: participants note what they see from
 # the route, up to a street or two away.
@@ -51,11 +52,7 @@ def _walk_or_deny(request, pk, *, capture=False):
 @login_required
 def my_walks(request):
     """The walks the user takes part in, and the areas whose walks they plan."""
-    walks = (
-        Walk.objects.filter(participants=request.user)
-        .select_related("area")
-        .annotate(observation_count=Count("observations"))
-    )
+    walks = walks_with_counts(Walk.objects.filter(participants=request.user))
     planning = Area.objects.filter(
         memberships__user=request.user, memberships__role__in=["coordinator", "planner"]
     )

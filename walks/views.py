@@ -62,10 +62,13 @@ class KindList(generics.ListAPIView):
 
 
 def walks_with_counts(queryset):
+    """Walks with their observation counts, latest first. The count groups the rows, and Django
+    leaves Meta.ordering out of a grouped query: the order must be asked for."""
     return (
         queryset.select_related("area")
         .prefetch_related("participants")
         .annotate(observation_count=Count("observations"))
+        .order_by("-starts_at", "id")
     )
 
 

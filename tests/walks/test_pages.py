@@ -1,9 +1,11 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
 
 from tests.factories import make_member
+from tests.walks.helpers import make_walk
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +78,19 @@ def test_planning_page_lists_members_to_choose_from(member, area):
 def test_my_walks_links_to_capture(participant, walk):
     response = logged_in(participant).get("/walks/")
     assert f'href="/walks/{walk.pk}/capture/"'.encode() in response.content
+
+
+def test_my_walks_come_latest_first(participant, walk, client_for):
+    """Counting observations groups the query, which drops the model's default order."""
+    for day in (3, 25, 11):
+        when = datetime(2026, 11, day, 18, 0, tzinfo=UTC)
+        make_walk(walk.area, [participant], name=f"Walk of 2026-11-{day:02}", starts_at=when)
+    # The walk fixture starts on 2026-11-20.
+    expected = ["Walk of 2026-11-25", "Evening walk", "Walk of 2026-11-11", "Walk of 2026-11-03"]
+    page = logged_in(participant).get("/walks/").content.decode()
+    assert sorted(expected, key=page.index) == expected
+    listed = client_for(participant).get(f"/api/areas/{walk.area.slug}/walks/").json()
+    assert [w["name"] for w in listed] == expected
 
 
 def test_pages_are_translated(participant, walk):

@@ -81,10 +81,17 @@ def plan(request, slug):
         "urls": {
             "walks": reverse("walk-list", args=[area.slug]),
             "walk": reverse("walk-detail", args=[0]).replace("/0/", "/{id}/"),
-            "blocks": reverse("block-list", args=[area.slug]),
+            # The planner's basemap: the blocks' vector tiles, fast at any zoom. The capture
+            # app reads GeoJSON instead, which it can keep offline.
+            "blocks": reverse("tilejson", args=[area.slug, "blocks"]),
         },
     }
-    words = {"new_walk": _("New walk"), "saved": _("Saved.")}
+    words = {
+        "new_walk": _("New walk"),
+        "saved": _("Saved."),
+        "participants": _("participants"),
+        "observations": _("observations"),
+    }
     return render(
         request,
         "walks/plan.html",

@@ -102,6 +102,15 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def wait_until(page, function: str, seconds: float = 30) -> None:
+    """Poll a predicate: wait_for_function evaluates strings, which the page's CSP forbids."""
+    for _ in range(int(seconds / 0.2)):
+        if page.evaluate(function):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"still false after {seconds} s: {function}")
+
+
 def log_in(page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)

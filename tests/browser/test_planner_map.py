@@ -11,7 +11,7 @@ from PIL import Image
 
 from accounts.models import Session
 from geo.models import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_until
 from tests.factories import make_area, make_member
 from tests.tiles.data import add_observation
 from tests.tiles.layered import fill_every_layer
@@ -49,15 +49,6 @@ def open_map(chromium, live_server, session, size=(1440, 900)):
     page.wait_for_selector("body[data-map-ready]", state="attached", timeout=30_000)
     wait_until(page, "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()")
     return page, errors
-
-
-def wait_until(page, function: str, seconds: float = 30) -> None:
-    """Poll a predicate: wait_for_function evaluates strings, which the page's CSP forbids."""
-    for _ in range(int(seconds / 0.2)):
-        if page.evaluate(function):
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError(f"still false after {seconds} s: {function}")
 
 
 def visibility(page, layer_id):

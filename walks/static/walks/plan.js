@@ -21,13 +21,26 @@ const map = new maplibregl.Map({
   style: {
     version: 8,
     sources: {
-      blocks: { type: "geojson", data: config.urls.blocks },
+      blocks: { type: "vector", url: location.origin + config.urls.blocks },
       route: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
     },
     layers: [
       { id: "bg", type: "background", paint: { "background-color": "#e9eef0" } },
-      { id: "blocks", type: "fill", source: "blocks", paint: { "fill-color": "#fdfcf7" } },
-      { id: "edges", type: "line", source: "blocks", paint: { "line-color": "#9aa7ad" } },
+      {
+        id: "blocks",
+        type: "fill",
+        source: "blocks",
+        "source-layer": "blocks",
+        paint: { "fill-color": "#fdfcf7" },
+      },
+      {
+        id: "edges",
+        type: "line",
+        source: "blocks",
+        "source-layer": "blocks",
+        // Hair-thin at area zoom, where thousands of edges would grey the map out.
+        paint: { "line-color": "#9aa7ad", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.3, 16, 1] },
+      },
       {
         id: "route",
         type: "line",
@@ -46,6 +59,8 @@ const map = new maplibregl.Map({
   },
 });
 map.addControl(new maplibregl.NavigationControl(), "top-right");
+// For the browser tests and for debugging.
+window.tryggPlan = { map };
 map.on("click", (event) => {
   route.push([round(event.lngLat.lng), round(event.lngLat.lat)]);
   drawRoute();
@@ -102,7 +117,7 @@ async function loadWalks() {
     const item = document.createElement("li");
     item.dataset.id = walk.id;
     const [date, time] = localParts(walk.starts_at);
-    item.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} 👤 · ${walk.observation_count} ●`;
+    item.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} ${words.participants} · ${walk.observation_count} ${words.observations}`;
     item.classList.toggle("selected", current && current.id === walk.id);
     item.addEventListener("click", () => edit(walk));
     list.append(item);

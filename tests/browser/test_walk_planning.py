@@ -1,0 +1,50 @@
+"""The walk planner in Chromium: a coordinator sees the area's blocks (its vector tiles), draws
+a route with clicks, names the walk, picks a participant and saves it."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in, screenshot, wait_until
+from tests.factories import PASSWORD
+from walks.models import Walk
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def click_lnglat(page, lon, lat):
+    point = f"window.tryggPlan.map.project([{lon}, {lat}])"
+    x, y = page.evaluate(f"(() => {{ const p = {point}; return [p.x, p.y]; }})()")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def test_a_coordinator_plans_a_walk_on_the_blocks(live_server, browser_page, member):
+    page = browser_page
+    coordinator, participant = member("coordinator"), member("participant")
+    log_in(page, live_server.url, coordinator.username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    wait_until(page, "window.tryggPlan.map.loaded() && window.tryggPlan.map.areTilesLoaded()")
+    blocks = page.evaluate(
+        "[...new Set(window.tryggPlan.map.querySourceFeatures('blocks', {sourceLayer: 'blocks'})"
+        ".map((f) => f.properties.code))].sort()"
+    )
+    assert blocks == ["NE", "NW", "SE", "SW"]
+
+    for lon, lat in [(13.003, 55.603), (13.009, 55.605), (13.015, 55.608)]:
+        click_lnglat(page, lon, lat)
+    expect(page.locator("#route-points")).to_have_text("3")
+    page.fill("#name", "School route, dusk")
+    page.fill("#date", "2026-12-03")
+    page.fill("#start", "16:30")
+    page.check(f"#participants input[value='{participant.username}']")
+    page.click("#save")
+    expect(page.locator("#message")).to_have_text("Saved.")
+    expect(page.locator("#walk-list li")).to_contain_text(["School route, dusk"])
+    screenshot(page, "walk-planning")
+
+    walk = Walk.objects.get(name="School route, dusk")
+    assert list(walk.participants.all()) == [participant]
+    assert walk.route.num_points == 3
+    assert walk.route[0] == pytest.approx((13.003, 55.603), abs=1e-4)  # within a pixel or two
+    assert page.errors == []

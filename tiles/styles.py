@@ -151,11 +151,12 @@ def _style_layers(name: str) -> list[dict]:
                 "source-layer": "crime",
                 "minzoom": CRIME_POINTS_MINZOOM,
                 "filter": ["!", ["has", "count"]],
+                # Small where a hot street holds thousands: the blocks' colours stay readable.
                 "paint": {
                     "circle-color": "#b30000",
-                    "circle-radius": 4,
+                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 15, 2.5, 18, 5],
                     "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": 1,
+                    "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 15, 0.5, 18, 1],
                 },
             },
         ]

@@ -25,4 +25,4 @@ cat <<MSG
   Demo logins (password trygg-demo): demo-coordinator, demo-planner, demo-analyst, demo-participant
 
 MSG
-.venv/bin/uwsgi --ini config/uwsgi.ini --http "$HOST:$PORT"
+$PY -m config.serve "$HOST" "$PORT"

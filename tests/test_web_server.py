@@ -1,11 +1,13 @@
-"""The web server `make run` starts (uWSGI with config/uwsgi.ini) keeps connections alive,
-hands back whole answers, serves a signed-in browser's tiles, and stops on Ctrl-C. Its router
-reads `http-keepalive = true` as 0 and then closes every connection after one answer, and a
-worker could hang for good on its way out; no Django test client would notice either."""
+"""The web server `make run` starts (uWSGI with config/uwsgi.ini, through config/serve.py)
+keeps connections alive, hands back whole answers, takes uploads however they arrive, serves a
+signed-in browser's tiles, and stops on Ctrl-C. Its router reads `http-keepalive = true` as 0
+and then closes every connection after one answer, and a worker could hang for good on its way
+out; no Django test client would notice either."""
 
 import ctypes
 import gzip
 import http.client
+import json
 import os
 import platform
 import signal
@@ -22,13 +24,13 @@ from django.db import connection
 from django.test import Client
 from django.utils.module_loading import import_string
 
+from config.serve import listening_socket
 from geo.models import Role
 from tests.factories import make_area, make_member
 from tests.tiles.data import WHOLE_AREA
 from tests.tiles.layered import fill_every_layer
 
 ROOT = Path(__file__).resolve().parents[1]
-UWSGI = Path(sys.executable).parent / "uwsgi"
 START_SECONDS = 60
 PROBE_CSS = "".join(f".step-{i} {{ margin-left: {i}px; }}\n" for i in range(200)).encode()
 
@@ -72,7 +74,7 @@ def start_uwsgi(port: int, output=subprocess.DEVNULL, **settings_env) -> subproc
         "WEB_THREADS": "2",
         **settings_env,
     }
-    command = [str(UWSGI), "--ini", "config/uwsgi.ini", "--http", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "config.serve", "127.0.0.1", str(port)]
     return subprocess.Popen(
         [*command, "--disable-logging"],
         cwd=ROOT,
@@ -138,6 +140,40 @@ def test_one_connection_carries_many_answers_whole(server_port):
         response, body = get(conn, "/healthz")
         assert response.status == 200 and not response.will_close
     assert conn.sock is sock, "the server closed the connection between answers"
+
+
+def test_an_upload_sent_with_its_headers_in_one_write_is_answered(server_port):
+    """http.client sends a request's headers and a bytes body in one write, so the router's
+    first read holds the headers and much of the body; with 512 kB reads, such a request of
+    more than 64 kB was refused with a connection reset (config/uwsgi.ini)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=10)
+    body = json.dumps({"username": "nobody", "password": "x" * 400_000}).encode()
+    conn.request("POST", "/api/auth/token/", body, {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    assert response.status == 400 and b"Unable to log in" in response.read()
+
+
+def test_a_client_asking_before_it_sends_a_body_is_told_to_go_on(server_port):
+    """curl asks before sending a body of 1 MB or more and waited a second for an answer that
+    the router did not give."""
+    body = json.dumps({"username": "nobody", "password": "wrong"}).encode()
+    with socket.create_connection(("127.0.0.1", server_port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/auth/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        assert sock.recv(1024).startswith(b"HTTP/1.1 400 ")
+
+
+def test_the_public_socket_hands_its_connections_tcp_nodelay():
+    """Without it, an answer longer than the router's buffer waited up to 40 ms on the client's
+    delayed acknowledgement (config/serve.py); Linux passes the option on to accepted sockets."""
+    with listening_socket("127.0.0.1", 0) as server:
+        with socket.create_connection(server.getsockname()), server.accept()[0] as accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
 def test_static_files_go_compressed_to_browsers_that_accept_it(server_port):

@@ -345,11 +345,11 @@ def start_servers(workers):
     # The server of `make run`, with its settings; workers as asked, no request log.
     trygg = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/uwsgi"),
-            "--ini",
-            str(ROOT / "config/uwsgi.ini"),
-            "--http",
-            f"127.0.0.1:{TRYGG_PORT}",
+            str(ROOT / ".venv/bin/python"),
+            "-m",
+            "config.serve",
+            "127.0.0.1",
+            str(TRYGG_PORT),
             "--disable-logging",
         ],
         cwd=ROOT,

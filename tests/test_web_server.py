@@ -153,6 +153,15 @@ def test_an_upload_sent_with_its_headers_in_one_write_is_answered(server_port):
     assert response.status == 400 and b"Unable to log in" in response.read()
 
 
+def test_a_request_refused_before_its_body_was_read_gets_its_answer(server_port):
+    """The worker used to close with the body still arriving: the client saw a reset
+    connection, not the 404 (config/framing.py)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=30)
+    conn.request("POST", "/api/areas/no-such-area/imports/", b"x" * 5_000_000)
+    response = conn.getresponse()
+    assert response.status == 404 and b"detail" in response.read()
+
+
 def test_a_client_asking_before_it_sends_a_body_is_told_to_go_on(server_port):
     """curl asks before sending a body of 1 MB or more and waited a second for an answer that
     the router did not give."""

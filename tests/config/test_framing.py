@@ -1,8 +1,11 @@
 """Answers framed for uWSGI's router (config/framing.py), on small WSGI applications: what the
 wrapper adds, what it strips, and that it closes what it strips."""
 
+import io
+
 import pytest
 
+from config import framing
 from config.framing import framed
 
 
@@ -64,3 +67,30 @@ def test_other_answers_pass_through_untouched():
     app, body = answering("200 OK", [("Content-Type", "text/plain")], [b"a", b"b"])
     assert call(app) == ("200 OK", {"Content-Type": "text/plain"}, [b"a", b"b"])
     assert not body.closed  # the server closes it once it has sent it
+
+
+def posting(body: bytes, reads: int):
+    """A POST of `body` to an app that reads `reads` bytes of it and answers 403."""
+    stream = io.BytesIO(body)
+
+    def app(environ, start_response):
+        environ["wsgi.input"].read(reads)
+        start_response("403 Forbidden", [("Content-Length", "2")])
+        return [b"no"]
+
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)), "wsgi.input": stream}
+    result = list(framed(app)(environ, lambda status, headers, exc_info=None: None))
+    return result, stream
+
+
+@pytest.mark.parametrize("reads", [0, 100])
+def test_a_body_the_app_left_unread_is_read_to_its_end(reads):
+    """So the client gets the answer instead of a reset connection."""
+    result, stream = posting(b"x" * 300_000, reads)
+    assert result == [b"no"] and stream.tell() == 300_000
+
+
+def test_a_body_too_large_to_wait_for_is_left_unread(monkeypatch):
+    monkeypatch.setattr(framing, "DRAIN_LIMIT", 1000)
+    result, stream = posting(b"x" * 300_000, 0)
+    assert result == [b"no"] and stream.tell() == 0

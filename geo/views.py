@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from geo.access import access_with_role
 from geo.bbox import parse_bbox
 from geo.checks import postgis_version
 from geo.models import Area, Membership, Role
@@ -106,7 +107,12 @@ def home(request):
     if request.user.is_authenticated:
         roles = dict(Membership.objects.filter(user=request.user).values_list("area_id", "role"))
         walks = request.user.walks.filter(area__in=areas).order_by("-starts_at")
+        superuser = request.user.is_superuser
         for area in areas:
-            area.role_label = Role(roles[area.pk]).label if area.pk in roles else None
+            role = roles.get(area.pk)
+            access = access_with_role(area, role, is_superuser=superuser)
+            area.role_label = Role(role).label if role else None
             area.my_walks = [w for w in walks if w.area_id == area.pk]
+            area.plans_walks = access.can("plan_walks")
+            area.analyses = access.can("import")
     return render(request, "home.html", {"areas": areas})

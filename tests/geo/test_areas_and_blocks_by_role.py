@@ -115,6 +115,22 @@ def test_home_page_lists_the_users_areas(client, member):
     assert "Testarea" in page and "/map/testarea/" in page
 
 
+@pytest.mark.parametrize(
+    "role, links",
+    [
+        ("participant", {"/map/testarea/"}),
+        ("planner", {"/map/testarea/", "/walks/plan/testarea/"}),
+        ("coordinator", {"/map/testarea/", "/walks/plan/testarea/"}),
+        ("analyst", {"/map/testarea/", "/api/docs/"}),
+    ],
+)
+def test_home_page_links_each_role_to_its_work(client, member, role, links):
+    client.force_login(member(role))
+    page = client.get("/").content.decode()
+    for link in ("/map/testarea/", "/walks/plan/testarea/", "/api/docs/"):
+        assert (f'href="{link}"' in page) == (link in links), link
+
+
 def test_blocks_go_compressed_to_clients_that_accept_it(client_for, member):
     client = client_for(member("participant"))
     plain = client.get("/api/areas/testarea/blocks/")

@@ -264,6 +264,7 @@ class Items(OgcView):
         ]
         exact_crime_audit(
             user=request.user,
+            method=request.method,
             area=access.area,
             layer=layer,
             action="crime.read",
@@ -312,6 +313,7 @@ class Item(OgcView):
         feature = rows[0][0]
         exact_crime_audit(
             user=request.user,
+            method=request.method,
             area=access.area,
             layer=layer,
             action="crime.read",

@@ -35,9 +35,12 @@ def layer_for(access: Access, name: str) -> Layer:
     return layer
 
 
-def exact_crime_audit(*, user, area: Area, layer: Layer, action: str, **detail) -> None:
-    """Reads of exact crime points leave an audit entry (docs/privacy.md); other layers not."""
-    if layer.capability == "view_crime_points":
+def exact_crime_audit(
+    *, user, area: Area, layer: Layer, action: str, method: str = "GET", **detail
+) -> None:
+    """Reads of exact crime points leave an audit entry (docs/privacy.md); other layers and
+    HEAD requests, which are answered without a single feature, do not."""
+    if layer.capability == "view_crime_points" and method != "HEAD":
         clean = {k: v for k, v in detail.items() if v not in (None, "", [])}
         audit_record(user=user, area=area, action=action, detail={"layer": layer.name, **clean})
 

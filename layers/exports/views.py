@@ -36,15 +36,15 @@ class LayerExport(APIView):
             access=self.access,
             filters=filters_from_query(request.query_params, area=area),
         )
-        if request.method != "HEAD":  # a HEAD request is answered without a single feature
-            exact_crime_audit(
-                user=request.user,
-                area=area,
-                layer=chosen,
-                action="crime.export",
-                format=fmt,
-                query=request.query_params.dict(),
-            )
+        exact_crime_audit(
+            user=request.user,
+            method=request.method,
+            area=area,
+            layer=chosen,
+            action="crime.export",
+            format=fmt,
+            query=request.query_params.dict(),
+        )
         response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         return response

@@ -33,7 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "config.staticfiles.CollectedStaticFiles",  # django.contrib.staticfiles
     "django.contrib.gis",
     "rest_framework",
     "rest_framework.authtoken",

@@ -172,3 +172,24 @@ def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_s
     assert page.locator("#panel").bounding_box()["x"] >= 0
     screenshot(page, "planner-map-tablet")
     assert errors == []
+
+
+KINDS_ON_MAP = (
+    "() => [...new Set(window.trygMap.querySourceFeatures('observations',"
+    " {sourceLayer: 'observations'}).map((f) => f.properties.kind))].sort().join(',')"
+)
+
+
+def test_a_kind_filter_narrows_the_map_and_what_it_exports(planner_session, live_server, chromium):
+    page, errors = open_map(chromium, live_server, planner_session)
+    assert page.evaluate(KINDS_ON_MAP) == "blocked_sightline,hiding_place,unsafe_spot"
+
+    page.select_option("select[name=kind]", "hiding_place")
+    wait_until(page, f"() => ({KINDS_ON_MAP})() === 'hiding_place'")
+    link = page.locator("a.export[data-layer=observations]").get_attribute("href")
+    assert "kind=hiding_place" in link
+    exported = page.request.get(f"{live_server.url}{link}")  # with the page's session
+    assert exported.status == 200
+    assert {f["properties"]["kind"] for f in exported.json()["features"]} == {"hiding_place"}
+    screenshot(page, "planner-map-filtered")
+    assert errors == []

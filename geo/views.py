@@ -114,5 +114,5 @@ def home(request):
             area.role_label = Role(role).label if role else None
             area.my_walks = [w for w in walks if w.area_id == area.pk]
             area.plans_walks = access.can("plan_walks")
-            area.analyses = access.can("import")
+            area.runs_analyses = access.can("import")
     return render(request, "home.html", {"areas": areas})

@@ -31,7 +31,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def main(host: str, port: str, *options: str) -> None:
-    server = listening_socket(host, int(port))
+    try:
+        server = listening_socket(host, int(port))
+    except OSError as error:
+        raise SystemExit(
+            f"Cannot listen on {host}:{port}: {error.strerror}. Is Trygg already running there?"
+            " Stop it, or choose another port: PORT=8001 make run"
+        ) from None
     command = [str(UWSGI), "--ini", str(ROOT / "config/uwsgi.ini")]
     command += ["--http", f"fd://{server.fileno()}", *options]
     os.execv(command[0], command)

@@ -25,6 +25,7 @@ from django.test import Client
 from django.utils.module_loading import import_string
 
 from config.serve import listening_socket
+from config.serve import main as serve_main
 from geo.models import Role
 from tests.factories import make_area, make_member
 from tests.tiles.data import WHOLE_AREA
@@ -341,3 +342,12 @@ def test_a_web_worker_loads_no_analysis_or_file_format_library():
         check=True,
     )
     assert result.stdout.split() == []
+
+
+def test_a_port_in_use_is_named_in_a_plain_message():
+    with listening_socket("127.0.0.1", 0) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            serve_main("127.0.0.1", str(port))
+    assert f"Cannot listen on 127.0.0.1:{port}" in str(stopped.value)
+    assert "PORT=8001 make run" in str(stopped.value)

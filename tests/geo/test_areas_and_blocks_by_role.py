@@ -137,3 +137,11 @@ def test_blocks_go_compressed_to_clients_that_accept_it(client_for, member):
     packed = client.get("/api/areas/testarea/blocks/", HTTP_ACCEPT_ENCODING="gzip")
     assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
     assert json.loads(gzip.decompress(packed.content)) == plain.json()
+
+
+def test_an_unknown_page_is_a_404_page_leading_back_home(client):
+    response = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="sv")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "Sidan finns inte" in page and 'href="/"' in page
+    assert client.get("/api/no/such/thing/").json() == {"detail": "Not found."}

@@ -52,7 +52,8 @@ def _walk_or_deny(request, pk, *, capture=False):
 @login_required
 def my_walks(request):
     """The walks the user takes part in, and the areas whose walks they plan."""
-    walks = walks_with_counts(Walk.objects.filter(participants=request.user))
+    # The page names no participants: the API's prefetch of them is dropped.
+    walks = walks_with_counts(Walk.objects.filter(participants=request.user)).prefetch_related(None)
     planning = Area.objects.filter(
         memberships__user=request.user, memberships__role__in=["coordinator", "planner"]
     )

@@ -142,7 +142,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.TaggedSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": None},  # set from TRYGG_LOGIN_RATE below
 }
@@ -151,11 +151,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Safety walks, recorded crime and perceived insecurity, block by block.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own, so an upload's file is `binary` and the docs
+    # page offers a file picker (a shared component made it a URI text field).
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.list_tags",
+        "config.openapi.blank_optional_form_fields",
         "config.openapi.add_error_responses",
         "config.openapi.forbid_nul_in_query_strings",
     ],

@@ -21,6 +21,8 @@ class LoginThrottle(SimpleRateThrottle):
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class TokenView(ObtainAuthToken):
+    """Your API token, for scripts and QGIS, in exchange for your username and password."""
+
     throttle_classes = [LoginThrottle]
 
 

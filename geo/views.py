@@ -2,7 +2,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -63,6 +63,10 @@ class BlockList(generics.ListAPIView):
         return blocks.in_bbox(bbox) if bbox else blocks
 
 
+@extend_schema_view(
+    get=extend_schema(summary="Members of an area"),
+    post=extend_schema(summary="Add a member or change their role (coordinators)"),
+)
 class MemberList(generics.ListCreateAPIView):
     """Members of an area; coordinators add members or change their role."""
 

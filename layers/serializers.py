@@ -7,27 +7,31 @@ from layers.importers.base import FORMATS
 from layers.models import CrimeIncident, ImportJob, ImportKind
 
 
-class ImportRequestSerializer(serializers.Serializer):
+def _option(**kwargs):
+    """An optional text option of an import; empty means not given, as an HTML form sends it."""
+    return serializers.CharField(required=False, allow_blank=True, **kwargs)
+
+
+class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     kind = serializers.ChoiceField(choices=ImportKind.choices)
-    format = serializers.CharField(
-        required=False,
+    format = _option(
         help_text=f"crime: one of {', '.join(FORMATS)}; blocks, lamps, survey: auto (default)",
     )
-    map = serializers.CharField(required=False, help_text="lon=X,lat=Y,date=D,category=C[,id=…]")
-    srid = serializers.CharField(required=False)
-    delimiter = serializers.CharField(required=False, trim_whitespace=False)
+    map = _option(help_text="lon=X,lat=Y,date=D,category=C[,id=…]")
+    srid = _option()
+    delimiter = _option(trim_whitespace=False)
     strict = serializers.BooleanField(required=False, default=False)
-    timezone = serializers.CharField(required=False)
-    dataset = serializers.CharField(required=False)
-    precision = serializers.CharField(required=False)
-    code_field = serializers.CharField(required=False)
-    name_field = serializers.CharField(required=False)
-    population_field = serializers.CharField(required=False)
-    id_field = serializers.CharField(required=False)
-    status_field = serializers.CharField(required=False)
-    height_field = serializers.CharField(required=False)
-    lumen_field = serializers.CharField(required=False)
+    timezone = _option()
+    dataset = _option()
+    precision = _option()
+    code_field = _option()
+    name_field = _option()
+    population_field = _option()
+    id_field = _option()
+    status_field = _option()
+    height_field = _option()
+    lumen_field = _option()
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

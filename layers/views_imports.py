@@ -27,7 +27,7 @@ from layers.models import ImportJob
 from layers.serializers import (
     CrimeIncidentSerializer,
     ImportJobSerializer,
-    ImportRequestSerializer,
+    ImportUploadSerializer,
 )
 from layers.services import (
     import_check,
@@ -56,12 +56,28 @@ def _store_upload(upload) -> str:
 
 
 class ImportCreate(APIView):
-    """Upload a file to import (kind crime|blocks|lamps|survey); answers 202 with a status URL."""
+    """Upload a file to import (kind crime|blocks|lamps|survey); answers 202 with a status URL.
+
+    What to fill in besides the file:
+    - police open data: `kind` crime, `format` police-uk (the street CSV as downloaded);
+    - crime from any CSV: `kind` crime, `format` generic and `map` naming your columns, e.g.
+      `lon=Longitude,lat=Latitude,date=Date,category=Type,id=Reference` (`srid` when the
+      coordinates are not WGS 84 longitude and latitude);
+    - blocks: `kind` blocks, a GeoJSON, GeoPackage or zipped Shapefile of polygons
+      (`code_field` when the block code is not in a field called `code`);
+    - street lamps: `kind` lamps; survey results: `kind` survey, a CSV per block.
+
+    Leave the other fields empty. The answer's `status_url` gives the progress and then the
+    report: counts, and the reason for each rejected row.
+    """
 
     permission_classes = [requires("import")]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=ImportRequestSerializer, responses={202: ImportJobSerializer})
+    @extend_schema(
+        request=ImportUploadSerializer,
+        responses={202: ImportJobSerializer},
+    )
     def post(self, request, slug):
         limit = settings.TRYGG_IMPORT_MAX_BYTES
         declared = request.META.get("CONTENT_LENGTH") or "0"
@@ -71,7 +87,7 @@ class ImportCreate(APIView):
                 {"file": [f"The upload is {int(declared):,} bytes; the limit is {limit:,}."]},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        request_data = ImportRequestSerializer(data=request.data)
+        request_data = ImportUploadSerializer(data=request.data)
         request_data.is_valid(raise_exception=True)
         data = request_data.validated_data
         upload = data["file"]

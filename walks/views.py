@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -78,6 +78,10 @@ def _walk_fields(data) -> dict:
     return fields, participants
 
 
+@extend_schema_view(
+    get=extend_schema(summary="Walks of an area"),
+    post=extend_schema(summary="Plan a walk (coordinators and planners)"),
+)
 class WalkList(generics.ListCreateAPIView):
     """Walks of an area. Planners and coordinators see and create all; participants see the walks
     they belong to."""
@@ -119,13 +123,17 @@ class WalkDetail(APIView):
     def _context(self, request, access):
         return {"request": request, "show_names": access.can("plan_walks")}
 
-    @extend_schema(responses=WalkSerializer)
+    @extend_schema(summary="One walk", responses=WalkSerializer)
     def get(self, request, pk):
         walk, access = walk_access(request.user, pk)
         walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
         return Response(WalkSerializer(walk, context=self._context(request, access)).data)
 
-    @extend_schema(request=WalkSerializer, responses=WalkSerializer)
+    @extend_schema(
+        summary="Change a walk: route, times, participants, status (coordinators and planners)",
+        request=WalkSerializer,
+        responses=WalkSerializer,
+    )
     def patch(self, request, pk):
         walk, access = walk_access(request.user, pk)
         if not access.can("plan_walks"):

@@ -43,6 +43,21 @@ def test_openapi_schema_and_docs_are_served_with_local_assets(client):
     assert "cdn" not in html.lower()
 
 
+def test_the_docs_page_groups_operations_and_offers_a_file_picker_for_uploads(client):
+    from config.openapi import TAGS
+
+    schema = client.get("/api/schema/?format=json").json()
+    assert [tag["name"] for tag in schema["tags"]] == [tag["name"] for tag in TAGS]
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    assert all(
+        len(op["tags"]) == 1 and op["tags"][0] in {t["name"] for t in TAGS} for op in operations
+    )
+    assert all(op.get("summary") for op in operations)  # shown beside each path
+    upload = schema["components"]["schemas"]["ImportUploadRequest"]["properties"]
+    assert upload["file"] == {"type": "string", "format": "binary"}
+    assert upload["srid"]["example"] == ""  # the page leaves it empty, not "string"
+
+
 def test_kinds_lists_the_taxonomy_with_three_languages(client):
     kinds = {k["code"]: k for k in client.get("/api/kinds/").json()}
     assert len(kinds) == 12

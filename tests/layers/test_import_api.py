@@ -58,6 +58,20 @@ def test_an_analyst_uploads_crime_and_reads_the_report(
     assert CrimeIncident.objects.filter(area=area).count() == 2
 
 
+@override_settings(TASKS=IMMEDIATE)
+def test_empty_options_count_as_not_given(area, member, client_for, settings, tmp_path):
+    """An HTML form, curl -F and the API docs page send the fields left empty as empty text."""
+    settings.MEDIA_ROOT = tmp_path
+    blanks = dict.fromkeys(["map", "srid", "delimiter", "timezone", "precision", "code_field"], "")
+    response = client_for(member("analyst")).post(
+        f"/api/areas/{area.slug}/imports/",
+        {"file": upload("aug.csv", police_csv()), "kind": "crime", "format": "police-uk", **blanks},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    assert ImportJob.objects.get().options == {"strict": False}
+
+
 @pytest.mark.parametrize("role", ["participant", "planner", "coordinator"])
 def test_only_analysts_may_import(area, member, client_for, role):
     response = client_for(member(role)).post(

@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
@@ -69,7 +69,20 @@ class AnalysisCreate(APIView):
 
     permission_classes = [requires("analyse")]
 
-    @extend_schema(request=AnalysisRequestSerializer, responses={202: AnalysisSummarySerializer})
+    @extend_schema(
+        request=AnalysisRequestSerializer,
+        responses={202: AnalysisSummarySerializer},
+        # What the docs page puts in its editor: without them it offers made-up values
+        # ("string", 0) that the API refuses.
+        examples=[
+            OpenApiExample("All recorded crime, default parameters", value={}, request_only=True),
+            OpenApiExample(
+                "One year of burglary and robbery",
+                value={"from": "2025-01", "to": "2025-12", "categories": ["burglary", "robbery"]},
+                request_only=True,
+            ),
+        ],
+    )
     def post(self, request, slug):
         if not isinstance(request.data, dict):
             raise ValidationError({"detail": "Expected a JSON object of parameters."})

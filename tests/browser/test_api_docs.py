@@ -4,7 +4,7 @@ own, so the start page links analysts to /api/docs/, and an import must work fro
 import pytest
 from playwright.sync_api import expect
 
-from layers.models import CrimeIncident, ImportJob
+from layers.models import AnalysisRun, CrimeIncident, ImportJob
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import PASSWORD
 
@@ -46,4 +46,14 @@ def test_an_analyst_imports_crime_from_the_api_docs_page(
     job = ImportJob.objects.get()
     assert (job.status, job.read, job.imported, job.rejected) == ("done", 2, 2, 0)
     assert set(CrimeIncident.objects.values_list("category", flat=True)) == {"burglary", "robbery"}
+
+    # Then a hotspot run, as the editor offers it (the first example: default parameters).
+    analyse = page.locator("[id^=operations-Analyses-][id*=analyses_create]")
+    analyse.locator(".opblock-summary").click()
+    analyse.locator("button.try-out__btn").click()
+    analyse.locator("tr[data-param-name=slug] input").fill("testarea")
+    expect(analyse.locator("textarea.body-param__text")).to_have_value("{}")
+    analyse.locator("button.execute").click()
+    expect(analyse.locator(".live-responses-table tbody .response-col_status")).to_have_text("202")
+    assert AnalysisRun.objects.get().area.slug == "testarea"
     assert page.errors == []

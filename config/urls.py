@@ -25,6 +25,7 @@ urlpatterns = [
     path("ogc/", include("layers.urls_ogc")),
     path("", include("layers.urls_map")),
     path("", include("walks.urls_pages")),
+    path("", include("geo.urls_pages")),
     path("admin/", admin.site.urls),
     # Password reset by e-mail is left out: coordinators reset passwords in the admin.
     path("accounts/login/", LoginView.as_view(), name="login"),

@@ -1,8 +1,10 @@
 """Multi-step writes for areas and their members."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from geo.models import Area, Membership, Role
 
@@ -11,23 +13,74 @@ from geo.models import Area, Membership, Role
 def membership_set(
     *, area: Area, username: str, role: str, create: bool = False, password: str | None = None
 ) -> Membership:
-    """Give `username` the `role` in `area` (replacing any role they had there)."""
+    """Give `username` the `role` in `area` (replacing any role they had there); with `create`,
+    a missing user is created with `password`, which must pass the password rules."""
     if role not in Role.values:
         raise ValidationError(
-            {"role": f"Unknown role {role!r}; use one of {', '.join(Role.values)}."}
+            {
+                "role": _("Unknown role %(role)r; use one of %(roles)s.")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            }
         )
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
         if not create:
-            raise ValidationError({"username": f"No user named {username!r} (use --create)."})
-        if not password:
-            raise ValidationError({"password": "A new user needs a password."})
-        user = User.objects.create_user(username=username, password=password)
-    membership, _ = Membership.objects.update_or_create(
-        user=user, area=area, defaults={"role": role}
-    )
+            raise ValidationError(
+                {"username": _("No user named %(username)r.") % {"username": username}}
+            )
+        user = _user_create(User, username, password)
+    membership = Membership.objects.filter(user=user, area=area).first()
+    if membership is None:
+        return Membership.objects.create(user=user, area=area, role=role)
+    _keep_a_coordinator(membership, role)
+    membership.role = role
+    membership.save(update_fields=["role"])
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    _keep_a_coordinator(membership, None)
+    membership.delete()
+
+
+def _user_create(User, username: str, password: str | None):
+    try:
+        User.username_validator(username)
+    except ValidationError as error:
+        raise ValidationError({"username": error.messages}) from None
+    if not password:
+        raise ValidationError({"password": _("A new account needs a password.")})
+    user = User(username=username)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _keep_a_coordinator(membership: Membership, new_role: str | None) -> None:
+    """An area's last coordinator cannot leave or step down: nobody could manage its members
+    any more (only a server administrator)."""
+    if membership.role != Role.COORDINATOR or new_role == Role.COORDINATOR:
+        return
+    # Locked, so two coordinators demoting each other at once cannot both succeed.
+    coordinators = Membership.objects.select_for_update().filter(
+        area=membership.area, role=Role.COORDINATOR
+    )
+    if all(other.pk == membership.pk for other in coordinators):
+        raise ValidationError(
+            {
+                "role": _(
+                    "%(username)s is the area's only coordinator; make someone else"
+                    " coordinator first."
+                )
+                % {"username": membership.user.username}
+            }
+        )
 
 
 # Layers whose data versions are tracked (tile and export ETags derive from them).

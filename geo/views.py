@@ -13,7 +13,7 @@ from geo.checks import postgis_version
 from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
 from geo.serializers import AreaSerializer, BlockSerializer, MembershipSerializer
-from geo.services import membership_set
+from geo.services import membership_remove, membership_set
 
 
 def healthz(request):
@@ -102,6 +102,9 @@ class MemberDetail(generics.DestroyAPIView):
     def get_object(self):
         return get_object_or_404(self.access.area.memberships, pk=self.kwargs["pk"])
 
+    def perform_destroy(self, instance):
+        membership_remove(membership=instance)
+
 
 def home(request):
     """The start page: the areas the user may see, with links to their map and walks."""
@@ -119,4 +122,5 @@ def home(request):
             area.my_walks = [w for w in walks if w.area_id == area.pk]
             area.plans_walks = access.can("plan_walks")
             area.runs_analyses = access.can("import")
+            area.sees_members = access.can("view_members")
     return render(request, "home.html", {"areas": areas})

@@ -76,7 +76,6 @@ def plan(request, slug):
     members = Membership.objects.filter(area=area).select_related("user").order_by("user__username")
     config = {
         "area": {"slug": area.slug, "name": area.name, "extent": _extent(area)},
-        "members": [{"username": m.user.username, "role": m.role} for m in members],
         "lights": dict(Light.choices),
         "statuses": dict(WalkStatus.choices),
         "urls": {
@@ -100,6 +99,8 @@ def plan(request, slug):
             "area": area,
             "config": config,
             "words": words,
+            "members": members,
+            "manages_members": access.can("manage_members"),
             "light_choices": Light.choices,
             "status_choices": WalkStatus.choices,
         },

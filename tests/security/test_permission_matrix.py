@@ -155,6 +155,10 @@ MATRIX = {
     "walks/sw.js": [
         ("GET", "/walks/sw.js", None, "200 200 200 200 200 200"),
     ],
+    "areas/<slug:slug>/members/": [
+        ("GET", "/areas/{slug}/members/", None, "302 404 403 200 403 200"),
+        ("POST", "/areas/{slug}/members/", None, "302 404 403 403 403 400"),
+    ],
     "walks/plan/<slug:slug>/": [
         ("GET", "/walks/plan/{slug}/", None, "302 404 403 200 403 200"),
     ],

@@ -25,7 +25,10 @@ class Command(BaseCommand):
                 area=area_obj, username=username, role=role, create=create, password=password
             )
         except ValidationError as error:
+            problems = error.message_dict
+            if "username" in problems and not create:
+                problems["username"].append("Use --create --password P to create the user.")
             raise CommandError(
-                "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in problems.items())
             ) from None
         self.stdout.write(f"{membership.user.username} is {membership.role} in {area_obj.slug}")

@@ -1,0 +1,120 @@
+"""The members page: coordinators add people to their area (creating accounts for residents who
+have none), change their roles and remove them; planners see who is in the area.
+
+A plain form page: it works without JavaScript, and each change is one POST answered with a
+redirect, so a reload never repeats it."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from geo.models import Role
+from geo.permissions import area_access
+from geo.services import membership_remove, membership_set
+
+
+class AddMember(forms.Form):
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=Role.choices, initial=Role.PARTICIPANT
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Password, for a new account"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy(
+            "Only for someone without an account: it is created with this password, which"
+            " they can change after logging in. Leave it empty to add an existing account."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        username, password = data.get("username"), data.get("password")
+        if username and password and get_user_model().objects.filter(username=username).exists():
+            self.add_error(
+                "password",
+                _("There is already an account named %(username)s. Leave the password empty.")
+                % {"username": username},
+            )
+        return data
+
+
+@login_required
+def members(request, slug):
+    access = area_access(request, slug)  # 404 for an area the user may not see
+    if not access.can("view_members"):
+        raise PermissionDenied(_("Only coordinators and planners see an area's members."))
+    manages = access.can("manage_members")
+    form = AddMember()
+    if request.method == "POST":
+        if not manages:
+            raise PermissionDenied(_("Only coordinators manage an area's members."))
+        if request.POST.get("action") not in ("add", "role", "remove"):
+            return HttpResponseBadRequest(_("Unknown change."))
+        form = _change(request, access.area)
+        if form is None:
+            return redirect("area-members", slug)
+    memberships = access.area.memberships.select_related("user").order_by("user__username")
+    context = {
+        "area": access.area,
+        "memberships": memberships,
+        "manages": manages,
+        "form": form,
+        "roles": Role.choices,
+    }
+    return render(request, "geo/members.html", context, status=400 if form.errors else 200)
+
+
+def _change(request, area) -> AddMember | None:
+    """Apply the POSTed change; the add form with its errors, or None when done."""
+    action = request.POST.get("action")
+    if action == "add":
+        form = AddMember(request.POST)
+        if not form.is_valid():
+            return form
+        data = form.cleaned_data
+        try:
+            membership = membership_set(
+                area=area,
+                username=data["username"],
+                role=data["role"],
+                create=bool(data["password"]),
+                password=data["password"],
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+            return form
+        messages.success(request, _added(membership))
+        return None
+    membership = get_object_or_404(area.memberships, pk=request.POST.get("membership") or 0)
+    try:
+        if action == "role":
+            membership = membership_set(
+                area=area, username=membership.user.username, role=request.POST.get("role")
+            )
+            messages.success(request, _added(membership))
+        elif action == "remove":
+            membership_remove(membership=membership)
+            messages.success(
+                request,
+                _("%(username)s is no longer a member.") % {"username": membership.user.username},
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return None
+
+
+def _added(membership) -> str:
+    return _("%(username)s is %(role)s in this area.") % {
+        "username": membership.user.username,
+        "role": membership.get_role_display().lower(),
+    }

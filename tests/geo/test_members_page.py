@@ -1,0 +1,137 @@
+"""The members page: coordinators add, change and remove members (creating accounts for people
+without one); planners read the list; everyone else is refused. An area keeps a coordinator."""
+
+import pytest
+
+from geo.models import Membership, Role
+from tests.factories import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/areas/testarea/members/"
+
+
+@pytest.fixture
+def coordinator(client, member):
+    user = member("coordinator")
+    client.force_login(user)
+    return user
+
+
+def roles():
+    return dict(Membership.objects.values_list("user__username", "role"))
+
+
+def test_a_coordinator_creates_an_account_for_a_resident(client, coordinator):
+    response = client.post(
+        PAGE,
+        {
+            "action": "add",
+            "username": "resident-7",
+            "role": "participant",
+            "password": "walk-at-dusk-42",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == PAGE
+    assert roles()["resident-7"] == Role.PARTICIPANT
+    assert client.login(username="resident-7", password="walk-at-dusk-42")
+
+
+def test_a_coordinator_adds_an_existing_account_without_a_password(client, coordinator):
+    make_user("neighbour")
+    client.post(PAGE, {"action": "add", "username": "neighbour", "role": "planner"})
+    assert roles()["neighbour"] == Role.PLANNER
+    page = client.get(PAGE).content.decode()
+    assert "neighbour is planner in this area." in page  # the message after the redirect
+
+
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"username": "ghost"}, "No user named &#x27;ghost&#x27;."),
+        ({"username": "newbie", "password": "short"}, "This password is too short."),
+        ({"username": "newbie", "password": "password123"}, "This password is too common."),
+        ({"username": "two words", "password": "walk-at-dusk-42"}, "Enter a valid username."),
+        (
+            {"username": "neighbour", "password": "walk-at-dusk-42"},
+            "There is already an account named neighbour.",
+        ),
+        ({"username": "newbie", "role": "boss"}, "Select a valid choice."),
+    ],
+)
+def test_a_refused_addition_names_the_problem_and_changes_nothing(
+    client, coordinator, fields, problem
+):
+    make_user("neighbour")
+    before = roles()
+    response = client.post(PAGE, {"action": "add", "role": "participant", **fields})
+    assert response.status_code == 400
+    assert problem in response.content.decode()
+    assert roles() == before
+    assert not Membership.objects.filter(user__username="newbie").exists()
+    # An existing account's password is never changed from here.
+    assert client.login(username="neighbour", password=PASSWORD)
+
+
+def test_a_coordinator_changes_a_role_and_removes_a_member(client, coordinator, member):
+    participant = member("participant")
+    membership = Membership.objects.get(user=participant)
+    client.post(PAGE, {"action": "role", "membership": membership.pk, "role": "planner"})
+    assert roles()[participant.username] == Role.PLANNER
+    client.post(PAGE, {"action": "remove", "membership": membership.pk})
+    assert participant.username not in roles()
+
+
+def test_the_last_coordinator_can_neither_step_down_nor_leave(client, coordinator, member):
+    own = Membership.objects.get(user=coordinator)
+    for change in ({"action": "role", "role": "planner"}, {"action": "remove"}):
+        response = client.post(PAGE, {"membership": own.pk, **change}, follow=True)
+        assert "only coordinator; make someone else coordinator first" in response.content.decode()
+        assert roles()[coordinator.username] == Role.COORDINATOR
+    # With a second coordinator, the first may step down.
+    other = member("coordinator")
+    client.post(PAGE, {"action": "role", "membership": own.pk, "role": "planner"})
+    assert roles() == {coordinator.username: Role.PLANNER, other.username: Role.COORDINATOR}
+
+
+def test_the_api_keeps_the_last_coordinator_too(client_for, coordinator):
+    own = Membership.objects.get(user=coordinator)
+    response = client_for(coordinator).delete(f"/api/areas/testarea/members/{own.pk}/")
+    assert response.status_code == 400 and "only coordinator" in response.json()["role"][0]
+    assert Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_a_planner_reads_the_list_without_the_forms(client, member):
+    client.force_login(member("planner"))
+    member("participant")
+    page = client.get(PAGE).content.decode()
+    assert "Members of Testarea" in page
+    assert 'name="action"' not in page
+    assert (
+        client.post(PAGE, {"action": "add", "username": "x", "role": "analyst"}).status_code == 403
+    )
+
+
+def test_a_membership_of_another_area_cannot_be_touched(client, coordinator):
+    from tests.factories import make_area, make_member
+
+    elsewhere = make_member(make_area("elsewhere"), Role.PARTICIPANT)
+    foreign = Membership.objects.get(user=elsewhere)
+    assert client.post(PAGE, {"action": "remove", "membership": foreign.pk}).status_code == 404
+    assert Membership.objects.filter(pk=foreign.pk).exists()
+
+
+def test_the_page_speaks_swedish(client, coordinator):
+    page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Medlemmar i Testarea" in page and "Lägg till en medlem" in page
+
+
+def test_the_start_page_links_coordinators_and_planners_to_it(client, member):
+    for role, linked in [
+        ("coordinator", True),
+        ("planner", True),
+        ("participant", False),
+        ("analyst", False),
+    ]:
+        client.force_login(member(role))
+        assert (PAGE in client.get("/").content.decode()) is linked, role

@@ -27,7 +27,8 @@ urlpatterns = [
     path("", include("walks.urls_pages")),
     path("", include("geo.urls_pages")),
     path("admin/", admin.site.urls),
-    # Password reset by e-mail is left out: coordinators reset passwords in the admin.
+    # Password reset by e-mail is left out: residents often have no e-mail address in Trygg.
+    # Their coordinator gives them a new password on the members page (geo/pages.py).
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,5 +1,6 @@
 """The members page: coordinators add people to their area (creating accounts for residents who
-have none), change their roles and remove them; planners see who is in the area.
+have none), change their roles, give a resident who forgot their password a new one, and remove
+them; planners see who is in the area.
 
 A plain form page: it works without JavaScript, and each change is one POST answered with a
 redirect, so a reload never repeats it."""
@@ -16,7 +17,12 @@ from django.utils.translation import gettext_lazy
 
 from geo.models import Role
 from geo.permissions import area_access
-from geo.services import membership_remove, membership_set
+from geo.services import (
+    membership_remove,
+    membership_set,
+    password_set,
+    password_settable_among,
+)
 
 
 class AddMember(forms.Form):
@@ -57,12 +63,15 @@ def members(request, slug):
     if request.method == "POST":
         if not manages:
             raise PermissionDenied(_("Only coordinators manage an area's members."))
-        if request.POST.get("action") not in ("add", "role", "remove"):
+        if request.POST.get("action") not in ("add", "role", "remove", "password"):
             return HttpResponseBadRequest(_("Unknown change."))
         form = _change(request, access.area)
         if form is None:
             return redirect("area-members", slug)
-    memberships = access.area.memberships.select_related("user").order_by("user__username")
+    memberships = list(access.area.memberships.select_related("user").order_by("user__username"))
+    resettable = password_settable_among(request.user, [m.user for m in memberships])
+    for membership in memberships:
+        membership.password_settable = manages and membership.user_id in resettable
     context = {
         "area": access.area,
         "memberships": memberships,
@@ -102,6 +111,17 @@ def _change(request, area) -> AddMember | None:
                 area=area, username=membership.user.username, role=request.POST.get("role")
             )
             messages.success(request, _added(membership))
+        elif action == "password":
+            password_set(
+                requester=request.user,
+                user=membership.user,
+                password=request.POST.get("password", ""),
+            )
+            messages.success(
+                request,
+                _("%(username)s has a new password. Give it to them in person.")
+                % {"username": membership.user.username},
+            )
         elif action == "remove":
             membership_remove(membership=membership)
             messages.success(

@@ -45,6 +45,50 @@ def membership_remove(*, membership: Membership) -> None:
     membership.delete()
 
 
+def password_settable_among(requester, users) -> set[int]:
+    """The ids of those of `users` whom `requester` may give a new password: a superuser, all
+    of them; a coordinator, accounts that are participants and nothing else, only in areas they
+    coordinate (a resident who forgot the password they were given). Never staff, nor anyone
+    who may see more than a participant, whom a coordinator could otherwise impersonate."""
+    if requester.is_superuser:
+        return {user.pk for user in users}
+    coordinated = set(
+        requester.memberships.filter(role=Role.COORDINATOR).values_list("area_id", flat=True)
+    )
+    candidates = {
+        user.pk for user in users if not (user.is_staff or user.is_superuser or user == requester)
+    }
+    roles: dict[int, list[tuple[int, str]]] = {}
+    for user_id, area_id, role in Membership.objects.filter(user_id__in=candidates).values_list(
+        "user_id", "area_id", "role"
+    ):
+        roles.setdefault(user_id, []).append((area_id, role))
+    return {
+        user_id
+        for user_id, held in roles.items()
+        if all(role == Role.PARTICIPANT and area in coordinated for area, role in held)
+    }
+
+
+@transaction.atomic
+def password_set(*, requester, user, password: str) -> None:
+    if user.pk not in password_settable_among(requester, [user]):
+        raise ValidationError(
+            {
+                "password": _(
+                    "You can set the password only of accounts that take part in walks of your"
+                    " areas and nothing else."
+                )
+            }
+        )
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    user.set_password(password)  # their sessions end: the session auth hash changes
+    user.save(update_fields=["password"])
+
+
 def _user_create(User, username: str, password: str | None):
     try:
         User.username_validator(username)

@@ -5,48 +5,34 @@ import io
 import pytest
 from django.db import connections
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_area, make_member
 from tests.walks.helpers import make_walk
 from walks.models import Observation, Photo
 from walks.taxonomy import builtin_kinds_ensure
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TABLET = {"width": 1024, "height": 768}
 
 
 @pytest.fixture
-def tablet(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test are
-    # still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(
-            viewport=TABLET,
-            has_touch=True,
-            is_mobile=True,
-            geolocation={"latitude": 55.6052, "longitude": 13.0061, "accuracy": 15},
-            permissions=["geolocation"],
-            locale="en-GB",
-        )
-        context.set_default_timeout(20000)
-        yield context
-        context.close()
-        browser.close()
-        # ORM calls made while Playwright's loop runs get their own connection; close it here,
-        # in the same context, or it keeps the test database from being dropped.
-        connections.close_all()
+def tablet(chromium):
+    """A tablet's browser context in the session's Chromium (tests/browser/conftest.py): a
+    Playwright of its own cannot start while that one's event loop runs."""
+    context = chromium.new_context(
+        viewport=TABLET,
+        has_touch=True,
+        is_mobile=True,
+        geolocation={"latitude": 55.6052, "longitude": 13.0061, "accuracy": 15},
+        permissions=["geolocation"],
+        locale="en-GB",
+    )
+    context.set_default_timeout(20000)
+    yield context
+    context.close()
+    # ORM calls made while Playwright's loop runs get their own connection; close it here,
+    # or it keeps the test database from being dropped.
+    connections.close_all()
 
 
 def place(page, kind, *taps):

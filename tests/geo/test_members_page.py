@@ -135,3 +135,52 @@ def test_the_start_page_links_coordinators_and_planners_to_it(client, member):
     ]:
         client.force_login(member(role))
         assert (PAGE in client.get("/").content.decode()) is linked, role
+
+
+def test_a_coordinator_gives_a_resident_who_forgot_it_a_new_password(client, coordinator, member):
+    resident = member("participant")
+    membership = Membership.objects.get(user=resident)
+    page = client.get(PAGE).content.decode()
+    assert 'value="password"' in page
+    response = client.post(
+        PAGE,
+        {"action": "password", "membership": membership.pk, "password": "new-start-2026"},
+        follow=True,
+    )
+    assert f"{resident.username} has a new password" in response.content.decode()
+    resident.refresh_from_db()
+    assert resident.check_password("new-start-2026")
+
+
+@pytest.mark.parametrize("target", ["planner", "analyst", "coordinator", "staff", "also-elsewhere"])
+def test_no_new_password_for_accounts_that_see_more_than_a_participant(
+    client, coordinator, member, target
+):
+    from tests.factories import make_area
+
+    user = member("participant" if target in ("staff", "also-elsewhere") else target)
+    if target == "staff":
+        user.is_staff = True
+        user.save()
+    if target == "also-elsewhere":  # a participant here, but a planner in another area
+        Membership.objects.create(user=user, area=make_area("elsewhere"), role=Role.PLANNER)
+    membership = Membership.objects.get(user=user, area__slug="testarea")
+    response = client.post(
+        PAGE,
+        {"action": "password", "membership": membership.pk, "password": "taken-over-77"},
+        follow=True,
+    )
+    assert "You can set the password only of accounts" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and not user.check_password("taken-over-77")
+
+
+def test_a_new_password_must_pass_the_rules(client, coordinator, member):
+    resident = member("participant")
+    membership = Membership.objects.get(user=resident)
+    response = client.post(
+        PAGE, {"action": "password", "membership": membership.pk, "password": "123"}, follow=True
+    )
+    assert "This password is too short" in response.content.decode()
+    resident.refresh_from_db()
+    assert resident.check_password(PASSWORD)

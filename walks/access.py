@@ -6,8 +6,10 @@
 - Only the walk's own participants capture on it (403 for everyone else in the area).
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, PermissionDenied
 
 from geo.access import Access, access_for
 from walks.models import Walk
@@ -40,3 +42,13 @@ def walk_access(user, walk_id: int, *, capture: bool = False) -> tuple[Walk, Acc
     if not (participant or sees_all_walks(access)):
         raise PermissionDenied("You are not a participant of this walk.")
     return walk, access
+
+
+def page_walk_access(request, walk_id: int, *, capture: bool = False) -> tuple[Walk, Access]:
+    """walk_access for a page: Django's 404 page or 403 instead of the API's JSON answers."""
+    try:
+        return walk_access(request.user, walk_id, capture=capture)
+    except APIException as refusal:
+        if refusal.status_code == 404:
+            raise Http404(str(refusal.detail)) from None
+        raise DjangoPermissionDenied(str(refusal.detail)) from None

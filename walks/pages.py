@@ -17,11 +17,10 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from rest_framework.exceptions import APIException
 
 from geo.access import access_for
 from geo.models import Area, Membership
-from walks.access import walk_access
+from walks.access import page_walk_access
 from walks.models import Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
 from walks.views import walks_with_counts
@@ -38,15 +37,6 @@ VENDOR_FILES = [
     "vendor/maplibre/maplibre-gl-worker.mjs",
     "vendor/maplibre/maplibre-gl.css",
 ]
-
-
-def _walk_or_deny(request, pk, *, capture=False):
-    try:
-        return walk_access(request.user, pk, capture=capture)
-    except APIException as refusal:
-        if refusal.status_code == 404:
-            raise Http404(str(refusal.detail)) from None
-        raise PermissionDenied(str(refusal.detail)) from None
 
 
 @login_required
@@ -81,6 +71,7 @@ def plan(request, slug):
         "urls": {
             "walks": reverse("walk-list", args=[area.slug]),
             "walk": reverse("walk-detail", args=[0]).replace("/0/", "/{id}/"),
+            "report": reverse("walk-report", args=[0]).replace("/0/", "/{id}/"),
             # The planner's basemap: the blocks' vector tiles, fast at any zoom. The capture
             # app reads GeoJSON instead, which it can keep offline.
             "blocks": reverse("tilejson", args=[area.slug, "blocks"]),
@@ -110,7 +101,7 @@ def plan(request, slug):
 @never_cache
 @login_required
 def capture(request, pk):
-    walk, _access = _walk_or_deny(request, pk, capture=True)
+    walk, _access = page_walk_access(request, pk, capture=True)
     kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=walk.area))
     extent, blocks_url = _capture_map(walk)
     config = {
@@ -170,7 +161,7 @@ def _extent(area) -> list[float]:
 @login_required
 def manifest(request, pk):
     """Makes the capture page of a walk installable on a tablet's home screen."""
-    walk, _access = _walk_or_deny(request, pk, capture=True)
+    walk, _access = page_walk_access(request, pk, capture=True)
     body = {
         "name": f"Trygg – {walk.name}",
         "short_name": "Trygg",

@@ -3,3 +3,6 @@
 for (const select of document.querySelectorAll("form.lang select")) {
   select.addEventListener("change", () => select.form.submit());
 }
+for (const button of document.querySelectorAll("button[data-print]")) {
+  button.addEventListener("click", () => window.print());
+}

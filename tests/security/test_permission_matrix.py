@@ -165,6 +165,9 @@ MATRIX = {
     "walks/<int:pk>/capture/": [
         ("GET", "/walks/{walk}/capture/", None, "302 404 200 403 403 403"),
     ],
+    "walks/<int:pk>/report/": [
+        ("GET", "/walks/{walk}/report/", None, "302 404 200 200 200 200"),
+    ],
     "walks/<int:pk>/manifest.webmanifest": [
         ("GET", "/walks/{walk}/manifest.webmanifest", None, "302 404 200 403 403 403"),
     ],

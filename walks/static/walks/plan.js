@@ -139,6 +139,8 @@ function edit(walk) {
   route = walk && walk.route ? walk.route.coordinates.map((c) => [...c]) : [];
   drawRoute();
   $("#done").hidden = !walk || walk.status === "done";
+  $("#report").hidden = !walk;
+  if (walk) $("#report").href = config.urls.report.replace("{id}", walk.id);
   document.querySelectorAll("#walk-list li").forEach((li) => li.classList.toggle("selected", walk && Number(li.dataset.id) === walk.id));
   say("", true);
 }

@@ -1,0 +1,112 @@
+"""The walk report: every finding numbered on a printable map and listed with its block, note
+and photos, for those who may see the walk."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_member
+from tests.walks.helpers import item, make_walk, sync
+from tests.walks.test_photos import jpeg_with_gps, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def report(client, walk, **headers):
+    return client.get(f"/walks/{walk.pk}/report/", **headers)
+
+
+@pytest.fixture
+def findings(capture_client, walk):
+    """Three findings: a point in block SW, a sightline, and a safe place on the route."""
+    items = [
+        item(geometry={"type": "Point", "coordinates": [13.003, 55.602]}, note="Dark underpass"),
+        item(
+            kind="blocked_sightline",
+            geometry={"type": "LineString", "coordinates": [[13.012, 55.607], [13.014, 55.608]]},
+            note="Hedge hides the path",
+        ),
+        item(kind="safe_place", geometry={"type": "Point", "coordinates": [13.010, 55.606]}),
+    ]
+    for n, finding in enumerate(items):
+        finding["captured_at"] = f"2026-11-20T18:{10 + n}:00+00:00"
+    ids = [r["id"] for r in sync(capture_client, walk, items).json()["results"]]
+    assert upload(capture_client, ids[0], jpeg_with_gps()).status_code == 201
+    return ids
+
+
+def test_a_coordinator_reads_the_findings_in_order_with_blocks_notes_and_photos(
+    client, member, walk, findings
+):
+    client.force_login(member("coordinator"))
+    response = report(client, walk)
+    assert response.status_code == 200
+    page = response.content.decode()
+    rows = re.findall(r'<tr id="observation-(\d+)">(.*?)</tr>', page, re.S)
+    assert [number for number, _ in rows] == ["1", "2", "3"]
+    assert "Dark underpass" in rows[0][1] and "SW" in rows[0][1]
+    assert "Hedge hides the path" in rows[1][1] and "NE" in rows[1][1]
+    assert rows[0][1].count("<img") == 1 and "<img" not in rows[1][1]
+    assert "<strong>3</strong> observations" in page and "<strong>1</strong> photos" in page
+    # Names of participants, as the API shows them to those who plan walks.
+    assert walk.participants.get().username in page
+    # The map: the route, the sightline's line, and one numbered marker per finding.
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert svg.count('class="marker') == 3 and svg.count('class="shape') == 1
+    assert 'class="route" d="M' in svg
+    assert svg.count("<path d=") == 4  # the test area's four blocks around the walk
+
+
+def test_a_participant_sees_their_walk_without_the_names(client, participant, walk, findings):
+    client.force_login(participant)
+    page = report(client, walk).content.decode()
+    assert (
+        "<strong>1</strong> participants" in page
+        and participant.username not in page.split("participants")[1].split("</p>")[0]
+    )
+
+
+def test_who_may_not_see_the_walk_gets_no_report(client, area, member, walk):
+    assert report(client, walk).status_code == 302  # anonymous: to the login page
+    client.force_login(member("participant"))  # in the area, but not on this walk
+    assert report(client, walk).status_code == 403
+    from tests.factories import make_area
+
+    client.force_login(make_member(make_area("elsewhere"), "coordinator"))
+    assert report(client, walk).status_code == 404
+
+
+def test_the_report_costs_the_same_few_queries_however_many_findings(
+    client, member, walk, capture_client
+):
+    client.force_login(member("planner"))
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert report(client, walk).status_code == 200
+        return len(captured)
+
+    sync(capture_client, walk, [item()])
+    few = queries()
+    sync(capture_client, walk, [item() for _ in range(20)])
+    assert queries() == few
+
+
+def test_a_walk_with_nothing_yet_has_a_report_without_a_map(client, area, member):
+    client.force_login(member("coordinator"))
+    empty = make_walk(area, route=None)
+    page = report(client, empty).content.decode()
+    assert "Nothing has been recorded on this walk yet." in page and "<svg" not in page
+
+
+def test_the_report_speaks_danish(client, member, walk, findings):
+    client.force_login(member("coordinator"))
+    page = report(client, walk, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Vandringsrapport" in page and "Blokeret udsyn" in page

@@ -1,0 +1,185 @@
+"""The walk report: what a safety walk found, numbered on a map and listed with notes and photos,
+for the coordinator to hand to the housing company, the municipality or the police.
+
+The map is an SVG drawn by PostGIS (ST_AsSVG in Web Mercator) rather than a MapLibre canvas, so
+the page prints as it shows, needs no script and no tiles, and stays sharp on paper."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models.functions import (
+    AsSVG,
+    PointOnSurface,
+    Transform,
+)
+from django.contrib.gis.geos import Polygon
+from django.db import connection
+from django.db.models import Count, Prefetch
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+from walks.access import page_walk_access
+from walks.models import Observation, Photo
+
+WEB_MERCATOR = 3857
+# The map shows this much around the route and the observations, as a share of their extent,
+# and at least this many metres (a walk along one street is narrow).
+MARGIN_SHARE = 0.08
+MIN_MARGIN_M = 60
+# How far a finding on a street may lie from the block the report names for it: in degrees, so
+# the blocks' spatial index serves the search (about 45 m north-south, 25 m east-west at 56° N).
+NEAR_BLOCK_DEGREES = 0.0004
+MAX_BLOCKS = 3000  # blocks drawn around a walk; a walk across a whole city keeps the page light
+
+
+@dataclass
+class MapView:
+    """The SVG's viewBox in Web Mercator metres, y pointing down as ST_AsSVG writes it."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def viewbox(self) -> str:
+        return f"{self.x:.1f} {self.y:.1f} {self.width:.1f} {self.height:.1f}"
+
+    @property
+    def marker(self) -> float:
+        """A marker's radius: the same size on the page however large the walk."""
+        return max(self.width, self.height) / 75
+
+    @property
+    def route_width(self) -> float:
+        return self.marker / 2.5
+
+    @property
+    def outline_width(self) -> float:
+        return self.marker / 4
+
+
+def map_view(walk, observations) -> MapView | None:
+    shapes = [o.geom for o in observations] + ([walk.route] if walk.route else [])
+    if not shapes:
+        return None
+    extents = [shape.extent for shape in shapes]
+    box = Polygon.from_bbox(
+        (
+            min(e[0] for e in extents),
+            min(e[1] for e in extents),
+            max(e[2] for e in extents),
+            max(e[3] for e in extents),
+        )
+    )
+    box.srid = 4326
+    box.transform(WEB_MERCATOR)  # Web Mercator keeps a longitude-latitude box a box
+    xmin, ymin, xmax, ymax = box.extent
+    margin = max(MIN_MARGIN_M, MARGIN_SHARE * max(xmax - xmin, ymax - ymin))
+    return MapView(
+        x=xmin - margin,
+        y=-(ymax + margin),
+        width=xmax - xmin + 2 * margin,
+        height=ymax - ymin + 2 * margin,
+    )
+
+
+def _svg(field="geom"):
+    return AsSVG(Transform(field, WEB_MERCATOR), precision=1)
+
+
+# The block each finding lies in, else the nearest one: most findings are on the street between
+# two. A nearest-neighbour search (<->) on the blocks' index, which PostGIS does and the ORM
+# cannot express against an outer row.
+BLOCK_OF_FINDINGS_SQL = """
+SELECT o.id, (
+    SELECT b.code FROM geo_block b
+    WHERE b.area_id = %(area)s AND ST_DWithin(b.geom, o.geom, %(near)s)
+    ORDER BY b.geom <-> o.geom LIMIT 1
+)
+FROM walks_observation o WHERE o.walk_id = %(walk)s
+"""
+
+
+def block_codes(walk) -> dict[int, str | None]:
+    params = {"area": walk.area_id, "walk": walk.pk, "near": NEAR_BLOCK_DEGREES}
+    with connection.cursor() as cursor:
+        cursor.execute(BLOCK_OF_FINDINGS_SQL, params)
+        return dict(cursor.fetchall())
+
+
+def report_observations(walk):
+    """The walk's observations in the order they were captured, with what the report shows."""
+    photos = Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
+    return list(
+        walk.observations.select_related("kind")
+        .prefetch_related(photos)
+        .annotate(
+            svg=_svg(),
+            label_at=Transform(PointOnSurface("geom"), WEB_MERCATOR),
+        )
+        .order_by("captured_at", "id")
+    )
+
+
+def blocks_around(walk, view: MapView):
+    frame = Polygon.from_bbox((view.x, -view.y - view.height, view.x + view.width, -view.y))
+    frame.srid = WEB_MERCATOR
+    frame.transform(4326)
+    return (
+        walk.area.blocks.filter(geom__intersects=frame)
+        .annotate(svg=_svg())
+        .values_list("svg", flat=True)[:MAX_BLOCKS]
+    )
+
+
+def kind_counts(walk, language: str):
+    counts = (
+        Observation.objects.filter(walk=walk)
+        .values("kind__code", "kind__label_en", f"kind__label_{language}", "kind__positive")
+        .annotate(n=Count("id"))
+        .order_by("-n", "kind__code")
+    )
+    return [
+        {
+            "label": row[f"kind__label_{language}"] or row["kind__label_en"],
+            "positive": row["kind__positive"],
+            "count": row["n"],
+        }
+        for row in counts
+    ]
+
+
+@login_required
+def walk_report(request, pk):
+    walk, access = page_walk_access(request, pk)
+    language = (get_language() or "en")[:2]
+    if language not in ("en", "sv", "da"):
+        language = "en"
+    observations = report_observations(walk)
+    codes = block_codes(walk)
+    for number, observation in enumerate(observations, start=1):
+        observation.block_code = codes.get(observation.pk)
+        observation.number = number
+        observation.kind_label = observation.kind.label(language)
+        observation.label_x, observation.label_y = observation.label_at.x, -observation.label_at.y
+    view = map_view(walk, observations)
+    route_svg = None
+    if walk.route and view:
+        walks = type(walk).objects.filter(pk=walk.pk)
+        route_svg = walks.annotate(svg=_svg("route")).values_list("svg", flat=True)[0]
+    context = {
+        "walk": walk,
+        "observations": observations,
+        "kinds": kind_counts(walk, language),
+        "view": view,
+        "blocks": list(blocks_around(walk, view)) if view else [],
+        "route_svg": route_svg,
+        # Names are for those who plan walks, as in the API; others see how many took part.
+        "participants": list(walk.participants.order_by("username"))
+        if access.can("plan_walks")
+        else None,
+        "participant_count": walk.participants.count(),
+        "photo_count": sum(len(o.photos.all()) for o in observations),
+    }
+    return render(request, "walks/report.html", context)

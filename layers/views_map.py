@@ -6,6 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import F, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -112,7 +113,11 @@ def observation_json(observation: Observation, language: str, *, full: bool) -> 
         "captured_at": observation.captured_at.isoformat(),
         "geometry_type": observation.geom.geom_type,
         "photos": [
-            {"thumbnail": photo.thumbnail.url, "image": photo.image.url}
+            # Through the API's permission check: photos are never public media files.
+            {
+                "thumbnail": reverse("photo-thumbnail", args=[photo.pk]),
+                "image": reverse("photo-image", args=[photo.pk]),
+            }
             for photo in observation.photos.all()
         ],
     }

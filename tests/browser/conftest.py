@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.test.testcases import LiveServerThread, _MediaFilesHandler
+from django.test.testcases import LiveServerThread
 from pytest_django.live_server_helper import LiveServer
 
 from config.wsgi import served
@@ -31,7 +31,7 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 class ServedLiveServer(LiveServer):
     """pytest-django's live server, serving what uWSGI serves (config.wsgi.served: the direct
-    tile path included) behind the same static and media file handlers."""
+    tile path included) behind a static file handler."""
 
     def __init__(self, addr: str):
         super().__init__(addr, start=False)
@@ -40,7 +40,9 @@ class ServedLiveServer(LiveServer):
         bare = self.thread
         self.thread = LiveServerThread(
             bare.host,
-            static_handler=lambda _django: StaticFilesHandler(_MediaFilesHandler(app)),
+            # Static files as WhiteNoise serves them; no media files, which the served
+            # application never exposes (photos go through the API's permission check).
+            static_handler=lambda _django: StaticFilesHandler(app),
             connections_override=bare.connections_override,
             port=bare.port,
         )

@@ -121,7 +121,10 @@ def test_planner_toggles_layers_and_reads_a_block(
     assert popup.locator("h3").inner_text().startswith("Block NW")
     assert "Hiding place" in popup.inner_text()
     assert "Unsafe spot" in popup.inner_text()
-    assert popup.locator(".thumbs img").first.get_attribute("src").endswith(".jpg")
+    # The thumbnail really loads: through the API (media files are not served).
+    thumb = popup.locator(".thumbs img").first
+    assert thumb.get_attribute("src").endswith("/thumbnail/")
+    wait_until(page, "document.querySelector('.thumbs img').naturalWidth > 0")
     screenshot(page, "planner-map-block")
 
     popup.get_by_role("button", name="Hiding place").click()

@@ -54,6 +54,9 @@ def test_a_coordinator_reads_the_findings_in_order_with_blocks_notes_and_photos(
     assert "Dark underpass" in rows[0][1] and "SW" in rows[0][1]
     assert "Hedge hides the path" in rows[1][1] and "NE" in rows[1][1]
     assert rows[0][1].count("<img") == 1 and "<img" not in rows[1][1]
+    # Photos go through the API's permission check: media files are never served.
+    thumbnail = re.search(r'<img src="([^"]+)"', rows[0][1]).group(1)
+    assert thumbnail.startswith("/api/photos/") and client.get(thumbnail).status_code == 200
     assert "<strong>3</strong> observations" in page and "<strong>1</strong> photos" in page
     # Names of participants, as the API shows them to those who plan walks.
     assert walk.participants.get().username in page

@@ -6,6 +6,7 @@ the page prints as it shows, needs no script and no tiles, and stays sharp on pa
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import (
     AsSVG,
@@ -13,13 +14,16 @@ from django.contrib.gis.db.models.functions import (
     Transform,
 )
 from django.contrib.gis.geos import Polygon
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, Prefetch
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from walks.access import page_walk_access
 from walks.models import Observation, Photo
+from walks.services import observation_delete, photo_delete
 
 WEB_MERCATOR = 3857
 # The map shows this much around the route and the observations, as a share of their extent,
@@ -153,6 +157,12 @@ def kind_counts(walk, language: str):
 @login_required
 def walk_report(request, pk):
     walk, access = page_walk_access(request, pk)
+    moderates = access.can("manage_area")
+    if request.method == "POST":
+        if not moderates:
+            raise PermissionDenied(_("Only the area's coordinators delete findings and photos."))
+        _moderate(request, walk)
+        return redirect("walk-report", walk.pk)
     language = (get_language() or "en")[:2]
     if language not in ("en", "sv", "da"):
         language = "en"
@@ -180,6 +190,19 @@ def walk_report(request, pk):
         if access.can("plan_walks")
         else None,
         "participant_count": walk.participants.count(),
+        "moderates": moderates,
         "photo_count": sum(len(o.photos.all()) for o in observations),
     }
     return render(request, "walks/report.html", context)
+
+
+def _moderate(request, walk) -> None:
+    """Delete the finding or photo named in the POST, which must belong to this walk."""
+    if "observation" in request.POST:
+        observation = get_object_or_404(walk.observations, pk=request.POST["observation"])
+        observation_delete(observation=observation, user=request.user)
+        messages.success(request, _("The finding and its photos are deleted."))
+    elif "photo" in request.POST:
+        photo = get_object_or_404(Photo, pk=request.POST["photo"], observation__walk=walk)
+        photo_delete(photo=photo, user=request.user)
+        messages.success(request, _("The photo is deleted."))

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from geo.models import Area
-from geo.services import data_version_bump
+from geo.services import audit_record, data_version_bump
 from walks import sql
 from walks.models import Observation, ObservationKind, Photo, Walk
 from walks.photos import photo_prepare
@@ -196,3 +196,46 @@ def photo_store(*, observation: Observation, upload) -> tuple[Photo, bool]:
         photo.thumbnail.delete(save=False)
         return Photo.objects.get(observation=observation, sha256=digest), False
     return photo, True
+
+
+def observation_delete(*, observation: Observation, user) -> None:
+    """Delete a finding with its photos (a note naming a person, a photo showing a face, a
+    test entry). The audit entry records who deleted what kind of finding, not its content."""
+    walk = observation.walk
+    photos = list(observation.photos.all())
+    with transaction.atomic():
+        audit_record(
+            user=user,
+            area=walk.area,
+            action="observation.delete",
+            detail={
+                "observation": observation.pk,
+                "walk": walk.pk,
+                "kind": observation.kind.code,
+                "photos": len(photos),
+            },
+        )
+        observation.delete()
+        data_version_bump(area=walk.area, layers=["observations"])
+        transaction.on_commit(lambda: _files_delete(photos))
+
+
+def photo_delete(*, photo: Photo, user) -> None:
+    area = photo.observation.walk.area
+    with transaction.atomic():
+        audit_record(
+            user=user,
+            area=area,
+            action="photo.delete",
+            detail={"photo": photo.pk, "observation": photo.observation_id},
+        )
+        photo.delete()
+        data_version_bump(area=area, layers=["observations"])
+        transaction.on_commit(lambda: _files_delete([photo]))
+
+
+def _files_delete(photos) -> None:
+    """Remove the files once the rows are gone for good (a rolled-back delete keeps both)."""
+    for photo in photos:
+        photo.image.delete(save=False)
+        photo.thumbnail.delete(save=False)

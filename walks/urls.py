@@ -12,7 +12,9 @@ urlpatterns = [
         name="observation-sync",
     ),
     path("walks/<int:pk>/observations/", views.ObservationList.as_view(), name="observation-list"),
+    path("observations/<int:pk>/", views.ObservationDetail.as_view(), name="observation-detail"),
     path("observations/<int:pk>/photos/", views.PhotoUpload.as_view(), name="photo-upload"),
+    path("photos/<int:pk>/", views.PhotoDetail.as_view(), name="photo-detail"),
     path(
         "photos/<int:pk>/image/",
         views.PhotoFile.as_view(),

@@ -244,3 +244,43 @@ class PhotoFile(APIView):
         response = FileResponse(field.open("rb"))
         response["Cache-Control"] = "private, max-age=86400"
         return response
+
+
+def moderated(user, walk_id: int):
+    """The walk's access if `user` may delete its findings: coordinators (and superusers), who
+    answer for what the area's walks record."""
+    _walk, access = walk_access(user, walk_id)
+    if not access.can("manage_area"):
+        raise PermissionDenied("Only the area's coordinators delete findings and photos.")
+    return access
+
+
+class ObservationDetail(APIView):
+    """Coordinators delete a finding with its photos (a note naming someone, a test entry); the
+    audit log records who deleted what kind of finding."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        observation = Observation.objects.select_related("walk__area", "kind").filter(pk=pk).first()
+        if observation is None:
+            raise Http404("No such observation.")
+        moderated(request.user, observation.walk_id)
+        services.observation_delete(observation=observation, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PhotoDetail(APIView):
+    """Coordinators delete one photo of a finding (a face, a number plate)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        photo = Photo.objects.select_related("observation__walk__area").filter(pk=pk).first()
+        if photo is None:
+            raise Http404("No such photo.")
+        moderated(request.user, photo.observation.walk_id)
+        services.photo_delete(photo=photo, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

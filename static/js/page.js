@@ -6,3 +6,9 @@ for (const select of document.querySelectorAll("form.lang select")) {
 for (const button of document.querySelectorAll("button[data-print]")) {
   button.addEventListener("click", () => window.print());
 }
+// Forms that delete for good ask first (their data-confirm is the question).
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}

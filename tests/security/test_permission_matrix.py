@@ -61,6 +61,12 @@ MATRIX = {
     "api/walks/<int:pk>/observations/": [
         ("GET", "/api/walks/{walk}/observations/", None, "401 404 200 200 200 200"),
     ],
+    "api/observations/<int:pk>/": [
+        ("DELETE", "/api/observations/{observation}/", None, "401 404 403 403 403 204"),
+    ],
+    "api/photos/<int:pk>/": [
+        ("DELETE", "/api/photos/{photo}/", None, "401 404 403 403 403 204"),
+    ],
     "api/observations/<int:pk>/photos/": [
         ("POST", "/api/observations/{observation}/photos/", None, "401 404 415 403 403 403"),
     ],
@@ -167,6 +173,7 @@ MATRIX = {
     ],
     "walks/<int:pk>/report/": [
         ("GET", "/walks/{walk}/report/", None, "302 404 200 200 200 200"),
+        ("POST", "/walks/{walk}/report/", None, "302 404 403 403 403 302"),
     ],
     "walks/<int:pk>/manifest.webmanifest": [
         ("GET", "/walks/{walk}/manifest.webmanifest", None, "302 404 200 403 403 403"),

@@ -57,7 +57,7 @@ def test_a_coordinator_reads_the_findings_in_order_with_blocks_notes_and_photos(
     # Photos go through the API's permission check: media files are never served.
     thumbnail = re.search(r'<img src="([^"]+)"', rows[0][1]).group(1)
     assert thumbnail.startswith("/api/photos/") and client.get(thumbnail).status_code == 200
-    assert "<strong>3</strong> observations" in page and "<strong>1</strong> photos" in page
+    assert "<strong>3</strong> findings" in page and "<strong>1</strong> photo ·" in page
     # Names of participants, as the API shows them to those who plan walks.
     assert walk.participants.get().username in page
     # The map: the route, the sightline's line, and one numbered marker per finding.
@@ -70,10 +70,8 @@ def test_a_coordinator_reads_the_findings_in_order_with_blocks_notes_and_photos(
 def test_a_participant_sees_their_walk_without_the_names(client, participant, walk, findings):
     client.force_login(participant)
     page = report(client, walk).content.decode()
-    assert (
-        "<strong>1</strong> participants" in page
-        and participant.username not in page.split("participants")[1].split("</p>")[0]
-    )
+    facts = page[page.index('<section class="facts">') :].split("</p>")[0]
+    assert "<strong>1</strong> participant" in facts and participant.username not in facts
 
 
 def test_who_may_not_see_the_walk_gets_no_report(client, area, member, walk):

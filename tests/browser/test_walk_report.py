@@ -1,0 +1,50 @@
+"""The walk report in Chromium: the map is drawn, printing is offered, and a coordinator deletes
+a finding after confirming it (the question comes from page.js: the policy forbids inline
+script)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in, screenshot
+from tests.factories import PASSWORD
+from tests.walks.helpers import make_walk
+from walks.models import Observation
+from walks.services import observations_sync
+from walks.taxonomy import builtin_kinds_ensure
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_coordinator_reads_prints_and_prunes_a_walk_report(
+    live_server, browser_page, member, area
+):
+    from tests.walks.helpers import item
+
+    builtin_kinds_ensure()
+    participant = member("participant")
+    walk = make_walk(area, [participant])
+    items = [item(note="Broken lamp by the school"), item(kind="safe_place", note="Lit kiosk")]
+    observations_sync(walk=walk, author=participant, items=items)
+    page = browser_page
+    log_in(page, live_server.url, member("coordinator").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/{walk.pk}/report/")
+    expect(page.locator("svg circle.marker")).to_have_count(2)
+    expect(page.locator("button[data-print]")).to_be_visible()
+    screenshot(page, "walk-report")
+
+    questions, answers = [], ["dismiss", "accept"]
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        getattr(dialog, answers.pop(0))()
+
+    page.on("dialog", answer)
+    page.get_by_role("button", name="Delete finding 1").click()
+    expect(page.locator("tr#observation-2")).to_be_visible()  # dismissed: nothing deleted
+    assert Observation.objects.count() == 2
+    page.get_by_role("button", name="Delete finding 1").click()
+    expect(page.locator(".messages")).to_contain_text("The finding and its photos are deleted.")
+    expect(page.locator("svg circle.marker")).to_have_count(1)
+    assert list(Observation.objects.values_list("note", flat=True)) == ["Lit kiosk"]
+    assert questions[0] == "Delete finding 1 and its photos for good?"
+    assert page.errors == []

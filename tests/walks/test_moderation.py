@@ -1,0 +1,114 @@
+"""Coordinators delete a finding or a photo (a note naming someone, a face in a photo): the rows
+and files go, the tiles' version moves on, and the audit log says who deleted what kind of
+finding without keeping its content. Nobody else may."""
+
+from pathlib import Path
+
+import pytest
+
+from geo.models import AuditEntry
+from geo.services import data_versions
+from tests.walks.helpers import item, sync
+from tests.walks.test_photos import jpeg_with_gps, upload
+from walks.models import Observation, Photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def finding(capture_client, walk):
+    """A finding whose note names a neighbour, with two photos."""
+    response = sync(capture_client, walk, [item(note="Anders in no. 4 leaves the gate open")])
+    [result] = response.json()["results"]
+    for orientation in (1, 6):
+        assert (
+            upload(capture_client, result["id"], jpeg_with_gps(orientation=orientation)).status_code
+            == 201
+        )
+    return Observation.objects.get(pk=result["id"])
+
+
+def files(observation) -> list[Path]:
+    return [Path(f.path) for p in observation.photos.all() for f in (p.image, p.thumbnail)]
+
+
+def test_a_coordinator_deletes_a_finding_with_its_photos(
+    client_for, member, walk, finding, django_capture_on_commit_callbacks
+):
+    stored = files(finding)
+    assert len(stored) == 4 and all(path.exists() for path in stored)
+    before = data_versions(area=walk.area)["observations"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(member("coordinator")).delete(f"/api/observations/{finding.pk}/")
+    assert response.status_code == 204
+    assert not Observation.objects.filter(pk=finding.pk).exists() and not Photo.objects.exists()
+    assert not any(path.exists() for path in stored)
+    assert data_versions(area=walk.area)["observations"] == before + 1
+    entry = AuditEntry.objects.get(action="observation.delete")
+    assert entry.detail == {
+        "observation": finding.pk,
+        "walk": walk.pk,
+        "kind": "unsafe_spot",
+        "photos": 2,
+    }
+    assert "Anders" not in str(entry.detail)
+
+
+@pytest.mark.parametrize("role", ["participant", "planner", "analyst"])
+def test_nobody_else_deletes_findings_or_photos(
+    client_for, member, participant, walk, finding, role
+):
+    user = participant if role == "participant" else member(role)  # even the finding's author
+    client = client_for(user)
+    assert client.delete(f"/api/observations/{finding.pk}/").status_code == 403
+    assert client.delete(f"/api/photos/{finding.photos.first().pk}/").status_code == 403
+    assert finding.photos.count() == 2 and not AuditEntry.objects.exists()
+
+
+def test_a_coordinator_deletes_one_photo(
+    client_for, member, finding, django_capture_on_commit_callbacks
+):
+    first, second = finding.photos.order_by("id")
+    gone = [Path(first.image.path), Path(first.thumbnail.path)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(member("coordinator")).delete(f"/api/photos/{first.pk}/")
+    assert response.status_code == 204
+    assert list(finding.photos.all()) == [second] and not any(p.exists() for p in gone)
+    assert Path(second.image.path).exists()
+    assert AuditEntry.objects.get().action == "photo.delete"
+
+
+def test_the_report_page_deletes_for_coordinators_only(
+    client, member, walk, finding, django_capture_on_commit_callbacks
+):
+    page = f"/walks/{walk.pk}/report/"
+    client.force_login(member("planner"))
+    assert "data-confirm" not in client.get(page).content.decode()
+    assert client.post(page, {"observation": finding.pk}).status_code == 403
+    client.force_login(member("coordinator"))
+    assert client.get(page).content.decode().count("data-confirm") == 3  # the finding, 2 photos
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(page, {"photo": finding.photos.first().pk}, follow=True)
+    assert "The photo is deleted." in response.content.decode()
+    assert finding.photos.count() == 1
+    response = client.post(page, {"observation": finding.pk}, follow=True)
+    assert "The finding and its photos are deleted." in response.content.decode()
+    assert not Observation.objects.exists()
+
+
+def test_the_report_page_touches_only_its_own_walk(client, member, area, walk, finding):
+    from tests.walks.helpers import make_walk
+
+    other = make_walk(area, name="Another walk")
+    client.force_login(member("coordinator"))
+    assert client.post(f"/walks/{other.pk}/report/", {"observation": finding.pk}).status_code == 404
+    assert (
+        client.post(f"/walks/{other.pk}/report/", {"photo": finding.photos.first().pk}).status_code
+        == 404
+    )
+    assert Observation.objects.filter(pk=finding.pk).exists() and finding.photos.count() == 2

@@ -18,6 +18,7 @@ from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
 from tiles.styles import CLASS_COLOURS, KIND_COLOURS, LAMP_COLOURS, area_bounds, visible_layers
+from walks.access import sees_all_walks
 from walks.models import Observation, ObservationKind, Photo
 
 FIGURES = [
@@ -191,4 +192,7 @@ def observation_detail(request, slug: str, pk: int):
     if not access.can("view_walk_layers"):
         return forbidden_json()
     observation = get_object_or_404(observations_in_area(access.area), pk=pk)
-    return JsonResponse(observation_json(observation, (get_language() or "en")[:2], full=True))
+    data = observation_json(observation, (get_language() or "en")[:2], full=True)
+    if sees_all_walks(access):  # the walk's report, for those who may open it
+        data["walk_report"] = reverse("walk-report", args=[observation.walk_id])
+    return JsonResponse(data)

@@ -2,6 +2,7 @@
 observations inside it, a click on one of them opens its details."""
 
 import io
+import re
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -131,6 +132,8 @@ def test_planner_toggles_layers_and_reads_a_block(
     popup.locator("h3", has_text="Hiding place").wait_for(timeout=10_000)
     assert "5" in popup.locator(".figures").inner_text()
     assert "very unsafe" in popup.inner_text()
+    # Its walk's name leads to the walk's report.
+    assert re.fullmatch(r"/walks/\d+/report/", popup.locator(".figures a").get_attribute("href"))
     screenshot(page, "planner-map-observation")
     assert errors == []
 

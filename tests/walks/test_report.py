@@ -111,3 +111,13 @@ def test_the_report_speaks_danish(client, member, walk, findings):
     client.force_login(member("coordinator"))
     page = report(client, walk, HTTP_ACCEPT_LANGUAGE="da").content.decode()
     assert "Vandringsrapport" in page and "Blokeret udsyn" in page
+
+
+def test_the_map_links_a_finding_to_its_walks_report_for_those_who_may_open_it(
+    client, member, participant, walk, findings
+):
+    url = f"/map/testarea/observations/{findings[0]}.json"
+    client.force_login(member("planner"))
+    assert client.get(url).json()["walk_report"] == f"/walks/{walk.pk}/report/"
+    client.force_login(member("participant"))  # sees the area's findings, not other walks
+    assert "walk_report" not in client.get(url).json()

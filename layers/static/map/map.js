@@ -331,7 +331,9 @@ async function showObservation(id, lngLat, block = null) {
       row(t("severity"), o.severity ?? "–"),
       row(t("feeling"), feelingText(o)),
       row(t("captured"), when),
-      row(t("walk"), `${o.walk} (${t(o.light)})`),
+      row(t("walk"), o.walk_report
+        ? el("a", { href: o.walk_report }, `${o.walk} (${t(o.light)})`)
+        : `${o.walk} (${t(o.light)})`),
       o.note ? row(t("note"), o.note) : null),
     thumbnails(o.photos),
     block ? el("button", { type: "button", class: "link back", onclick: () => showBlock(block.id, lngLat) }, `← ${t("back")}`) : null);

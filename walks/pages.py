@@ -82,6 +82,8 @@ def plan(request, slug):
         "saved": _("Saved."),
         "participants": _("participants"),
         "observations": _("observations"),
+        "delete_question": _("Delete the walk “{name}”?"),
+        "deleted": _("Deleted."),
     }
     return render(
         request,

@@ -167,6 +167,19 @@ def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
     return walk
 
 
+@transaction.atomic
+def walk_delete(*, walk: Walk) -> None:
+    """Delete a walk planned by mistake. A walk with findings is kept: what residents recorded
+    is not thrown away with a click (a coordinator deletes findings one by one, audited)."""
+    walk = Walk.objects.select_for_update().get(pk=walk.pk)
+    if walk.observations.exists():
+        raise ValidationError(
+            {"walk": _("This walk has findings and is kept. Mark it done instead.")}
+        )
+    walk.delete()
+    data_version_bump(area=walk.area, layers=["walks"])
+
+
 def photo_store(*, observation: Observation, upload) -> tuple[Photo, bool]:
     """Store an uploaded photo re-encoded without metadata; (photo, created).
 

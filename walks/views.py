@@ -1,6 +1,7 @@
 import re
 import time
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.utils.decorators import method_decorator
@@ -128,6 +129,20 @@ class WalkDetail(APIView):
         walk, access = walk_access(request.user, pk)
         walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
         return Response(WalkSerializer(walk, context=self._context(request, access)).data)
+
+    @extend_schema(
+        summary="Delete a walk without findings, planned by mistake (coordinators and planners)",
+        responses={204: None},
+    )
+    def delete(self, request, pk):
+        walk, access = walk_access(request.user, pk)
+        if not access.can("plan_walks"):
+            raise PermissionDenied("Only coordinators and planners delete walks.")
+        try:
+            services.walk_delete(walk=walk)
+        except DjangoValidationError as refusal:
+            return Response(refusal.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Change a walk: route, times, participants, status (coordinators and planners)",

@@ -47,4 +47,11 @@ def test_a_coordinator_plans_a_walk_on_the_blocks(live_server, browser_page, mem
     assert list(walk.participants.all()) == [participant]
     assert walk.route.num_points == 3
     assert walk.route[0] == pytest.approx((13.003, 55.603), abs=1e-4)  # within a pixel or two
+
+    # Planned by mistake after all: without findings, it can be deleted, after a question.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete")
+    expect(page.locator("#message")).to_have_text("Deleted.")
+    expect(page.locator("#walk-list li")).to_have_count(0)
+    assert not Walk.objects.exists()
     assert page.errors == []

@@ -54,6 +54,7 @@ MATRIX = {
     "api/walks/<int:pk>/": [
         ("GET", "/api/walks/{walk}/", None, "401 404 200 200 200 200"),
         ("PATCH", "/api/walks/{walk}/", None, "401 404 403 200 403 200"),
+        ("DELETE", "/api/walks/{walk}/", None, "401 404 403 409 403 409"),
     ],
     "api/walks/<int:pk>/observations/sync": [
         ("POST", "/api/walks/{walk}/observations/sync", None, "401 404 400 403 403 403"),

@@ -169,3 +169,19 @@ def test_published_area_does_not_show_walks_to_the_public(api):
     walk = make_walk(area, [])
     assert api.get(f"/api/walks/{walk.pk}/observations/").status_code == 401
     assert api.get("/api/areas/open-town/walks/").status_code in (401, 403)
+
+
+def test_a_walk_planned_by_mistake_is_deleted_but_one_with_findings_is_kept(
+    client_for, member, area, participant, capture_client
+):
+    from tests.walks.helpers import item, make_walk, sync
+    from walks.models import Walk
+
+    planner = client_for(member("planner"))
+    mistake, walked = make_walk(area, [participant]), make_walk(area, [participant])
+    sync(capture_client, walked, [item()])
+    assert client_for(participant).delete(f"/api/walks/{mistake.pk}/").status_code == 403
+    assert planner.delete(f"/api/walks/{mistake.pk}/").status_code == 204
+    response = planner.delete(f"/api/walks/{walked.pk}/")
+    assert response.status_code == 409 and "has findings" in response.json()["walk"][0]
+    assert list(Walk.objects.values_list("pk", flat=True)) == [walked.pk]

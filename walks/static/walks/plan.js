@@ -140,6 +140,8 @@ function edit(walk) {
   drawRoute();
   $("#done").hidden = !walk || walk.status === "done";
   $("#report").hidden = !walk;
+  // Only a walk without findings can go (the API keeps the others).
+  $("#delete").hidden = !walk || walk.observation_count > 0;
   if (walk) $("#report").href = config.urls.report.replace("{id}", walk.id);
   document.querySelectorAll("#walk-list li").forEach((li) => li.classList.toggle("selected", walk && Number(li.dataset.id) === walk.id));
   say("", true);
@@ -180,6 +182,18 @@ $("#done").addEventListener("click", async () => {
   await loadWalks();
   edit(data);
   say(words.saved, true);
+});
+$("#delete").addEventListener("click", async () => {
+  if (!current || !window.confirm(words.delete_question.replace("{name}", current.name))) return;
+  const response = await fetch(config.urls.walk.replace("{id}", current.id), {
+    method: "DELETE",
+    credentials: "same-origin",
+    headers: { "X-CSRFToken": csrfToken() },
+  });
+  if (!response.ok) return say(errorsText(await response.json().catch(() => ({}))), false);
+  edit(null);
+  await loadWalks();
+  say(words.deleted, true);
 });
 $("#new-walk").addEventListener("click", () => edit(null));
 $("#undo").addEventListener("click", () => {

@@ -145,3 +145,16 @@ def test_an_unknown_page_is_a_404_page_leading_back_home(client):
     assert response.status_code == 404
     assert "Sidan finns inte" in page and 'href="/"' in page
     assert client.get("/api/no/such/thing/").json() == {"detail": "Not found."}
+
+
+def test_home_page_lists_a_participants_walks_with_capture_and_report(client, member, area):
+    from tests.walks.helpers import make_walk
+
+    participant = member("participant")
+    walks = [make_walk(area, [participant], name=f"Walk {n}") for n in range(7)]
+    client.force_login(participant)
+    page = client.get("/").content.decode()
+    shown = [walk for walk in walks if f'href="/walks/{walk.pk}/report/"' in page]
+    assert len(shown) == 5  # the latest five, then a link to all of them
+    assert all(f'href="/walks/{walk.pk}/capture/"' in page for walk in shown)
+    assert 'href="/walks/"' in page

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import (
     AsSVG,
+    Length,
     PointOnSurface,
     Transform,
 )
@@ -174,10 +175,11 @@ def walk_report(request, pk):
         observation.kind_label = observation.kind.label(language)
         observation.label_x, observation.label_y = observation.label_at.x, -observation.label_at.y
     view = map_view(walk, observations)
-    route_svg = None
+    route_svg = route_km = None
     if walk.route and view:
         walks = type(walk).objects.filter(pk=walk.pk)
-        route_svg = walks.annotate(svg=_svg("route")).values_list("svg", flat=True)[0]
+        route_svg, metres = walks.values_list(_svg("route"), Length("route")).get()
+        route_km = metres.km
     context = {
         "walk": walk,
         "observations": observations,
@@ -185,6 +187,7 @@ def walk_report(request, pk):
         "view": view,
         "blocks": list(blocks_around(walk, view)) if view else [],
         "route_svg": route_svg,
+        "route_km": route_km,
         # Names are for those who plan walks, as in the API; others see how many took part.
         "participants": list(walk.participants.order_by("username"))
         if access.can("plan_walks")

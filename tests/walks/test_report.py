@@ -58,6 +58,8 @@ def test_a_coordinator_reads_the_findings_in_order_with_blocks_notes_and_photos(
     thumbnail = re.search(r'<img src="([^"]+)"', rows[0][1]).group(1)
     assert thumbnail.startswith("/api/photos/") and client.get(thumbnail).status_code == 200
     assert "<strong>3</strong> findings" in page and "<strong>1</strong> photo ·" in page
+    # The test route runs about 1.1 km (13.002 55.602 → 13.016 55.608).
+    assert "1.1 km route" in page
     # Names of participants, as the API shows them to those who plan walks.
     assert walk.participants.get().username in page
     # The map: the route, the sightline's line, and one numbered marker per finding.

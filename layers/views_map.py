@@ -128,6 +128,8 @@ def observation_json(observation: Observation, language: str, *, full: bool) -> 
             "walk": observation.walk.name,
             "light": observation.walk.light,
             "accuracy_m": observation.accuracy_m,
+            "follow_up": observation.get_follow_up_display(),
+            "follow_up_note": observation.follow_up_note,
         }
     return data
 

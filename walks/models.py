@@ -96,6 +96,15 @@ class Walk(models.Model):
         return self.name
 
 
+class FollowUp(models.TextChoices):
+    """Where a finding stands after the walk: the action list the walk's report is handed with."""
+
+    OPEN = "open", _("Open")
+    REPORTED = "reported", _("Reported to who can act")
+    FIXED = "fixed", _("Fixed")
+    NO_ACTION = "no_action", _("No action")
+
+
 class Observation(models.Model):
     walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="observations")
     author = models.ForeignKey(
@@ -112,6 +121,12 @@ class Observation(models.Model):
     accuracy_m = models.FloatField(null=True, blank=True)
     client_id = models.UUIDField(unique=True, default=uuid.uuid4)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Database defaults too: the sync inserts findings with SQL of its own (walks/sql.py).
+    follow_up = models.CharField(
+        max_length=12, choices=FollowUp.choices, default=FollowUp.OPEN, db_default=FollowUp.OPEN
+    )
+    follow_up_note = models.TextField(blank=True, max_length=1000, db_default="")
+    follow_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["captured_at", "id"]

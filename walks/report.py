@@ -4,6 +4,7 @@ for the coordinator to hand to the housing company, the municipality or the poli
 The map is an SVG drawn by PostGIS (ST_AsSVG in Web Mercator) rather than a MapLibre canvas, so
 the page prints as it shows, needs no script and no tiles, and stays sharp on paper."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -15,16 +16,18 @@ from django.contrib.gis.db.models.functions import (
     Transform,
 )
 from django.contrib.gis.geos import Polygon
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import Count, Prefetch
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from walks.access import page_walk_access
-from walks.models import Observation, Photo
-from walks.services import observation_delete, photo_delete
+from walks.models import FollowUp, Observation, Photo
+from walks.services import observation_delete, observation_follow_up_set, photo_delete
 
 WEB_MERCATOR = 3857
 # The map shows this much around the route and the observations, as a share of their extent,
@@ -158,11 +161,22 @@ def kind_counts(walk, language: str):
 @login_required
 def walk_report(request, pk):
     walk, access = page_walk_access(request, pk)
-    moderates = access.can("manage_area")
+    moderates, follows_up = access.can("manage_area"), access.can("plan_walks")
     if request.method == "POST":
-        if not moderates:
-            raise PermissionDenied(_("Only the area's coordinators delete findings and photos."))
-        _moderate(request, walk)
+        if "follow_up" in request.POST:
+            if not follows_up:
+                raise PermissionDenied(_("Only coordinators and planners follow findings up."))
+            _follow_up(request, walk)
+            # Back to the finding's row, not the top of a long report.
+            number = request.POST.get("number", "")
+            anchor = f"#observation-{number}" if number.isdigit() else ""
+            return HttpResponseRedirect(reverse("walk-report", args=[walk.pk]) + anchor)
+        else:
+            if not moderates:
+                raise PermissionDenied(
+                    _("Only the area's coordinators delete findings and photos.")
+                )
+            _moderate(request, walk)
         return redirect("walk-report", walk.pk)
     language = (get_language() or "en")[:2]
     if language not in ("en", "sv", "da"):
@@ -194,9 +208,35 @@ def walk_report(request, pk):
         else None,
         "participant_count": walk.participants.count(),
         "moderates": moderates,
+        "follows_up": follows_up,
+        "follow_up_choices": FollowUp.choices,
+        "follow_up_counts": follow_up_counts(observations),
         "photo_count": sum(len(o.photos.all()) for o in observations),
     }
     return render(request, "walks/report.html", context)
+
+
+def follow_up_counts(observations) -> list[tuple[str, int]]:
+    """(label, count) of each follow-up state present, in the states' order."""
+    present = Counter(o.follow_up for o in observations)
+    return [(label, present[value]) for value, label in FollowUp.choices if present[value]]
+
+
+def _follow_up(request, walk) -> None:
+    observation = get_object_or_404(walk.observations, pk=request.POST.get("finding") or 0)
+    try:
+        observation_follow_up_set(
+            observation=observation,
+            follow_up=request.POST["follow_up"],
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return
+    messages.success(
+        request,
+        _("Follow-up of finding %(number)s saved.") % {"number": request.POST.get("number", "")},
+    )
 
 
 def _moderate(request, walk) -> None:

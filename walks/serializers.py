@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from walks.models import Light, Observation, ObservationKind, Walk, WalkStatus
+from walks.models import FollowUp, Light, Observation, ObservationKind, Walk, WalkStatus
 from walks.validation import Rejected, geometry_from_geojson
 
 
@@ -130,6 +130,8 @@ class ObservationSerializer(GeoFeatureModelSerializer):
             "accuracy_m",
             "mine",
             "photos",
+            "follow_up",
+            "follow_up_note",
         ]
 
     def get_kind_label(self, observation) -> str:
@@ -192,3 +194,8 @@ class PhotoSerializer(serializers.Serializer):
     thumbnail_url = serializers.CharField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
+
+
+class FollowUpSerializer(serializers.Serializer):
+    follow_up = serializers.ChoiceField(choices=FollowUp.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")

@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo.models import Area
 from geo.services import audit_record, data_version_bump
 from walks import sql
-from walks.models import Observation, ObservationKind, Photo, Walk
+from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk
 from walks.photos import photo_prepare
 from walks.validation import AreaFrame, ItemErrors, ObservationChecker
 
@@ -252,3 +253,18 @@ def _files_delete(photos) -> None:
     for photo in photos:
         photo.image.delete(save=False)
         photo.thumbnail.delete(save=False)
+
+
+def observation_follow_up_set(*, observation: Observation, follow_up: str, note: str = "") -> None:
+    """Record where a finding stands after the walk (open, reported, fixed, no action)."""
+    if follow_up not in FollowUp.values:
+        raise ValidationError(
+            {"follow_up": _("Use one of %(values)s.") % {"values": ", ".join(FollowUp.values)}}
+        )
+    if len(note) > 1000:
+        raise ValidationError({"follow_up_note": _("At most 1,000 characters.")})
+    with transaction.atomic():
+        observation.follow_up, observation.follow_up_note = follow_up, note.strip()
+        observation.follow_up_at = timezone.now()
+        observation.save(update_fields=["follow_up", "follow_up_note", "follow_up_at"])
+        data_version_bump(area=observation.walk.area, layers=["observations"])

@@ -4,6 +4,7 @@ import time
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +23,7 @@ from walks.access import sees_all_walks, walk_access
 from walks.models import Observation, ObservationKind, Photo, Walk
 from walks.photos import MAX_BYTES
 from walks.serializers import (
+    FollowUpSerializer,
     ObservationKindSerializer,
     ObservationSerializer,
     PhotoSerializer,
@@ -271,16 +273,31 @@ def moderated(user, walk_id: int):
 
 
 class ObservationDetail(APIView):
-    """Coordinators delete a finding with its photos (a note naming someone, a test entry); the
-    audit log records who deleted what kind of finding."""
+    """Coordinators and planners record a finding's follow-up; coordinators delete a finding
+    with its photos (a note naming someone, a test entry), which the audit log records."""
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="Record a finding's follow-up: open, reported, fixed or no action",
+        request=FollowUpSerializer,
+        responses=ObservationSerializer,
+    )
+    def patch(self, request, pk):
+        observation = get_object_or_404(Observation.objects.select_related("walk__area"), pk=pk)
+        _walk, access = walk_access(request.user, observation.walk_id)
+        if not access.can("plan_walks"):
+            raise PermissionDenied("Only coordinators and planners follow findings up.")
+        data = FollowUpSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.observation_follow_up_set(observation=observation, **data.validated_data)
+        return Response(ObservationSerializer(observation, context={"request": request}).data)
+
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
-        observation = Observation.objects.select_related("walk__area", "kind").filter(pk=pk).first()
-        if observation is None:
-            raise Http404("No such observation.")
+        observation = get_object_or_404(
+            Observation.objects.select_related("walk__area", "kind"), pk=pk
+        )
         moderated(request.user, observation.walk_id)
         services.observation_delete(observation=observation, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -192,6 +192,8 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         a_accuracy_m=F("accuracy_m"),
         a_light=F("walk__light"),
         a_photo_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0),
+        a_follow_up=F("follow_up"),
+        a_follow_up_note=F("follow_up_note"),
     )
 
 
@@ -354,6 +356,8 @@ OBSERVATION_ATTRIBUTES = (
     A("accuracy_m", "float", "GPS accuracy in metres"),
     A("light", "str", "day or night walk"),
     A("photo_count", "int", "Number of photos"),
+    A("follow_up", "str", "open, reported (to who can act), fixed or no_action"),
+    A("follow_up_note", "str", "Who was told what, and when"),
 )
 BLOCK_BASE = (
     A("code", "str", "Block code, unique in the area"),

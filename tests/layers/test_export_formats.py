@@ -71,6 +71,8 @@ def test_geojson_observation_attributes_are_stable(analyst, world):
         "accuracy_m": 4.5,
         "light": "night",
         "photo_count": 1,
+        "follow_up": "open",
+        "follow_up_note": "",
     }
     assert features[world["obs"]["square"].pk]["properties"]["polarity"] == "positive"
 

@@ -63,6 +63,7 @@ MATRIX = {
         ("GET", "/api/walks/{walk}/observations/", None, "401 404 200 200 200 200"),
     ],
     "api/observations/<int:pk>/": [
+        ("PATCH", "/api/observations/{observation}/", None, "401 404 403 400 403 400"),
         ("DELETE", "/api/observations/{observation}/", None, "401 404 403 403 403 204"),
     ],
     "api/photos/<int:pk>/": [

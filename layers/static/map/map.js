@@ -334,7 +334,8 @@ async function showObservation(id, lngLat, block = null) {
       row(t("walk"), o.walk_report
         ? el("a", { href: o.walk_report }, `${o.walk} (${t(o.light)})`)
         : `${o.walk} (${t(o.light)})`),
-      o.note ? row(t("note"), o.note) : null),
+      o.note ? row(t("note"), o.note) : null,
+      row(t("followUp"), o.follow_up_note ? `${o.follow_up} · ${o.follow_up_note}` : o.follow_up)),
     thumbnails(o.photos),
     block ? el("button", { type: "button", class: "link back", onclick: () => showBlock(block.id, lngLat) }, `← ${t("back")}`) : null);
 }

@@ -1,0 +1,82 @@
+"""Follow-up of findings: coordinators and planners record where each finding stands after the
+walk (open, reported, fixed, no action); the report, the map and the API show it."""
+
+import pytest
+
+from geo.services import data_versions
+from tests.walks.helpers import item, sync
+from walks.models import Observation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def finding(capture_client, walk):
+    [result] = sync(capture_client, walk, [item()]).json()["results"]
+    return Observation.objects.get(pk=result["id"])
+
+
+def test_a_synced_finding_starts_open(finding):
+    assert (finding.follow_up, finding.follow_up_note, finding.follow_up_at) == ("open", "", None)
+
+
+def test_a_planner_records_a_follow_up_through_the_api(client_for, member, walk, finding):
+    before = data_versions(area=walk.area)["observations"]
+    response = client_for(member("planner")).patch(
+        f"/api/observations/{finding.pk}/",
+        {"follow_up": "reported", "note": "Sent to the housing company, case 2231"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["properties"]["follow_up"] == "reported"
+    finding.refresh_from_db()
+    assert finding.follow_up_note == "Sent to the housing company, case 2231"
+    assert finding.follow_up_at is not None
+    assert data_versions(area=walk.area)["observations"] == before + 1
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"follow_up": "done"}, "follow_up"), ({"follow_up": "fixed", "note": "x" * 1001}, "note")],
+)
+def test_a_bad_follow_up_names_the_field_and_changes_nothing(
+    client_for, member, finding, body, field
+):
+    response = client_for(member("coordinator")).patch(
+        f"/api/observations/{finding.pk}/", body, format="json"
+    )
+    assert response.status_code == 400 and field in response.json()
+    finding.refresh_from_db()
+    assert finding.follow_up == "open"
+
+
+@pytest.mark.parametrize("role", ["participant", "analyst"])
+def test_only_those_who_plan_walks_follow_up(client_for, member, participant, finding, role):
+    user = participant if role == "participant" else member(role)
+    response = client_for(user).patch(
+        f"/api/observations/{finding.pk}/", {"follow_up": "fixed"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_the_report_records_and_shows_the_follow_up(client, member, participant, walk, finding):
+    page = f"/walks/{walk.pk}/report/"
+    client.force_login(member("coordinator"))
+    saved = {"finding": finding.pk, "number": 1, "follow_up": "fixed", "note": "New lamp"}
+    assert client.post(page, saved)["Location"] == f"{page}#observation-1"
+    response = client.get(page)
+    body = response.content.decode()
+    assert "Follow-up of finding 1 saved." in body
+    assert '<span class="state fixed">Fixed</span>' in body and "New lamp" in body
+    assert "Fixed <strong>1</strong>" in body  # the counts at the top
+    client.force_login(participant)
+    assert client.post(page, {"finding": finding.pk, "follow_up": "open"}).status_code == 403
+    assert 'name="follow_up"' not in client.get(page).content.decode()
+
+
+def test_the_map_shows_the_follow_up(client, member, finding):
+    finding.follow_up, finding.follow_up_note = "reported", "Case 7"
+    finding.save()
+    client.force_login(member("planner"))
+    data = client.get(f"/map/testarea/observations/{finding.pk}.json").json()
+    assert (data["follow_up"], data["follow_up_note"]) == ("Reported to who can act", "Case 7")

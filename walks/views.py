@@ -8,7 +8,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -281,6 +286,13 @@ class ObservationDetail(APIView):
     @extend_schema(
         summary="Record a finding's follow-up: open, reported, fixed or no action",
         request=FollowUpSerializer,
+        examples=[
+            OpenApiExample(
+                "Reported",
+                value={"follow_up": "reported", "note": "Sent to the housing company"},
+                request_only=True,
+            )
+        ],
         responses=ObservationSerializer,
     )
     def patch(self, request, pk):

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.forms import posted_id
 from geo.models import Role
 from geo.permissions import area_access
 from geo.services import (
@@ -104,7 +105,7 @@ def _change(request, area) -> AddMember | None:
             return form
         messages.success(request, _added(membership))
         return None
-    membership = get_object_or_404(area.memberships, pk=request.POST.get("membership") or 0)
+    membership = get_object_or_404(area.memberships, pk=posted_id(request, "membership"))
     try:
         if action == "role":
             membership = membership_set(

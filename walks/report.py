@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config.forms import posted_id
 from walks.access import page_walk_access
 from walks.models import FollowUp, Observation, Photo
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
@@ -223,7 +224,7 @@ def follow_up_counts(observations) -> list[tuple[str, int]]:
 
 
 def _follow_up(request, walk) -> None:
-    observation = get_object_or_404(walk.observations, pk=request.POST.get("finding") or 0)
+    observation = get_object_or_404(walk.observations, pk=posted_id(request, "finding"))
     try:
         observation_follow_up_set(
             observation=observation,
@@ -242,10 +243,10 @@ def _follow_up(request, walk) -> None:
 def _moderate(request, walk) -> None:
     """Delete the finding or photo named in the POST, which must belong to this walk."""
     if "observation" in request.POST:
-        observation = get_object_or_404(walk.observations, pk=request.POST["observation"])
+        observation = get_object_or_404(walk.observations, pk=posted_id(request, "observation"))
         observation_delete(observation=observation, user=request.user)
         messages.success(request, _("The finding and its photos are deleted."))
     elif "photo" in request.POST:
-        photo = get_object_or_404(Photo, pk=request.POST["photo"], observation__walk=walk)
+        photo = get_object_or_404(Photo, pk=posted_id(request, "photo"), observation__walk=walk)
         photo_delete(photo=photo, user=request.user)
         messages.success(request, _("The photo is deleted."))

@@ -184,3 +184,9 @@ def test_a_new_password_must_pass_the_rules(client, coordinator, member):
     assert "This password is too short" in response.content.decode()
     resident.refresh_from_db()
     assert resident.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "٣", "9" * 30, "-1"])
+def test_a_hand_edited_form_gets_404_not_a_server_error(client, coordinator, value):
+    response = client.post(PAGE, {"action": "remove", "membership": value})
+    assert response.status_code == 404

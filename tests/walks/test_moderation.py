@@ -112,3 +112,11 @@ def test_the_report_page_touches_only_its_own_walk(client, member, area, walk, f
         == 404
     )
     assert Observation.objects.filter(pk=finding.pk).exists() and finding.photos.count() == 2
+
+
+@pytest.mark.parametrize("field", ["observation", "photo", "finding"])
+@pytest.mark.parametrize("value", ["abc", "", "٣", "9" * 30])
+def test_a_hand_edited_report_form_gets_404_not_a_server_error(client, member, walk, field, value):
+    client.force_login(member("coordinator"))
+    body = {field: value, **({"follow_up": "fixed"} if field == "finding" else {})}
+    assert client.post(f"/walks/{walk.pk}/report/", body).status_code == 404

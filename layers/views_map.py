@@ -19,7 +19,7 @@ from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
 from tiles.styles import CLASS_COLOURS, KIND_COLOURS, LAMP_COLOURS, area_bounds, visible_layers
 from walks.access import sees_all_walks
-from walks.models import Observation, ObservationKind, Photo
+from walks.models import FollowUp, Observation, ObservationKind, Photo
 
 FIGURES = [
     "crime_count",
@@ -89,6 +89,7 @@ def planner_map(request, slug: str):
             for k in kinds
         ],
         "categories": [{"code": c.value, "label": str(c.label)} for c in CrimeCategory],
+        "followUps": [[value, str(label)] for value, label in FollowUp.choices],
         "rasters": sorted(run.rasters.values_list("name", flat=True)) if run else [],
         "run": {"id": run.pk, "finished": run.finished_at} if run else None,
     }
@@ -148,7 +149,7 @@ def block_detail(request, slug: str, pk: int):
     """A block's figures in the latest run and the observations inside it (map filters apply)."""
     try:
         access = area_for(request, slug)
-        filters = parse_filters(request.GET, ("from", "to", "kind", "light"))
+        filters = parse_filters(request.GET, ("from", "to", "kind", "light", "follow_up"))
     except Unseen:
         return unseen_json()
     except FilterError as error:
@@ -179,6 +180,8 @@ def block_detail(request, slug: str, pk: int):
             observations = observations.filter(kind__code__in=filters.kinds)
         if filters.light:
             observations = observations.filter(walk__light=filters.light)
+        if filters.follow_ups:
+            observations = observations.filter(follow_up__in=filters.follow_ups)
         data["observations"] = [
             observation_json(o, language, full=False) for o in observations[:200]
         ]

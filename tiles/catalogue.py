@@ -54,7 +54,7 @@ LAYERS = {
         TileLayer(
             "observations",
             versions=("observations", "walks"),
-            filters=("from", "to", "kind", "light"),
+            filters=("from", "to", "kind", "light", "follow_up"),
             fields={"kind": "String", "severity": "Number 1–5", "feeling": "Number 1–5"},
         ),
         TileLayer(

@@ -1,4 +1,5 @@
-"""The map's filters as query parameters (`from`, `to`, `category`, `kind`, `light`).
+"""The map's filters as query parameters (`from`, `to`, `category`, `kind`, `light`,
+`follow_up`).
 
 Each layer reads only the filters that apply to it; they become bound SQL parameters and a
 canonical string that is part of the ETag, so two filter sets never share a cached tile.
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from layers.categories import CrimeCategory
-from walks.models import Light
+from walks.models import FollowUp, Light
 
 KIND_CODE = re.compile(r"^[a-z0-9_-]{1,40}$")
 
@@ -31,6 +32,7 @@ class TileFilters:
     categories: list[str] | None = None
     kinds: list[str] | None = None
     light: str | None = None
+    follow_ups: list[str] | None = None
     canonical: str = ""
     applied: dict[str, str] = field(default_factory=dict)
 
@@ -52,6 +54,7 @@ class TileFilters:
             "categories": self.categories,
             "kinds": self.kinds,
             "light": self.light,
+            "follow_ups": self.follow_ups,
         }
 
 
@@ -94,6 +97,12 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
         if raw["light"] not in Light.values:
             errors["light"] = [f"Expected one of {', '.join(Light.values)}."]
         filters.light = raw["light"]
+    if raw.get("follow_up"):
+        follow_ups = _codes(raw["follow_up"])
+        unknown = [f for f in follow_ups if f not in FollowUp.values]
+        if unknown:
+            errors["follow_up"] = [f"Expected some of {', '.join(FollowUp.values)}."]
+        filters.follow_ups = follow_ups or None
     if errors:
         raise FilterError(errors)
     applied = {
@@ -102,6 +111,7 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
         "category": ",".join(filters.categories or []),
         "kind": ",".join(filters.kinds or []),
         "light": filters.light or "",
+        "follow_up": ",".join(filters.follow_ups or []),
     }
     filters.applied = {name: applied[name] for name in allowed if applied[name]}
     filters.canonical = "&".join(f"{k}={v}" for k, v in sorted(filters.applied.items()))

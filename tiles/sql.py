@@ -235,6 +235,7 @@ features AS (
       AND (%(time_to)s::timestamptz IS NULL OR o.captured_at < %(time_to)s::timestamptz)
       AND (%(kinds)s::text[] IS NULL OR k.code = ANY(%(kinds)s::text[]))
       AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
+      AND (%(follow_ups)s::text[] IS NULL OR o.follow_up = ANY(%(follow_ups)s::text[]))
 )""",
     "observations",
 )

@@ -164,6 +164,10 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
     qs = Observation.objects.filter(walk__area=area)
     if kinds:
         qs = qs.filter(kind__code__in=kinds)
+    if filters.light:
+        qs = qs.filter(walk__light=filters.light)
+    if filters.follow_ups:
+        qs = qs.filter(follow_up__in=filters.follow_ups)
     qs = _in_bbox(_period(qs, "captured_at", filters), filters)
     photos = (
         Photo.objects.filter(observation=OuterRef("pk"))
@@ -222,6 +226,8 @@ def _lamps(area: Area, filters: Filters, access: Access) -> QuerySet:
 
 def _walks(area: Area, filters: Filters, access: Access) -> QuerySet:
     qs = Walk.objects.filter(area=area, route__isnull=False)
+    if filters.light:
+        qs = qs.filter(light=filters.light)
     # A walk is in the period when its time span overlaps it.
     if filters.start:
         qs = qs.filter(

@@ -1,5 +1,5 @@
-"""The filters an export or an OGC API request applies: the map's period, kinds and categories,
-a bounding box, and the OGC `datetime` parameter. Bad values are a 400 naming the parameter."""
+"""The filters an export or an OGC API request applies: the map's period, kinds, categories,
+day or night and follow-up, a bounding box, and the OGC `datetime` parameter. Bad values are a 400 naming the parameter."""
 
 import calendar
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from geo.bbox import parse_bbox
 from geo.models import Area
 from layers.categories import CrimeCategory
-from walks.models import ObservationKind
+from walks.models import FollowUp, Light, ObservationKind
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Filters:
     kinds: tuple[str, ...] | None = None
     categories: tuple[str, ...] | None = None
     bbox: Polygon | None = None
+    light: str | None = None  # walks and their observations: day or night
+    follow_ups: tuple[str, ...] | None = None  # observations: open, reported, fixed, no_action
 
     @property
     def month_from(self) -> date | None:
@@ -131,7 +133,7 @@ def kind_codes(area: Area) -> set[str]:
 
 def filters_from_query(params, *, area: Area, ogc: bool = False) -> Filters:
     """Filters from a request's query parameters (the map's `from`/`to` for exports, the OGC
-    `datetime` for the OGC API; `kind`, `category` and `bbox` for both)."""
+    `datetime` for the OGC API; `kind`, `category`, `light`, `follow_up` and `bbox` for both)."""
     if ogc:
         start, end = parse_datetime_param(params.get("datetime"))
     else:
@@ -148,4 +150,14 @@ def filters_from_query(params, *, area: Area, ogc: bool = False) -> Filters:
         else None,
         categories=parse_codes(params.get("category"), "category", set(CrimeCategory.values)),
         bbox=parse_bbox(params.get("bbox")),
+        light=_light(params.get("light")),
+        follow_ups=parse_codes(params.get("follow_up"), "follow_up", set(FollowUp.values)),
     )
+
+
+def _light(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if raw not in Light.values:
+        raise ValidationError({"light": [f"Expected one of {', '.join(Light.values)}."]})
+    return raw

@@ -43,3 +43,25 @@ def test_export_layer_as_a_user_applies_their_privacy(world, member, tmp_path):
 def test_export_layer_reports_bad_filters(world):
     with pytest.raises(CommandError, match="not a date"):
         call_command("export_layer", "testarea", "walks", "--from", "soon", stdout=io.StringIO())
+
+
+def test_export_layer_filters_by_light_and_follow_up(world, tmp_path):
+    import json
+
+    world["obs"]["lamp_out"].follow_up = "reported"
+    world["obs"]["lamp_out"].save()
+    target = tmp_path / "open-night.geojson"
+    call_command(
+        "export_layer",
+        "testarea",
+        "observations",
+        "--light",
+        "night",
+        "--follow-up",
+        "reported",
+        "-o",
+        str(target),
+        verbosity=0,
+    )
+    features = json.loads(target.read_text())["features"]
+    assert [f["properties"]["kind"] for f in features] == ["lighting_defect"]

@@ -26,6 +26,21 @@ def test_kind_filter_selects_one_kind_or_several(analyst, world):
     assert kinds(analyst, "?kind=safe_place,unsafe_spot") == ["safe_place", "unsafe_spot"]
 
 
+def test_light_and_follow_up_filters_narrow_the_export_as_they_narrow_the_map(analyst, world):
+    """The map's export link carries every observation filter it shows; `light` was ignored."""
+    assert kinds(analyst, "?light=day") == ["safe_place"]
+    assert kinds(analyst, "?light=night") == ["blocked_sightline", "lighting_defect", "unsafe_spot"]
+    world["obs"]["lamp_out"].follow_up = "fixed"
+    world["obs"]["lamp_out"].save()
+    assert kinds(analyst, "?follow_up=fixed") == ["lighting_defect"]
+    assert "lighting_defect" not in kinds(analyst, "?follow_up=open,reported")
+    routes = geojson_of(analyst.get(URL.format("walks.geojson") + "?light=day"))["features"]
+    assert routes == []  # the one day walk has no route
+    for query, field in (("?light=dusk", "light"), ("?follow_up=later", "follow_up")):
+        response = analyst.get(URL.format("observations.geojson") + query)
+        assert response.status_code == 400 and field in response.json()
+
+
 def test_period_filter_uses_capture_time(analyst, world):
     assert kinds(analyst, "?from=2025-07-01") == ["safe_place"]
     assert kinds(analyst, "?to=2025-06") == ["blocked_sightline", "lighting_defect", "unsafe_spot"]

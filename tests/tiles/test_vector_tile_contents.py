@@ -247,6 +247,25 @@ def test_observations_filter_by_kind_light_and_period(client_for, member, area):
     assert kinds("?to=2025-03-10") == ["unsafe_spot"]
 
 
+def test_observations_filter_by_follow_up(client_for, member, area):
+    walk = add_walk(area)
+    add_observation(walk, Point(13.005, 55.606, srid=4326), "unsafe_spot")
+    fixed = add_observation(walk, Point(13.006, 55.606, srid=4326), "lighting_defect")
+    fixed.follow_up = "fixed"
+    fixed.save()
+    client = client_for(member("planner"))
+
+    def kinds(query):
+        response = get_tile(client, "observations", *WHOLE_AREA, query)
+        return sorted(f["properties"]["kind"] for f in features(response, "observations"))
+
+    assert kinds("?follow_up=open") == ["unsafe_spot"]
+    assert kinds("?follow_up=fixed,reported") == ["lighting_defect"]
+    assert kinds("") == ["lighting_defect", "unsafe_spot"]
+    bad = client.get("/tiles/testarea/observations/9/274/160.mvt?follow_up=maybe")
+    assert bad.status_code == 400 and "follow_up" in bad.json()
+
+
 def test_walks_are_routes_with_light_and_status(client_for, member, area):
     add_walk(area, light="night")
     [walk] = features(get_tile(client_for(member("planner")), "walks", *WHOLE_AREA), "walks")

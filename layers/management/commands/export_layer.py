@@ -36,6 +36,10 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD or YYYY-MM")
         parser.add_argument("--kind", help="observation kinds, comma-separated")
         parser.add_argument("--category", help="crime categories, comma-separated")
+        parser.add_argument("--light", choices=["day", "night"], help="walks of the day or night")
+        parser.add_argument(
+            "--follow-up", help="observations: open, reported, fixed, no_action (comma-separated)"
+        )
 
     def handle(self, *args, area, layer, fmt, output, user, **options):
         area_obj = Area.objects.filter(slug=area).first()
@@ -53,6 +57,8 @@ class Command(BaseCommand):
             "to": options["date_to"],
             "kind": options["kind"],
             "category": options["category"],
+            "light": options["light"],
+            "follow_up": options["follow_up"],
         }
         bar = tqdm(
             unit=" features", disable=output == "-" or options["verbosity"] == 0, file=sys.stderr

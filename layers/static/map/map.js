@@ -15,13 +15,13 @@ const categoryLabel = (c) => categories[config.language]?.[c.code] || c.label;
 const LAYER_FILTERS = {
   blocks: [],
   crime: ["from", "to", "category"],
-  observations: ["from", "to", "kind", "light"],
+  observations: ["from", "to", "kind", "light", "follow_up"],
   walks: ["from", "to", "light"],
   lamps: [],
 };
-const BLOCK_FILTERS = ["from", "to", "kind", "light"];
+const BLOCK_FILTERS = ["from", "to", "kind", "light", "follow_up"];
 const CLASSES = ["fear_exceeds_crime", "both_high", "both_low", "crime_exceeds_fear"];
-const state = { from: "", to: "", category: "", kind: "", light: "" };
+const state = { from: "", to: "", category: "", kind: "", light: "", follow_up: "" };
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
 config.rasters.forEach((name) => (visible[`raster-${name}`] = false));
 
@@ -211,6 +211,7 @@ function renderFilters() {
   if (config.layers.includes("observations")) {
     controls.push(field("kind", select("kind", config.kinds.map((k) => [k.code, k.label]))));
     controls.push(field("light", select("light", [["day", t("day")], ["night", t("night")]])));
+    controls.push(field("follow_up", select("follow_up", config.followUps)));
   }
   controls.push(el("button", {
     type: "button",

@@ -70,6 +70,15 @@ def _codes(raw: str) -> list[str]:
     return sorted({part.strip() for part in raw.split(",") if part.strip()})
 
 
+def _known_codes(raw: dict, name: str, known: list[str], errors: dict) -> list[str] | None:
+    """Comma-separated codes of a closed list; unknown ones are an error naming them."""
+    codes = _codes(raw[name])
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        errors[name] = [f"Unknown {name} {', '.join(unknown)}; use {', '.join(known)}."]
+    return codes or None
+
+
 def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
     """Read the filters in `allowed` from a QueryDict; raise FilterError naming bad ones."""
     errors: dict[str, list[str]] = {}
@@ -82,11 +91,7 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         errors["to"] = ["`to` must not be before `from`."]
     if raw.get("category"):
-        categories = _codes(raw["category"])
-        unknown = [c for c in categories if c not in CrimeCategory.values]
-        if unknown:
-            errors["category"] = [f"Unknown crime categories: {', '.join(unknown)}."]
-        filters.categories = categories or None
+        filters.categories = _known_codes(raw, "category", CrimeCategory.values, errors)
     if raw.get("kind"):
         kinds = _codes(raw["kind"])
         bad = [k for k in kinds if not KIND_CODE.match(k)]
@@ -98,11 +103,7 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
             errors["light"] = [f"Expected one of {', '.join(Light.values)}."]
         filters.light = raw["light"]
     if raw.get("follow_up"):
-        follow_ups = _codes(raw["follow_up"])
-        unknown = [f for f in follow_ups if f not in FollowUp.values]
-        if unknown:
-            errors["follow_up"] = [f"Expected some of {', '.join(FollowUp.values)}."]
-        filters.follow_ups = follow_ups or None
+        filters.follow_ups = _known_codes(raw, "follow_up", FollowUp.values, errors)
     if errors:
         raise FilterError(errors)
     applied = {

@@ -1,5 +1,6 @@
 """The filters an export or an OGC API request applies: the map's period, kinds, categories,
-day or night and follow-up, a bounding box, and the OGC `datetime` parameter. Bad values are a 400 naming the parameter."""
+day or night and follow-up, a bounding box, and the OGC `datetime` parameter. Bad values are a
+400 naming the parameter."""
 
 import calendar
 from dataclasses import dataclass

@@ -2,6 +2,7 @@
 here with TCP_NODELAY, which the connections it accepts inherit (Linux).
 
     .venv/bin/python -m config.serve HOST PORT [more uWSGI options]
+    .venv/bin/python -m config.serve --check HOST PORT   (is the port free? as `make run` asks)
 
 Why not `uwsgi --http HOST:PORT`: uWSGI's HTTP router writes an answer to the client in pieces
 of its buffer's size, and without TCP_NODELAY the kernel holds each piece's short last segment
@@ -30,14 +31,24 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return server
 
 
-def main(host: str, port: str, *options: str) -> None:
+def bound(host: str, port: str) -> socket.socket:
     try:
-        server = listening_socket(host, int(port))
+        return listening_socket(host, int(port))
     except OSError as error:
         raise SystemExit(
             f"Cannot listen on {host}:{port}: {error.strerror}. Is Trygg already running there?"
             " Stop it, or choose another port: PORT=8001 make run"
         ) from None
+
+
+def check(host: str, port: str) -> None:
+    """Fail now if the port is taken: `make run` asks before it migrates and collects static
+    files, which would otherwise change the files a running server is serving."""
+    bound(host, port).close()
+
+
+def main(host: str, port: str, *options: str) -> None:
+    server = bound(host, port)
     command = [str(UWSGI), "--ini", str(ROOT / "config/uwsgi.ini")]
     command += ["--http", f"fd://{server.fileno()}", *options]
     os.execv(command[0], command)
@@ -46,4 +57,7 @@ def main(host: str, port: str, *options: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
-    main(*sys.argv[1:])
+    if sys.argv[1] == "--check":
+        check(*sys.argv[2:4])
+    else:
+        main(*sys.argv[1:])

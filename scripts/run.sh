@@ -6,6 +6,9 @@ PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
+# First of all: a port in use (Trygg already running?) stops here, before the migrations and
+# the static files change under a running server.
+$PY -m config.serve --check "$HOST" "$PORT"
 $PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 $PY manage.py migrate --noinput -v 0
 $PY manage.py createcachetable

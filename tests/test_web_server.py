@@ -351,3 +351,29 @@ def test_a_port_in_use_is_named_in_a_plain_message():
             serve_main("127.0.0.1", str(port))
     assert f"Cannot listen on 127.0.0.1:{port}" in str(stopped.value)
     assert "PORT=8001 make run" in str(stopped.value)
+
+
+def test_make_run_stops_at_a_port_in_use_before_touching_anything():
+    """scripts/run.sh asks first: a second `make run` once migrated and collected static files
+    under the running server (new scripts beside old Python) before it found the port taken."""
+    run = (ROOT / "scripts/run.sh").read_text()
+    assert run.index("config.serve --check") < run.index("manage.py migrate")
+    assert run.index("config.serve --check") < run.index("collectstatic")
+    with listening_socket("127.0.0.1", 0) as taken:
+        port = taken.getsockname()[1]
+        checked = subprocess.run(
+            [sys.executable, "-m", "config.serve", "--check", "127.0.0.1", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert checked.returncode == 1 and "Is Trygg already running there?" in checked.stderr
+    free = subprocess.run(
+        [sys.executable, "-m", "config.serve", "--check", "127.0.0.1", str(port)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert free.returncode == 0

@@ -359,21 +359,13 @@ def test_make_run_stops_at_a_port_in_use_before_touching_anything():
     run = (ROOT / "scripts/run.sh").read_text()
     assert run.index("config.serve --check") < run.index("manage.py migrate")
     assert run.index("config.serve --check") < run.index("collectstatic")
+
+    def check(port):
+        command = [sys.executable, "-m", "config.serve", "--check", "127.0.0.1", str(port)]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
     with listening_socket("127.0.0.1", 0) as taken:
         port = taken.getsockname()[1]
-        checked = subprocess.run(
-            [sys.executable, "-m", "config.serve", "--check", "127.0.0.1", str(port)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert checked.returncode == 1 and "Is Trygg already running there?" in checked.stderr
-    free = subprocess.run(
-        [sys.executable, "-m", "config.serve", "--check", "127.0.0.1", str(port)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert free.returncode == 0
+        busy = check(port)
+    assert busy.returncode == 1 and "Is Trygg already running there?" in busy.stderr
+    assert check(port).returncode == 0

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from config.forms import posted_id
 from walks.access import page_walk_access
-from walks.models import FollowUp, Observation, Photo
+from walks.models import FollowUp, Observation, Photo, Walk
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
 
 WEB_MERCATOR = 3857
@@ -162,23 +162,12 @@ def kind_counts(walk, language: str):
 @login_required
 def walk_report(request, pk):
     walk, access = page_walk_access(request, pk)
-    moderates, follows_up = access.can("manage_area"), access.can("plan_walks")
     if request.method == "POST":
-        if "follow_up" in request.POST:
-            if not follows_up:
-                raise PermissionDenied(_("Only coordinators and planners follow findings up."))
-            _follow_up(request, walk)
-            # Back to the finding's row, not the top of a long report.
-            number = request.POST.get("number", "")
-            anchor = f"#observation-{number}" if number.isdigit() else ""
-            return HttpResponseRedirect(reverse("walk-report", args=[walk.pk]) + anchor)
-        else:
-            if not moderates:
-                raise PermissionDenied(
-                    _("Only the area's coordinators delete findings and photos.")
-                )
-            _moderate(request, walk)
-        return redirect("walk-report", walk.pk)
+        return _change(request, walk, access)
+    return render(request, "walks/report.html", report_context(walk, access))
+
+
+def report_context(walk, access) -> dict:
     language = (get_language() or "en")[:2]
     if language not in ("en", "sv", "da"):
         language = "en"
@@ -192,10 +181,11 @@ def walk_report(request, pk):
     view = map_view(walk, observations)
     route_svg = route_km = None
     if walk.route and view:
-        walks = type(walk).objects.filter(pk=walk.pk)
-        route_svg, metres = walks.values_list(_svg("route"), Length("route")).get()
+        route = Walk.objects.filter(pk=walk.pk).values_list(_svg("route"), Length("route"))
+        route_svg, metres = route.get()
         route_km = metres.km
-    context = {
+    plans = access.can("plan_walks")
+    return {
         "walk": walk,
         "observations": observations,
         "kinds": kind_counts(walk, language),
@@ -204,17 +194,30 @@ def walk_report(request, pk):
         "route_svg": route_svg,
         "route_km": route_km,
         # Names are for those who plan walks, as in the API; others see how many took part.
-        "participants": list(walk.participants.order_by("username"))
-        if access.can("plan_walks")
-        else None,
+        "participants": list(walk.participants.order_by("username")) if plans else None,
         "participant_count": walk.participants.count(),
-        "moderates": moderates,
-        "follows_up": follows_up,
+        "moderates": access.can("manage_area"),
+        "follows_up": plans,
         "follow_up_choices": FollowUp.choices,
         "follow_up_counts": follow_up_counts(observations),
         "photo_count": sum(len(o.photos.all()) for o in observations),
     }
-    return render(request, "walks/report.html", context)
+
+
+def _change(request, walk, access):
+    """A follow-up (coordinators, planners) or a deletion (coordinators), then back to the
+    report: to the finding's row after a follow-up, not the top of a long report."""
+    if "follow_up" in request.POST:
+        if not access.can("plan_walks"):
+            raise PermissionDenied(_("Only coordinators and planners follow findings up."))
+        _follow_up(request, walk)
+        number = request.POST.get("number", "")
+        anchor = f"#observation-{number}" if number.isdigit() else ""
+        return HttpResponseRedirect(reverse("walk-report", args=[walk.pk]) + anchor)
+    if not access.can("manage_area"):
+        raise PermissionDenied(_("Only the area's coordinators delete findings and photos."))
+    _moderate(request, walk)
+    return redirect("walk-report", walk.pk)
 
 
 def follow_up_counts(observations) -> list[tuple[str, int]]:

@@ -121,7 +121,8 @@ class DataVersion(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who read or exported exact crime points, and when: sensitive reads leave a trace."""
+    """Who read or exported exact crime points, or deleted a finding or a photo, and when:
+    sensitive reads and deletions leave a trace."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -160,7 +160,8 @@ def data_versions(*, area: Area) -> dict[str, int]:
 
 
 def audit_record(*, user, area: Area, action: str, detail: dict | None = None) -> None:
-    """Leave an audit entry (crime points read in full or exported). Never pass secrets."""
+    """Leave an audit entry (crime points read in full or exported, a finding or a photo
+    deleted). Never pass secrets, nor the content of what was deleted."""
     from geo.models import AuditEntry
 
     AuditEntry.objects.create(

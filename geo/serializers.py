@@ -55,3 +55,20 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "username", "role", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+
+class MemberAddSerializer(serializers.Serializer):
+    """Who to add with which role; with `password`, a new account is created for someone who has
+    none (a resident joining a walk). An existing account's password is never set here."""
+
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+    password = serializers.CharField(required=False, write_only=True, trim_whitespace=False)
+
+    def validate(self, data):
+        password = data.get("password")
+        if password and get_user_model().objects.filter(username=data["username"]).exists():
+            raise serializers.ValidationError(
+                {"password": "There is already an account with that name; leave the password out."}
+            )
+        return data

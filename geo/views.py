@@ -12,7 +12,12 @@ from geo.bbox import parse_bbox
 from geo.checks import postgis_version
 from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
-from geo.serializers import AreaSerializer, BlockSerializer, MembershipSerializer
+from geo.serializers import (
+    AreaSerializer,
+    BlockSerializer,
+    MemberAddSerializer,
+    MembershipSerializer,
+)
 from geo.services import membership_remove, membership_set
 
 
@@ -65,7 +70,12 @@ class BlockList(generics.ListAPIView):
 
 @extend_schema_view(
     get=extend_schema(summary="Members of an area"),
-    post=extend_schema(summary="Add a member or change their role (coordinators)"),
+    post=extend_schema(
+        summary="Add a member or change their role, creating an account with `password` for "
+        "someone who has none (coordinators)",
+        request=MemberAddSerializer,
+        responses={201: MembershipSerializer},
+    ),
 )
 class MemberList(generics.ListCreateAPIView):
     """Members of an area; coordinators add members or change their role."""
@@ -83,12 +93,15 @@ class MemberList(generics.ListCreateAPIView):
         )
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        serializer = MemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        password = serializer.validated_data.get("password")
         membership = membership_set(
             area=self.access.area,
-            username=serializer.validated_data["user"].username,
+            username=serializer.validated_data["username"],
             role=serializer.validated_data["role"],
+            create=bool(password),
+            password=password,
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 

@@ -190,3 +190,23 @@ def test_a_new_password_must_pass_the_rules(client, coordinator, member):
 def test_a_hand_edited_form_gets_404_not_a_server_error(client, coordinator, value):
     response = client.post(PAGE, {"action": "remove", "membership": value})
     assert response.status_code == 404
+
+
+def test_the_api_creates_an_account_as_the_page_does(client_for, member):
+    api = client_for(member("coordinator"))
+    url = "/api/areas/testarea/members/"
+    created = api.post(
+        url, {"username": "resident-9", "role": "participant", "password": "night-walk-31"}
+    )
+    assert created.status_code == 201 and created.json()["username"] == "resident-9"
+    assert "password" not in created.json()
+    refused = [
+        ({"username": "ghost", "role": "participant"}, "username"),  # no account, no password
+        ({"username": "resident-10", "role": "participant", "password": "123"}, "password"),
+        ({"username": "resident-9", "role": "planner", "password": "other-pass-99"}, "password"),
+    ]
+    for body, field in refused:
+        response = api.post(url, body)
+        assert response.status_code == 400 and field in response.json(), body
+    assert roles()["resident-9"] == "participant"  # the refused change of role left it alone
+    assert "resident-10" not in roles()

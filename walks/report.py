@@ -18,7 +18,7 @@ from django.contrib.gis.db.models.functions import (
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from config.forms import posted_id
 from walks.access import page_walk_access
-from walks.models import FollowUp, Observation, Photo, Walk
+from walks.models import FollowUp, Photo, Walk
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
 
 WEB_MERCATOR = 3857
@@ -142,21 +142,12 @@ def blocks_around(walk, view: MapView):
     )
 
 
-def kind_counts(walk, language: str):
-    counts = (
-        Observation.objects.filter(walk=walk)
-        .values("kind__code", "kind__label_en", f"kind__label_{language}", "kind__positive")
-        .annotate(n=Count("id"))
-        .order_by("-n", "kind__code")
-    )
-    return [
-        {
-            "label": row[f"kind__label_{language}"] or row["kind__label_en"],
-            "positive": row["kind__positive"],
-            "count": row["n"],
-        }
-        for row in counts
-    ]
+def kind_counts(observations) -> list[dict]:
+    """Findings per kind, most first: counted from the findings the report has already loaded
+    (their kinds and labels come with them), not with a query of its own."""
+    counts = Counter(o.kind for o in observations)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].code))
+    return [{"label": kind.kind_label, "positive": kind.positive, "count": n} for kind, n in ranked]
 
 
 @login_required
@@ -176,7 +167,7 @@ def report_context(walk, access) -> dict:
     for number, observation in enumerate(observations, start=1):
         observation.block_code = codes.get(observation.pk)
         observation.number = number
-        observation.kind_label = observation.kind.label(language)
+        observation.kind_label = observation.kind.kind_label = observation.kind.label(language)
         observation.label_x, observation.label_y = observation.label_at.x, -observation.label_at.y
     view = map_view(walk, observations)
     route_svg = route_km = None
@@ -185,17 +176,18 @@ def report_context(walk, access) -> dict:
         route_svg, metres = route.get()
         route_km = metres.km
     plans = access.can("plan_walks")
+    participants = list(walk.participants.order_by("username")) if plans else None
     return {
         "walk": walk,
         "observations": observations,
-        "kinds": kind_counts(walk, language),
+        "kinds": kind_counts(observations),
         "view": view,
         "blocks": list(blocks_around(walk, view)) if view else [],
         "route_svg": route_svg,
         "route_km": route_km,
         # Names are for those who plan walks, as in the API; others see how many took part.
-        "participants": list(walk.participants.order_by("username")) if plans else None,
-        "participant_count": walk.participants.count(),
+        "participants": participants,
+        "participant_count": len(participants) if plans else walk.participants.count(),
         "moderates": access.can("manage_area"),
         "follows_up": plans,
         "follow_up_choices": FollowUp.choices,

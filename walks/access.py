@@ -4,15 +4,29 @@
 - Planners, coordinators and analysts (who see the area's layers) see every walk of the area;
   participants see the walks they belong to, and only those they belong to.
 - Only the walk's own participants capture on it (403 for everyone else in the area).
+- A finding is deleted by the area's coordinators (moderation), or withdrawn by its author
+  while the walk is still open (a wrong tap on the tablet); once the walk is done its findings
+  are its record (409).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from rest_framework import status
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, PermissionDenied
 
 from geo.access import Access, access_for
-from walks.models import Walk
+from walks.models import Observation, Walk, WalkStatus
+
+# A walk whose findings its participants may still withdraw.
+OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.WALKING)
+
+
+class WalkClosed(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "The walk is done and its findings are its record: ask a coordinator to delete this one."
+    )
 
 
 def sees_all_walks(access: Access) -> bool:
@@ -52,3 +66,28 @@ def page_walk_access(request, walk_id: int, *, capture: bool = False) -> tuple[W
         if refusal.status_code == 404:
             raise Http404(str(refusal.detail)) from None
         raise DjangoPermissionDenied(str(refusal.detail)) from None
+
+
+def moderated(user, walk_id: int) -> Access:
+    """The walk's access if `user` may delete its findings and photos: coordinators (and
+    superusers), who answer for what the area's walks record."""
+    _walk, access = walk_access(user, walk_id)
+    if not access.can("manage_area"):
+        raise PermissionDenied("Only the area's coordinators delete findings and photos.")
+    return access
+
+
+def deletion_of(user, observation: Observation) -> str:
+    """How `user` may delete `observation`, as the audit log names it: a coordinator's
+    deletion, or its author's withdrawal while the walk is open. Anyone else is refused."""
+    walk, access = walk_access(user, observation.walk_id)
+    if access.can("manage_area"):
+        return "observation.delete"
+    if observation.author_id != user.pk or not is_participant(user, walk):
+        raise PermissionDenied(
+            "Only the area's coordinators delete findings; authors withdraw their own while"
+            " the walk is open."
+        )
+    if walk.status not in OPEN_WALK:
+        raise WalkClosed()
+    return "observation.withdraw"

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from geo.access import access_for
 from geo.models import Area, Membership
-from walks.access import page_walk_access
+from walks.access import OPEN_WALK, page_walk_access
 from walks.models import Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
 from walks.views import walks_with_counts
@@ -29,6 +29,7 @@ from walks.views import walks_with_counts
 # the route, up to a street or two away.
 ROUTE_MARGIN_M = 400
 METRES_PER_DEGREE = 111_320  # of latitude; of longitude at the equator
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"  # a URL pattern's stand-in for {client_id}
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "walks"
 SHELL_FILES = ["capture.js", "queue.js", "i18n.js", "capture.css", "icon.svg"]
@@ -114,6 +115,8 @@ def capture(request, pk):
             "area_name": walk.area.name,
             "extent": extent,
             "route": RouteField().to_representation(walk.route) if walk.route else None,
+            # Its participants may still withdraw their own findings (walks.access).
+            "open": walk.status in OPEN_WALK,
         },
         "kinds": ObservationKindSerializer(kinds, many=True).data,
         "language": (get_language() or "en")[:2],
@@ -122,6 +125,9 @@ def capture(request, pk):
             "observations": reverse("observation-list", args=[walk.pk]),
             "blocks": blocks_url,
             "photos": reverse("photo-upload", args=[0]).replace("/0/", "/{id}/"),
+            "withdraw": reverse("observation-withdraw", args=[walk.pk, ZERO_UUID]).replace(
+                ZERO_UUID, "{client_id}"
+            ),
             "service_worker": reverse("capture-service-worker"),
             "map_worker": static("vendor/maplibre/maplibre-gl-worker.mjs"),
         },

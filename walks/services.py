@@ -212,16 +212,17 @@ def photo_store(*, observation: Observation, upload) -> tuple[Photo, bool]:
     return photo, True
 
 
-def observation_delete(*, observation: Observation, user) -> None:
+def observation_delete(*, observation: Observation, user, action="observation.delete") -> None:
     """Delete a finding with its photos (a note naming a person, a photo showing a face, a
-    test entry). The audit entry records who deleted what kind of finding, not its content."""
+    test entry, a wrong tap its author withdraws). The audit entry (`action`) records who
+    deleted what kind of finding, not its content."""
     walk = observation.walk
     photos = list(observation.photos.all())
     with transaction.atomic():
         audit_record(
             user=user,
             area=walk.area,
-            action="observation.delete",
+            action=action,
             detail={
                 "observation": observation.pk,
                 "walk": walk.pk,

@@ -12,6 +12,11 @@ urlpatterns = [
         name="observation-sync",
     ),
     path("walks/<int:pk>/observations/", views.ObservationList.as_view(), name="observation-list"),
+    path(
+        "walks/<int:pk>/observations/<uuid:client_id>/",
+        views.ObservationWithdraw.as_view(),
+        name="observation-withdraw",
+    ),
     path("observations/<int:pk>/", views.ObservationDetail.as_view(), name="observation-detail"),
     path("observations/<int:pk>/photos/", views.PhotoUpload.as_view(), name="photo-upload"),
     path("photos/<int:pk>/", views.PhotoDetail.as_view(), name="photo-detail"),

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from geo.models import Area
 from geo.permissions import AreaCapability
 from walks import services
-from walks.access import sees_all_walks, walk_access
+from walks.access import deletion_of, moderated, sees_all_walks, walk_access
 from walks.models import Observation, ObservationKind, Photo, Walk
 from walks.photos import MAX_BYTES
 from walks.serializers import (
@@ -268,18 +268,10 @@ class PhotoFile(APIView):
         return response
 
 
-def moderated(user, walk_id: int):
-    """The walk's access if `user` may delete its findings: coordinators (and superusers), who
-    answer for what the area's walks record."""
-    _walk, access = walk_access(user, walk_id)
-    if not access.can("manage_area"):
-        raise PermissionDenied("Only the area's coordinators delete findings and photos.")
-    return access
-
-
 class ObservationDetail(APIView):
-    """Coordinators and planners record a finding's follow-up; coordinators delete a finding
-    with its photos (a note naming someone, a test entry), which the audit log records."""
+    """Coordinators and planners record a finding's follow-up. Coordinators delete a finding
+    with its photos (a note naming someone, a test entry); its author may withdraw it while the
+    walk is open. The audit log records either."""
 
     permission_classes = [IsAuthenticated]
 
@@ -305,14 +297,35 @@ class ObservationDetail(APIView):
         services.observation_follow_up_set(observation=observation, **data.validated_data)
         return Response(ObservationSerializer(observation, context={"request": request}).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Delete a finding with its photos", responses={204: None})
     def delete(self, request, pk):
         observation = get_object_or_404(
             Observation.objects.select_related("walk__area", "kind"), pk=pk
         )
-        moderated(request.user, observation.walk_id)
-        services.observation_delete(observation=observation, user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return finding_deleted(request.user, observation)
+
+
+class ObservationWithdraw(APIView):
+    """The capture app withdraws its participant's own finding by the id the tablet gave it,
+    which it knows even when the finding went out in a sync whose answer never came back. A
+    retried withdrawal of a finding already gone gets 404, as does one that never arrived."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Withdraw a finding by its client_id", responses={204: None})
+    def delete(self, request, pk, client_id):
+        observation = get_object_or_404(
+            Observation.objects.select_related("walk__area", "kind"),
+            walk_id=pk,
+            client_id=client_id,
+        )
+        return finding_deleted(request.user, observation)
+
+
+def finding_deleted(user, observation) -> Response:
+    action = deletion_of(user, observation)
+    services.observation_delete(observation=observation, user=user, action=action)
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PhotoDetail(APIView):

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connections
 from django.test.testcases import LiveServerThread
 from pytest_django.live_server_helper import LiveServer
 
 from config.wsgi import served
+from tests.browser.tablet import TABLET
 from tiles import direct
 
 # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
@@ -119,3 +121,35 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button.primary")
     page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
+def capture_area(settings):
+    """The area of a capture test, with the built-in kinds, and quick password hashing for
+    the logins the tablet makes."""
+    from tests.factories import make_area
+    from walks.taxonomy import builtin_kinds_ensure
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    builtin_kinds_ensure()
+    return make_area("testarea")
+
+
+@pytest.fixture
+def tablet(chromium):
+    """A tablet's browser context in the session's Chromium: a Playwright of its own cannot
+    start while the session's event loop runs."""
+    context = chromium.new_context(
+        viewport=TABLET,
+        has_touch=True,
+        is_mobile=True,
+        geolocation={"latitude": 55.6052, "longitude": 13.0061, "accuracy": 15},
+        permissions=["geolocation"],
+        locale="en-GB",
+    )
+    context.set_default_timeout(20000)
+    yield context
+    context.close()
+    # ORM calls made while Playwright's loop runs get their own connection; close it here,
+    # or it keeps the test database from being dropped.
+    connections.close_all()

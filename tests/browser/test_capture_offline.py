@@ -3,64 +3,27 @@
 import io
 
 import pytest
-from django.db import connections
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_area, make_member
+from tests.browser.tablet import place, sign_in_to_capture
+from tests.factories import make_member
 from tests.walks.helpers import make_walk
 from walks.models import Observation, Photo
-from walks.taxonomy import builtin_kinds_ensure
-
-TABLET = {"width": 1024, "height": 768}
-
-
-@pytest.fixture
-def tablet(chromium):
-    """A tablet's browser context in the session's Chromium (tests/browser/conftest.py): a
-    Playwright of its own cannot start while that one's event loop runs."""
-    context = chromium.new_context(
-        viewport=TABLET,
-        has_touch=True,
-        is_mobile=True,
-        geolocation={"latitude": 55.6052, "longitude": 13.0061, "accuracy": 15},
-        permissions=["geolocation"],
-        locale="en-GB",
-    )
-    context.set_default_timeout(20000)
-    yield context
-    context.close()
-    # ORM calls made while Playwright's loop runs get their own connection; close it here,
-    # or it keeps the test database from being dropped.
-    connections.close_all()
-
-
-def place(page, kind, *taps):
-    page.tap(f'.kind[data-kind="{kind}"]')
-    for x, y in taps:
-        page.touchscreen.tap(x, y)
-        page.wait_for_timeout(150)
-    expect(page.locator("#sheet")).to_be_visible()
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_three_observations_captured_offline_arrive_exactly_once(
-    live_server, tablet, settings, tmp_path
+    live_server, tablet, capture_area, settings, tmp_path
 ):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path
-    builtin_kinds_ensure()
-    area = make_area("testarea")
+    area = capture_area
     walker = make_member(area, "participant", "walker")
     walk = make_walk(area, [walker])
 
     page = tablet.new_page()
-    page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
-    page.fill("input[name=username]", "walker")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]")
+    sign_in_to_capture(page, live_server, walk, "walker")
     counter = page.locator("#sync-count")
     expect(counter).to_have_attribute("data-count", "0")
 
@@ -130,17 +93,11 @@ def camera_jpeg() -> bytes:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_capture_app_reopens_offline_with_its_queue(live_server, tablet, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    builtin_kinds_ensure()
-    area = make_area("testarea")
-    walk = make_walk(area, [make_member(area, "participant", "walker")])
+def test_capture_app_reopens_offline_with_its_queue(live_server, tablet, capture_area):
+    walk = make_walk(capture_area, [make_member(capture_area, "participant", "walker")])
 
     page = tablet.new_page()
-    page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
-    page.fill("input[name=username]", "walker")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_to_capture(page, live_server, walk, "walker")
     page.wait_for_selector("body[data-offline-ready=true]")
 
     tablet.set_offline(True)

@@ -64,7 +64,11 @@ MATRIX = {
     ],
     "api/observations/<int:pk>/": [
         ("PATCH", "/api/observations/{observation}/", None, "401 404 403 400 403 400"),
-        ("DELETE", "/api/observations/{observation}/", None, "401 404 403 403 403 204"),
+        # The participant wrote it: an author withdraws their own while the walk is open.
+        ("DELETE", "/api/observations/{observation}/", None, "401 404 204 403 403 204"),
+    ],
+    "api/walks/<int:pk>/observations/<uuid:client_id>/": [
+        ("DELETE", "/api/walks/{walk}/observations/{client_id}/", None, "401 404 204 403 403 204"),
     ],
     "api/photos/<int:pk>/": [
         ("DELETE", "/api/photos/{photo}/", None, "401 404 403 403 403 204"),

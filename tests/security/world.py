@@ -32,6 +32,8 @@ def build_world(media_root) -> World:
     walk = fill_every_layer(area)
     walk.participants.add(users["participant"])
     observation = walk.observations.first()
+    observation.author = users["participant"]  # who may withdraw it while the walk is open
+    observation.save(update_fields=["author"])
     image = io.BytesIO()
     Image.new("RGB", (40, 30), "orange").save(image, "JPEG")
     photo, _ = photo_store(
@@ -48,6 +50,7 @@ def build_world(media_root) -> World:
             "slug": area.slug,
             "walk": walk.pk,
             "observation": observation.pk,
+            "client_id": observation.client_id,
             "photo": photo.pk,
             "run": run.pk,
             "job": job.pk,

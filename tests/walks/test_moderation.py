@@ -1,6 +1,7 @@
 """Coordinators delete a finding or a photo (a note naming someone, a face in a photo): the rows
 and files go, the tiles' version moves on, and the audit log says who deleted what kind of
-finding without keeping its content. Nobody else may."""
+finding without keeping its content. A finding's author may withdraw it while the walk is open
+(a wrong tap); nobody else may delete anything."""
 
 from pathlib import Path
 
@@ -59,15 +60,78 @@ def test_a_coordinator_deletes_a_finding_with_its_photos(
     assert "Anders" not in str(entry.detail)
 
 
-@pytest.mark.parametrize("role", ["participant", "planner", "analyst"])
-def test_nobody_else_deletes_findings_or_photos(
-    client_for, member, participant, walk, finding, role
-):
-    user = participant if role == "participant" else member(role)  # even the finding's author
+@pytest.mark.parametrize("role", ["fellow participant", "planner", "analyst"])
+def test_nobody_else_deletes_findings_or_photos(client_for, member, walk, finding, role):
+    if role == "fellow participant":  # on the same walk, but not the author
+        user = member("participant")
+        walk.participants.add(user)
+    else:
+        user = member(role)
     client = client_for(user)
     assert client.delete(f"/api/observations/{finding.pk}/").status_code == 403
+    withdrawal = f"/api/walks/{walk.pk}/observations/{finding.client_id}/"
+    assert client.delete(withdrawal).status_code == 403
     assert client.delete(f"/api/photos/{finding.photos.first().pk}/").status_code == 403
     assert finding.photos.count() == 2 and not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize("by", ["client_id", "id"])
+def test_the_author_withdraws_a_finding_while_the_walk_is_open(
+    capture_client, walk, finding, by, django_capture_on_commit_callbacks
+):
+    stored = files(finding)
+    before = data_versions(area=walk.area)["observations"]
+    url = (
+        f"/api/walks/{walk.pk}/observations/{finding.client_id}/"
+        if by == "client_id"
+        else f"/api/observations/{finding.pk}/"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert capture_client.delete(url).status_code == 204
+    assert not Observation.objects.exists() and not Photo.objects.exists()
+    assert not any(path.exists() for path in stored)
+    assert data_versions(area=walk.area)["observations"] == before + 1
+    entry = AuditEntry.objects.get()
+    assert entry.action == "observation.withdraw" and "Anders" not in str(entry.detail)
+    # The tablet retries a withdrawal whose answer it lost: the finding is gone, nothing else.
+    assert capture_client.delete(url).status_code == 404
+    assert AuditEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize("status", ["done", "followed_up"])
+def test_a_done_walks_findings_are_its_record(
+    capture_client, client_for, member, walk, finding, status
+):
+    walk.status = status
+    walk.save()
+    response = capture_client.delete(f"/api/walks/{walk.pk}/observations/{finding.client_id}/")
+    assert response.status_code == 409 and "coordinator" in response.json()["detail"]
+    assert capture_client.delete(f"/api/observations/{finding.pk}/").status_code == 409
+    assert Observation.objects.filter(pk=finding.pk).exists() and not AuditEntry.objects.exists()
+    # A coordinator still may.
+    assert (
+        client_for(member("coordinator")).delete(f"/api/observations/{finding.pk}/").status_code
+        == 204
+    )
+
+
+def test_an_author_who_left_the_walk_withdraws_nothing(capture_client, participant, walk, finding):
+    walk.participants.remove(participant)
+    url = f"/api/walks/{walk.pk}/observations/{finding.client_id}/"
+    assert capture_client.delete(url).status_code == 403
+    assert Observation.objects.filter(pk=finding.pk).exists()
+
+
+def test_a_withdrawal_names_the_walk_the_finding_is_on(capture_client, area, participant, finding):
+    from tests.walks.helpers import make_walk
+
+    other = make_walk(area, [participant], name="Another walk")
+    url = f"/api/walks/{other.pk}/observations/{finding.client_id}/"
+    assert capture_client.delete(url).status_code == 404
+    assert (
+        capture_client.delete(f"/api/walks/{other.pk}/observations/not-a-uuid/").status_code == 404
+    )
+    assert Observation.objects.filter(pk=finding.pk).exists()
 
 
 def test_a_coordinator_deletes_one_photo(

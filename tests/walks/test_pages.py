@@ -17,19 +17,23 @@ def logged_in(user):
 
 
 def test_capture_page_carries_walk_kinds_and_urls(participant, walk):
-    response = logged_in(participant).get(f"/walks/{walk.pk}/capture/")
-    assert response.status_code == 200
-    config = json.loads(
-        response.content.decode()
-        .split('id="capture-config" type="application/json">')[1]
-        .split("</script>")[0]
-    )
+    assert logged_in(participant).get(f"/walks/{walk.pk}/capture/").status_code == 200
+    config = capture_config(participant, walk)
     assert config["walk"]["id"] == walk.pk
+    assert config["walk"]["open"] is True
+    assert config["urls"]["withdraw"] == f"/api/walks/{walk.pk}/observations/{{client_id}}/"
     assert config["walk"]["route"]["type"] == "LineString"
     assert config["urls"]["sync"] == f"/api/walks/{walk.pk}/observations/sync"
     sightline = next(k for k in config["kinds"] if k["code"] == "blocked_sightline")
     assert sightline["geometry_types"] == ["LineString"]
     assert set(sightline["labels"]) == {"en", "sv", "da"}
+
+
+@pytest.mark.parametrize("status", ["done", "followed_up"])
+def test_a_done_walks_capture_page_offers_no_withdrawal(participant, walk, status):
+    walk.status = status
+    walk.save()
+    assert capture_config(participant, walk)["walk"]["open"] is False
 
 
 def test_capture_page_is_only_for_the_walks_participants(area, walk):

@@ -17,6 +17,20 @@ const $ = (selector) => document.querySelector(selector);
 const queue = await openQueue();
 
 // ---------- map ----------
+// Each source's findings are drawn by three layers, one per kind of geometry.
+const SHAPES = { areas: "Polygon", lines: "LineString", points: "Point" };
+const FINDING_LAYERS = ["points", "lines", "areas"].flatMap((shape) => [
+  `queued-${shape}`,
+  `stored-${shape}`,
+]);
+
+// `hidden`: the client_ids of findings withdrawn on this tablet that the server may still hold.
+function shapeFilter(shape, hidden = []) {
+  const filter = ["==", ["geometry-type"], SHAPES[shape]];
+  if (!hidden.length) return filter;
+  return ["all", filter, ["!", ["in", ["get", "client_id"], ["literal", hidden]]]];
+}
+
 // MapLibre starts its worker from a URL; a worker's own script request does not reliably reach
 // the service worker when the tablet is offline. Loading the source through fetch (which the
 // service worker answers from its cache) and handing MapLibre a blob URL works either way.
@@ -112,21 +126,21 @@ function observationLayers(source, negative, positive, opacity) {
       id: `${source}-areas`,
       type: "fill",
       source,
-      filter: ["==", ["geometry-type"], "Polygon"],
+      filter: shapeFilter("areas"),
       paint: { "fill-color": color, "fill-opacity": 0.25 * opacity },
     },
     {
       id: `${source}-lines`,
       type: "line",
       source,
-      filter: ["==", ["geometry-type"], "LineString"],
+      filter: shapeFilter("lines"),
       paint: { "line-color": color, "line-width": 4, "line-opacity": opacity },
     },
     {
       id: `${source}-points`,
       type: "circle",
       source,
-      filter: ["==", ["geometry-type"], "Point"],
+      filter: shapeFilter("points"),
       paint: {
         "circle-radius": 9,
         "circle-color": color,
@@ -190,6 +204,7 @@ function geometryMode(kind) {
 
 function startDraft(code) {
   cancelDraft();
+  closeFinding();
   const kind = kindsByCode[code];
   draft = { kind, mode: geometryMode(kind), markers: [], severity: null, feeling: null };
   document.querySelectorAll(".kind").forEach((b) => b.classList.toggle("active", b.dataset.kind === code));
@@ -227,7 +242,10 @@ function drawDraftLine() {
 }
 
 map.on("click", (event) => {
-  if (!draft) return;
+  if (!draft) {
+    showFinding(findingAt(event.point));
+    return;
+  }
   const needed = draft.mode === "point" ? 1 : 2;
   if (draft.markers.length >= needed) return;
   addPin(event.lngLat);
@@ -340,7 +358,8 @@ async function sync() {
     for (let round = 0; round < 1000; round++) {
       const batch = await queue.pending(walkId, BATCH);
       if (!batch.length) break;
-      const sent = batch.map(({ walk, queued_at, ...item }) => item);
+      const sent = batch.map(({ walk, queued_at, sent, ...item }) => item);
+      await queue.markSent(sent.map((item) => item.client_id));
       const response = await post(config.urls.sync, JSON.stringify({ observations: sent }), {
         "Content-Type": "application/json",
       });
@@ -354,6 +373,7 @@ async function sync() {
       await refresh();
     }
     await uploadPhotos();
+    await sendWithdrawals();
     failures = 0;
     showNet();
   } catch (error) {
@@ -362,6 +382,31 @@ async function sync() {
   } finally {
     syncing = false;
     await refresh();
+  }
+}
+
+// Withdrawals go after the findings and photos they may concern, so a finding whose sync was
+// under way when its author withdrew it is on the server by then and goes.
+async function sendWithdrawals() {
+  for (const { client_id: clientId } of await queue.withdrawals(walkId)) {
+    const response = await fetch(config.urls.withdraw.replace("{client_id}", clientId), {
+      method: "DELETE",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken() },
+    });
+    if (response.ok || response.status === 404) {
+      // 404: it never reached the server, or an earlier attempt removed it.
+      await queue.withdrawn(clientId);
+    } else if (response.status === 409) {
+      // The walk was closed meanwhile: the finding stays, and shows again.
+      await queue.withdrawn(clientId);
+      flash("withdraw_refused", 6000);
+    } else if (response.status === 401 || response.status === 403) {
+      authProblem = true;
+      return;
+    } else {
+      throw new Error(`withdrawal answered ${response.status}`);
+    }
   }
 }
 
@@ -399,22 +444,35 @@ function showNet() {
 // ---------- what the participant sees ----------
 async function refresh() {
   const counts = await queue.counts(walkId);
+  const waiting = counts.observations + counts.withdrawals;
   const counter = $("#sync-count");
-  counter.dataset.count = String(counts.observations);
-  counter.textContent = counts.observations ? t("waiting", counts.observations) : t("all_synced");
-  counter.classList.toggle("pending", counts.observations > 0);
+  counter.dataset.count = String(waiting);
+  counter.textContent = waiting ? t("waiting", waiting) : t("all_synced");
+  counter.classList.toggle("pending", waiting > 0);
   $("#photo-count").textContent = counts.photos ? t("photos_waiting", counts.photos) : "";
 
   const pending = await queue.pending(walkId);
   map.getSource("queued")?.setData({
     type: "FeatureCollection",
-    features: pending.map((o) => ({
+    features: pending.map(({ geometry, walk, queued_at, sent, ...o }) => ({
       type: "Feature",
-      geometry: o.geometry,
-      properties: { kind: o.kind, positive: kindsByCode[o.kind]?.positive || false },
+      geometry,
+      properties: {
+        ...o,
+        positive: kindsByCode[o.kind]?.positive || false,
+        mine: true,
+        queued: true,
+      },
     })),
   });
   if (!pending.length) map.getSource("stored")?.setData(`${config.urls.observations}?t=${Date.now()}`);
+  // Withdrawn findings the server may still have: hidden from the tablet's map at once.
+  const hidden = (await queue.withdrawals(walkId)).map((w) => w.client_id);
+  if (map.getLayer("stored-points")) {
+    for (const shape of Object.keys(SHAPES)) {
+      map.setFilter(`stored-${shape}`, shapeFilter(shape, hidden));
+    }
+  }
 
   const rejected = await queue.rejected(walkId);
   const list = $("#rejected");
@@ -441,6 +499,61 @@ async function refresh() {
   }
 }
 
+// ---------- a finding already saved: what it says, and withdrawing one's own ----------
+let shown = null; // the properties of the finding the sheet shows
+
+function findingAt(point) {
+  const reach = 16; // pixels around the tap: a thumb, not a mouse pointer
+  const box = [
+    [point.x - reach, point.y - reach],
+    [point.x + reach, point.y + reach],
+  ];
+  const layers = FINDING_LAYERS.filter((id) => map.getLayer(id));
+  return map.queryRenderedFeatures(box, { layers })[0]?.properties || null;
+}
+
+function showFinding(finding) {
+  closeFinding();
+  if (!finding) return;
+  shown = finding;
+  const kind = kindsByCode[finding.kind] || { code: finding.kind };
+  $("#finding-title").textContent = kindLabel(kind);
+  const time = new Date(finding.captured_at).toLocaleTimeString(language, {
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  const facts = [time];
+  if (finding.mine === true) facts.push(t("yours"));
+  if (finding.queued) facts.push(t("not_synced"));
+  const details = [facts.join(" · ")];
+  if (finding.severity) details.push(`${t("severity")} ${t("of_five", finding.severity)}`);
+  if (finding.feeling) details.push(`${t("feeling")} ${t("of_five", finding.feeling)}`);
+  if (finding.note) details.push(finding.note);
+  $("#finding-details").replaceChildren(
+    ...details.map((text) => Object.assign(document.createElement("p"), { textContent: text })),
+  );
+  $("#withdraw").hidden = !(finding.mine === true && config.walk.open);
+  $("#finding").hidden = false;
+}
+
+function closeFinding() {
+  shown = null;
+  $("#finding").hidden = true;
+  $("#finding").classList.remove("confirming");
+}
+
+$("#finding-close").addEventListener("click", closeFinding);
+$("#withdraw").addEventListener("click", () => $("#finding").classList.add("confirming"));
+$("#withdraw-keep").addEventListener("click", () => $("#finding").classList.remove("confirming"));
+$("#withdraw-confirm").addEventListener("click", async () => {
+  if (!shown) return;
+  await queue.withdraw(walkId, shown.client_id);
+  closeFinding();
+  flash("withdrawn");
+  await refresh();
+  syncSoon(0);
+});
+
 function kindLabel(kind) {
   return (kind.labels && (kind.labels[language] || kind.labels.en)) || kind.code;
 }
@@ -450,13 +563,13 @@ function hint(text) {
 }
 
 let flashTimer = null;
-function flash(word) {
+function flash(word, ms = 2500) {
   const toast = $("#toast");
   flashWord = word;
   toast.textContent = t(word);
   toast.hidden = false;
   clearTimeout(flashTimer);
-  flashTimer = setTimeout(() => (toast.hidden = true), 2500);
+  flashTimer = setTimeout(() => (toast.hidden = true), ms);
 }
 
 function renderKinds() {
@@ -488,6 +601,7 @@ function applyLanguage() {
     $(`.kind[data-kind="${draft.kind.code}"]`)?.classList.add("active");
     $("#sheet-title").textContent = kindLabel(draft.kind);
   } else hint(t("choose_kind"));
+  if (shown) showFinding(shown);
   showNet();
 }
 

@@ -1,9 +1,11 @@
 // The capture app's outbox in IndexedDB. An observation (and its photos) stays here until the
 // server has acknowledged it: "created" or "duplicate" removes it, "rejected" moves it to the
-// list a participant must look at. Nothing is deleted on a network error.
+// list a participant must look at. Nothing is deleted on a network error. A finding its author
+// withdraws leaves the outbox at once and waits in "withdrawals" until the server confirms it
+// is gone there too.
 
 const DB_NAME = "trygg-capture";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -22,18 +24,26 @@ function done(tx) {
 
 export async function openQueue() {
   const open = indexedDB.open(DB_NAME, DB_VERSION);
-  open.onupgradeneeded = () => {
+  open.onupgradeneeded = (event) => {
     const db = open.result;
     // Keyed by client_id; `walk` lets one tablet serve several walks.
-    const outbox = db.createObjectStore("outbox", { keyPath: "client_id" });
-    outbox.createIndex("walk", "walk");
-    const photos = db.createObjectStore("photos", { keyPath: "key", autoIncrement: true });
-    photos.createIndex("walk", "walk");
-    photos.createIndex("client_id", "client_id");
-    const rejected = db.createObjectStore("rejected", { keyPath: "client_id" });
-    rejected.createIndex("walk", "walk");
+    if (event.oldVersion < 1) {
+      const outbox = db.createObjectStore("outbox", { keyPath: "client_id" });
+      outbox.createIndex("walk", "walk");
+      const photos = db.createObjectStore("photos", { keyPath: "key", autoIncrement: true });
+      photos.createIndex("walk", "walk");
+      photos.createIndex("client_id", "client_id");
+      const rejected = db.createObjectStore("rejected", { keyPath: "client_id" });
+      rejected.createIndex("walk", "walk");
+    }
+    if (event.oldVersion < 2) {
+      db.createObjectStore("withdrawals", { keyPath: "client_id" }).createIndex("walk", "walk");
+    }
   };
-  return new Queue(await promised(open));
+  const db = await promised(open);
+  // A newer version of the app opened in another tab: let it upgrade instead of blocking it.
+  db.onversionchange = () => db.close();
+  return new Queue(db);
 }
 
 class Queue {
@@ -65,13 +75,52 @@ class Queue {
   }
 
   async counts(walk) {
-    const tx = this.db.transaction(["outbox", "photos", "rejected"]);
-    const [observations, photos, rejected] = await Promise.all(
-      ["outbox", "photos", "rejected"].map((name) =>
-        promised(tx.objectStore(name).index("walk").count(walk)),
-      ),
+    const stores = ["outbox", "photos", "rejected", "withdrawals"];
+    const tx = this.db.transaction(stores);
+    const [observations, photos, rejected, withdrawals] = await Promise.all(
+      stores.map((name) => promised(tx.objectStore(name).index("walk").count(walk))),
     );
-    return { observations, photos, rejected };
+    return { observations, photos, rejected, withdrawals };
+  }
+
+  // Marked before a batch goes out: from then on the server may hold these findings even if
+  // its answer never arrives.
+  async markSent(clientIds) {
+    const tx = this.db.transaction("outbox", "readwrite");
+    const outbox = tx.objectStore("outbox");
+    for (const clientId of clientIds) {
+      const item = await promised(outbox.get(clientId));
+      if (item) outbox.put({ ...item, sent: true });
+    }
+    await done(tx);
+  }
+
+  // The finding leaves the outbox with its photos. Unless it never went out, its withdrawal
+  // waits to be sent: the server may have it (a sync under way, or one whose answer was lost).
+  async withdraw(walk, clientId) {
+    const tx = this.db.transaction(["outbox", "photos", "withdrawals"], "readwrite");
+    const outbox = tx.objectStore("outbox");
+    const queued = await promised(outbox.get(clientId));
+    outbox.delete(clientId);
+    const photos = tx.objectStore("photos");
+    const keys = await promised(photos.index("client_id").getAllKeys(clientId));
+    keys.forEach((key) => photos.delete(key));
+    if (!queued || queued.sent) {
+      tx.objectStore("withdrawals").put({ walk, client_id: clientId, queued_at: Date.now() });
+    }
+    await done(tx);
+  }
+
+  async withdrawals(walk) {
+    return promised(
+      this.db.transaction("withdrawals").objectStore("withdrawals").index("walk").getAll(walk),
+    );
+  }
+
+  async withdrawn(clientId) {
+    const tx = this.db.transaction("withdrawals", "readwrite");
+    tx.objectStore("withdrawals").delete(clientId);
+    await done(tx);
   }
 
   // Apply the server's answer to a batch in one transaction, so a crash in between can only

@@ -1,0 +1,23 @@
+"""The capture app on a tablet: placing a finding as a participant's thumb does."""
+
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD
+
+TABLET = {"width": 1024, "height": 768}
+
+
+def sign_in_to_capture(page, live_server, walk, username):
+    page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]")
+
+
+def place(page, kind, *taps):
+    page.tap(f'.kind[data-kind="{kind}"]')
+    for x, y in taps:
+        page.touchscreen.tap(x, y)
+        page.wait_for_timeout(150)
+    expect(page.locator("#sheet")).to_be_visible()

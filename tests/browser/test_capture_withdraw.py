@@ -1,0 +1,138 @@
+"""A participant taps a finding on the capture map to read it, and withdraws their own (a wrong
+tap, the wrong kind) while the walk is open: at once if it never left the tablet, on the server
+when the connection allows. Others' findings are read-only."""
+
+import uuid
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from geo.models import AuditEntry
+from tests.browser.tablet import place, sign_in_to_capture
+from tests.factories import make_member
+from tests.walks.helpers import make_walk
+from walks.models import Observation, ObservationKind
+
+
+def rendered(page, source, count):
+    """Wait until the map draws `count` points of `source` (stored or queued)."""
+    page.wait_for_function(
+        "([layer, count]) => window.tryggCapture.map"
+        ".queryRenderedFeatures({layers: [layer]}).length === count",
+        arg=[f"{source}-points", count],
+    )
+
+
+def stored_points(page, count):
+    rendered(page, "stored", count)
+
+
+def tap_finding(page, x, y):
+    # Two taps on one spot within half a second are the map's double-tap zoom, not a click:
+    # a participant's thumb comes back to a finding just placed more slowly than this test.
+    page.wait_for_timeout(600)
+    page.touchscreen.tap(x, y)
+    expect(page.locator("#finding")).to_be_visible()
+
+
+def withdraw(page):
+    page.tap("#withdraw")
+    expect(page.locator("#withdraw-confirm")).to_be_visible()
+    page.tap("#withdraw-confirm")
+    expect(page.locator("#finding")).to_be_hidden()
+    expect(page.locator("#toast")).to_have_text("Withdrawn.")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_participant_withdraws_their_own_findings(live_server, tablet, capture_area):
+    area = capture_area
+    walker, fellow = (make_member(area, "participant", name) for name in ("walker", "fellow"))
+    walk = make_walk(area, [walker, fellow])
+
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walk, "walker")
+    counter = page.locator("#sync-count")
+    map_box = page.locator("#map").bounding_box()
+    # The fellow participant's finding, in the map's middle: readable, not withdrawable.
+    middle = (map_box["x"] + map_box["width"] / 2, map_box["y"] + map_box["height"] / 2)
+    fellows = Observation.objects.create(
+        walk=walk,
+        author=fellow,
+        kind=ObservationKind.objects.get(code="neglect"),
+        geom=Point(
+            *page.evaluate(
+                f"() => window.tryggCapture.map.unproject([{middle[0] - map_box['x']},"
+                f" {middle[1] - map_box['y']}]).toArray()"
+            ),
+            srid=4326,
+        ),
+        note="Broken bench",
+        captured_at=timezone.now(),
+        client_id=uuid.uuid4(),
+    )
+
+    # Online: saved, synced, then withdrawn from the server.
+    place(page, "unsafe_spot", (300, 250))
+    page.tap('.scale[data-field="severity"] button[value="4"]')
+    page.tap("#save")
+    expect(counter).to_have_attribute("data-count", "0")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    stored_points(page, 2)
+    tap_finding(page, *middle)
+    expect(page.locator("#finding-details")).to_contain_text("Broken bench")
+    expect(page.locator("#withdraw")).to_be_hidden()
+    page.tap("#finding-close")
+
+    tap_finding(page, 300, 250)
+    expect(page.locator("#finding-title")).to_have_text("Unsafe spot")
+    expect(page.locator("#finding-details")).to_contain_text("yours")
+    expect(page.locator("#finding-details")).to_contain_text("How serious? 4 of 5")
+    page.tap("#withdraw")
+    page.tap("#withdraw-keep")  # second thoughts: nothing happens
+    expect(page.locator("#withdraw")).to_be_visible()
+    assert Observation.objects.filter(author=walker).count() == 1
+    withdraw(page)
+    expect(counter).to_have_attribute("data-count", "0")
+    stored_points(page, 1)
+    assert list(Observation.objects.all()) == [fellows]
+    assert AuditEntry.objects.get().action == "observation.withdraw"
+
+    # Offline, never synced: it goes from the tablet and the server never hears of it.
+    tablet.set_offline(True)
+    expect(page.locator("#net")).to_have_text("Offline")
+    place(page, "hiding_place", (500, 300))
+    page.tap("#save")
+    expect(counter).to_have_attribute("data-count", "1")
+    rendered(page, "queued", 1)
+    tap_finding(page, 500, 300)
+    expect(page.locator("#finding-details")).to_contain_text("not synced yet")
+    withdraw(page)
+    expect(counter).to_have_attribute("data-count", "0")
+
+    # Synced, then withdrawn offline: hidden at once, gone from the server once online.
+    tablet.set_offline(False)
+    place(page, "safe_place", (420, 560))
+    page.tap("#save")
+    expect(counter).to_have_attribute("data-count", "0")
+    stored_points(page, 2)
+    tablet.set_offline(True)
+    expect(page.locator("#net")).to_have_text("Offline")
+    tap_finding(page, 420, 560)
+    withdraw(page)
+    expect(counter).to_have_text("1 waiting to sync")
+    stored_points(page, 1)
+    assert Observation.objects.filter(kind__code="safe_place").exists()
+    page.select_option("#language", "sv")
+    tap_finding(page, *middle)
+    expect(page.locator("#finding-close")).to_have_text("Stäng")
+    page.screenshot(path="tests/browser/screenshots/capture_finding.png")
+    page.tap("#finding-close")
+
+    tablet.set_offline(False)
+    expect(counter).to_have_attribute("data-count", "0")
+    assert list(Observation.objects.all()) == [fellows]
+    assert AuditEntry.objects.filter(action="observation.withdraw").count() == 2

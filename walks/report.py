@@ -193,7 +193,21 @@ def report_context(walk, access) -> dict:
         "follow_up_choices": FollowUp.choices,
         "follow_up_counts": follow_up_counts(observations),
         "photo_count": sum(len(o.photos.all()) for o in observations),
+        "downloads": downloads(walk) if observations and access.can("export") else [],
     }
+
+
+def downloads(walk) -> list[tuple[str, str]]:
+    """The walk's findings as files, for whoever takes the action list on: a spreadsheet for
+    the housing company, a GeoPackage for the municipality's GIS (docs/exports.md)."""
+    return [
+        (
+            label,
+            reverse("layer-export", args=[walk.area.slug, "observations", fmt])
+            + f"?walk={walk.pk}",
+        )
+        for label, fmt in (("CSV", "csv"), ("GeoPackage", "gpkg"), ("GeoJSON", "geojson"))
+    ]
 
 
 def _change(request, walk, access):

@@ -77,6 +77,7 @@ class Layer:
     temporal: str | None = None  # what `from`/`to`/`datetime` filter, if anything
     uses_kind: bool = False
     uses_category: bool = False
+    uses_walk: bool = False  # `walk` picks walks by id (their findings, or their routes)
 
     def visible_to(self, access: Access) -> bool:
         return access.can(self.capability)
@@ -168,6 +169,8 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         qs = qs.filter(walk__light=filters.light)
     if filters.follow_ups:
         qs = qs.filter(follow_up__in=filters.follow_ups)
+    if filters.walks:
+        qs = qs.filter(walk_id__in=filters.walks)
     qs = _in_bbox(_period(qs, "captured_at", filters), filters)
     photos = (
         Photo.objects.filter(observation=OuterRef("pk"))
@@ -228,6 +231,8 @@ def _walks(area: Area, filters: Filters, access: Access) -> QuerySet:
     qs = Walk.objects.filter(area=area, route__isnull=False)
     if filters.light:
         qs = qs.filter(light=filters.light)
+    if filters.walks:
+        qs = qs.filter(pk__in=filters.walks)
     # A walk is in the period when its time span overlaps it.
     if filters.start:
         qs = qs.filter(
@@ -409,6 +414,7 @@ LAYERS: dict[str, Layer] = {
             _observations,
             temporal="captured_at",
             uses_kind=True,
+            uses_walk=True,
         ),
         Layer(
             "sightlines",
@@ -419,6 +425,7 @@ LAYERS: dict[str, Layer] = {
             OBSERVATION_ATTRIBUTES + (A("length_m", "float", "Length in metres"),),
             _sightlines,
             temporal="captured_at",
+            uses_walk=True,
         ),
         Layer(
             "lamps",
@@ -454,6 +461,7 @@ LAYERS: dict[str, Layer] = {
             ),
             _walks,
             temporal="starts_at/ends_at",
+            uses_walk=True,
         ),
         Layer(
             "crime_blocks",

@@ -1,6 +1,6 @@
 """The filters an export or an OGC API request applies: the map's period, kinds, categories,
-day or night and follow-up, a bounding box, and the OGC `datetime` parameter. Bad values are a
-400 naming the parameter."""
+day or night and follow-up, a bounding box, the OGC `datetime` parameter, and walks by id (a
+walk's findings handed on as a spreadsheet). Bad values are a 400 naming the parameter."""
 
 import calendar
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from geo.bbox import parse_bbox
 from geo.models import Area
 from layers.categories import CrimeCategory
-from walks.models import FollowUp, Light, ObservationKind
+from walks.models import FollowUp, Light, ObservationKind, Walk
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Filters:
     bbox: Polygon | None = None
     light: str | None = None  # walks and their observations: day or night
     follow_ups: tuple[str, ...] | None = None  # observations: open, reported, fixed, no_action
+    walks: tuple[int, ...] | None = None  # walks and their observations, by id
 
     @property
     def month_from(self) -> date | None:
@@ -153,7 +154,23 @@ def filters_from_query(params, *, area: Area, ogc: bool = False) -> Filters:
         bbox=parse_bbox(params.get("bbox")),
         light=_light(params.get("light")),
         follow_ups=parse_codes(params.get("follow_up"), "follow_up", set(FollowUp.values)),
+        walks=_walks(params.get("walk"), area),
     )
+
+
+def _walks(raw: str | None, area: Area) -> tuple[int, ...] | None:
+    """Walk ids, comma-separated; each must be a walk of this area."""
+    if not raw:
+        return None
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts or not all(part.isascii() and part.isdigit() and len(part) < 10 for part in parts):
+        raise ValidationError({"walk": [f"{raw!r} is not a list of walk ids (e.g. 12 or 12,14)."]})
+    ids = tuple(sorted({int(part) for part in parts}))
+    known = set(Walk.objects.filter(area=area, pk__in=ids).values_list("pk", flat=True))
+    unknown = [str(i) for i in ids if i not in known]
+    if unknown:
+        raise ValidationError({"walk": [f"No walk {', '.join(unknown)} in this area."]})
+    return ids
 
 
 def _light(raw: str | None) -> str | None:

@@ -46,10 +46,13 @@ def exact_crime_audit(
 
 
 def export_filename(area: Area, layer: Layer, filters: Filters, fmt: str) -> str:
-    """e.g. `rosengard_observations-lighting_defect_2025-06-01.geojson` (the export's date)."""
+    """e.g. `rosengard_observations-lighting_defect_2025-06-01.geojson` (the export's date), or
+    `rosengard_observations-walk12_2025-06-01.csv` for one walk's findings."""
     name = layer.name
     if layer.uses_kind and filters.kinds:
         name += "-" + "+".join(filters.kinds)
+    if layer.uses_walk and filters.walks:
+        name += "-walk" + "+".join(map(str, filters.walks))
     return f"{area.slug}_{name}_{timezone.localdate().isoformat()}.{fmt}"
 
 

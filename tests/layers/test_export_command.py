@@ -65,3 +65,24 @@ def test_export_layer_filters_by_light_and_follow_up(world, tmp_path):
     )
     features = json.loads(target.read_text())["features"]
     assert [f["properties"]["kind"] for f in features] == ["lighting_defect"]
+
+
+def test_export_layer_writes_one_walks_findings(world, tmp_path):
+    night = world["walks"]["night"]
+    call_command(
+        "export_layer",
+        "testarea",
+        "observations",
+        "--format",
+        "csv",
+        "--walk",
+        str(night.pk),
+        "-o",
+        str(tmp_path),
+        verbosity=0,
+    )
+    [written] = tmp_path.iterdir()
+    assert f"_observations-walk{night.pk}_" in written.name
+    assert len(written.read_text().splitlines()) == 1 + 3  # the header and the walk's findings
+    with pytest.raises(CommandError, match="not a list of walk ids"):
+        call_command("export_layer", "testarea", "walks", "--walk", "last", stdout=io.StringIO())

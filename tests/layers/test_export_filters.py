@@ -41,6 +41,34 @@ def test_light_and_follow_up_filters_narrow_the_export_as_they_narrow_the_map(an
         assert response.status_code == 400 and field in response.json()
 
 
+def test_walk_filter_hands_on_one_walks_findings(analyst, world, area):
+    """The walk report's download: that walk's findings, its route, a file named after it."""
+    night, unrouted = world["walks"]["night"], world["walks"]["unrouted"]
+    assert kinds(analyst, f"?walk={night.pk}") == [
+        "blocked_sightline",
+        "lighting_defect",
+        "unsafe_spot",
+    ]
+    assert kinds(analyst, f"?walk={unrouted.pk}") == ["safe_place"]
+    assert len(kinds(analyst, f"?walk={night.pk},{unrouted.pk}")) == 4
+    routes = geojson_of(analyst.get(URL.format("walks.geojson") + f"?walk={night.pk}"))
+    assert [f["properties"]["name"] for f in routes["features"]] == ["Night walk"]
+    response = analyst.get(URL.format("observations.csv") + f"?walk={night.pk}")
+    assert f"_observations-walk{night.pk}_" in response["Content-Disposition"]
+    response = analyst.get(URL.format("lamps.csv") + f"?walk={night.pk}")
+    assert "walk" not in response["Content-Disposition"]  # lamps have no walk
+
+
+def test_a_walk_of_another_area_is_a_400(analyst, world, member):
+    from tests.factories import make_area
+    from tests.walks.helpers import make_walk
+
+    elsewhere = make_walk(make_area("elsewhere"), name="Elsewhere")
+    response = analyst.get(URL.format("observations.csv") + f"?walk={elsewhere.pk}")
+    assert response.status_code == 400
+    assert response.json()["walk"] == [f"No walk {elsewhere.pk} in this area."]
+
+
 def test_period_filter_uses_capture_time(analyst, world):
     assert kinds(analyst, "?from=2025-07-01") == ["safe_place"]
     assert kinds(analyst, "?to=2025-06") == ["blocked_sightline", "lighting_defect", "unsafe_spot"]
@@ -92,6 +120,11 @@ def test_bbox_limits_the_export(analyst, world):
         ("?kind=graffiti_art", "kind", "Unknown kind graffiti_art"),
         ("?category=arson", "category", "Unknown category arson"),
         ("?bbox=1,2,3", "bbox", "four numbers"),
+        ("?walk=night", "walk", "not a list of walk ids"),
+        ("?walk=1;2", "walk", "not a list of walk ids"),
+        ("?walk=٣", "walk", "not a list of walk ids"),
+        ("?walk=99999999999999", "walk", "not a list of walk ids"),
+        ("?walk=999999", "walk", "No walk 999999 in this area."),
     ],
 )
 def test_bad_filters_are_a_400_naming_the_field(analyst, world, query, field, reason):

@@ -123,3 +123,21 @@ def test_the_map_links_a_finding_to_its_walks_report_for_those_who_may_open_it(
     assert client.get(url).json()["walk_report"] == f"/walks/{walk.pk}/report/"
     client.force_login(member("participant"))  # sees the area's findings, not other walks
     assert "walk_report" not in client.get(url).json()
+
+
+@pytest.mark.parametrize(
+    "role, offered", [("participant", False), ("planner", True), ("coordinator", True)]
+)
+def test_the_report_offers_the_findings_as_files_to_those_who_may_export(
+    client, member, participant, walk, findings, role, offered
+):
+    client.force_login(participant if role == "participant" else member(role))
+    page = report(client, walk).content.decode()
+    links = re.findall(r'href="(/api/areas/[^"]+/export/observations\.(\w+)\?walk=(\d+))"', page)
+    assert [(fmt, int(pk)) for _url, fmt, pk in links] == (
+        [("csv", walk.pk), ("gpkg", walk.pk), ("geojson", walk.pk)] if offered else []
+    )
+    if offered:  # and the link gives that walk's three findings
+        csv = client.get(links[0][0].replace("&amp;", "&"))
+        assert csv.status_code == 200
+        assert len(b"".join(csv.streaming_content).decode().splitlines()) == 1 + 3

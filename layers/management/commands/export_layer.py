@@ -40,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--follow-up", help="observations: open, reported, fixed, no_action (comma-separated)"
         )
+        parser.add_argument(
+            "--walk", help="observations, sightlines, walks: walk ids (comma-separated)"
+        )
 
     def handle(self, *args, area, layer, fmt, output, user, **options):
         area_obj = Area.objects.filter(slug=area).first()
@@ -59,6 +62,7 @@ class Command(BaseCommand):
             "category": options["category"],
             "light": options["light"],
             "follow_up": options["follow_up"],
+            "walk": options["walk"],
         }
         bar = tqdm(
             unit=" features", disable=output == "-" or options["verbosity"] == 0, file=sys.stderr

@@ -136,3 +136,33 @@ def test_a_participant_withdraws_their_own_findings(live_server, tablet, capture
     expect(counter).to_have_attribute("data-count", "0")
     assert list(Observation.objects.all()) == [fellows]
     assert AuditEntry.objects.filter(action="observation.withdraw").count() == 2
+
+
+QUEUE_RACE = """async () => {
+  const { openQueue } = await import("/static/walks/queue.js");
+  const queue = await openQueue();
+  const item = { client_id: "0b7a3d8e-2f6c-4a51-9d3e-6c1f0e2a9b47", kind: "other" };
+  await queue.add(7, item, null);
+  await queue.markSent([item.client_id]);   // a sync takes it out...
+  await queue.withdraw(7, item.client_id);  // ...and its author withdraws it meanwhile
+  const waiting = await queue.withdrawals(7);
+  await queue.settle(7, [item], [{ client_id: item.client_id, status: "rejected", errors: {} }]);
+  return {
+    waiting: waiting.map((w) => w.client_id),
+    rejected: (await queue.rejected(7)).length,
+    counts: await queue.counts(7),
+  };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_finding_withdrawn_during_its_sync_leaves_nothing_to_look_at(live_server, tablet):
+    """The server rejected it, but its author had withdrawn it: no "not accepted" entry, and
+    the withdrawal still goes out (the server may hold it after a lost answer)."""
+    page = tablet.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    result = page.evaluate(QUEUE_RACE)
+    assert result["waiting"] == ["0b7a3d8e-2f6c-4a51-9d3e-6c1f0e2a9b47"]
+    assert result["rejected"] == 0
+    assert result["counts"] == {"observations": 0, "photos": 0, "rejected": 0, "withdrawals": 1}

@@ -126,10 +126,11 @@ class Queue {
   // Apply the server's answer to a batch in one transaction, so a crash in between can only
   // leave an item queued (and resent as a harmless duplicate), never lose it.
   async settle(walk, sent, results) {
-    const tx = this.db.transaction(["outbox", "photos", "rejected"], "readwrite");
+    const tx = this.db.transaction(["outbox", "photos", "rejected", "withdrawals"], "readwrite");
     const outbox = tx.objectStore("outbox");
     const photos = tx.objectStore("photos");
     const rejected = tx.objectStore("rejected");
+    const withdrawals = tx.objectStore("withdrawals");
     const acknowledged = new Map();
     results.forEach((result, i) => {
       const item = sent[i];
@@ -138,7 +139,11 @@ class Queue {
         acknowledged.set(item.client_id, result.id);
         outbox.delete(item.client_id);
       } else if (result.status === "rejected") {
-        rejected.put({ ...item, walk, errors: result.errors });
+        // Withdrawn while its sync was under way: nothing for the participant to look at.
+        const withdrawn = withdrawals.getKey(item.client_id);
+        withdrawn.onsuccess = () => {
+          if (withdrawn.result === undefined) rejected.put({ ...item, walk, errors: result.errors });
+        };
         outbox.delete(item.client_id);
       }
     });

@@ -3,10 +3,12 @@ is clicked. Same rules as the API and the tiles (geo.access)."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.gis.db.models import Extent
 from django.db.models import F, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -19,7 +21,7 @@ from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
 from tiles.styles import CLASS_COLOURS, KIND_COLOURS, LAMP_COLOURS, area_bounds, visible_layers
 from walks.access import sees_all_walks
-from walks.models import FollowUp, Observation, ObservationKind, Photo
+from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk
 
 FIGURES = [
     "crime_count",
@@ -90,10 +92,29 @@ def planner_map(request, slug: str):
         ],
         "categories": [{"code": c.value, "label": str(c.label)} for c in CrimeCategory],
         "followUps": [[value, str(label)] for value, label in FollowUp.choices],
+        "walks": walk_choices(request.user, access) if access.can("view_walk_layers") else [],
         "rasters": sorted(run.rasters.values_list("name", flat=True)) if run else [],
         "run": {"id": run.pk, "finished": run.finished_at} if run else None,
     }
     return render(request, "layers/map.html", {"area": access.area, "config": config})
+
+
+def walk_choices(user, access: Access) -> list[dict]:
+    """The walks the map's filter offers, latest first: all of the area's to those who see every
+    walk, a participant's own otherwise (as the walks API), each with the extent to show."""
+    walks = Walk.objects.filter(area=access.area).order_by("-starts_at", "-id")
+    if not sees_all_walks(access):
+        walks = walks.filter(participants=user)
+    walks = walks.annotate(findings=Extent("observations__geom")).only("name", "starts_at", "route")
+    return [
+        {
+            "id": walk.pk,
+            "name": walk.name,
+            "date": timezone.localtime(walk.starts_at).date().isoformat(),
+            "extent": list(walk.route.extent) if walk.route else walk.findings,
+        }
+        for walk in walks
+    ]
 
 
 def unseen_json() -> JsonResponse:
@@ -149,7 +170,7 @@ def block_detail(request, slug: str, pk: int):
     """A block's figures in the latest run and the observations inside it (map filters apply)."""
     try:
         access = area_for(request, slug)
-        filters = parse_filters(request.GET, ("from", "to", "kind", "light", "follow_up"))
+        filters = parse_filters(request.GET, ("from", "to", "kind", "light", "follow_up", "walk"))
     except Unseen:
         return unseen_json()
     except FilterError as error:
@@ -182,6 +203,8 @@ def block_detail(request, slug: str, pk: int):
             observations = observations.filter(walk__light=filters.light)
         if filters.follow_ups:
             observations = observations.filter(follow_up__in=filters.follow_ups)
+        if filters.walks:
+            observations = observations.filter(walk_id__in=filters.walks)
         data["observations"] = [
             observation_json(o, language, full=False) for o in observations[:200]
         ]

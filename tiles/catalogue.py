@@ -54,13 +54,13 @@ LAYERS = {
         TileLayer(
             "observations",
             versions=("observations", "walks"),
-            filters=("from", "to", "kind", "light", "follow_up"),
+            filters=("from", "to", "kind", "light", "follow_up", "walk"),
             fields={"kind": "String", "severity": "Number 1–5", "feeling": "Number 1–5"},
         ),
         TileLayer(
             "walks",
             versions=("walks",),
-            filters=("from", "to", "light"),
+            filters=("from", "to", "light", "walk"),
             fields={"light": "String: day | night", "status": "String"},
         ),
         TileLayer("lamps", versions=("lamps",), filters=(), fields={"status": "String"}),

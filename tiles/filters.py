@@ -1,5 +1,5 @@
 """The map's filters as query parameters (`from`, `to`, `category`, `kind`, `light`,
-`follow_up`).
+`follow_up`, `walk`).
 
 Each layer reads only the filters that apply to it; they become bound SQL parameters and a
 canonical string that is part of the ETag, so two filter sets never share a cached tile.
@@ -15,6 +15,7 @@ from layers.categories import CrimeCategory
 from walks.models import FollowUp, Light
 
 KIND_CODE = re.compile(r"^[a-z0-9_-]{1,40}$")
+WALK_IDS = re.compile(r"^[0-9]{1,9}(,[0-9]{1,9})*$")
 
 
 class FilterError(ValueError):
@@ -33,6 +34,7 @@ class TileFilters:
     kinds: list[str] | None = None
     light: str | None = None
     follow_ups: list[str] | None = None
+    walks: list[int] | None = None
     canonical: str = ""
     applied: dict[str, str] = field(default_factory=dict)
 
@@ -55,6 +57,7 @@ class TileFilters:
             "kinds": self.kinds,
             "light": self.light,
             "follow_ups": self.follow_ups,
+            "walks": self.walks,
         }
 
 
@@ -104,6 +107,12 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
         filters.light = raw["light"]
     if raw.get("follow_up"):
         filters.follow_ups = _known_codes(raw, "follow_up", FollowUp.values, errors)
+    if raw.get("walk"):
+        # Ids only: a walk of another area (or none) simply matches nothing in this one.
+        if WALK_IDS.match(raw["walk"]):
+            filters.walks = sorted({int(part) for part in raw["walk"].split(",")})
+        else:
+            errors["walk"] = ["Expected walk ids, comma-separated (e.g. 12 or 12,14)."]
     if errors:
         raise FilterError(errors)
     applied = {
@@ -113,6 +122,7 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
         "kind": ",".join(filters.kinds or []),
         "light": filters.light or "",
         "follow_up": ",".join(filters.follow_ups or []),
+        "walk": ",".join(map(str, filters.walks or [])),
     }
     filters.applied = {name: applied[name] for name in allowed if applied[name]}
     filters.canonical = "&".join(f"{k}={v}" for k, v in sorted(filters.applied.items()))

@@ -236,6 +236,7 @@ features AS (
       AND (%(kinds)s::text[] IS NULL OR k.code = ANY(%(kinds)s::text[]))
       AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
       AND (%(follow_ups)s::text[] IS NULL OR o.follow_up = ANY(%(follow_ups)s::text[]))
+      AND (%(walks)s::int[] IS NULL OR o.walk_id = ANY(%(walks)s::int[]))
 )""",
     "observations",
 )
@@ -249,6 +250,7 @@ features AS (
     WHERE (%(time_from)s::timestamptz IS NULL OR w.starts_at >= %(time_from)s::timestamptz)
       AND (%(time_to)s::timestamptz IS NULL OR w.starts_at < %(time_to)s::timestamptz)
       AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
+      AND (%(walks)s::int[] IS NULL OR w.id = ANY(%(walks)s::int[]))
 )""",
     "walks",
 )

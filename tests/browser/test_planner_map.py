@@ -11,10 +11,10 @@ from django.test import Client
 from PIL import Image
 
 from accounts.models import Session
-from geo.models import Role
+from geo.models import Area, Role
 from tests.browser.conftest import screenshot, wait_until
 from tests.factories import make_area, make_member
-from tests.tiles.data import add_observation
+from tests.tiles.data import add_observation, add_walk
 from tests.tiles.layered import fill_every_layer
 from tiles import views
 from walks.models import Photo
@@ -38,7 +38,7 @@ def session_of(user) -> str:
     return client.cookies["sessionid"].value
 
 
-def open_map(chromium, live_server, session, size=(1440, 900)):
+def open_map(chromium, live_server, session, size=(1440, 900), address="/map/testarea/"):
     context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
     context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
     page = context.new_page()
@@ -46,7 +46,7 @@ def open_map(chromium, live_server, session, size=(1440, 900)):
     page.on("pageerror", lambda error: errors.append(str(error)))
     # Console errors include Content-Security-Policy violations.
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{live_server.url}/map/testarea/")
+    page.goto(f"{live_server.url}{address}")
     page.wait_for_selector("body[data-map-ready]", state="attached", timeout=30_000)
     wait_until(page, "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()")
     return page, errors
@@ -198,4 +198,30 @@ def test_a_kind_filter_narrows_the_map_and_what_it_exports(planner_session, live
     assert exported.status == 200
     assert {f["properties"]["kind"] for f in exported.json()["features"]} == {"hiding_place"}
     screenshot(page, "planner-map-filtered")
+    assert errors == []
+
+
+def test_a_walk_reports_link_shows_that_walk_alone(planner_session, live_server, chromium):
+    """The report's "Show on the map" opens the map filtered to its walk (a value the panel
+    cannot show, from an edited address, is dropped); the address follows the filters."""
+    area = Area.objects.get(slug="testarea")
+    other = add_walk(area, light="day", starts_at=None)
+    add_observation(other, Point(13.012, 55.607, srid=4326), "safe_place")
+    page, errors = open_map(
+        chromium, live_server, planner_session, address=f"/map/testarea/?walk={other.pk}&kind=nope"
+    )
+    assert page.evaluate(KINDS_ON_MAP) == "safe_place"
+    assert page.locator("select[name=walk]").input_value() == str(other.pk)
+    assert page.locator("select[name=kind]").input_value() == ""
+    link = page.locator("a.export[data-layer=observations]").get_attribute("href")
+    assert link.endswith(f"?walk={other.pk}")
+
+    page.select_option("select[name=walk]", "")
+    wait_until(
+        page,
+        f"() => ({KINDS_ON_MAP})() === 'blocked_sightline,hiding_place,safe_place,unsafe_spot'",
+    )
+    assert page.evaluate("location.search") == ""
+    page.select_option("select[name=kind]", "safe_place")
+    assert page.evaluate("location.search") == "?kind=safe_place"
     assert errors == []

@@ -266,6 +266,35 @@ def test_observations_filter_by_follow_up(client_for, member, area):
     assert bad.status_code == 400 and "follow_up" in bad.json()
 
 
+def test_observations_and_routes_filter_by_walk(client_for, member, area):
+    """A walk report's "Show on the map": that walk's findings and route only."""
+    first, second = add_walk(area), add_walk(area, light="day")
+    add_observation(first, Point(13.005, 55.606, srid=4326), "unsafe_spot")
+    add_observation(second, Point(13.006, 55.606, srid=4326), "lighting_defect")
+    client = client_for(member("planner"))
+
+    def ids(layer, query, key):
+        response = get_tile(client, layer, *WHOLE_AREA, query)
+        return (
+            sorted(f["properties"][key] for f in features(response, layer))
+            if response.status_code == 200
+            else []
+        )
+
+    assert ids("observations", f"?walk={first.pk}", "kind") == ["unsafe_spot"]
+    assert ids("observations", f"?walk={first.pk},{second.pk}", "kind") == [
+        "lighting_defect",
+        "unsafe_spot",
+    ]
+    assert ids("walks", f"?walk={second.pk}", "light") == ["day"]
+    assert ids("observations", "?walk=999999", "kind") == []  # no such walk here: nothing
+    tagged = get_tile(client, "observations", *WHOLE_AREA, f"?walk={first.pk}")["ETag"]
+    assert tagged != get_tile(client, "observations", *WHOLE_AREA, "")["ETag"]
+    for bad in ("last", "1;2", "-1", "1,,2"):
+        response = client.get(f"/tiles/testarea/observations/9/274/160.mvt?walk={bad}")
+        assert response.status_code == 400 and "walk" in response.json()
+
+
 def test_walks_are_routes_with_light_and_status(client_for, member, area):
     add_walk(area, light="night")
     [walk] = features(get_tile(client_for(member("planner")), "walks", *WHOLE_AREA), "walks")

@@ -15,13 +15,30 @@ const categoryLabel = (c) => categories[config.language]?.[c.code] || c.label;
 const LAYER_FILTERS = {
   blocks: [],
   crime: ["from", "to", "category"],
-  observations: ["from", "to", "kind", "light", "follow_up"],
-  walks: ["from", "to", "light"],
+  observations: ["from", "to", "kind", "light", "follow_up", "walk"],
+  walks: ["from", "to", "light", "walk"],
   lamps: [],
 };
-const BLOCK_FILTERS = ["from", "to", "kind", "light", "follow_up"];
+const BLOCK_FILTERS = ["from", "to", "kind", "light", "follow_up", "walk"];
 const CLASSES = ["fear_exceeds_crime", "both_high", "both_low", "crime_exceeds_fear"];
-const state = { from: "", to: "", category: "", kind: "", light: "", follow_up: "" };
+const state = { from: "", to: "", category: "", kind: "", light: "", follow_up: "", walk: "" };
+// The filters come in with the page's address (a walk report's "Show on the map", a shared
+// link) and go back into it as they change, so a filtered map can be shared or bookmarked.
+const asked = new URLSearchParams(location.search);
+const walkById = Object.fromEntries((config.walks || []).map((w) => [String(w.id), w]));
+// What the panel can show; anything else in an edited address is dropped, not sent to the tiles.
+const CHOICES = {
+  category: config.categories.map((c) => c.code),
+  kind: config.kinds.map((k) => k.code),
+  light: ["day", "night"],
+  follow_up: config.followUps.map(([value]) => value),
+  walk: Object.keys(walkById),
+};
+for (const name of Object.keys(state)) {
+  const value = asked.get(name) || "";
+  const fits = CHOICES[name] ? CHOICES[name].includes(value) : /^\d{4}-\d{2}-\d{2}$/.test(value);
+  state[name] = fits ? value : "";
+}
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
 config.rasters.forEach((name) => (visible[`raster-${name}`] = false));
 
@@ -48,6 +65,12 @@ function query(names) {
   return text ? `?${text}` : "";
 }
 
+// The extent of a walk's route (or of its findings), to show the walk when it is chosen.
+function walkBounds(id) {
+  const extent = walkById[id]?.extent;
+  return extent ? [extent.slice(0, 2), extent.slice(2)] : null;
+}
+
 const tileUrl = (layer) =>
   `${location.origin}/tiles/${config.slug}/${layer}/{z}/{x}/{y}.mvt${query(LAYER_FILTERS[layer])}`;
 
@@ -56,7 +79,7 @@ const tileUrl = (layer) =>
 const map = new maplibre.Map({
   container: "map",
   style: `/tiles/${config.slug}/style.json`,
-  bounds: [config.bounds.slice(0, 2), config.bounds.slice(2)],
+  bounds: walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)],
   fitBoundsOptions: { padding: 24 },
   attributionControl: false,
   maxZoom: 20,
@@ -89,6 +112,7 @@ function applyFilters() {
     const source = map.getSource(name);
     if (source && LAYER_FILTERS[name].length) source.setTiles([tileUrl(name)]);
   }
+  history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
   renderExports();
   popup.remove();
 }
@@ -106,6 +130,8 @@ map.once("style.load", () => {
   }
   styleParsed = true;
   applyVisibility();
+  // Filters that came with the address re-address the style's tiles before any is fetched.
+  if (Object.values(state).some(Boolean)) applyFilters();
   document.body.dataset.mapReady = "1";
 });
 map.once("load", () => (document.body.dataset.mapLoaded = "1"));
@@ -212,6 +238,14 @@ function renderFilters() {
     controls.push(field("kind", select("kind", config.kinds.map((k) => [k.code, k.label]))));
     controls.push(field("light", select("light", [["day", t("day")], ["night", t("night")]])));
     controls.push(field("follow_up", select("follow_up", config.followUps)));
+  }
+  if (config.walks?.length) {
+    const walk = select("walk", config.walks.map((w) => [String(w.id), `${w.date} · ${w.name}`]));
+    walk.addEventListener("change", () => {
+      const bounds = walkBounds(state.walk);
+      if (bounds) map.fitBounds(bounds, { padding: 60, maxZoom: 17 });
+    });
+    controls.push(field("walk", walk));
   }
   controls.push(el("button", {
     type: "button",

@@ -80,7 +80,7 @@ const map = new maplibre.Map({
   container: "map",
   style: `/tiles/${config.slug}/style.json`,
   bounds: walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)],
-  fitBoundsOptions: { padding: 24 },
+  fitBoundsOptions: { padding: state.walk ? 60 : 24, maxZoom: 17 },
   attributionControl: false,
   maxZoom: 20,
 });

@@ -7,6 +7,7 @@ take an upload, and only an upload, a check or the worker's import then pays for
 import logging
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -223,6 +224,45 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
 
 def import_upload_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def _upload_store(upload) -> str:
+    """Save the upload under MEDIA_ROOT/imports/<random>/ with a name nothing in it decides but
+    the extension (which tells the importer the format)."""
+    directory = import_upload_dir() / uuid.uuid4().hex
+    directory.mkdir(parents=True)
+    suffix = os.path.splitext(upload.name)[1].lower()[:10]
+    path = directory / f"upload{suffix}"
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return str(path)
+
+
+def import_submit(*, area: Area, user, upload, kind: str, fmt: str, raw: dict) -> ImportJob:
+    """Take an upload (the API's or the imports page's): store it, refuse at once what cannot be
+    imported at all (ImportRefused, the stored file removed), else queue the job for the worker
+    once the transaction commits."""
+    from layers.tasks import import_job_task
+
+    path = _upload_store(upload)
+    try:
+        options = import_options_parse(kind=kind, fmt=fmt, raw=raw)
+        import_check(kind=kind, fmt=fmt, path=path, options=options)
+    except BaseException:
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+        raise
+    job = import_job_create(
+        area=area,
+        kind=kind,
+        fmt=fmt,
+        file_name=os.path.basename(upload.name),
+        options=options,
+        user=user,
+        stored_path=os.path.relpath(path, settings.MEDIA_ROOT),
+    )
+    transaction.on_commit(lambda: import_job_task.enqueue(job.pk))
+    return job
 
 
 def import_job_execute(*, job_id: int) -> ImportJob:

@@ -1,13 +1,9 @@
 """Imports over the API (202 + a status URL; the work runs in the task worker) and the exact
 crime points analysts may read."""
 
-import os
-import shutil
-import uuid
 from datetime import date
 
 from django.conf import settings
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,30 +25,23 @@ from layers.serializers import (
     ImportJobSerializer,
     ImportUploadSerializer,
 )
-from layers.services import (
-    import_check,
-    import_job_create,
-    import_options_parse,
-    import_upload_dir,
-)
-from layers.tasks import import_job_task
+from layers.services import import_submit
 
 CRIME_POINTS_LIMIT = 50_000
 # Room for the multipart envelope and the form fields beside the file itself.
 MULTIPART_SLACK = 1024 * 1024
 
 
-def _store_upload(upload) -> str:
-    """Save the upload under MEDIA_ROOT/imports/<random>/ with a name nothing in it decides but
-    the extension (which tells the importer the format)."""
-    directory = import_upload_dir() / uuid.uuid4().hex
-    directory.mkdir(parents=True)
-    suffix = os.path.splitext(upload.name)[1].lower()[:10]
-    path = directory / f"upload{suffix}"
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return str(path)
+def upload_refusal(request, upload=None) -> str | None:
+    """Why an upload is too large, if it is: the declared body before anything is read (so an
+    oversized upload never fills the disk), then the file itself."""
+    limit = settings.TRYGG_IMPORT_MAX_BYTES
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
+        return f"The upload is {int(declared):,} bytes; the limit is {limit:,}."
+    if upload is not None and upload.size > limit:
+        return f"The file is {upload.size:,} bytes; the limit is {limit:,}."
+    return None
 
 
 class ImportCreate(APIView):
@@ -79,45 +68,26 @@ class ImportCreate(APIView):
         responses={202: ImportJobSerializer},
     )
     def post(self, request, slug):
-        limit = settings.TRYGG_IMPORT_MAX_BYTES
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
-            # Refused before the body is read, so an oversized upload never fills the disk.
-            return Response(
-                {"file": [f"The upload is {int(declared):,} bytes; the limit is {limit:,}."]},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
-        request_data = ImportUploadSerializer(data=request.data)
-        request_data.is_valid(raise_exception=True)
-        data = request_data.validated_data
-        upload = data["file"]
-        if upload.size > limit:
-            return Response(
-                {"file": [f"The file is {upload.size:,} bytes; the limit is {limit:,}."]},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
-        kind = data["kind"]
-        fmt = data.get("format") or "auto"
-        path = _store_upload(upload)
+        refusal = upload_refusal(request)  # before the body is read
+        if refusal is None:
+            request_data = ImportUploadSerializer(data=request.data)
+            request_data.is_valid(raise_exception=True)
+            data = request_data.validated_data
+            upload = data["file"]
+            refusal = upload_refusal(request, upload)
+        if refusal:
+            return Response({"file": [refusal]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         try:
-            options = import_options_parse(kind=kind, fmt=fmt, raw=data)
-            import_check(kind=kind, fmt=fmt, path=path, options=options)
+            job = import_submit(
+                area=self.access.area,
+                user=request.user,
+                upload=upload,
+                kind=data["kind"],
+                fmt=data.get("format") or "auto",
+                raw=data,
+            )
         except ImportRefused as refused:
-            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
             raise ValidationError({refused.field: [refused.message]}) from None
-        except Exception:
-            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
-            raise
-        job = import_job_create(
-            area=self.access.area,
-            kind=kind,
-            fmt=fmt,
-            file_name=os.path.basename(upload.name),
-            options=options,
-            user=request.user,
-            stored_path=os.path.relpath(path, settings.MEDIA_ROOT),
-        )
-        transaction.on_commit(lambda: import_job_task.enqueue(job.pk))
         status_url = reverse("import-detail", kwargs={"pk": job.pk})
         body = ImportJobSerializer(job).data | {"status_url": status_url}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})

@@ -121,13 +121,13 @@ def test_home_page_lists_the_users_areas(client, member):
         ("participant", {"/map/testarea/"}),
         ("planner", {"/map/testarea/", "/walks/plan/testarea/"}),
         ("coordinator", {"/map/testarea/", "/walks/plan/testarea/"}),
-        ("analyst", {"/map/testarea/", "/api/docs/"}),
+        ("analyst", {"/map/testarea/", "/areas/testarea/data/"}),
     ],
 )
 def test_home_page_links_each_role_to_its_work(client, member, role, links):
     client.force_login(member(role))
     page = client.get("/").content.decode()
-    for link in ("/map/testarea/", "/walks/plan/testarea/", "/api/docs/"):
+    for link in ("/map/testarea/", "/walks/plan/testarea/", "/areas/testarea/data/"):
         assert (f'href="{link}"' in page) == (link in links), link
 
 

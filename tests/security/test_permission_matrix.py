@@ -167,6 +167,10 @@ MATRIX = {
     "walks/sw.js": [
         ("GET", "/walks/sw.js", None, "200 200 200 200 200 200"),
     ],
+    "areas/<slug:slug>/data/": [
+        ("GET", "/areas/{slug}/data/", None, "302 404 403 403 200 403"),
+        ("POST", "/areas/{slug}/data/", None, "302 404 403 403 400 403"),
+    ],
     "areas/<slug:slug>/members/": [
         ("GET", "/areas/{slug}/members/", None, "302 404 403 200 403 200"),
         ("POST", "/areas/{slug}/members/", None, "302 404 403 403 403 400"),

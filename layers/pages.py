@@ -1,0 +1,160 @@
+"""The imports and analyses page of an area (`/areas/{slug}/data/`): analysts upload crime,
+blocks, street lamps or survey results and start hotspot analyses there, and follow both as
+the background worker runs them. The same services as the API (layers.services,
+layers.analysis.services): the page only takes a form instead of a request body.
+
+A plain form page: each upload or analysis is one POST answered with a redirect, so a reload
+never repeats it. layers/static/data/jobs.js updates the rows of work still under way."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from geo.permissions import area_access
+from layers.analysis.services import analysis_queue
+from layers.categories import CrimeCategory
+from layers.importers.base import FORMATS, ImportRefused
+from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus
+from layers.serializers import ImportUploadSerializer
+from layers.services import import_submit
+from layers.views_imports import upload_refusal
+
+RECENT = 20  # imports and analyses listed
+SHOWN_REASONS = 50  # rejected rows listed per import (the API gives up to 1,000)
+
+# The options an import takes besides kind, format and file, as the API names them.
+OPTIONS = [
+    name for name in ImportUploadSerializer().fields if name not in ("file", "kind", "format")
+]
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=ImportKind.choices)
+    format = forms.ChoiceField(
+        label=gettext_lazy("Format"),
+        choices=[("", gettext_lazy("Found from the file"))] + [(f, f) for f in FORMATS],
+        required=False,
+        help_text=gettext_lazy(
+            "Crime only: police-uk (the police open-data street CSV), chicago, or generic with"
+            " the columns named under More options."
+        ),
+    )
+    file = forms.FileField(label=gettext_lazy("File"))
+
+
+class AnalysisForm(forms.Form):
+    date_from = forms.CharField(label=gettext_lazy("From (month)"), required=False)
+    date_to = forms.CharField(label=gettext_lazy("To (month)"), required=False)
+    categories = forms.MultipleChoiceField(
+        label=gettext_lazy("Crime categories (none ticked: all)"),
+        choices=CrimeCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+@login_required
+def data_page(request, slug):
+    access = area_access(request, slug)  # 404 for an area the user may not see
+    if not access.can("import"):
+        raise PermissionDenied(_("Only analysts import data and run analyses."))
+    forms_shown = {"import_form": ImportForm(), "analysis_form": AnalysisForm()}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "import":
+            form = _import(request, access.area)
+        elif action == "analyse" and access.can("analyse"):
+            form = _analyse(request, access.area)
+        else:
+            return HttpResponseBadRequest(_("Unknown change."))
+        if form is None:
+            return redirect("area-data", slug)
+        forms_shown[f"{'import' if action == 'import' else 'analysis'}_form"] = form
+    imports = list(ImportJob.objects.filter(area=access.area).select_related("created_by")[:RECENT])
+    for job in imports:
+        job.shown_reasons = job.rejected_rows[:SHOWN_REASONS]
+        job.status_url = reverse("import-detail", args=[job.pk])
+    runs = list(AnalysisRun.objects.filter(area=access.area).select_related("created_by")[:RECENT])
+    for run in runs:
+        run.status_url = reverse("analysis-detail", args=[run.pk])
+    context = {
+        "area": access.area,
+        "imports": imports,
+        "runs": runs,
+        "analyses": access.can("analyse"),
+        # The import options as last posted, so a refused upload keeps what was typed.
+        "options": [(name, request.POST.get(name, "")) for name in OPTIONS],
+        "under_way": (RunStatus.QUEUED, RunStatus.RUNNING),
+        **forms_shown,
+    }
+    return render(request, "layers/data.html", context)
+
+
+def _import(request, area) -> ImportForm | None:
+    """Queue the upload (None) or give the form back with what is wrong, nothing stored."""
+    form = ImportForm(request.POST, request.FILES)
+    refusal = upload_refusal(request)
+    if refusal:
+        form.add_error(None, refusal)
+        return form
+    if not form.is_valid():
+        return form
+    # Only what was filled in: an empty box means "not given", as in the API.
+    given = {name: value for name in OPTIONS if (value := request.POST.get(name, "")).strip()}
+    options = ImportUploadSerializer(data=given, partial=True)
+    if not options.is_valid():
+        for name, errors in options.errors.items():
+            form.add_error(None, f"{name}: {' '.join(map(str, errors))}")
+        return form
+    upload = form.cleaned_data["file"]
+    refusal = upload_refusal(request, upload)
+    if refusal:
+        form.add_error("file", refusal)
+        return form
+    try:
+        job = import_submit(
+            area=area,
+            user=request.user,
+            upload=upload,
+            kind=form.cleaned_data["kind"],
+            fmt=form.cleaned_data["format"] or "auto",
+            raw=options.validated_data,
+        )
+    except ImportRefused as refused:
+        field = refused.field if refused.field in form.fields else None
+        form.add_error(field, refused.message if field else f"{refused.field}: {refused.message}")
+        return form
+    messages.success(
+        request,
+        _("%(file)s is queued for import (job %(id)s).") % {"file": job.file_name, "id": job.pk},
+    )
+    return None
+
+
+def _analyse(request, area) -> AnalysisForm | None:
+    form = AnalysisForm(request.POST)
+    if not form.is_valid():
+        return form
+    data = {
+        "from": form.cleaned_data["date_from"].strip(),
+        "to": form.cleaned_data["date_to"].strip(),
+        "categories": form.cleaned_data["categories"],
+    }
+    try:
+        run = analysis_queue(
+            area=area, data={k: v for k, v in data.items() if v}, user=request.user
+        )
+    except ValidationError as invalid:
+        for name, errors in invalid.message_dict.items():
+            field = {"from": "date_from", "to": "date_to"}.get(name, name)
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return form
+    messages.success(request, _("The analysis is queued (run %(id)s).") % {"id": run.pk})
+    return None

@@ -1,0 +1,33 @@
+// The imports and analyses page: rows of work still under way (data-job: its status URL in the
+// API) show their progress, and the page reloads for the report when one has ended, unless a
+// form has been touched meanwhile (a reload would throw away what was typed).
+
+const POLL_MS = 2000;
+const MAX_POLLS = 1800; // an hour: a page left open does not poll for ever
+let touched = false;
+document.addEventListener("input", () => (touched = true));
+
+async function poll(rows, round = 0) {
+  const ended = [];
+  for (const row of rows) {
+    try {
+      const response = await fetch(row.dataset.job, { credentials: "same-origin" });
+      if (!response.ok) continue;
+      const job = await response.json();
+      const progress = row.querySelector(".progress");
+      if (progress) progress.textContent = `${Math.round((job.progress || 0) * 100)} %`;
+      if (job.status === "done" || job.status === "failed") ended.push(row);
+    } catch (error) {
+      // Offline for a moment: try again on the next round.
+    }
+  }
+  if (ended.length && !touched) {
+    location.reload();
+    return;
+  }
+  const left = rows.filter((row) => !ended.includes(row));
+  if (left.length && round < MAX_POLLS) setTimeout(() => poll(left, round + 1), POLL_MS);
+}
+
+const rows = [...document.querySelectorAll("tr[data-job]")];
+if (rows.length) setTimeout(() => poll(rows), POLL_MS);

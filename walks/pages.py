@@ -117,6 +117,7 @@ def capture(request, pk):
             "route": RouteField().to_representation(walk.route) if walk.route else None,
             # Its participants may still withdraw their own findings (walks.access).
             "open": walk.status in OPEN_WALK,
+            "light": walk.light,
         },
         "kinds": ObservationKindSerializer(kinds, many=True).data,
         "language": (get_language() or "en")[:2],

@@ -166,3 +166,22 @@ def test_a_finding_withdrawn_during_its_sync_leaves_nothing_to_look_at(live_serv
     assert result["waiting"] == ["0b7a3d8e-2f6c-4a51-9d3e-6c1f0e2a9b47"]
     assert result["rejected"] == 0
     assert result["counts"] == {"observations": 0, "photos": 0, "rejected": 0, "withdrawals": 1}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("light, dark", [("night", True), ("day", False)])
+def test_a_night_walk_gets_a_dark_map(live_server, tablet, capture_area, light, dark):
+    """A bright screen in the dark dazzles its holder and draws eyes to them."""
+    walk = make_walk(
+        capture_area, [make_member(capture_area, "participant", "walker")], light=light
+    )
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walk, "walker")
+    assert page.evaluate("document.body.classList.contains('night')") is dark
+    fill = page.evaluate("window.tryggCapture.map.getPaintProperty('blocks', 'fill-color')")
+    assert fill == ("#1c2a35" if dark else "#fdfcf7")
+    sheet = page.locator("#sheet")
+    place(page, "unsafe_spot", (300, 250))
+    background = sheet.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == ("rgb(28, 42, 53)" if dark else "rgb(253, 252, 247)")

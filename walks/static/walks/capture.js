@@ -42,6 +42,27 @@ try {
   console.warn("map worker kept at its default URL", error);
 }
 const [xmin, ymin, xmax, ymax] = config.walk.extent;
+// A night walk gets a dark basemap: a bright screen in the dark dazzles the participant and
+// draws eyes to them. The findings keep their colours.
+const NIGHT = config.walk.light === "night";
+const BASEMAP = NIGHT
+  ? {
+      background: "#0b141b",
+      blocks: "#1c2a35",
+      edges: "#40525f",
+      route: "#6fb3ff",
+      ink: "#eef2f4",
+      pin: "#f5b041",
+    }
+  : {
+      background: "#e9eef0",
+      blocks: "#fdfcf7",
+      edges: "#9aa7ad",
+      route: "#2c6fbb",
+      ink: "#111",
+      pin: "#111",
+    };
+document.body.classList.toggle("night", NIGHT);
 const map = new maplibregl.Map({
   container: "map",
   bounds: [
@@ -62,19 +83,19 @@ const map = new maplibregl.Map({
       gps: { type: "geojson", data: empty() },
     },
     layers: [
-      { id: "background", type: "background", paint: { "background-color": "#e9eef0" } },
-      { id: "blocks", type: "fill", source: "blocks", paint: { "fill-color": "#fdfcf7" } },
+      { id: "background", type: "background", paint: { "background-color": BASEMAP.background } },
+      { id: "blocks", type: "fill", source: "blocks", paint: { "fill-color": BASEMAP.blocks } },
       {
         id: "block-edges",
         type: "line",
         source: "blocks",
-        paint: { "line-color": "#9aa7ad", "line-width": 1.5 },
+        paint: { "line-color": BASEMAP.edges, "line-width": 1.5 },
       },
       {
         id: "route",
         type: "line",
         source: "route",
-        paint: { "line-color": "#2c6fbb", "line-width": 4, "line-dasharray": [2, 1.5] },
+        paint: { "line-color": BASEMAP.route, "line-width": 4, "line-dasharray": [2, 1.5] },
       },
       {
         id: "gps-accuracy",
@@ -101,7 +122,7 @@ const map = new maplibregl.Map({
         id: "draft-line",
         type: "line",
         source: "draft",
-        paint: { "line-color": "#111", "line-width": 4, "line-dasharray": [1, 1] },
+        paint: { "line-color": BASEMAP.ink, "line-width": 4, "line-dasharray": [1, 1] },
       },
     ],
   },
@@ -145,7 +166,7 @@ function observationLayers(source, negative, positive, opacity) {
         "circle-radius": 9,
         "circle-color": color,
         "circle-opacity": opacity,
-        "circle-stroke-color": source === "queued" ? "#fff" : "#222",
+        "circle-stroke-color": source === "queued" ? "#fff" : BASEMAP.ink,
         "circle-stroke-width": 2,
       },
     },
@@ -224,7 +245,7 @@ function cancelDraft() {
 }
 
 function addPin(lngLat) {
-  const marker = new maplibregl.Marker({ draggable: true, color: "#111" })
+  const marker = new maplibregl.Marker({ draggable: true, color: BASEMAP.pin })
     .setLngLat(lngLat)
     .addTo(map);
   marker.on("drag", drawDraftLine);

@@ -127,6 +127,10 @@ class Observation(models.Model):
     )
     follow_up_note = models.TextField(blank=True, max_length=1000, db_default="")
     follow_up_at = models.DateTimeField(null=True, blank=True)
+    # Who recorded the latest state (a coordinator or planner); each change is audited too.
+    follow_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["captured_at", "id"]

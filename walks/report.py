@@ -121,7 +121,7 @@ def report_observations(walk):
     """The walk's observations in the order they were captured, with what the report shows."""
     photos = Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
     return list(
-        walk.observations.select_related("kind")
+        walk.observations.select_related("kind", "follow_up_by")
         .prefetch_related(photos)
         .annotate(
             svg=_svg(),
@@ -239,6 +239,7 @@ def _follow_up(request, walk) -> None:
             observation=observation,
             follow_up=request.POST["follow_up"],
             note=request.POST.get("note", ""),
+            user=request.user,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

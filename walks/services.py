@@ -256,8 +256,11 @@ def _files_delete(photos) -> None:
         photo.thumbnail.delete(save=False)
 
 
-def observation_follow_up_set(*, observation: Observation, follow_up: str, note: str = "") -> None:
-    """Record where a finding stands after the walk (open, reported, fixed, no action)."""
+def observation_follow_up_set(
+    *, observation: Observation, follow_up: str, note: str = "", user=None
+) -> None:
+    """Record where a finding stands after the walk (open, reported, fixed, no action), by whom;
+    the audit log keeps each change (states only: the note may name officials)."""
     if follow_up not in FollowUp.values:
         raise ValidationError(
             {"follow_up": _("Use one of %(values)s.") % {"values": ", ".join(FollowUp.values)}}
@@ -265,7 +268,21 @@ def observation_follow_up_set(*, observation: Observation, follow_up: str, note:
     if len(note) > 1000:
         raise ValidationError({"follow_up_note": _("At most 1,000 characters.")})
     with transaction.atomic():
+        audit_record(
+            user=user,
+            area=observation.walk.area,
+            action="observation.follow_up",
+            detail={
+                "observation": observation.pk,
+                "walk": observation.walk_id,
+                "from": observation.follow_up,
+                "to": follow_up,
+            },
+        )
         observation.follow_up, observation.follow_up_note = follow_up, note.strip()
         observation.follow_up_at = timezone.now()
-        observation.save(update_fields=["follow_up", "follow_up_note", "follow_up_at"])
+        observation.follow_up_by = user if user is not None and user.is_authenticated else None
+        observation.save(
+            update_fields=["follow_up", "follow_up_note", "follow_up_at", "follow_up_by"]
+        )
         data_version_bump(area=observation.walk.area, layers=["observations"])

@@ -294,7 +294,9 @@ class ObservationDetail(APIView):
             raise PermissionDenied("Only coordinators and planners follow findings up.")
         data = FollowUpSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.observation_follow_up_set(observation=observation, **data.validated_data)
+        services.observation_follow_up_set(
+            observation=observation, user=request.user, **data.validated_data
+        )
         return Response(ObservationSerializer(observation, context={"request": request}).data)
 
     @extend_schema(summary="Delete a finding with its photos", responses={204: None})

@@ -2,7 +2,9 @@
 walk (open, reported, fixed, no action); the report, the map and the API show it."""
 
 import pytest
+from django.utils import timezone
 
+from geo.models import AuditEntry
 from geo.services import data_versions
 from tests.walks.helpers import item, sync
 from walks.models import Observation
@@ -22,7 +24,8 @@ def test_a_synced_finding_starts_open(finding):
 
 def test_a_planner_records_a_follow_up_through_the_api(client_for, member, walk, finding):
     before = data_versions(area=walk.area)["observations"]
-    response = client_for(member("planner")).patch(
+    planner = member("planner")
+    response = client_for(planner).patch(
         f"/api/observations/{finding.pk}/",
         {"follow_up": "reported", "note": "Sent to the housing company, case 2231"},
         format="json",
@@ -31,8 +34,17 @@ def test_a_planner_records_a_follow_up_through_the_api(client_for, member, walk,
     assert response.json()["properties"]["follow_up"] == "reported"
     finding.refresh_from_db()
     assert finding.follow_up_note == "Sent to the housing company, case 2231"
-    assert finding.follow_up_at is not None
+    assert finding.follow_up_at is not None and finding.follow_up_by == planner
     assert data_versions(area=walk.area)["observations"] == before + 1
+    # Each change is audited, with its states and without the note (it may name officials).
+    entry = AuditEntry.objects.get(action="observation.follow_up")
+    assert entry.user == planner
+    assert entry.detail == {
+        "observation": finding.pk,
+        "walk": walk.pk,
+        "from": "open",
+        "to": "reported",
+    }
 
 
 @pytest.mark.parametrize(
@@ -69,9 +81,16 @@ def test_the_report_records_and_shows_the_follow_up(client, member, participant,
     assert "Follow-up of finding 1 saved." in body
     assert '<span class="state fixed">Fixed</span>' in body and "New lamp" in body
     assert "Fixed <strong>1</strong>" in body  # the counts at the top
+    finding.refresh_from_db()
+    when = timezone.localtime(finding.follow_up_at).date().isoformat()
+    # When, and by whom for those who plan walks (names are theirs to see, as in the API).
+    coordinator = finding.follow_up_by.username
+    assert f"{when} · {coordinator}" in body
     client.force_login(participant)
     assert client.post(page, {"finding": finding.pk, "follow_up": "open"}).status_code == 403
-    assert 'name="follow_up"' not in client.get(page).content.decode()
+    seen = client.get(page).content.decode()
+    assert 'name="follow_up"' not in seen
+    assert when in seen and coordinator not in seen
 
 
 def test_the_map_shows_the_follow_up(client, member, finding):

@@ -85,6 +85,7 @@ def plan(request, slug):
         "observations": _("observations"),
         "delete_question": _("Delete the walk “{name}”?"),
         "deleted": _("Deleted."),
+        "again": _("A new walk on the same route with the same people: choose its date."),
     }
     return render(
         request,

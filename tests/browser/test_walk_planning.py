@@ -55,3 +55,35 @@ def test_a_coordinator_plans_a_walk_on_the_blocks(live_server, browser_page, mem
     expect(page.locator("#walk-list li")).to_have_count(0)
     assert not Walk.objects.exists()
     assert page.errors == []
+
+
+def test_a_walk_is_planned_again_on_the_same_route_with_the_same_people(
+    live_server, browser_page, member, area
+):
+    from tests.walks.helpers import make_walk
+
+    page = browser_page
+    coordinator, walker = member("coordinator"), member("participant")
+    autumn = make_walk(area, [walker], name="Underpass round", light="night")
+    log_in(page, live_server.url, coordinator.username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    page.click("#walk-list li")
+    page.click("#again")
+    expect(page.locator("#form-title")).to_have_text("New walk")
+    expect(page.locator("#name")).to_have_value("Underpass round")
+    expect(page.locator("#date")).to_have_value("")  # the one thing to choose
+    expect(page.locator("#route-points")).to_have_text("2")
+    page.fill("#date", "2027-03-18")
+    page.click("#save")
+    expect(page.locator("#message")).to_have_text("Saved.")
+    expect(page.locator("#walk-list li")).to_have_count(2)
+
+    spring = Walk.objects.exclude(pk=autumn.pk).get()
+    assert (spring.name, spring.light, spring.status) == ("Underpass round", "night", "planned")
+    assert list(spring.participants.all()) == [walker]
+    assert spring.route.equals_exact(autumn.route, tolerance=1e-7)
+    assert spring.starts_at.date().isoformat() == "2027-03-18"
+    autumn.refresh_from_db()
+    assert autumn.starts_at.year == 2026  # the earlier walk is left as it was
+    assert page.errors == []

@@ -134,17 +134,23 @@ function edit(walk) {
   $("#end").value = walk && walk.ends_at ? localParts(walk.ends_at)[1] : "";
   $("#light").value = walk ? walk.light : "night";
   $("#status").value = walk ? walk.status : "planned";
-  const chosen = new Set(walk ? walk.participant_names || [] : []);
-  document.querySelectorAll("#participants input").forEach((box) => (box.checked = chosen.has(box.value)));
-  route = walk && walk.route ? walk.route.coordinates.map((c) => [...c]) : [];
-  drawRoute();
+  takeOver(walk);
   $("#done").hidden = !walk || walk.status === "done";
   $("#report").hidden = !walk;
+  $("#again").hidden = !walk;
   // Only a walk without findings can go (the API keeps the others).
   $("#delete").hidden = !walk || walk.observation_count > 0;
   if (walk) $("#report").href = config.urls.report.replace("{id}", walk.id);
   document.querySelectorAll("#walk-list li").forEach((li) => li.classList.toggle("selected", walk && Number(li.dataset.id) === walk.id));
   say("", true);
+}
+
+// The participants and route of `walk` (none for null) into the form and onto the map.
+function takeOver(walk) {
+  const chosen = new Set(walk ? walk.participant_names || [] : []);
+  document.querySelectorAll("#participants input").forEach((box) => (box.checked = chosen.has(box.value)));
+  route = walk && walk.route ? walk.route.coordinates.map((c) => [...c]) : [];
+  drawRoute();
 }
 
 function errorsText(data) {
@@ -196,6 +202,19 @@ $("#delete").addEventListener("click", async () => {
   say(words.deleted, true);
 });
 $("#new-walk").addEventListener("click", () => edit(null));
+// Safety walks are repeated (each season, after a fix, at the other light): the same route,
+// name, light and participants as a new walk, whose date is left to choose.
+$("#again").addEventListener("click", () => {
+  const earlier = current;
+  const [start, end] = [$("#start").value, $("#end").value];
+  edit(null);
+  $("#name").value = earlier.name;
+  $("#light").value = earlier.light;
+  [$("#start").value, $("#end").value] = [start, end];
+  takeOver(earlier);
+  say(words.again, true);
+  $("#date").focus();
+});
 $("#undo").addEventListener("click", () => {
   route.pop();
   drawRoute();

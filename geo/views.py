@@ -1,3 +1,4 @@
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
@@ -128,6 +129,7 @@ def home(request):
         roles = dict(Membership.objects.filter(user=request.user).values_list("area_id", "role"))
         walks = request.user.walks.filter(area__in=areas).order_by("-starts_at")
         superuser = request.user.is_superuser
+        open_findings = _open_findings(areas)
         for area in areas:
             role = roles.get(area.pk)
             access = access_with_role(area, role, is_superuser=superuser)
@@ -136,4 +138,18 @@ def home(request):
             area.plans_walks = access.can("plan_walks")
             area.runs_analyses = access.can("import")
             area.sees_members = access.can("view_members")
+            # Those who follow findings up see how many wait, linked to the map showing them.
+            area.open_findings = open_findings.get(area.pk, 0) if area.plans_walks else 0
     return render(request, "home.html", {"areas": areas})
+
+
+def _open_findings(areas) -> dict[int, int]:
+    """Findings whose follow-up is still open, per area, in one query."""
+    from walks.models import FollowUp, Observation  # walks builds on geo, not the other way
+
+    rows = (
+        Observation.objects.filter(walk__area__in=areas, follow_up=FollowUp.OPEN)
+        .values("walk__area")
+        .annotate(n=Count("pk"))
+    )
+    return {row["walk__area"]: row["n"] for row in rows}

@@ -158,3 +158,22 @@ def test_home_page_lists_a_participants_walks_with_capture_and_report(client, me
     assert len(shown) == 5  # the latest five, then a link to all of them
     assert all(f'href="/walks/{walk.pk}/capture/"' in page for walk in shown)
     assert 'href="/walks/"' in page
+
+
+@pytest.mark.parametrize(
+    "role, shown", [("coordinator", True), ("planner", True), ("participant", False)]
+)
+def test_the_start_page_counts_the_findings_to_follow_up(
+    client, client_for, member, area, role, shown
+):
+    from tests.walks.helpers import item, make_walk, sync
+    from walks.models import Observation
+
+    walker = member("participant")
+    walk = make_walk(area, [walker])
+    sync(client_for(walker), walk, [item(), item(), item()])
+    Observation.objects.filter(pk=Observation.objects.first().pk).update(follow_up="fixed")
+    client.force_login(walker if role == "participant" else member(role))
+    page = client.get("/").content.decode()
+    link = '<a href="/map/testarea/?follow_up=open">2 findings to follow up</a>'
+    assert (link in page) is shown

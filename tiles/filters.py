@@ -15,7 +15,7 @@ from layers.categories import CrimeCategory
 from walks.models import FollowUp, Light
 
 KIND_CODE = re.compile(r"^[a-z0-9_-]{1,40}$")
-WALK_IDS = re.compile(r"^[0-9]{1,9}(,[0-9]{1,9})*$")
+WALK_IDS = re.compile(r"^[0-9]{1,9}(,[0-9]{1,9}){0,49}$")  # up to 50 walks
 
 
 class FilterError(ValueError):
@@ -112,7 +112,7 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
         if WALK_IDS.match(raw["walk"]):
             filters.walks = sorted({int(part) for part in raw["walk"].split(",")})
         else:
-            errors["walk"] = ["Expected walk ids, comma-separated (e.g. 12 or 12,14)."]
+            errors["walk"] = ["Expected up to 50 walk ids, comma-separated (e.g. 12 or 12,14)."]
     if errors:
         raise FilterError(errors)
     applied = {

@@ -163,8 +163,12 @@ def _walks(raw: str | None, area: Area) -> tuple[int, ...] | None:
     if not raw:
         return None
     parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not parts or not all(part.isascii() and part.isdigit() and len(part) < 10 for part in parts):
-        raise ValidationError({"walk": [f"{raw!r} is not a list of walk ids (e.g. 12 or 12,14)."]})
+    if not 0 < len(parts) <= 50 or not all(
+        part.isascii() and part.isdigit() and len(part) < 10 for part in parts
+    ):
+        raise ValidationError(
+            {"walk": [f"{raw[:80]!r} is not a list of up to 50 walk ids (e.g. 12 or 12,14)."]}
+        )
     ids = tuple(sorted({int(part) for part in parts}))
     known = set(Walk.objects.filter(area=area, pk__in=ids).values_list("pk", flat=True))
     unknown = [str(i) for i in ids if i not in known]

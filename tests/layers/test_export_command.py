@@ -84,5 +84,5 @@ def test_export_layer_writes_one_walks_findings(world, tmp_path):
     [written] = tmp_path.iterdir()
     assert f"_observations-walk{night.pk}_" in written.name
     assert len(written.read_text().splitlines()) == 1 + 3  # the header and the walk's findings
-    with pytest.raises(CommandError, match="not a list of walk ids"):
+    with pytest.raises(CommandError, match="not a list of up to 50 walk ids"):
         call_command("export_layer", "testarea", "walks", "--walk", "last", stdout=io.StringIO())

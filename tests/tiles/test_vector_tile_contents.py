@@ -290,7 +290,7 @@ def test_observations_and_routes_filter_by_walk(client_for, member, area):
     assert ids("observations", "?walk=999999", "kind") == []  # no such walk here: nothing
     tagged = get_tile(client, "observations", *WHOLE_AREA, f"?walk={first.pk}")["ETag"]
     assert tagged != get_tile(client, "observations", *WHOLE_AREA, "")["ETag"]
-    for bad in ("last", "1;2", "-1", "1,,2"):
+    for bad in ("last", "1;2", "-1", "1,,2", ",".join(["1"] * 51)):
         response = client.get(f"/tiles/testarea/observations/9/274/160.mvt?walk={bad}")
         assert response.status_code == 400 and "walk" in response.json()
 

@@ -159,8 +159,14 @@ def open_vector(path: str, srid: int | None = None) -> VectorSource:
     except Exception as error:  # GDAL reports unreadable files with many error classes.
         if tempdir:
             shutil.rmtree(tempdir, ignore_errors=True)
+        # GDAL's message names the stored copy's path on the server, which is neither the
+        # user's file name nor theirs to know, and ends with advice for GDAL's own users.
+        reason = str(error).replace(f"'{target}' ", "").replace(target, "the file")
+        reason = reason.split("; It might help")[0].rstrip(".")
         raise ImportRefused(
-            "file", f"GDAL cannot read the file as a vector layer: {error}"
+            "file",
+            "GDAL cannot read the file as a vector layer (GeoJSON, GeoPackage or a zipped"
+            f" Shapefile): {reason}.",
         ) from None
     try:
         found_srid, note = srid_of(info.get("crs"), srid)

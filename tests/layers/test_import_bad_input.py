@@ -168,6 +168,18 @@ def test_a_zip_that_is_not_a_shapefile_is_refused(tmp_path):
     assert "lacks its .dbf" in refusal("blocks", "auto", str(lacking)).message
 
 
+@pytest.mark.parametrize(
+    "name, content",
+    [("blocks.gpkg", b"\x00not a geopackage" * 40), ("lamps.geojson", b'{"type": "Feature')],
+)
+def test_an_unreadable_geofile_is_refused_without_the_servers_path(tmp_path, name, content):
+    """GDAL names the file by its path: the stored upload's, on the server."""
+    stored = write(tmp_path, name, content)
+    refused = refusal("blocks", "auto", stored)
+    assert refused.field == "file" and "GDAL cannot read the file" in refused.message
+    assert str(tmp_path) not in refused.message and "upload" not in refused.message
+
+
 def test_a_zip_bomb_is_refused_before_it_is_expanded(tmp_path):
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:

@@ -1,5 +1,8 @@
 """The capture app on a tablet: placing a finding as a participant's thumb does."""
 
+import io
+
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
@@ -21,3 +24,12 @@ def place(page, kind, *taps):
         page.touchscreen.tap(x, y)
         page.wait_for_timeout(150)
     expect(page.locator("#sheet")).to_be_visible()
+
+
+def camera_jpeg() -> bytes:
+    """A small JPEG carrying a GPS position, as a tablet camera writes it."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (55.0, 36.0, 18.0), 3: "E", 4: (13.0, 0.0, 22.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 60)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()

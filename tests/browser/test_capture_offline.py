@@ -1,12 +1,10 @@
 """A whole walk offline on a tablet: everything captured arrives once when the network returns."""
 
-import io
-
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.tablet import place, sign_in_to_capture
+from tests.browser.tablet import camera_jpeg, place, sign_in_to_capture
 from tests.factories import make_member
 from tests.walks.helpers import make_walk
 from walks.models import Observation, Photo
@@ -80,15 +78,6 @@ def test_three_observations_captured_offline_arrive_exactly_once(
     expect(counter).to_have_text("Allt synkat")
     expect(page.locator('.kind[data-kind="blocked_sightline"]')).to_have_text("Skymd sikt")
     page.screenshot(path="tests/browser/screenshots/capture_synced.png")
-
-
-def camera_jpeg() -> bytes:
-    """A small JPEG carrying a GPS position, as a tablet camera writes it."""
-    exif = Image.Exif()
-    exif.get_ifd(0x8825).update({1: "N", 2: (55.0, 36.0, 18.0), 3: "E", 4: (13.0, 0.0, 22.0)})
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (90, 120, 60)).save(buffer, "JPEG", exif=exif)
-    return buffer.getvalue()
 
 
 @pytest.mark.browser

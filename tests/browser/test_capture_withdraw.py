@@ -6,14 +6,15 @@ import uuid
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from geo.models import AuditEntry
-from tests.browser.tablet import place, sign_in_to_capture
+from tests.browser.tablet import camera_jpeg, place, sign_in_to_capture
 from tests.factories import make_member
 from tests.walks.helpers import make_walk
-from walks.models import Observation, ObservationKind
+from walks.models import Observation, ObservationKind, Photo
 
 
 def rendered(page, source, count):
@@ -47,7 +48,10 @@ def withdraw(page):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_participant_withdraws_their_own_findings(live_server, tablet, capture_area):
+def test_a_participant_withdraws_their_own_findings(
+    live_server, tablet, capture_area, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     area = capture_area
     walker, fellow = (make_member(area, "participant", name) for name in ("walker", "fellow"))
     walk = make_walk(area, [walker, fellow])
@@ -73,6 +77,14 @@ def test_a_participant_withdraws_their_own_findings(live_server, tablet, capture
         captured_at=timezone.now(),
         client_id=uuid.uuid4(),
     )
+    Photo.objects.create(
+        observation=fellows,
+        image=ContentFile(camera_jpeg(), "bench.jpg"),
+        thumbnail=ContentFile(camera_jpeg(), "bench-thumb.jpg"),
+        width=64,
+        height=48,
+        sha256="0" * 64,
+    )
 
     # Online: saved, synced, then withdrawn from the server.
     place(page, "unsafe_spot", (300, 250))
@@ -84,6 +96,8 @@ def test_a_participant_withdraws_their_own_findings(live_server, tablet, capture
     stored_points(page, 2)
     tap_finding(page, *middle)
     expect(page.locator("#finding-details")).to_contain_text("Broken bench")
+    # Its photo, through the API's permission check (a participant of the walk may see it).
+    page.wait_for_function("() => document.querySelector('.finding-photos img')?.naturalWidth > 0")
     expect(page.locator("#withdraw")).to_be_hidden()
     page.tap("#finding-close")
 

@@ -552,9 +552,33 @@ function showFinding(finding) {
   if (finding.note) details.push(finding.note);
   $("#finding-details").replaceChildren(
     ...details.map((text) => Object.assign(document.createElement("p"), { textContent: text })),
+    photoStrip(finding),
   );
   $("#withdraw").hidden = !(finding.mine === true && config.walk.open);
   $("#finding").hidden = false;
+}
+
+// The stored finding's photos, as thumbnails: the participant sees that theirs arrived. The map
+// hands nested properties over as JSON text. Offline, a thumbnail not seen before cannot load,
+// and goes rather than show as broken.
+function photoStrip(finding) {
+  const strip = document.createElement("div");
+  strip.className = "finding-photos";
+  let photos = [];
+  try {
+    photos = typeof finding.photos === "string" ? JSON.parse(finding.photos) : finding.photos || [];
+  } catch (error) {
+    photos = [];
+  }
+  for (const photo of photos) {
+    const image = Object.assign(document.createElement("img"), {
+      src: photo.thumbnail_url,
+      alt: t("photo"),
+    });
+    image.addEventListener("error", () => image.remove());
+    strip.append(image);
+  }
+  return strip;
 }
 
 function closeFinding() {

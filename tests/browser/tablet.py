@@ -33,3 +33,19 @@ def camera_jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 120, 60)).save(buffer, "JPEG", exif=exif)
     return buffer.getvalue()
+
+
+def stored_photo(observation, jpeg: bytes, name: str = "photo"):
+    """A photo stored as if uploaded (files under MEDIA_ROOT), without the upload's checks."""
+    from django.core.files.base import ContentFile
+
+    from walks.models import Photo
+
+    return Photo.objects.create(
+        observation=observation,
+        image=ContentFile(jpeg, f"{name}.jpg"),
+        thumbnail=ContentFile(jpeg, f"{name}-thumb.jpg"),
+        width=64,
+        height=48,
+        sha256="0" * 64,
+    )

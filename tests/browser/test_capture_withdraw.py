@@ -6,15 +6,14 @@ import uuid
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from geo.models import AuditEntry
-from tests.browser.tablet import camera_jpeg, place, sign_in_to_capture
+from tests.browser.tablet import camera_jpeg, place, sign_in_to_capture, stored_photo
 from tests.factories import make_member
 from tests.walks.helpers import make_walk
-from walks.models import Observation, ObservationKind, Photo
+from walks.models import Observation, ObservationKind
 
 
 def rendered(page, source, count):
@@ -77,14 +76,7 @@ def test_a_participant_withdraws_their_own_findings(
         captured_at=timezone.now(),
         client_id=uuid.uuid4(),
     )
-    Photo.objects.create(
-        observation=fellows,
-        image=ContentFile(camera_jpeg(), "bench.jpg"),
-        thumbnail=ContentFile(camera_jpeg(), "bench-thumb.jpg"),
-        width=64,
-        height=48,
-        sha256="0" * 64,
-    )
+    stored_photo(fellows, camera_jpeg(), "bench")
 
     # Online: saved, synced, then withdrawn from the server.
     place(page, "unsafe_spot", (300, 250))

@@ -6,18 +6,17 @@ import re
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.core.files.base import ContentFile
 from django.test import Client
 from PIL import Image
 
 from accounts.models import Session
 from geo.models import Area, Role
 from tests.browser.conftest import screenshot, wait_until
+from tests.browser.tablet import stored_photo
 from tests.factories import make_area, make_member
 from tests.tiles.data import add_observation, add_walk
 from tests.tiles.layered import fill_every_layer
 from tiles import views
-from walks.models import Photo
 
 pytestmark = [
     pytest.mark.browser,
@@ -72,14 +71,7 @@ def planner_session(settings, tmp_path):
     hidden = add_observation(
         walk, Point(13.003, 55.608, srid=4326), "hiding_place", severity=5, feeling=1
     )
-    Photo.objects.create(
-        observation=hidden,
-        image=ContentFile(jpeg(), "hide.jpg"),
-        thumbnail=ContentFile(jpeg(), "hide-thumb.jpg"),
-        width=32,
-        height=24,
-        sha256="0" * 64,
-    )
+    stored_photo(hidden, jpeg(), "hide")
     return session_of(make_member(area, Role.PLANNER))
 
 

@@ -242,8 +242,9 @@ function renderFilters() {
   if (config.walks?.length) {
     const walk = select("walk", config.walks.map((w) => [String(w.id), `${w.date} · ${w.name}`]));
     walk.addEventListener("change", () => {
-      const bounds = walkBounds(state.walk);
-      if (bounds) map.fitBounds(bounds, { padding: 60, maxZoom: 17 });
+      // The chosen walk, or the whole area again when the filter is cleared.
+      const bounds = walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)];
+      map.fitBounds(bounds, { padding: state.walk ? 60 : 24, maxZoom: 17 });
     });
     controls.push(field("walk", walk));
   }

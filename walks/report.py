@@ -18,7 +18,7 @@ from django.contrib.gis.db.models.functions import (
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from config.forms import posted_id
-from walks.access import page_walk_access
+from walks.access import page_walk_access, sees_all_walks
 from walks.models import FollowUp, Photo, Walk
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
 
@@ -155,7 +155,26 @@ def walk_report(request, pk):
     walk, access = page_walk_access(request, pk)
     if request.method == "POST":
         return _change(request, walk, access)
-    return render(request, "walks/report.html", report_context(walk, access))
+    context = report_context(walk, access) | {"same_route": same_route(walk, request.user, access)}
+    return render(request, "walks/report.html", context)
+
+
+def same_route(walk, user, access) -> list[Walk]:
+    """The area's other walks on this very route (a walk planned again), latest first, with
+    their findings and how many of them are still open: what has changed since. Only walks the
+    user may see, as everywhere."""
+    if walk.route is None:
+        return []
+    walks = Walk.objects.filter(area=walk.area, route__equals=walk.route).exclude(pk=walk.pk)
+    if not sees_all_walks(access):
+        walks = walks.filter(participants=user)
+    findings = Count("observations", distinct=True)
+    still_open = Count(
+        "observations", filter=Q(observations__follow_up=FollowUp.OPEN), distinct=True
+    )
+    return list(
+        walks.annotate(findings=findings, still_open=still_open).order_by("-starts_at")[:10]
+    )
 
 
 def report_context(walk, access) -> dict:

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import make_member
 from tests.walks.helpers import item, make_walk, sync
 from tests.walks.test_photos import jpeg_with_gps, upload
+from walks.models import Observation
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +142,20 @@ def test_the_report_offers_the_findings_as_files_to_those_who_may_export(
         csv = client.get(links[0][0].replace("&amp;", "&"))
         assert csv.status_code == 200
         assert len(b"".join(csv.streaming_content).decode().splitlines()) == 1 + 3
+
+
+def test_the_report_lists_the_other_walks_on_its_route(
+    client, member, participant, area, walk, findings
+):
+    """A walk planned again (same route): what was found then, and how much is still open."""
+    spring = make_walk(area, [], name="Spring round", light="day")
+    make_walk(area, [participant], name="Elsewhere", route=None)
+    Observation.objects.filter(pk=findings[0]).update(follow_up="fixed")
+    client.force_login(member("planner"))
+    page = report(client, spring).content.decode()
+    assert "Earlier and later walks on this route" in page
+    assert f'href="/walks/{walk.pk}/report/">Evening walk</a>' in page
+    assert "3 findings, 2 still open" in page and "Elsewhere" not in page
+    # A participant sees only the walks they took part in.
+    client.force_login(participant)
+    assert "Spring round" not in report(client, walk).content.decode()

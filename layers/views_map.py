@@ -152,6 +152,9 @@ def observation_json(observation: Observation, language: str, *, full: bool) -> 
             "accuracy_m": observation.accuracy_m,
             "follow_up": observation.get_follow_up_display(),
             "follow_up_note": observation.follow_up_note,
+            "follow_up_at": observation.follow_up_at.isoformat()
+            if observation.follow_up_at
+            else None,
         }
     return data
 

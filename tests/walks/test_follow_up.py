@@ -8,6 +8,7 @@ from geo.models import AuditEntry
 from geo.services import data_versions
 from tests.walks.helpers import item, sync
 from walks.models import Observation
+from walks.services import observation_follow_up_set
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +95,13 @@ def test_the_report_records_and_shows_the_follow_up(client, member, participant,
 
 
 def test_the_map_shows_the_follow_up(client, member, finding):
-    finding.follow_up, finding.follow_up_note = "reported", "Case 7"
-    finding.save()
-    client.force_login(member("planner"))
+    planner = member("planner")
+    client.force_login(planner)
+    data = client.get(f"/map/testarea/observations/{finding.pk}.json").json()
+    assert (data["follow_up"], data["follow_up_at"]) == ("Open", None)
+    observation_follow_up_set(
+        observation=finding, follow_up="reported", note="Case 7", user=planner
+    )
     data = client.get(f"/map/testarea/observations/{finding.pk}.json").json()
     assert (data["follow_up"], data["follow_up_note"]) == ("Reported to who can act", "Case 7")
+    assert data["follow_up_at"] == finding.follow_up_at.isoformat()

@@ -371,7 +371,7 @@ async function showObservation(id, lngLat, block = null) {
         ? el("a", { href: o.walk_report }, `${o.walk} (${t(o.light)})`)
         : `${o.walk} (${t(o.light)})`),
       o.note ? row(t("note"), o.note) : null,
-      row(t("followUp"), o.follow_up_note ? `${o.follow_up} · ${o.follow_up_note}` : o.follow_up)),
+      row(t("followUp"), [o.follow_up, o.follow_up_at && o.follow_up_at.slice(0, 10), o.follow_up_note].filter(Boolean).join(" · "))),
     thumbnails(o.photos),
     block ? el("button", { type: "button", class: "link back", onclick: () => showBlock(block.id, lngLat) }, `← ${t("back")}`) : null);
 }

@@ -68,14 +68,14 @@ def data_page(request, slug):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "import":
-            form = _import(request, access.area)
+            shown, form = "import_form", _import(request, access.area)
         elif action == "analyse" and access.can("analyse"):
-            form = _analyse(request, access.area)
+            shown, form = "analysis_form", _analyse(request, access.area)
         else:
             return HttpResponseBadRequest(_("Unknown change."))
-        if form is None:
+        if form is None:  # done: a redirect, so a reload does not do it again
             return redirect("area-data", slug)
-        forms_shown[f"{'import' if action == 'import' else 'analysis'}_form"] = form
+        forms_shown[shown] = form  # with what is wrong
     imports = list(ImportJob.objects.filter(area=access.area).select_related("created_by")[:RECENT])
     for job in imports:
         job.shown_reasons = job.rejected_rows[:SHOWN_REASONS]

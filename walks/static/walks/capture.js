@@ -661,6 +661,11 @@ select.addEventListener("change", async () => {
 });
 
 // ---------- start ----------
+// The bar's height (it wraps on a phone) for what the stylesheet places below it.
+const bar = document.querySelector(".bar");
+const barHeight = () => document.documentElement.style.setProperty("--bar", `${bar.offsetHeight}px`);
+new ResizeObserver(barHeight).observe(bar);
+barHeight();
 applyLanguage();
 map.on("load", async () => {
   showGps();

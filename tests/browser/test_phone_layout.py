@@ -1,0 +1,43 @@
+"""The site's pages on a phone: nothing widens the page beyond the screen (wide tables scroll on
+their own), so no button or language choice ends up off to the side."""
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.db import connections
+
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD, make_member
+from tests.tiles.data import add_observation
+from tests.walks.helpers import make_walk
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize(
+    "role, pages",
+    [
+        ("coordinator", ["/", "/walks/{walk}/report/", "/areas/testarea/members/", "/walks/"]),
+        ("analyst", ["/areas/testarea/data/"]),
+    ],
+)
+def test_pages_fit_a_phone(live_server, chromium, capture_area, role, pages):
+    user = make_member(capture_area, role, f"phone-{role}")
+    walk = make_walk(capture_area, [make_member(capture_area, "participant", "walker")])
+    note = "A long note about the underpass that has had no working lamp since the spring " * 3
+    finding = add_observation(walk, Point(13.005, 55.605, srid=4326), "unsafe_spot")
+    finding.note = note
+    finding.save()
+    context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, user.username, PASSWORD)
+        for address in pages:
+            page.goto(live_server.url + address.format(walk=walk.pk))
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{address} is {width} px wide"
+    finally:
+        context.close()
+        connections.close_all()

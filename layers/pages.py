@@ -19,14 +19,17 @@ from django.utils.translation import gettext_lazy
 from geo.permissions import area_access
 from layers.analysis.services import analysis_queue
 from layers.categories import CrimeCategory
-from layers.importers.base import FORMATS, ImportRefused
+from layers.importers.base import ImportRefused
 from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus
 from layers.serializers import ImportUploadSerializer
-from layers.services import import_submit
+from layers.services import FORMATS_OF, import_submit
 from layers.views_imports import upload_refusal
 
 RECENT = 20  # imports and analyses listed
 SHOWN_REASONS = 50  # rejected rows listed per import (the API gives up to 1,000)
+
+# Every format some kind takes; "" is "auto" (found from the file), which crime has not.
+FORMAT_CHOICES = list(dict.fromkeys(f for formats in FORMATS_OF.values() for f in formats))
 
 # The options an import takes besides kind, format and file, as the API names them.
 OPTIONS = [
@@ -38,11 +41,12 @@ class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=ImportKind.choices)
     format = forms.ChoiceField(
         label=gettext_lazy("Format"),
-        choices=[("", gettext_lazy("Found from the file"))] + [(f, f) for f in FORMATS],
+        choices=[("", gettext_lazy("Found from the file"))]
+        + [(f, f) for f in FORMAT_CHOICES if f != "auto"],
         required=False,
         help_text=gettext_lazy(
-            "Crime only: police-uk (the police open-data street CSV), chicago, or generic with"
-            " the columns named under More options."
+            "Crime: police-uk (the police open-data street CSV), chicago, or generic with the"
+            " columns named under More options."
         ),
     )
     file = forms.FileField(label=gettext_lazy("File"))
@@ -91,6 +95,8 @@ def data_page(request, slug):
         # The import options as last posted, so a refused upload keeps what was typed.
         "options": [(name, request.POST.get(name, "")) for name in OPTIONS],
         "under_way": (RunStatus.QUEUED, RunStatus.RUNNING),
+        # Which formats each kind takes, for the form's script (layers/static/data/imports.js).
+        "formats_of": {kind: list(formats) for kind, formats in FORMATS_OF.items()},
         **forms_shown,
     }
     return render(request, "layers/data.html", context)

@@ -25,9 +25,14 @@ def test_an_analyst_imports_and_analyses_from_the_page(
     page.click("text=Imports and analyses")
     expect(page.locator("h1")).to_contain_text("Imports and analyses")
 
+    # The format list follows the kind: crime has no "found from the file".
+    page.select_option("select[name=kind]", "blocks")
+    assert page.locator("select[name=format]").input_value() == ""
+    page.select_option("select[name=kind]", "crime")
+    assert page.locator("select[name=format]").input_value() == "police-uk"
+    assert page.locator("select[name=format] option[value='']").is_disabled()
     csv = tmp_path / "october.csv"
     csv.write_text(CSV)
-    page.select_option("select[name=kind]", "crime")
     page.select_option("select[name=format]", "generic")
     page.set_input_files("input[name=file]", str(csv))
     page.click("details.options summary")

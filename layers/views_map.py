@@ -4,7 +4,7 @@ is clicked. Same rules as the API and the tiles (geo.access)."""
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.gis.db.models import Extent
-from django.db.models import F, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -14,8 +14,9 @@ from django.views.decorators.http import require_safe
 
 from geo.access import Access, access_for
 from geo.models import Area
+from layers.analysis.results import analysis_latest
 from layers.categories import CrimeCategory
-from layers.models import AnalysisRun, BlockResult, RunStatus
+from layers.models import BlockResult
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
@@ -50,14 +51,6 @@ def area_for(request, slug: str) -> Access:
     return access
 
 
-def latest_run(area: Area) -> AnalysisRun | None:
-    return (
-        AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
-        .order_by(F("finished_at").desc(nulls_last=True), "-id")
-        .first()
-    )
-
-
 @require_safe
 def planner_map(request, slug: str):
     try:
@@ -68,7 +61,7 @@ def planner_map(request, slug: str):
         raise Http404("No such area.") from None
     language = (get_language() or "en")[:2]
     kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=access.area))
-    run = latest_run(access.area) if access.can("view_layers") else None
+    run = analysis_latest(access.area) if access.can("view_layers") else None
     config = {
         "slug": access.area.slug,
         "name": access.area.name,
@@ -182,7 +175,7 @@ def block_detail(request, slug: str, pk: int):
     language = (get_language() or "en")[:2]
     data = {"id": block.pk, "code": block.code, "name": block.name, "population": block.population}
     if access.can("view_layers"):
-        run = latest_run(access.area)
+        run = analysis_latest(access.area)
         result = (
             BlockResult.objects.filter(run=run, block=block).values(*FIGURES).first()
             if run

@@ -24,7 +24,7 @@ from rasterio.warp import transform_bounds
 from geo.access import access_for
 from geo.models import Area
 from geo.services import data_versions
-from layers.models import AnalysisRun, RunStatus
+from layers.analysis.results import analysis_latest
 from tiles.catalogue import FORBIDDEN
 
 TILE_PX = 256
@@ -68,11 +68,7 @@ def raster_for(request, slug: str, name: str, user):
         return None
     if not access.can("view_layers"):
         return FORBIDDEN
-    run = (
-        AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    run = analysis_latest(area)
     stored = run.rasters.filter(name=name).first() if run else None
     if stored is None:
         return None

@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from config.forms import posted_id
+from layers.analysis.results import CLASS_LABELS, analysis_latest
 from walks.access import page_walk_access, sees_all_walks
 from walks.models import FollowUp, Photo, Walk
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
@@ -101,20 +102,30 @@ def _svg(field="geom"):
 # two. A nearest-neighbour search (<->) on the blocks' index, which PostGIS does and the ORM
 # cannot express against an outer row.
 BLOCK_OF_FINDINGS_SQL = """
-SELECT o.id, (
-    SELECT b.code FROM geo_block b
+SELECT o.id, near.code, r.class
+FROM walks_observation o
+LEFT JOIN LATERAL (
+    SELECT b.id, b.code FROM geo_block b
     WHERE b.area_id = %(area)s AND ST_DWithin(b.geom, o.geom, %(near)s)
     ORDER BY b.geom <-> o.geom LIMIT 1
-)
-FROM walks_observation o WHERE o.walk_id = %(walk)s
+) near ON true
+LEFT JOIN layers_blockresult r ON r.block_id = near.id AND r.run_id = %(run)s
+WHERE o.walk_id = %(walk)s
 """
 
 
-def block_codes(walk) -> dict[int, str | None]:
-    params = {"area": walk.area_id, "walk": walk.pk, "near": NEAR_BLOCK_DEGREES}
+def blocks_of_findings(walk, run) -> dict[int, tuple[str | None, str | None]]:
+    """observation id → (code of the block it lies in or next to, that block's class in `run`,
+    the area's latest analysis, or None when there is none or the reader may not see it)."""
+    params = {
+        "area": walk.area_id,
+        "walk": walk.pk,
+        "near": NEAR_BLOCK_DEGREES,
+        "run": run.pk if run else None,
+    }
     with connection.cursor() as cursor:
         cursor.execute(BLOCK_OF_FINDINGS_SQL, params)
-        return dict(cursor.fetchall())
+        return {pk: (code, klass) for pk, code, klass in cursor.fetchall()}
 
 
 def report_observations(walk):
@@ -182,9 +193,13 @@ def report_context(walk, access) -> dict:
     if language not in ("en", "sv", "da"):
         language = "en"
     observations = report_observations(walk)
-    codes = block_codes(walk)
+    # The block's class (recorded crime against perceived insecurity) puts each finding in the
+    # context of the latest analysis, for those who may see analysis results.
+    run = analysis_latest(walk.area) if access.can("view_layers") else None
+    found = blocks_of_findings(walk, run)
     for number, observation in enumerate(observations, start=1):
-        observation.block_code = codes.get(observation.pk)
+        observation.block_code, block_class = found.get(observation.pk, (None, None))
+        observation.block_class = CLASS_LABELS.get(block_class)
         observation.number = number
         observation.kind_label = observation.kind.kind_label = observation.kind.label(language)
         observation.label_x, observation.label_y = observation.label_at.x, -observation.label_at.y

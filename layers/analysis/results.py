@@ -4,6 +4,7 @@ of an area, and the small-count suppression of crime aggregates for non-analysts
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from geo.access import Access
 from geo.models import Area
@@ -28,12 +29,22 @@ BLOCK_FIELDS = (
 
 
 def analysis_latest(area: Area) -> AnalysisRun | None:
-    """The most recently finished successful run of the area, or None."""
+    """The most recently finished successful run of the area, or None: the one the map, its
+    tiles (tiles/sql.py, in SQL), rasters, exports and walk reports all show."""
     return (
         AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
-        .order_by("-finished_at", "-id")
+        .order_by(F("finished_at").desc(nulls_last=True), "-id")
         .first()
     )
+
+
+# The four classes comparing recorded crime with perceived insecurity (docs/methods.md).
+CLASS_LABELS = {
+    "both_high": _("Both high"),
+    "fear_exceeds_crime": _("Insecurity exceeds crime"),
+    "crime_exceeds_fear": _("Crime exceeds insecurity"),
+    "both_low": _("Both low"),
+}
 
 
 def suppression_threshold(access: Access) -> int | None:

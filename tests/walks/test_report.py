@@ -159,3 +159,26 @@ def test_the_report_lists_the_other_walks_on_its_route(
     # A participant sees only the walks they took part in.
     client.force_login(participant)
     assert "Spring round" not in report(client, walk).content.decode()
+
+
+def test_each_finding_shows_its_blocks_class_to_those_who_see_analyses(
+    client, member, participant, area, walk, findings
+):
+    """An unsafe spot in a block where recorded crime is low reads differently from one where
+    both are high: the report gives the class from the area's latest analysis."""
+    from django.utils import timezone
+
+    from layers.models import AnalysisRun, BlockResult
+
+    old = AnalysisRun.objects.create(area=area, status="done", finished_at=timezone.now())
+    BlockResult.objects.create(
+        run=old, block=area.blocks.get(code="SW"), comparison_class="both_low"
+    )
+    latest = AnalysisRun.objects.create(area=area, status="done", finished_at=timezone.now())
+    sw = area.blocks.get(code="SW")
+    BlockResult.objects.create(run=latest, block=sw, comparison_class="fear_exceeds_crime")
+    client.force_login(member("planner"))
+    page = report(client, walk).content.decode()
+    assert "Insecurity exceeds crime" in page and "Both low" not in page
+    client.force_login(participant)  # analysis results are not a participant's to see
+    assert "Insecurity exceeds crime" not in report(client, walk).content.decode()

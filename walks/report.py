@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from config.forms import posted_id
+from geo.models import AuditEntry
 from layers.analysis.results import CLASS_LABELS, analysis_latest
 from walks.access import page_walk_access, sees_all_walks
 from walks.models import FollowUp, Photo, Walk
@@ -211,6 +212,9 @@ def report_context(walk, access) -> dict:
         route_km = metres.km
     plans = access.can("plan_walks")
     participants = list(walk.participants.order_by("username")) if plans else None
+    histories = follow_up_histories(walk) if plans else {}
+    for observation in observations:
+        observation.follow_up_history = histories.get(observation.pk, [])
     return {
         "walk": walk,
         "observations": observations,
@@ -258,6 +262,26 @@ def _change(request, walk, access):
         raise PermissionDenied(_("Only the area's coordinators delete findings and photos."))
     _moderate(request, walk)
     return redirect("walk-report", walk.pk)
+
+
+def follow_up_histories(walk) -> dict[int, list[dict]]:
+    """observation id → its follow-up changes, oldest first (when, by whom, from, to), read from
+    the audit log in one query: who reported the broken lamp, and when it was marked fixed."""
+    labels = dict(FollowUp.choices)
+    entries = AuditEntry.objects.filter(
+        area=walk.area, action="observation.follow_up", detail__walk=walk.pk
+    ).order_by("at", "id")
+    histories: dict[int, list[dict]] = {}
+    for entry in entries:
+        histories.setdefault(entry.detail.get("observation"), []).append(
+            {
+                "at": entry.at,
+                "by": entry.username,
+                "from": labels.get(entry.detail.get("from"), entry.detail.get("from")),
+                "to": labels.get(entry.detail.get("to"), entry.detail.get("to")),
+            }
+        )
+    return histories
 
 
 def follow_up_counts(observations) -> list[tuple[str, int]]:

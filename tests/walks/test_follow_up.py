@@ -105,3 +105,19 @@ def test_the_map_shows_the_follow_up(client, member, finding):
     data = client.get(f"/map/testarea/observations/{finding.pk}.json").json()
     assert (data["follow_up"], data["follow_up_note"]) == ("Reported to who can act", "Case 7")
     assert data["follow_up_at"] == finding.follow_up_at.isoformat()
+
+
+def test_the_report_shows_each_findings_follow_up_history(
+    client, member, participant, walk, finding
+):
+    page = f"/walks/{walk.pk}/report/"
+    coordinator = member("coordinator")
+    client.force_login(coordinator)
+    for state in ("reported", "fixed"):
+        client.post(page, {"finding": finding.pk, "number": 1, "follow_up": state})
+    body = client.get(page).content.decode()
+    assert "2 changes" in body
+    assert f"{coordinator.username}: Open → Reported to who can act" in body
+    assert f"{coordinator.username}: Reported to who can act → Fixed" in body
+    client.force_login(participant)
+    assert "2 changes" not in client.get(page).content.decode()  # names are for planners

@@ -11,15 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.forms import posted_id
 from geo.permissions import area_access
-from layers.analysis.services import analysis_queue
+from layers.analysis.services import analysis_delete, analysis_queue
 from layers.categories import CrimeCategory
 from layers.importers.base import ImportRefused
+from layers.jobs import job_orphan_end
 from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus
 from layers.serializers import ImportUploadSerializer
 from layers.services import FORMATS_OF, import_submit
@@ -75,6 +77,9 @@ def data_page(request, slug):
             shown, form = "import_form", _import(request, access.area)
         elif action == "analyse" and access.can("analyse"):
             shown, form = "analysis_form", _analyse(request, access.area)
+        elif action == "delete_run" and access.can("analyse"):
+            _delete_run(request, access.area)
+            return redirect("area-data", slug)
         else:
             return HttpResponseBadRequest(_("Unknown change."))
         if form is None:  # done: a redirect, so a reload does not do it again
@@ -164,3 +169,15 @@ def _analyse(request, area) -> AnalysisForm | None:
         return form
     messages.success(request, _("The analysis is queued (run %(id)s).") % {"id": run.pk})
     return None
+
+
+def _delete_run(request, area) -> None:
+    run = get_object_or_404(AnalysisRun.objects.filter(area=area), pk=posted_id(request, "run"))
+    run = job_orphan_end(run)  # a run whose worker died is over, and may go
+    number = run.pk  # gone from the object once deleted
+    try:
+        analysis_delete(run=run, user=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return
+    messages.success(request, _("Analysis %(id)s is deleted.") % {"id": number})

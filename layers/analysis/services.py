@@ -4,12 +4,17 @@ step). This side stays light: web workers import it, and never the scientific st
 computation needs (esda, libpysal, scipy: some 200 MB and a second per worker).
 """
 
+import shutil
+from pathlib import Path
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from geo.models import Area
+from geo.services import audit_record, data_version_bump
 from layers.analysis.parameters import Parameters, parameters_parse
-from layers.models import AnalysisRun
+from layers.models import AnalysisRun, RunStatus
 
 RASTER_NAMES = ("crime_density", "insecurity", "perception_gap")
 
@@ -38,3 +43,25 @@ def analysis_check(*, area: Area, parameters: Parameters) -> None:
         raise ValidationError(
             {"variable": "No block of the area has a population, so a rate cannot be computed."}
         )
+
+
+def analysis_delete(*, run: AnalysisRun, user) -> None:
+    """Delete a run with its per-block results and rasters: one started by mistake (the wrong
+    period) would otherwise be the latest and colour everyone's map. A run still queued or
+    running is refused, since its worker would store results for it afterwards. The map, its
+    tiles and the exports fall back to the previous run at once."""
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        raise ValidationError(
+            {"status": "The analysis is still running; delete it once it has ended."}
+        )
+    rasters = Path(settings.MEDIA_ROOT) / "analyses" / str(run.pk)
+    with transaction.atomic():
+        audit_record(
+            user=user,
+            area=run.area,
+            action="analysis.delete",
+            detail={"run": run.pk, "status": run.status, "parameters": run.parameters},
+        )
+        run.delete()  # its block results and raster rows go with it
+        data_version_bump(area=run.area, layers=["analysis", "blocks"])
+        transaction.on_commit(lambda: shutil.rmtree(rasters, ignore_errors=True))

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,7 +20,7 @@ from geo.access import Access, access_for
 from geo.permissions import requires
 from layers.analysis.results import block_properties, block_results
 from layers.analysis.serializers import AnalysisRequestSerializer, AnalysisSummarySerializer
-from layers.analysis.services import RASTER_NAMES, analysis_queue
+from layers.analysis.services import RASTER_NAMES, analysis_delete, analysis_queue
 from layers.jobs import job_orphan_end
 from layers.models import AnalysisRun, RunStatus
 
@@ -93,7 +94,8 @@ class AnalysisCreate(APIView):
 
 
 class AnalysisDetail(APIView):
-    """Status, progress, parameters, area-wide figures and raster links of a run."""
+    """Status, progress, parameters, area-wide figures and raster links of a run; analysts
+    delete a run started by mistake (the map falls back to the previous one)."""
 
     permission_classes = [AllowAny]
 
@@ -101,6 +103,17 @@ class AnalysisDetail(APIView):
     def get(self, request, pk):
         run, _ = run_access(request, pk)
         return Response(run_summary(request, run))
+
+    @extend_schema(summary="Delete an analysis run with its results", responses={204: None})
+    def delete(self, request, pk):
+        run, access = run_access(request, pk)
+        if not access.can("analyse"):
+            raise PermissionDenied("Only analysts delete analyses.")
+        try:
+            analysis_delete(run=run, user=request.user)
+        except DjangoValidationError as invalid:
+            return Response(invalid.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AnalysisBlocks(APIView):

@@ -115,3 +115,70 @@ def test_a_bad_period_is_named_and_nothing_runs(analyst):
 
 def test_an_unknown_action_is_a_400(analyst):
     assert analyst.post(PAGE, {"action": "drop"}).status_code == 400
+
+
+@pytest.fixture
+def two_runs(area, settings, tmp_path):
+    """An earlier run and the latest one, each with a result and a raster file."""
+    from django.utils import timezone
+
+    from layers.models import AnalysisRaster, BlockResult
+
+    runs = []
+    for klass in ("both_low", "both_high"):
+        run = AnalysisRun.objects.create(area=area, status="done", finished_at=timezone.now())
+        BlockResult.objects.create(run=run, block=area.blocks.first(), comparison_class=klass)
+        raster = tmp_path / "analyses" / str(run.pk) / "insecurity.tif"
+        raster.parent.mkdir(parents=True)
+        raster.write_bytes(b"II*\x00")
+        AnalysisRaster.objects.create(
+            run=run, name="insecurity", path=f"analyses/{run.pk}/insecurity.tif"
+        )
+        runs.append(run)
+    return runs
+
+
+def test_an_analyst_deletes_a_run_started_by_mistake(
+    analyst, area, two_runs, tmp_path, django_capture_on_commit_callbacks
+):
+    from geo.models import AuditEntry
+    from geo.services import data_versions
+    from layers.analysis.results import analysis_latest
+    from layers.models import BlockResult
+
+    earlier, mistaken = two_runs
+    before = data_versions(area=area)["blocks"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = analyst.post(PAGE, {"action": "delete_run", "run": mistaken.pk}, follow=True)
+    assert f"Analysis {mistaken.pk} is deleted." in response.content.decode()
+    assert analysis_latest(area) == earlier  # the map falls back to the earlier run
+    assert not BlockResult.objects.filter(run_id=mistaken.pk).exists()
+    assert not (tmp_path / "analyses" / str(mistaken.pk)).exists()
+    assert (tmp_path / "analyses" / str(earlier.pk) / "insecurity.tif").exists()
+    assert data_versions(area=area)["blocks"] == before + 1
+    assert AuditEntry.objects.get(action="analysis.delete").detail["run"] == mistaken.pk
+
+
+def test_an_analysis_waiting_for_the_worker_is_not_deleted(analyst, client_for, member, area):
+    queued = AnalysisRun.objects.create(area=area, status="queued")
+    response = analyst.post(PAGE, {"action": "delete_run", "run": queued.pk}, follow=True)
+    assert "still running" in response.content.decode()
+    api = client_for(member("analyst")).delete(f"/api/analyses/{queued.pk}/")
+    assert api.status_code == 409 and "still running" in str(api.json())
+    assert AnalysisRun.objects.filter(pk=queued.pk).exists()
+
+
+def test_a_run_whose_worker_died_may_be_deleted(analyst, area):
+    """It says running, but no process holds its lock (layers/jobs.py): it is over."""
+    orphan = AnalysisRun.objects.create(area=area, status="running")
+    analyst.post(PAGE, {"action": "delete_run", "run": orphan.pk})
+    assert not AnalysisRun.objects.filter(pk=orphan.pk).exists()
+
+
+def test_runs_of_another_area_or_bad_ids_are_not_found(analyst, two_runs):
+    from tests.factories import make_area
+
+    other = AnalysisRun.objects.create(area=make_area("elsewhere"), status="done")
+    for value in (other.pk, "x", ""):
+        assert analyst.post(PAGE, {"action": "delete_run", "run": value}).status_code == 404
+    assert AnalysisRun.objects.count() == 3

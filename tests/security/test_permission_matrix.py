@@ -96,6 +96,7 @@ MATRIX = {
     ],
     "api/analyses/<int:pk>/": [
         ("GET", "/api/analyses/{run}/", None, "404 404 403 200 200 200"),
+        ("DELETE", "/api/analyses/{run}/", None, "404 404 403 403 204 403"),
     ],
     "api/analyses/<int:pk>/blocks/": [
         ("GET", "/api/analyses/{run}/blocks/", None, "404 404 403 200 200 200"),

@@ -22,7 +22,7 @@ from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
 from tiles.styles import CLASS_COLOURS, KIND_COLOURS, LAMP_COLOURS, area_bounds, visible_layers
 from walks.access import sees_all_walks
-from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk
+from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk, observations_matching
 
 FIGURES = [
     "crime_count",
@@ -193,14 +193,13 @@ def block_detail(request, slug: str, pk: int):
             observations = observations.filter(captured_at__gte=params["time_from"])
         if params["time_to"]:
             observations = observations.filter(captured_at__lt=params["time_to"])
-        if filters.kinds:
-            observations = observations.filter(kind__code__in=filters.kinds)
-        if filters.light:
-            observations = observations.filter(walk__light=filters.light)
-        if filters.follow_ups:
-            observations = observations.filter(follow_up__in=filters.follow_ups)
-        if filters.walks:
-            observations = observations.filter(walk_id__in=filters.walks)
+        observations = observations_matching(
+            observations,
+            kinds=filters.kinds,
+            light=filters.light,
+            follow_ups=filters.follow_ups,
+            walks=filters.walks,
+        )
         data["observations"] = [
             observation_json(o, language, full=False) for o in observations[:200]
         ]

@@ -105,6 +105,21 @@ class FollowUp(models.TextChoices):
     NO_ACTION = "no_action", _("No action")
 
 
+def observations_matching(qs, *, kinds=None, light=None, follow_ups=None, walks=None):
+    """`qs` narrowed by the map's observation filters (kind codes, day or night, follow-up
+    states, walk ids; None: not filtered), as the exports and the map's block popup apply them
+    (the tiles apply the same in SQL, tiles/sql.py)."""
+    if kinds:
+        qs = qs.filter(kind__code__in=kinds)
+    if light:
+        qs = qs.filter(walk__light=light)
+    if follow_ups:
+        qs = qs.filter(follow_up__in=follow_ups)
+    if walks:
+        qs = qs.filter(walk_id__in=walks)
+    return qs
+
+
 class Observation(models.Model):
     walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="observations")
     author = models.ForeignKey(

@@ -42,7 +42,7 @@ from layers.analysis.results import analysis_latest, suppression_threshold
 from layers.assignment import crime_assignment_totals
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp
-from walks.models import Observation, Photo, Walk
+from walks.models import Observation, Photo, Walk, observations_matching
 
 SIGHTLINE_KIND = "blocked_sightline"
 CRIME_COUNTS_SECONDS = 15 * 60
@@ -161,16 +161,13 @@ def _blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
 
 
 def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -> QuerySet:
-    kinds = kinds or filters.kinds
-    qs = Observation.objects.filter(walk__area=area)
-    if kinds:
-        qs = qs.filter(kind__code__in=kinds)
-    if filters.light:
-        qs = qs.filter(walk__light=filters.light)
-    if filters.follow_ups:
-        qs = qs.filter(follow_up__in=filters.follow_ups)
-    if filters.walks:
-        qs = qs.filter(walk_id__in=filters.walks)
+    qs = observations_matching(
+        Observation.objects.filter(walk__area=area),
+        kinds=kinds or filters.kinds,
+        light=filters.light,
+        follow_ups=filters.follow_ups,
+        walks=filters.walks,
+    )
     qs = _in_bbox(_period(qs, "captured_at", filters), filters)
     photos = (
         Photo.objects.filter(observation=OuterRef("pk"))

@@ -20,6 +20,7 @@ class ImportUploadSerializer(serializers.Serializer):
     )
     map = _option(help_text="lon=X,lat=Y,date=D,category=C[,id=…]")
     srid = _option()
+    layer = _option(help_text="the layer to import from a GeoPackage holding several")
     delimiter = _option(trim_whitespace=False)
     strict = serializers.BooleanField(required=False, default=False)
     timezone = _option()

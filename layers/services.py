@@ -44,6 +44,7 @@ FORMATS_OF = {
     "survey": ("csv", "auto"),
 }
 TEXT_OPTIONS = (
+    "layer",
     "delimiter",
     "timezone",
     "dataset",

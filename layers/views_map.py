@@ -14,7 +14,12 @@ from django.views.decorators.http import require_safe
 
 from geo.access import Access, access_for
 from geo.models import Area
-from layers.analysis.results import analysis_latest
+from layers.analysis.results import (
+    analysis_latest,
+    figures_withheld,
+    suppressed,
+    suppression_threshold,
+)
 from layers.categories import CrimeCategory
 from layers.models import BlockResult
 from tiles.auth import tile_user
@@ -181,8 +186,10 @@ def block_detail(request, slug: str, pk: int):
             if run
             else None
         )
-        if result and not access.sees_crime_points:
-            if result["crime_count"] < settings.TRYGG_MIN_AGGREGATE_COUNT:
+        if result:
+            result |= {name: None for name in figures_withheld(access) if name in result}
+            threshold = suppression_threshold(access)
+            if suppressed(result["crime_count"], result["crime_count"], threshold) is None:
                 result |= {"crime_count": None, "crime_value": None, "suppressed": True}
         data["run"] = run.pk if run else None
         data["figures"] = result

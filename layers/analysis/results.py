@@ -52,6 +52,19 @@ def suppression_threshold(access: Access) -> int | None:
     return None if access.sees_crime_points else settings.TRYGG_MIN_AGGREGATE_COUNT
 
 
+# Figures of the crime around a block. A Gi* z-score (and so its p-value) is an affine function
+# of the crime counts of the block and its neighbours, and the bivariate local Moran's I one of
+# its neighbours' crime: with every block's figure and the counts that are shown, a suppressed
+# neighbour's small count could be solved back. Whoever may not see small counts gets the Gi*
+# bins and the class, which answer where to act, instead.
+NEIGHBOURHOOD_CRIME_FIGURES = ("crime_gi_z", "crime_gi_p", "bv_moran_i", "bv_moran_p")
+
+
+def figures_withheld(access: Access) -> tuple[str, ...]:
+    """The per-block figures this user may not see (none for analysts)."""
+    return () if suppression_threshold(access) is None else NEIGHBOURHOOD_CRIME_FIGURES
+
+
 def suppressed(value, count: int, threshold: int | None):
     """`value` (a crime aggregate of `count` incidents) as this user may see it."""
     return None if threshold is not None and count < threshold else value
@@ -59,45 +72,39 @@ def suppressed(value, count: int, threshold: int | None):
 
 def block_results(run: AnalysisRun, access: Access, *, geometry: bool = True) -> QuerySet:
     """The run's per-block rows as dicts with BLOCK_FIELDS (+ `geometry` GeoJSON text), crime
-    aggregates already suppressed for this user, in block code order."""
+    aggregates suppressed and neighbourhood figures withheld for this user, in block code
+    order. Read them with block_properties."""
     threshold = suppression_threshold(access)
     hidden = Q(crime_count__lt=threshold) if threshold is not None else Q(pk__in=[])
+    shown = {
+        "crime_count": Case(
+            When(hidden, then=Value(None)), default=F("crime_count"), output_field=IntegerField()
+        ),
+        "crime_value": Case(
+            When(hidden, then=Value(None)), default=F("crime_value"), output_field=FloatField()
+        ),
+    }
+    shown |= {name: Value(None, output_field=FloatField()) for name in figures_withheld(access)}
     rows = (
         BlockResult.objects.filter(run=run)
-        .annotate(
-            code=F("block__code"),
-            shown_count=Case(
-                When(hidden, then=Value(None)),
-                default=F("crime_count"),
-                output_field=IntegerField(),
-            ),
-            shown_value=Case(
-                When(hidden, then=Value(None)), default=F("crime_value"), output_field=FloatField()
-            ),
-        )
+        .annotate(code=F("block__code"), **{f"shown_{n}": value for n, value in shown.items()})
         .order_by("block__code")
     )
     if geometry:
         rows = rows.annotate(geometry=AsGeoJSON("block__geom", precision=7))
-    names = {
-        "crime_count": "shown_count",
-        "crime_value": "shown_value",
-        "class": "comparison_class",
-    }
-    columns = [names.get(name, name) for name in BLOCK_FIELDS]
+    columns = [f"shown_{name}" if name in shown else _stored(name) for name in BLOCK_FIELDS]
     return rows.values(*columns, *(["geometry"] if geometry else []), "block_id")
+
+
+def _stored(name: str) -> str:
+    return "comparison_class" if name == "class" else name
 
 
 def block_properties(row: dict) -> dict:
     """A row of `block_results` → the public property names."""
-    return {
-        "code": row["code"],
-        "crime_count": row["shown_count"],
-        "crime_value": row["shown_value"],
-        **{
-            name: row[name]
-            for name in BLOCK_FIELDS
-            if name not in {"code", "crime_count", "crime_value", "class"}
-        },
-        "class": row["comparison_class"] or None,
+    properties = {
+        name: row[f"shown_{name}"] if f"shown_{name}" in row else row[_stored(name)]
+        for name in BLOCK_FIELDS
     }
+    properties["class"] = properties["class"] or None
+    return properties

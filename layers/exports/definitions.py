@@ -38,7 +38,7 @@ from django.db.models.functions import Cast, Coalesce, Substr
 from geo.access import Access
 from geo.models import Area, Block
 from geo.services import data_versions
-from layers.analysis.results import analysis_latest, suppression_threshold
+from layers.analysis.results import analysis_latest, figures_withheld, suppression_threshold
 from layers.assignment import crime_assignment_totals
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp
@@ -153,8 +153,10 @@ def _blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
         count = F("r__crime_count")
         columns["a_run_id"] = Value(run.pk)
         columns["a_crime_count"] = _suppressed(count, access)
-        for name in RESULT_FIELDS:
-            columns[f"a_{name}"] = F(f"r__{name}")
+        withheld = figures_withheld(access)
+        for name, output in RESULT_FIELDS.items():
+            shown = Value(None, output_field=output) if name in withheld else F(f"r__{name}")
+            columns[f"a_{name}"] = shown
         columns["a_crime_value"] = _suppressed(count, access, F("r__crime_value"))
         columns["a_class"] = F("r__comparison_class")
     return blocks.order_by().values(**columns)

@@ -25,6 +25,7 @@ from geo.models import Area, Membership
 from layers.exports import sql
 from layers.exports.definitions import LAYERS, Layer
 from layers.exports.filters import Filters, filters_from_query
+from layers.exports.negotiation import AnswerAsNamed
 from layers.exports.services import exact_crime_audit
 
 CONFORMANCE = [
@@ -48,6 +49,7 @@ def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> di
 class OgcView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication, BasicAuthentication]
     permission_classes = [AllowAny]
+    content_negotiation_class = AnswerAsNamed
 
     def url(self, path: str = "") -> str:
         return self.request.build_absolute_uri(reverse("ogc-landing") + path)

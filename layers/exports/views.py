@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from geo.permissions import requires
 from layers.exports.filters import filters_from_query
+from layers.exports.negotiation import AnswerAsNamed
 from layers.exports.services import exact_crime_audit, export_open, layer_for
 
 
@@ -15,6 +16,7 @@ class LayerExport(APIView):
     CSV with WKT, filtered like the map. Layers and what they contain depend on your role."""
 
     permission_classes = [requires("export")]
+    content_negotiation_class = AnswerAsNamed
 
     @extend_schema(
         parameters=[

@@ -120,11 +120,19 @@ def header_index(header: list[str], fmt: str, options: dict) -> dict[str, int]:
     )
 
 
+def coordinate(text: str) -> float:
+    """A coordinate as written: with a decimal point, or the decimal comma of a spreadsheet
+    saved in a Nordic or German locale ("55,6012", "377736,21"), which has no other comma."""
+    if "," in text and "." not in text and text.count(",") == 1:
+        text = text.replace(",", ".")
+    return float(text)
+
+
 def check_lonlat(x_text: str, y_text: str, extent, srid: int = 4326) -> tuple[float, float]:
     if not x_text.strip() or not y_text.strip():
         raise RowRejected("no location: the coordinate columns are empty")
     try:
-        x, y = float(x_text), float(y_text)
+        x, y = coordinate(x_text), coordinate(y_text)
     except ValueError:
         raise RowRejected(f"coordinates {x_text!r}, {y_text!r} are not numbers") from None
     if not (math.isfinite(x) and math.isfinite(y)):
@@ -138,6 +146,11 @@ def check_lonlat(x_text: str, y_text: str, extent, srid: int = 4326) -> tuple[fl
             raise RowRejected(
                 f"latitude and longitude look swapped: latitude {y} is beyond ±90 "
                 "but would be a valid longitude"
+            )
+        if min(abs(x), abs(y)) > 1000:
+            raise RowRejected(
+                f"coordinates {x}, {y} look projected (metres), not longitude and latitude:"
+                " name their EPSG code with srid (e.g. 3006 for SWEREF 99 TM)"
             )
         raise RowRejected(f"coordinates {x}, {y} are outside longitude ±180 / latitude ±90")
     if extent and looks_swapped(x, y, extent):
@@ -191,6 +204,8 @@ def parse_datetime(text: str, tz) -> tuple[datetime | None, date]:
         raise RowRejected(f"date {text!r} is outside the years 1900–2100")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=tz)
+    else:  # the month is the area's: 23:30Z on New Year's Eve is January in Malmö
+        moment = moment.astimezone(tz)
     return moment, date(moment.year, moment.month, 1)
 
 
@@ -515,6 +530,13 @@ def chicago_rows(reader, index, extent, report: Report, tick) -> Iterator[tuple]
         )  # fmt: skip
 
 
+def generic_prefix(dataset: str | None) -> str:
+    """The key prefix of a generic import. Generic sources number their incidents themselves
+    (1, 2, 3 …), so two datasets' ids collide: a named dataset is part of the key, and only a
+    file imported again under the same dataset is a duplicate. Without one it is `generic`."""
+    return f"generic:{dataset}" if dataset else "generic"
+
+
 def _generic_values(values: dict, keys: ContentKeys, fields: list[str], tz, report: Report):
     """(occurred_at, month, category, original, source id, key, block) of a generic row."""
     occurred, month = parse_datetime(str(values["date"] or ""), tz)
@@ -527,13 +549,13 @@ def _generic_values(values: dict, keys: ContentKeys, fields: list[str], tz, repo
         unknown = report.notes.setdefault("unknown_categories", {})
         unknown[original] = unknown.get(original, 0) + 1
     source_id = str(values.get("id") or "").strip()
-    key = f"generic:{source_id}" if source_id else keys.key(fields)
+    key = f"{keys.prefix}:{source_id}" if source_id else keys.key(fields)
     block = str(values.get("block") or "").strip()
     return occurred, month, category.value, original, source_id, key, block
 
 
-def generic_csv_rows(reader, index, extent, report, tick, srid, tz) -> Iterator[tuple]:
-    keys = ContentKeys("generic")
+def generic_csv_rows(reader, index, extent, report, tick, srid, tz, prefix) -> Iterator[tuple]:
+    keys = ContentKeys(prefix)
     for row in _full_rows(reader, index, report, tick):
         try:
             values = {key: row[i] for key, i in index.items()}
@@ -572,8 +594,8 @@ def point_of(wkb) -> tuple[float, float]:
     return geometry.x, geometry.y
 
 
-def generic_vector_rows(source, mapping, extent, report, tick, tz) -> Iterator[tuple]:
-    keys = ContentKeys("generic")
+def generic_vector_rows(source, mapping, extent, report, tick, tz, prefix) -> Iterator[tuple]:
+    keys = ContentKeys(prefix)
     names = [k for k in ("date", "category", "id", "block") if k in mapping]
     columns = [mapping[k] for k in names]
     for number, wkb, field_values in source.features(columns):
@@ -619,7 +641,7 @@ def crime_check(*, path: str, fmt: str, options: dict) -> None:
         raise ImportRefused("format", f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     textfiles.check_size(path)
     if fmt == "generic" and geofiles.is_vector_file(path):
-        with geofiles.open_vector(path, options.get("srid")) as source:
+        with geofiles.open_vector(path, options.get("srid"), options.get("layer")) as source:
             _check_vector_map(source, options)
             check_srid(source.srid)
         return
@@ -675,7 +697,8 @@ def _csv_batches(binary, fmt, options, extent, report, tick, tz) -> Iterator[pa.
         rows = chicago_rows(reader, index, extent, report, tick)
     else:
         srid = options.get("srid") or 4326
-        rows = generic_csv_rows(reader, index, extent, report, tick, srid, tz)
+        prefix = generic_prefix(options.get("dataset"))
+        rows = generic_csv_rows(reader, index, extent, report, tick, srid, tz, prefix)
     yield from batched(rows)
     report.notes["encoding"] = lines.encoding_note()
 
@@ -698,7 +721,9 @@ def crime_import(
             )
         )
         if fmt == "generic" and geofiles.is_vector_file(path):
-            source = stack.enter_context(geofiles.open_vector(path, options.get("srid")))
+            source = stack.enter_context(
+                geofiles.open_vector(path, options.get("srid"), options.get("layer"))
+            )
             mapping = _check_vector_map(source, options)
             report.notes["crs"] = source.crs_note
             total = source.feature_count
@@ -706,7 +731,9 @@ def crime_import(
             def tick():
                 progress(report.read, total)
 
-            batches = batched(generic_vector_rows(source, mapping, extent, report, tick, tz))
+            prefix = generic_prefix(options.get("dataset"))
+            rows = generic_vector_rows(source, mapping, extent, report, tick, tz, prefix)
+            batches = batched(rows)
         else:
             binary = stack.enter_context(open(path, "rb"))
             total = size

@@ -35,6 +35,7 @@ class VectorSource:
     fields: list[str]
     feature_count: int
     crs_note: str
+    layer: str | None = None
     _tempdir: str | None = None
 
     def close(self) -> None:
@@ -49,19 +50,25 @@ class VectorSource:
         self.close()
 
     def features(self, columns: list[str]) -> Iterator[tuple[int, bytes | None, list]]:
-        """(feature number from 1, WKB or None, values of `columns`) in file order."""
+        """(feature number from 1, WKB or None, values of `columns` in that order), features
+        in file order."""
         number = 0
+        wanted = list(dict.fromkeys(columns))
         for skip in range(0, max(self.feature_count, 1), CHUNK):
-            _meta, _fids, geometries, values = pyogrio.raw.read(
+            meta, _fids, geometries, values = pyogrio.raw.read(
                 self.path,
-                columns=columns,
+                layer=self.layer,
+                columns=wanted,
                 skip_features=skip,
                 max_features=CHUNK,
                 datetime_as_string=True,
             )
+            # GDAL returns the fields in the file's order, not in the order asked for.
+            by_name = dict(zip(meta["fields"], values, strict=True))
+            ordered = [by_name[column] for column in columns]
             for i in range(len(geometries)):
                 number += 1
-                yield number, geometries[i], [column[i] for column in values]
+                yield number, geometries[i], [column[i] for column in ordered]
 
 
 def _safe_extract_shapefile(path: str) -> tuple[str, str]:
@@ -149,26 +156,49 @@ def srid_of(crs_text: str | None, override: int | None) -> tuple[int, str]:
     return epsg, f"EPSG:{epsg}"
 
 
-def open_vector(path: str, srid: int | None = None) -> VectorSource:
+def _unreadable(error: Exception, target: str) -> ImportRefused:
+    # GDAL's message names the stored copy's path on the server, which is neither the user's
+    # file name nor theirs to know, and ends with advice for GDAL's own users.
+    reason = str(error).replace(f"'{target}' ", "").replace(target, "the file")
+    reason = reason.split("; It might help")[0].rstrip(".")
+    return ImportRefused(
+        "file",
+        "GDAL cannot read the file as a vector layer (GeoJSON, GeoPackage or a zipped"
+        f" Shapefile): {reason}.",
+    )
+
+
+def layer_of(target: str, layer: str | None) -> str | None:
+    """The layer to read: the one named, or the file's only one. A GeoPackage often holds
+    several (points, lines, a study area); reading the first silently would import the wrong
+    one, so the user names it."""
+    try:
+        names = [str(name) for name, _kind in pyogrio.list_layers(target)]
+    except Exception as error:  # GDAL reports unreadable files with many error classes.
+        raise _unreadable(error, target) from None
+    listed = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
+    if layer:
+        if layer not in names:
+            raise ImportRefused("layer", f"The file has no layer {layer!r}; it has {listed}.")
+        return layer
+    if len(names) > 1:
+        raise ImportRefused(
+            "layer", f"The file holds {len(names)} layers ({listed}); name the one to import."
+        )
+    return None
+
+
+def open_vector(path: str, srid: int | None = None, layer: str | None = None) -> VectorSource:
     tempdir = None
     target = path
     if path.lower().endswith(".zip") or zipfile.is_zipfile(path):
         tempdir, target = _safe_extract_shapefile(path)
     try:
-        info = pyogrio.read_info(target, force_feature_count=True)
-    except Exception as error:  # GDAL reports unreadable files with many error classes.
-        if tempdir:
-            shutil.rmtree(tempdir, ignore_errors=True)
-        # GDAL's message names the stored copy's path on the server, which is neither the
-        # user's file name nor theirs to know, and ends with advice for GDAL's own users.
-        reason = str(error).replace(f"'{target}' ", "").replace(target, "the file")
-        reason = reason.split("; It might help")[0].rstrip(".")
-        raise ImportRefused(
-            "file",
-            "GDAL cannot read the file as a vector layer (GeoJSON, GeoPackage or a zipped"
-            f" Shapefile): {reason}.",
-        ) from None
-    try:
+        layer = layer_of(target, layer)
+        try:
+            info = pyogrio.read_info(target, layer=layer, force_feature_count=True)
+        except Exception as error:  # GDAL reports unreadable files with many error classes.
+            raise _unreadable(error, target) from None
         found_srid, note = srid_of(info.get("crs"), srid)
     except ImportRefused:
         if tempdir:
@@ -180,5 +210,6 @@ def open_vector(path: str, srid: int | None = None) -> VectorSource:
         fields=[str(f) for f in info["fields"]],
         feature_count=int(info.get("features") or 0),
         crs_note=note,
+        layer=layer,
         _tempdir=tempdir,
     )

@@ -84,7 +84,7 @@ def reference_check(*, kind: str, path: str, options: dict) -> None:
         raise ImportRefused(
             "file", "Blocks and lamps come as GeoJSON, GeoPackage or a zipped Shapefile."
         )
-    with geofiles.open_vector(path, options.get("srid")) as source:
+    with geofiles.open_vector(path, options.get("srid"), options.get("layer")) as source:
         (_block_fields if kind == "blocks" else _lamp_fields)(source, options)
         check_srid(source.srid)
 
@@ -112,7 +112,7 @@ def blocks_import(*, area, path, options, report: Report, progress: ProgressCall
     """Load blocks; returns whether the area's boundary was recomputed as their union."""
     textfiles.check_size(path)
     follows_blocks = _boundary_follows_blocks(area)
-    with geofiles.open_vector(path, options.get("srid")) as source:
+    with geofiles.open_vector(path, options.get("srid"), options.get("layer")) as source:
         check_srid(source.srid)
         code_f, name_f, population_f = _block_fields(source, options)
         columns = [c for c in (code_f, name_f, population_f) if c]
@@ -173,7 +173,7 @@ def blocks_import(*, area, path, options, report: Report, progress: ProgressCall
 def lamps_import(*, area, path, options, report: Report, progress: ProgressCallback) -> None:
     textfiles.check_size(path)
     extent = area.boundary.extent if area.boundary else None
-    with geofiles.open_vector(path, options.get("srid")) as source:
+    with geofiles.open_vector(path, options.get("srid"), options.get("layer")) as source:
         check_srid(source.srid)
         id_f, status_f, height_f, lumen_f = _lamp_fields(source, options)
         columns = [c for c in (id_f, status_f, height_f, lumen_f) if c]

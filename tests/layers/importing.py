@@ -67,8 +67,11 @@ def reasons(job: ImportJob) -> list[str]:
     return [r["reason"] for r in job.rejected_rows]
 
 
-def write_layer(path, wkbs, fields: dict, crs: str, geometry_type="Point", driver=None) -> str:
-    """Write a real GDAL layer (GeoPackage, Shapefile, …) with pyogrio."""
+def write_layer(
+    path, wkbs, fields: dict, crs: str, geometry_type="Point", driver=None, layer=None
+) -> str:
+    """Write a real GDAL layer (GeoPackage, Shapefile, …) with pyogrio; a GeoPackage written
+    again with another `layer` gains that layer."""
     import warnings
 
     import numpy as np
@@ -76,11 +79,11 @@ def write_layer(path, wkbs, fields: dict, crs: str, geometry_type="Point", drive
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "'crs' was not provided")
-        _write_layer(path, wkbs, fields, crs, geometry_type, driver, np, pyogrio.raw)
+        _write_layer(path, wkbs, fields, crs, geometry_type, driver, layer, np, pyogrio.raw)
     return str(path)
 
 
-def _write_layer(path, wkbs, fields, crs, geometry_type, driver, np, raw):
+def _write_layer(path, wkbs, fields, crs, geometry_type, driver, layer, np, raw):
     raw.write(
         str(path),
         np.array(wkbs, dtype=object),
@@ -89,6 +92,7 @@ def _write_layer(path, wkbs, fields, crs, geometry_type, driver, np, raw):
         geometry_type=geometry_type,
         crs=crs,  # None: a Shapefile without .prj, as some municipal exports come
         driver=driver,
+        layer=layer,
     )
 
 

@@ -224,3 +224,24 @@ def test_every_layer_reads_back_in_every_format(analyst, world, area, layer):
     assert len(geoms) == expected and list(meta["fields"])[1:] == attribute_names
     meta, geoms, fields = read_with_gdal(analyst.get(URL.format(f"{layer}.dxf")), ".dxf")
     assert len(geoms) == expected and all(name.startswith(layer) for name in fields["Layer"])
+
+
+@pytest.mark.parametrize(
+    "name, accept",
+    [
+        ("lamps.geojson", "application/geo+json"),
+        ("lamps.gpkg", "application/geopackage+sqlite3"),
+        ("lamps.csv", "text/csv"),
+        ("lamps.csv", "*/*"),
+    ],
+)
+def test_a_file_is_the_one_its_url_names_whatever_the_accept_header(analyst, world, name, accept):
+    # DRF's negotiation answered 406 to a client that asked for the file's own media type.
+    response = analyst.get(URL.format(name), HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert name in response["Content-Disposition"] or "lamps" in response["Content-Disposition"]
+
+
+def test_drfs_format_override_does_not_turn_a_bad_parameter_into_a_404(analyst, world):
+    response = analyst.get(URL.format("lamps.csv") + "?format=xyz")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")

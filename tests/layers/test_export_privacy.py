@@ -48,6 +48,34 @@ def test_small_crime_counts_are_suppressed_for_planners(client_for, member, worl
     assert blocks["SW"]["properties"]["crime_count"] == 5
 
 
+def test_neighbourhood_crime_figures_are_for_analysts_only(client_for, member, world):
+    # A Gi* z-score mixes the counts of a block's neighbours: with every z-score and the counts
+    # shown, a suppressed neighbour's count could be solved back. Bins and class stay.
+    for role, shown in (("planner", False), ("coordinator", False), ("analyst", True)):
+        client = client_for(member(role))
+        sw = by_id(geojson_of(client.get(URL.format("blocks.geojson"))))["SW"]["properties"]
+        assert (sw["crime_gi_bin"], sw["class"]) == (2, "both_high")
+        assert (sw["crime_gi_z"], sw["crime_gi_p"]) == ((2.5, 0.012) if shown else (None, None))
+        ogc = client.get("/ogc/collections/testarea-blocks/items/SW").json()["properties"]
+        assert ogc["crime_gi_z"] == (2.5 if shown else None) and ogc["crime_gi_bin"] == 2
+
+
+def test_the_map_popup_withholds_them_too(client, member, world, area):
+    block = area.blocks.get(code="SE")  # 2 incidents: suppressed for planners
+    url = f"/map/testarea/blocks/{block.pk}.json"
+    client.force_login(member("planner"))
+    figures = client.get(url).json()["figures"]
+    assert figures["crime_count"] is None and figures["suppressed"] is True
+    assert (figures["crime_gi_z"], figures["crime_gi_p"], figures["crime_gi_bin"]) == (
+        None,
+        None,
+        0,
+    )
+    client.force_login(member("analyst"))
+    figures = client.get(url).json()["figures"]
+    assert (figures["crime_count"], figures["crime_gi_z"]) == (2, -0.5)
+
+
 def test_analysts_see_every_count(client_for, member, world):
     assert crime_counts(client_for(member("analyst"))) == {"SW": 5, "SE": 2, "NW": 0, "NE": 1}
 

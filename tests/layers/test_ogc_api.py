@@ -231,3 +231,14 @@ def test_items_use_constant_queries(analyst, world, area, django_assert_max_num_
     with django_assert_max_num_queries(5):
         body = analyst.get("/ogc/collections/testarea-lamps/items?limit=40").json()
     assert body["numberReturned"] == 40
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/geo+json", "application/geo+json, application/json", "text/html"]
+)
+def test_items_answer_geojson_whatever_the_accept_header(analyst, world, accept):
+    # A client asking only for GeoJSON got 406 from DRF's negotiation, though it is GeoJSON.
+    for path in ("items?limit=2", "items/SW"):
+        response = analyst.get(f"/ogc/collections/testarea-blocks/{path}", HTTP_ACCEPT=accept)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/geo+json")

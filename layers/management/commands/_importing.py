@@ -23,6 +23,7 @@ class ImportCommand(BaseCommand):
         )
         parser.add_argument("--srid", help="EPSG code of coordinates the file does not declare")
         parser.add_argument("--delimiter", help="CSV delimiter (default ',')")
+        parser.add_argument("--layer", help="the layer to import from a file holding several")
 
     def format_of(self, options) -> str:
         return "auto"
@@ -33,7 +34,9 @@ class ImportCommand(BaseCommand):
         except Area.DoesNotExist:
             raise CommandError(f"No area with slug {area!r}.") from None
         fmt = self.format_of(options)
-        raw = {name: options.get(name) for name in (*self.option_names, "srid", "delimiter")}
+        raw = {
+            name: options.get(name) for name in (*self.option_names, "srid", "delimiter", "layer")
+        }
         raw["strict"] = options["strict"]
         failures = []
         for path in files:

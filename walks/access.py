@@ -16,10 +16,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, PermissionDenied
 
 from geo.access import Access, access_for
-from walks.models import Observation, Walk, WalkStatus
-
-# A walk whose findings its participants may still withdraw.
-OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.WALKING)
+from walks.models import Observation, Walk
 
 
 class WalkClosed(APIException):
@@ -88,6 +85,6 @@ def deletion_of(user, observation: Observation) -> str:
             "Only the area's coordinators delete findings; authors withdraw their own while"
             " the walk is open."
         )
-    if walk.status not in OPEN_WALK:
+    if not walk.is_open:
         raise WalkClosed()
     return "observation.withdraw"

@@ -67,6 +67,10 @@ class WalkStatus(models.TextChoices):
     FOLLOWED_UP = "followed_up", _("Followed up")
 
 
+# A walk under way or still to come: its participants capture, and withdraw their own findings.
+OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.WALKING)
+
+
 class Walk(models.Model):
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="walks")
     name = models.CharField(max_length=200)
@@ -75,6 +79,8 @@ class Walk(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     light = models.CharField(max_length=8, choices=Light.choices, default=Light.DAY)
     status = models.CharField(max_length=16, choices=WalkStatus.choices, default=WalkStatus.PLANNED)
+    # When it was marked done: findings captured later are not accepted (walks.services).
+    closed_at = models.DateTimeField(null=True, blank=True)
     participants = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="walks", blank=True
     )
@@ -94,6 +100,17 @@ class Walk(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_WALK
+
+    def closed_since(self):
+        """When the walk closed (None while it is open). Walks closed before this was recorded
+        count from their planned end, if they have one."""
+        if self.is_open:
+            return None
+        return self.closed_at or self.ends_at
 
 
 class FollowUp(models.TextChoices):

@@ -14,13 +14,14 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from geo.access import access_for
 from geo.models import Area, Membership
-from walks.access import OPEN_WALK, page_walk_access
+from walks.access import page_walk_access
 from walks.models import Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
 from walks.views import walks_with_counts
@@ -117,7 +118,7 @@ def capture(request, pk):
             "extent": extent,
             "route": RouteField().to_representation(walk.route) if walk.route else None,
             # Its participants may still withdraw their own findings (walks.access).
-            "open": walk.status in OPEN_WALK,
+            "open": walk.is_open,
             "light": walk.light,
         },
         "kinds": ObservationKindSerializer(kinds, many=True).data,
@@ -131,6 +132,7 @@ def capture(request, pk):
                 ZERO_UUID, "{client_id}"
             ),
             "service_worker": reverse("capture-service-worker"),
+            "login": f"{reverse('login')}?{urlencode({'next': request.path})}",
             "map_worker": static("vendor/maplibre/maplibre-gl-worker.mjs"),
         },
     }

@@ -1,10 +1,11 @@
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from walks.models import FollowUp, Light, Observation, ObservationKind, Walk, WalkStatus
+from walks.models import OPEN_WALK, FollowUp, Light, Observation, ObservationKind, Walk, WalkStatus
 from walks.validation import Rejected, geometry_from_geojson
 
 
@@ -50,6 +51,7 @@ class WalkSerializer(serializers.ModelSerializer):
     route = RouteField(required=False, allow_null=True)
     light = serializers.ChoiceField(choices=Light.choices, required=False)
     status = serializers.ChoiceField(choices=WalkStatus.choices, required=False)
+    closed_at = serializers.DateTimeField(read_only=True)
     participants = serializers.ListField(
         child=serializers.CharField(max_length=150), required=False, write_only=True
     )
@@ -70,6 +72,7 @@ class WalkSerializer(serializers.ModelSerializer):
             "ends_at",
             "light",
             "status",
+            "closed_at",
             "participants",
             "participant_names",
             "participant_count",
@@ -101,6 +104,11 @@ class WalkSerializer(serializers.ModelSerializer):
         ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
         if starts and ends and ends < starts:
             raise serializers.ValidationError({"ends_at": "The walk cannot end before it starts."})
+        if "status" in attrs:
+            was_open = self.instance is None or self.instance.is_open
+            now_open = attrs["status"] in OPEN_WALK
+            if was_open != now_open:
+                attrs["closed_at"] = None if now_open else timezone.now()
         return attrs
 
 

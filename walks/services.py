@@ -3,6 +3,7 @@
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import shapely
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from geo.models import Area
@@ -21,6 +22,9 @@ from walks.photos import photo_prepare
 from walks.validation import AreaFrame, ItemErrors, ObservationChecker
 
 SYNC_MAX_ITEMS = 500
+# A finding captured up to this long after its walk was marked done is still the walk's: the
+# last one is often saved as the coordinator closes the walk, and tablets' clocks drift.
+CLOSE_GRACE = timedelta(minutes=15)
 
 
 @dataclass
@@ -65,7 +69,8 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
     checker = ObservationChecker(frame=AreaFrame.for_area(walk.area), kinds=kinds_for(walk.area))
     results: list[SyncResult] = []
     first_of: dict = {}  # client_id → index of its first valid occurrence in this batch
-    fresh = []
+    fresh, late = [], []
+    closed = walk.closed_since()
     for index, (raw, item) in enumerate(zip(items, checker.clean_batch(items), strict=True)):
         if isinstance(item, ItemErrors):
             raw_id = raw.get("client_id") if isinstance(raw, dict) else None
@@ -75,26 +80,34 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
         if item.client_id in first_of:
             continue
         first_of[item.client_id] = index
-        fresh.append(item)
+        # A tablet that was offline when the walk closed still brings what it captured
+        # during the walk; a finding captured after the close is not the walk's.
+        if closed is not None and item.captured_at > closed + CLOSE_GRACE:
+            late.append(item)
+        else:
+            fresh.append(item)
 
     with transaction.atomic():
         inserted = sql.observations_insert(
             walk_id=walk.pk, author_id=getattr(author, "pk", None), items=fresh
         )
         already = sql.observations_stored(
-            [item.client_id for item in fresh if item.client_id not in inserted]
+            [item.client_id for item in fresh + late if item.client_id not in inserted]
         )
         if inserted:
             data_version_bump(area=walk.area, layers=["observations"])
 
-    for item in fresh:
+    for item in fresh + late:
         result = results[item.index]
         if item.client_id in inserted:
             result.status, result.id = "created", inserted[item.client_id]
             continue
-        stored_id, stored_walk = already[item.client_id]
-        if stored_walk == walk.pk:
+        stored_id, stored_walk = already.get(item.client_id, (None, None))
+        if stored_walk == walk.pk:  # a retry of what was stored before the walk closed
             result.status, result.id = "duplicate", stored_id
+        elif stored_id is None:
+            result.status = "rejected"
+            result.errors = {"captured_at": [_closed_message(closed)]}
         else:
             result.status = "rejected"
             result.errors = {
@@ -109,6 +122,14 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
                 ("duplicate", first.id, None) if first.id else ("rejected", None, first.errors)
             )
     return results
+
+
+def _closed_message(closed) -> str:
+    moment = formats.date_format(timezone.localtime(closed), "DATETIME_FORMAT")
+    return _(
+        "The walk was marked done at %(time)s and this finding was captured after that; "
+        "ask a coordinator to reopen the walk if it belongs to it."
+    ) % {"time": moment}
 
 
 def _as_text(value) -> str | None:

@@ -17,7 +17,7 @@ import numpy
 import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from pyproj import Transformer
@@ -48,6 +48,12 @@ class ItemErrors(Exception):
         self.errors = errors
 
 
+def whole(value) -> str:
+    """A whole number as the request's language writes it: 8,512 in English, 8 512 in Swedish
+    and 8.512 in Danish (a Swede reads "8,512 m" as eight and a half metres)."""
+    return formats.number_format(round(value), use_l10n=True, force_grouping=True)
+
+
 def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -71,7 +77,7 @@ def _vertex_limit(count: int, field_name: str) -> None:
         raise Rejected(
             field_name,
             _("The geometry has %(count)s vertices; at most %(limit)s are accepted.")
-            % {"count": f"{count:,}", "limit": f"{MAX_VERTICES:,}"},
+            % {"count": whole(count), "limit": whole(MAX_VERTICES)},
         )
 
 
@@ -229,9 +235,9 @@ class AreaFrame:
             "This lies %(distance)s m outside the area %(area)s "
             "(up to %(tolerance)s m is accepted)."
         ) % {
-            "distance": f"{distance:,.0f}",
+            "distance": whole(distance),
             "area": self.area.name,
-            "tolerance": f"{self.tolerance_m:,.0f}",
+            "tolerance": whole(self.tolerance_m),
         }
 
     def _swapped_message(self) -> str:
@@ -407,7 +413,7 @@ class ObservationChecker:
                     "captured_at is %(minutes)s minutes in the future; check the tablet's clock "
                     "(up to 10 minutes of difference are accepted)."
                 )
-                % {"minutes": f"{minutes:,}"},
+                % {"minutes": whole(minutes)},
             )
         return moment
 

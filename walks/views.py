@@ -233,7 +233,11 @@ class PhotoUpload(APIView):
         observation = Observation.objects.select_related("walk__area").filter(pk=pk).first()
         if observation is None:
             raise Http404("No such observation.")
-        walk_access(request.user, observation.walk_id, capture=True)
+        _walk, access = walk_access(request.user, observation.walk_id, capture=True)
+        if observation.author_id != request.user.pk and not access.is_superuser:
+            # A photo shows what its finding's author saw; a fellow participant adding one (a
+            # face, a number plate) would put it under another resident's name.
+            raise PermissionDenied("Only the finding's author adds photos to it.")
         upload = request.FILES.get("image")
         if upload is None:
             return Response(

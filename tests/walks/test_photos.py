@@ -155,6 +155,20 @@ def test_only_the_walks_participants_add_photos(client_for, area, observation_id
     assert response.status_code == 403
 
 
+def test_only_the_findings_author_adds_photos_to_it_even_on_a_closed_walk(
+    client_for, area, walk, observation_id, capture_client
+):
+    fellow = make_member(area, "participant")
+    walk.participants.add(fellow)
+    response = upload(client_for(fellow), observation_id, jpeg_with_gps())
+    assert response.status_code == 403 and "author" in response.json()["detail"]
+    assert not Photo.objects.exists()
+    # The author's photo may arrive after the walk was closed (sent after its finding).
+    walk.status = "done"
+    walk.save()
+    assert upload(capture_client, observation_id, jpeg_with_gps()).status_code == 201
+
+
 def test_missing_image_field_is_named(capture_client, observation_id):
     response = capture_client.post(
         f"/api/observations/{observation_id}/photos/", {}, format="multipart"

@@ -138,6 +138,17 @@ def test_rejection_reasons_are_translated(capture_client, walk):
     assert "heltal" in errors["severity"][0]
 
 
+@pytest.mark.parametrize("language, distance", [("en", "1,2"), ("sv", "1\xa02"), ("da", "1.2")])
+def test_distances_are_written_as_the_language_writes_numbers(
+    capture_client, walk, language, distance
+):
+    # About 1.2 km east of the area: "1,2xx m" would read as one metre in Swedish or Danish.
+    capture_client.cookies["django_language"] = language
+    far = {"type": "Point", "coordinates": [13.038, 55.605]}
+    [message] = rejection(capture_client, walk, geometry=far)["geometry"]
+    assert f" {distance}" in message
+
+
 def test_participant_of_another_walk_may_not_capture_here(client_for, area, walk):
     outsider = make_member(area, "participant")
     make_walk(area, [outsider], name="Their own walk")

@@ -314,8 +314,21 @@ document.querySelectorAll(".scale").forEach((scale) => {
 
 $("#cancel").addEventListener("click", cancelDraft);
 
+// A cold or gloved thumb taps twice: the second tap must not save the finding again.
+let saving = false;
 $("#save").addEventListener("click", async () => {
-  if (!draft) return;
+  if (!draft || saving) return;
+  saving = true;
+  $("#save").disabled = true;
+  try {
+    await saveDraft();
+  } finally {
+    saving = false;
+    $("#save").disabled = false;
+  }
+});
+
+async function saveDraft() {
   const observation = {
     client_id: newClientId(),
     kind: draft.kind.code,
@@ -332,13 +345,14 @@ $("#save").addEventListener("click", async () => {
   flash("saved");
   await refresh();
   syncSoon(0);
-});
+}
 
 // ---------- sync ----------
 let syncing = false;
 let failures = 0;
 let timer = null;
-let authProblem = false;
+// 401: the session ended (log in again); 403: no longer a participant of this walk. 0: none.
+let authProblem = 0;
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -373,6 +387,7 @@ async function sync() {
     return;
   }
   syncing = true;
+  authProblem = 0; // asked again each time: the participant may have logged in meanwhile
   $("#net").textContent = t("syncing");
   try {
     // Bounded: each round either empties a batch from the outbox or stops with a backoff.
@@ -385,7 +400,7 @@ async function sync() {
         "Content-Type": "application/json",
       });
       if (response.status === 401 || response.status === 403) {
-        authProblem = true;
+        authProblem = response.status;
         break;
       }
       if (!response.ok) throw new Error(`sync answered ${response.status}`);
@@ -423,7 +438,7 @@ async function sendWithdrawals() {
       await queue.withdrawn(clientId);
       flash("withdraw_refused", 6000);
     } else if (response.status === 401 || response.status === 403) {
-      authProblem = true;
+      authProblem = response.status;
       return;
     } else {
       throw new Error(`withdrawal answered ${response.status}`);
@@ -436,11 +451,14 @@ async function uploadPhotos() {
     const form = new FormData();
     form.append("image", photo.blob, photo.name);
     const response = await post(config.urls.photos.replace("{id}", String(photo.observation_id)), form);
-    if (response.ok || response.status === 400 || response.status === 413) {
-      // 400/413: the server will never take this file; keeping it would block the queue.
+    if (response.ok) {
       await queue.dropPhoto(photo.key);
-    } else if (response.status === 401 || response.status === 403) {
-      authProblem = true;
+    } else if ([400, 404, 409, 413].includes(response.status)) {
+      // The server will never take this photo (not an image, too large, or its finding is
+      // gone): keeping it would block the queue, dropping it silently would lose it unseen.
+      await queue.refusePhoto(photo, await refusalReasons(response));
+    } else if (response.status === 401) {
+      authProblem = 401;
       return;
     } else {
       throw new Error(`photo upload answered ${response.status}`);
@@ -448,9 +466,21 @@ async function uploadPhotos() {
   }
 }
 
+// What the server said, in its words (it answers in the app's language), else in ours.
+async function refusalReasons(response) {
+  let reasons = [];
+  try {
+    const body = await response.json();
+    reasons = Object.values(body).flat().filter((v) => typeof v === "string");
+  } catch {
+    // not JSON: a proxy's or the web server's own page
+  }
+  return reasons.length ? reasons : [t(response.status === 404 ? "photo_gone" : "photo_refused")];
+}
+
 addEventListener("online", () => {
   failures = 0;
-  authProblem = false;
+  authProblem = 0;
   showNet();
   syncSoon(0);
 });
@@ -459,7 +489,16 @@ addEventListener("offline", showNet);
 function showNet() {
   const net = $("#net");
   net.classList.toggle("offline", !navigator.onLine);
-  net.textContent = authProblem ? t("log_in_again") : navigator.onLine ? t("online") : t("offline");
+  if (authProblem === 401) {
+    // The installed app has no address bar: the way to the login page is here.
+    const login = document.createElement("a");
+    login.href = config.urls.login;
+    login.textContent = t("log_in_again");
+    net.replaceChildren(login);
+    return;
+  }
+  net.textContent =
+    authProblem === 403 ? t("not_participant") : navigator.onLine ? t("online") : t("offline");
 }
 
 // ---------- what the participant sees ----------
@@ -468,6 +507,7 @@ async function refresh() {
   const waiting = counts.observations + counts.withdrawals;
   const counter = $("#sync-count");
   counter.dataset.count = String(waiting);
+  counter.dataset.photos = String(counts.photos);
   counter.textContent = waiting ? t("waiting", waiting) : t("all_synced");
   counter.classList.toggle("pending", waiting > 0);
   $("#photo-count").textContent = counts.photos ? t("photos_waiting", counts.photos) : "";
@@ -508,7 +548,8 @@ async function refresh() {
     const row = document.createElement("div");
     row.className = "rejected-item";
     const reasons = Object.values(item.errors || {}).flat().join(" ");
-    row.textContent = `${kindLabel(kindsByCode[item.kind] || { code: item.kind })}: ${reasons}`;
+    const what = kindLabel(kindsByCode[item.kind] || { code: item.kind });
+    row.textContent = item.photo ? `${what}, ${t("its_photo")}: ${reasons}` : `${what}: ${reasons}`;
     const dismiss = document.createElement("button");
     dismiss.textContent = t("dismiss");
     dismiss.addEventListener("click", async () => {
@@ -627,6 +668,9 @@ function renderKinds() {
     button.textContent = kindLabel(kind);
     if (geometryMode(kind) === "line") button.classList.add("line");
     button.addEventListener("click", () => startDraft(kind.code));
+    // A walk marked done takes no new findings (the server refuses them); what was captured
+    // during it still goes out.
+    button.disabled = !config.walk.open;
     bar.append(button);
   }
 }
@@ -645,7 +689,7 @@ function applyLanguage() {
   if (draft) {
     $(`.kind[data-kind="${draft.kind.code}"]`)?.classList.add("active");
     $("#sheet-title").textContent = kindLabel(draft.kind);
-  } else hint(t("choose_kind"));
+  } else hint(t(config.walk.open ? "choose_kind" : "walk_closed"));
   if (shown) showFinding(shown);
   showNet();
 }
@@ -675,9 +719,10 @@ map.on("load", async () => {
 await refresh();
 syncSoon(0);
 // A slow heartbeat catches a connection that came back without an "online" event.
+// It also retries after a 401: the participant may have logged in again in another tab.
 setInterval(() => {
-  if (!syncing && navigator.onLine && !authProblem && Number($("#sync-count").dataset.count) > 0)
-    sync();
+  const { count, photos } = $("#sync-count").dataset;
+  if (!syncing && navigator.onLine && Number(count) + Number(photos) > 0) sync();
 }, 30000);
 
 if ("serviceWorker" in navigator) {

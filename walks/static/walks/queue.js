@@ -57,6 +57,7 @@ class Queue {
     if (photoBlob) {
       tx.objectStore("photos").put({
         walk,
+        kind: observation.kind,
         client_id: observation.client_id,
         observation_id: null,
         blob: photoBlob,
@@ -171,6 +172,21 @@ class Queue {
   async dropPhoto(key) {
     const tx = this.db.transaction("photos", "readwrite");
     tx.objectStore("photos").delete(key);
+    await done(tx);
+  }
+
+  // A photo the server will never take leaves the outbox and is listed as not accepted, with
+  // the reasons, under a key of its own (its finding itself was accepted).
+  async refusePhoto(photo, reasons) {
+    const tx = this.db.transaction(["photos", "rejected"], "readwrite");
+    tx.objectStore("photos").delete(photo.key);
+    tx.objectStore("rejected").put({
+      client_id: `photo-${photo.key}`,
+      walk: photo.walk,
+      kind: photo.kind,
+      photo: true,
+      errors: { image: reasons },
+    });
     await done(tx);
   }
 

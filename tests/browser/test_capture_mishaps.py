@@ -1,0 +1,106 @@
+"""What goes wrong in the street, in the capture app: a double tap on Save, a photo the server
+will not take, a walk closed while the tablet still holds findings, a session that ended."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.tablet import place, sign_in_to_capture
+from tests.factories import make_member
+from tests.walks.helpers import make_walk
+from walks.models import Observation, Photo
+
+
+@pytest.fixture
+def walker_walk(capture_area):
+    walker = make_member(capture_area, "participant", "walker")
+    return make_walk(capture_area, [walker])
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_double_tap_on_save_stores_one_finding(live_server, tablet, walker_walk):
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    place(page, "vandalism", (300, 300))
+    page.locator("#save").dispatch_event("click")
+    page.locator("#save").dispatch_event("click")
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+    page.wait_for_timeout(500)
+    assert Observation.objects.count() == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_the_server_refuses_is_listed_not_dropped_unseen(
+    live_server, tablet, walker_walk, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    place(page, "neglect", (300, 300))
+    page.set_input_files(
+        "#photo", {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo"}
+    )
+    page.tap("#save")
+    listed = page.locator("#rejected .rejected-item")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text("disrepair), photo: This file is not a readable JPEG")
+    expect(page.locator("#photo-count")).to_have_text("")
+    assert Observation.objects.count() == 1 and not Photo.objects.exists()
+    listed.locator("button").tap()
+    expect(listed).to_have_count(0)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_walk_takes_no_new_findings_but_sends_what_the_tablet_holds(
+    live_server, tablet, walker_walk
+):
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    tablet.set_offline(True)
+    place(page, "unsafe_spot", (300, 300))
+    page.tap("#save")
+    expect(page.locator("#sync-count")).to_have_attribute("data-count", "1")
+
+    walker_walk.status = "done"  # the coordinator closes the walk meanwhile
+    walker_walk.save()
+    tablet.set_offline(False)
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+    assert Observation.objects.filter(walk=walker_walk).count() == 1
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#hint")).to_contain_text("This walk is done")
+    expect(page.locator('.kind[data-kind="unsafe_spot"]')).to_be_disabled()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_ended_session_links_to_the_login_and_sync_resumes_after_it(
+    live_server, tablet, walker_walk
+):
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    tablet.clear_cookies()
+    place(page, "unsafe_spot", (300, 300))
+    page.tap("#save")
+    login = page.locator("#net a")
+    expect(login).to_have_text("Log in again to sync (nothing is lost).")
+    assert Observation.objects.count() == 0
+
+    # Logged in again in another tab: the next attempt (the 30 s heartbeat, or here the
+    # connection coming back) sends the finding without a reload.
+    other = tablet.new_page()
+    sign_in_to_capture(other, live_server, walker_walk, "walker")
+    other.close()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+    assert Observation.objects.count() == 1
+
+    tablet.clear_cookies()
+    place(page, "neglect", (320, 320))
+    page.tap("#save")
+    page.locator("#net a").click()
+    page.wait_for_selector("input[name=username]")
+    assert page.url.endswith(f"/accounts/login/?next=%2Fwalks%2F{walker_walk.pk}%2Fcapture%2F")

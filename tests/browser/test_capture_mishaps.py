@@ -104,3 +104,54 @@ def test_an_ended_session_links_to_the_login_and_sync_resumes_after_it(
     page.locator("#net a").click()
     page.wait_for_selector("input[name=username]")
     assert page.url.endswith(f"/accounts/login/?next=%2Fwalks%2F{walker_walk.pk}%2Fcapture%2F")
+
+
+def tap_all(page, *taps):
+    for x, y in taps:
+        page.touchscreen.tap(x, y)
+        page.wait_for_timeout(600)  # two taps within half a second are the map's zoom
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_lines_and_areas_are_drawn_pin_by_pin(live_server, tablet, walker_walk):
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    finish = page.locator("#finish")
+
+    page.tap('.kind[data-kind="neglect"]')  # drawn as a point, a line or an area
+    expect(page.locator('#shapes [data-shape="point"]')).to_have_class("chosen")
+    page.tap('#shapes [data-shape="area"]')
+    tap_all(page, (300, 300), (500, 500), (500, 300), (300, 500))  # a bow tie
+    expect(page.locator("#hint")).to_have_text(
+        "The outline crosses itself: drag a pin to untangle it."
+    )
+    expect(finish).to_be_disabled()
+    page.tap('#shapes [data-shape="area"]')  # chosen already: nothing changes
+    page.tap('#shapes [data-shape="line"]')  # another shape starts the drawing afresh
+    page.tap('#shapes [data-shape="area"]')
+    tap_all(page, (300, 300), (500, 300), (500, 500))
+    expect(finish).to_be_enabled()
+    tap_all(page, (300, 500))
+    finish.tap()
+    expect(page.locator("#sheet")).to_be_visible()
+    page.tap("#save")
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+
+    page.tap('.kind[data-kind="lighting_defect"]')  # a point or a line: no area offered
+    expect(page.locator('#shapes [data-shape="area"]')).to_be_hidden()
+    page.tap('#shapes [data-shape="line"]')
+    tap_all(page, (320, 200), (450, 210), (600, 190))
+    finish.tap()
+    page.tap("#save")
+    expect(page.locator("#sheet")).to_be_hidden()
+    for _ in range(50):  # bounded: the sync follows the save within a second or two
+        if Observation.objects.count() == 2:
+            break
+        page.wait_for_timeout(200)
+
+    shapes = {o.kind.code: o.geom for o in Observation.objects.select_related("kind")}
+    area, line = shapes["neglect"], shapes["lighting_defect"]
+    assert area.geom_type == "Polygon" and len(area.coords[0]) == 5 and area.valid
+    assert line.geom_type == "LineString" and len(line.coords) == 3
+    page.screenshot(path="tests/browser/screenshots/capture_area.png")

@@ -217,10 +217,20 @@ $("#locate").addEventListener("click", () => {
 });
 
 // ---------- drafting an observation ----------
-let draft = null; // {kind, mode: "point"|"line", markers: [], severity, feeling}
+// mode: "point" (one tap), "sightline" (where you stand, then what you cannot see), "line" or
+// "area" (a tap per vertex, then Done). A kind drawn in more than one way starts as a point,
+// the quickest, and offers the others.
+let draft = null; // {kind, mode, markers: [], severity, feeling}
+const SHAPES_OF = { Point: "point", LineString: "line", Polygon: "area" };
+const MAX_VERTICES = 50;
+
+function modesOf(kind) {
+  const modes = kind.geometry_types.map((type) => SHAPES_OF[type]).filter(Boolean);
+  return modes.length === 1 && modes[0] === "line" ? ["sightline"] : modes;
+}
 
 function geometryMode(kind) {
-  return kind.geometry_types.includes("Point") ? "point" : "line";
+  return modesOf(kind)[0];
 }
 
 function startDraft(code) {
@@ -229,8 +239,58 @@ function startDraft(code) {
   const kind = kindsByCode[code];
   draft = { kind, mode: geometryMode(kind), markers: [], severity: null, feeling: null };
   document.querySelectorAll(".kind").forEach((b) => b.classList.toggle("active", b.dataset.kind === code));
-  hint(draft.mode === "point" ? t("tap_point") : t("tap_observer"));
+  showShapes();
+  hintForDraft();
 }
+
+function setMode(mode) {
+  if (!draft || draft.mode === mode) return;
+  draft.markers.forEach((m) => m.remove());
+  draft.markers = [];
+  draft.mode = mode;
+  map.getSource("draft")?.setData(empty());
+  $("#sheet").hidden = true;
+  showShapes();
+  hintForDraft();
+}
+
+// The shape buttons of a kind drawn in several ways, and Done while drawing a line or area.
+function showShapes() {
+  const bar = $("#shapes");
+  const modes = draft ? modesOf(draft.kind) : [];
+  bar.hidden = modes.length < 2;
+  bar.querySelectorAll("[data-shape]").forEach((button) => {
+    button.hidden = !modes.includes(button.dataset.shape);
+    button.classList.toggle("chosen", draft?.mode === button.dataset.shape);
+  });
+  const drawing = draft && (draft.mode === "line" || draft.mode === "area");
+  $("#finish").hidden = !drawing || !$("#sheet").hidden;
+  $("#finish").disabled = !drawing || !shapeComplete();
+}
+
+function shapeComplete() {
+  const n = draft.markers.length;
+  if (draft.mode === "line") return n >= 2;
+  if (draft.mode === "area") return n >= 3 && !ringCrosses(draftCoordinates());
+  return true;
+}
+
+function hintForDraft() {
+  const n = draft.markers.length;
+  if (draft.mode === "point") hint(t(n ? "adjust" : "tap_point"));
+  else if (draft.mode === "sightline") hint(t(n === 0 ? "tap_observer" : n === 1 ? "tap_target" : "adjust"));
+  else if (draft.mode === "area" && n >= 3 && ringCrosses(draftCoordinates())) hint(t("crosses"));
+  else hint(t(draft.mode === "line" ? "tap_line" : "tap_area"));
+}
+
+$("#shapes").addEventListener("click", (event) => {
+  const button = event.target.closest("[data-shape]");
+  if (button) setMode(button.dataset.shape);
+});
+
+$("#finish").addEventListener("click", () => {
+  if (draft && shapeComplete()) openSheet();
+});
 
 function cancelDraft() {
   if (draft) draft.markers.forEach((m) => m.remove());
@@ -241,25 +301,56 @@ function cancelDraft() {
   $("#note").value = "";
   $("#photo").value = "";
   document.querySelectorAll(".scale button").forEach((b) => b.classList.remove("chosen"));
-  hint(t("choose_kind"));
+  showShapes();
+  hint(t(config.walk.open ? "choose_kind" : "walk_closed"));
 }
 
 function addPin(lngLat) {
   const marker = new maplibregl.Marker({ draggable: true, color: BASEMAP.pin })
     .setLngLat(lngLat)
     .addTo(map);
-  marker.on("drag", drawDraftLine);
+  marker.on("drag", drawDraft);
+  marker.on("dragend", () => {
+    showShapes();
+    hintForDraft();
+  });
   draft.markers.push(marker);
-  drawDraftLine();
+  drawDraft();
 }
 
-function drawDraftLine() {
+function draftCoordinates() {
+  return draft.markers.map((m) => m.getLngLat().toArray());
+}
+
+// The outline drawn so far: a dashed line, closed for an area.
+function drawDraft() {
   if (!draft || draft.markers.length < 2) return;
+  const coordinates = draftCoordinates();
+  if (draft.mode === "area" && coordinates.length >= 3) coordinates.push(coordinates[0]);
   map.getSource("draft").setData({
     type: "Feature",
-    geometry: { type: "LineString", coordinates: draft.markers.map((m) => m.getLngLat().toArray()) },
+    geometry: { type: "LineString", coordinates },
     properties: {},
   });
+}
+
+// Whether an area's outline crosses itself (the server refuses such a polygon; saying so while
+// the pins are still on the map lets the participant drag one instead of redoing the finding).
+function ringCrosses(points) {
+  const n = points.length;
+  const edge = (i) => [points[i], points[(i + 1) % n]];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      if (j === i + 1 || (i === 0 && j === n - 1)) continue; // neighbours share a vertex
+      if (segmentsCross(...edge(i), ...edge(j))) return true;
+    }
+  }
+  return false;
+}
+
+function segmentsCross(a, b, c, d) {
+  const side = (p, q, r) => Math.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]));
+  return side(a, b, c) * side(a, b, d) < 0 && side(c, d, a) * side(c, d, b) < 0;
 }
 
 map.on("click", (event) => {
@@ -267,26 +358,47 @@ map.on("click", (event) => {
     showFinding(findingAt(event.point));
     return;
   }
+  if (draft.mode === "line" || draft.mode === "area") {
+    if (!$("#sheet").hidden || draft.markers.length >= MAX_VERTICES) return;
+    addPin(event.lngLat);
+    showShapes();
+    hintForDraft();
+    return;
+  }
   const needed = draft.mode === "point" ? 1 : 2;
   if (draft.markers.length >= needed) return;
   addPin(event.lngLat);
-  if (draft.markers.length < needed) {
-    hint(t("tap_target"));
-    return;
-  }
+  hintForDraft();
+  if (draft.markers.length === needed) openSheet();
+});
+
+function openSheet() {
   hint(t("adjust"));
   $("#sheet-title").textContent = kindLabel(draft.kind);
   $("#sheet").hidden = false;
-});
+  showShapes();
+  keepInView(draft.markers.at(-1).getLngLat());
+}
+
+// On a phone the sheet covers the lower half of the map: move the map so the pin just placed
+// stays above it, where the participant can still see and drag it.
+function keepInView(lngLat) {
+  const sheet = $("#sheet").getBoundingClientRect();
+  const frame = map.getContainer().getBoundingClientRect();
+  const pin = map.project(lngLat);
+  const top = frame.top + pin.y;
+  const under = top > sheet.top - 24 && frame.left + pin.x > sheet.left - 24;
+  if (under) map.panBy([0, top - Math.max(frame.top + 80, sheet.top - 80)], { duration: 300 });
+}
 
 function draftGeometry() {
   const coords = draft.markers.map((m) => {
     const { lng, lat } = m.getLngLat();
     return [round(lng), round(lat)];
   });
-  return draft.mode === "point"
-    ? { type: "Point", coordinates: coords[0] }
-    : { type: "LineString", coordinates: coords };
+  if (draft.mode === "point") return { type: "Point", coordinates: coords[0] };
+  if (draft.mode === "area") return { type: "Polygon", coordinates: [[...coords, coords[0]]] };
+  return { type: "LineString", coordinates: coords };
 }
 
 function round(value) {
@@ -329,6 +441,10 @@ $("#save").addEventListener("click", async () => {
 });
 
 async function saveDraft() {
+  if (!shapeComplete()) {
+    hintForDraft(); // a pin dragged since: the area's outline now crosses itself
+    return;
+  }
   const observation = {
     client_id: newClientId(),
     kind: draft.kind.code,
@@ -666,7 +782,7 @@ function renderKinds() {
     button.className = `kind ${kind.positive ? "positive" : "negative"}`;
     button.dataset.kind = kind.code;
     button.textContent = kindLabel(kind);
-    if (geometryMode(kind) === "line") button.classList.add("line");
+    if (geometryMode(kind) === "sightline") button.classList.add("line");
     button.addEventListener("click", () => startDraft(kind.code));
     // A walk marked done takes no new findings (the server refuses them); what was captured
     // during it still goes out.

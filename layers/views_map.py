@@ -92,9 +92,23 @@ def planner_map(request, slug: str):
         "followUps": [[value, str(label)] for value, label in FollowUp.choices],
         "walks": walk_choices(request.user, access) if access.can("view_walk_layers") else [],
         "rasters": sorted(run.rasters.values_list("name", flat=True)) if run else [],
-        "run": {"id": run.pk, "finished": run.finished_at} if run else None,
+        "run": run_summary(run) if run else None,
     }
     return render(request, "layers/map.html", {"area": access.area, "config": config})
+
+
+def run_summary(run) -> dict:
+    """What the map says about the analysis its blocks are coloured by: an analyst's run for
+    one category or year colours everyone's map, and a planner must be able to tell."""
+    finished = timezone.localtime(run.finished_at).date().isoformat() if run.finished_at else None
+    parameters = run.parameters or {}
+    return {
+        "id": run.pk,
+        "finished": finished,
+        "from": parameters.get("from"),
+        "to": parameters.get("to"),
+        "categories": parameters.get("categories") or [],
+    }
 
 
 def walk_choices(user, access: Access) -> list[dict]:

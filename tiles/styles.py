@@ -25,18 +25,22 @@ CLASS_COLOURS = {
 }
 LAMP_COLOURS = {"working": "#f2c230", "dim": "#a08a3c", "broken": "#1a1a1a", "unknown": "#bbbbbb"}
 POSITIVE_KINDS = ["safe_place", "meeting_place"]
+# One colour per kind, told apart at a glance on the map and in its legend: hues far apart, and
+# where two kinds share a hue (the blues, the greys, the greens) lightness differs. Lighting
+# defects are orange, apart from the lamps' yellow; positive kinds green.
 KIND_COLOURS = {
-    "unsafe_spot": "#d7301f",
-    "lighting_defect": "#f28e2b",
+    "unsafe_spot": "#d62728",
+    "lighting_defect": "#ff7f0e",
     "blocked_sightline": "#7b3294",
-    "neglect": "#8c6d31",
+    "neglect": "#8c564b",
     "vandalism": "#e7298a",
-    "hiding_place": "#525252",
-    "drug_dealing": "#b2182b",
-    "disturbance": "#fd8d3c",
-    "poor_walk_path": "#6a51a3",
-    "safe_place": "#1a9850",
-    "meeting_place": "#66bd63",
+    "hiding_place": "#4d4d4d",
+    "drug_dealing": "#08306b",
+    "disturbance": "#4292c6",
+    "poor_walk_path": "#17becf",
+    "other": "#b3b3b3",
+    "safe_place": "#1b7837",
+    "meeting_place": "#7fbc41",
 }
 
 

@@ -67,6 +67,11 @@ class WalkStatus(models.TextChoices):
     FOLLOWED_UP = "followed_up", _("Followed up")
 
 
+# How far a finding on a street may lie from the block it is reported in (the walk report, the
+# exports): in degrees, so the blocks' spatial index serves the search (about 45 m north-south,
+# 25 m east-west at 56° N).
+NEAR_BLOCK_DEGREES = 0.0004
+
 # A walk under way or still to come: its participants capture, and withdraw their own findings.
 OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.WALKING)
 

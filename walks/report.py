@@ -29,7 +29,7 @@ from config.forms import posted_id
 from geo.models import AuditEntry
 from layers.analysis.results import CLASS_LABELS, analysis_latest
 from walks.access import page_walk_access, sees_all_walks
-from walks.models import FollowUp, Photo, Walk
+from walks.models import NEAR_BLOCK_DEGREES, FollowUp, Photo, Walk
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
 
 WEB_MERCATOR = 3857
@@ -37,9 +37,6 @@ WEB_MERCATOR = 3857
 # and at least this many metres (a walk along one street is narrow).
 MARGIN_SHARE = 0.08
 MIN_MARGIN_M = 60
-# How far a finding on a street may lie from the block the report names for it: in degrees, so
-# the blocks' spatial index serves the search (about 45 m north-south, 25 m east-west at 56° N).
-NEAR_BLOCK_DEGREES = 0.0004
 MAX_BLOCKS = 3000  # blocks drawn around a walk; a walk across a whole city keeps the page light
 
 

@@ -42,7 +42,7 @@ from layers.analysis.results import analysis_latest, figures_withheld, suppressi
 from layers.assignment import crime_assignment_totals
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp
-from walks.models import Observation, Photo, Walk, observations_matching
+from walks.models import NEAR_BLOCK_DEGREES, Observation, Photo, Walk, observations_matching
 
 SIGHTLINE_KIND = "blocked_sightline"
 CRIME_COUNTS_SECONDS = 15 * 60
@@ -179,6 +179,17 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         .values("n")
     )
     language = area.default_language if area.default_language in ("en", "sv", "da") else "en"
+    # The block it lies in or next to, as the walk report names it.
+    block = (
+        Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_DEGREES))
+        .annotate(
+            away=Func(
+                F("geom"), OuterRef("geom"), function="ST_Distance", output_field=FloatField()
+            )
+        )
+        .order_by("away")
+        .values("code")[:1]
+    )
     return qs.order_by().values(
         a_fid=F("pk"),
         a_geom=F("geom"),
@@ -195,12 +206,21 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         a_feeling=F("feeling"),
         a_note=F("note"),
         a_captured_at=F("captured_at"),
+        a_captured_local=_clock_time("captured_at"),
+        a_block_code=Subquery(block, output_field=CharField()),
         a_accuracy_m=F("accuracy_m"),
         a_light=F("walk__light"),
         a_photo_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0),
         a_follow_up=F("follow_up"),
         a_follow_up_note=F("follow_up_note"),
     )
+
+
+def _clock_time(field: str) -> Func:
+    """`field` as the local clock showed it, as text ("2025-09-05 23:00", the server's time
+    zone): what the walk report prints, for a spreadsheet that would otherwise show UTC."""
+    local = Func(Value(settings.TIME_ZONE), F(field), function="timezone")
+    return Func(local, Value("YYYY-MM-DD HH24:MI"), function="to_char", output_field=CharField())
 
 
 def _sightlines(area: Area, filters: Filters, access: Access) -> QuerySet:
@@ -363,6 +383,8 @@ OBSERVATION_ATTRIBUTES = (
     A("feeling", "int", "How safe it felt: 1 very unsafe … 5 very safe; empty if not given"),
     A("note", "str", "The participant's note"),
     A("captured_at", "datetime", "When it was captured (UTC)"),
+    A("captured_local", "str", "The same as the local clock showed it, YYYY-MM-DD hh:mm"),
+    A("block_code", "str", "Code of the block it lies in or next to (within about 25–45 m)"),
     A("accuracy_m", "float", "GPS accuracy in metres"),
     A("light", "str", "day or night walk"),
     A("photo_count", "int", "Number of photos"),

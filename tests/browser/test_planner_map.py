@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.gis.geos import Point
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Session
@@ -97,6 +98,9 @@ def test_planner_toggles_layers_and_reads_a_block(
     # The map's vector tiles carry its session cookie and took the one-statement path.
     assert len(confirmed) >= 5 and set(confirmed) == {Session.objects.get().user_id}
 
+    # The legend names the analysis the blocks are coloured by.
+    legend = page.locator(".bivariate .run").inner_text()
+    assert legend.startswith(f"Analysis of {timezone.localdate().isoformat()}: all months")
     assert visibility(page, "crime-counts") == "visible"
     page.uncheck("#toggle-crime")
     assert visibility(page, "crime-counts") == "none"

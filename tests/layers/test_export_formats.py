@@ -68,6 +68,9 @@ def test_geojson_observation_attributes_are_stable(analyst, world):
         "feeling": 2,
         "note": "Lamp out by the underpass",
         "captured_at": "2025-06-01T20:15:00+00:00",
+        # As the walk report prints it (Stockholm summer time), and the block it lies in.
+        "captured_local": "2025-06-01 22:15",
+        "block_code": "SW",
         "accuracy_m": 4.5,
         "light": "night",
         "photo_count": 1,

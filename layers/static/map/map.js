@@ -156,7 +156,20 @@ function bivariateLegend() {
     el("ul", { class: "classes" },
       ["both_high", "fear_exceeds_crime", "crime_exceeds_fear", "both_low"].map((c) =>
         el("li", {}, swatch(config.classColours[c], "square"), t(c)))),
+    el("p", { class: "note run" }, runSummary()),
   );
+}
+
+// Which analysis colours the blocks: the latest finished one, whoever ran it for whatever period.
+function runSummary() {
+  const run = config.run;
+  if (!run) return t("noFigures");
+  const period = run.from || run.to ? `${run.from || "…"} – ${run.to || "…"}` : t("allMonths");
+  const byCode = Object.fromEntries(config.categories.map((c) => [c.code, c]));
+  const kinds = run.categories.length
+    ? run.categories.map((code) => (byCode[code] ? categoryLabel(byCode[code]) : code)).join(", ")
+    : t("allCategories");
+  return t("runSummary", { finished: run.finished || "…", period, kinds });
 }
 
 function legendFor(name) {
@@ -300,7 +313,7 @@ function figureRows(block) {
   const row = (label, value) => el("tr", {}, el("th", {}, label), el("td", {}, value));
   const klass = f.comparison_class;
   return [el("table", { class: "figures" },
-    row(t("comparison"), klass ? el("span", {}, swatch(config.classColours[klass], "square"), t(klass)) : t("noClass")),
+    row(t("comparison"), klass ? el("span", {}, swatch(config.classColours[klass], "square"), t(klass)) : t("noClassInRun")),
     row(t("crimeCount"), f.suppressed ? t("fewerThan", { k: config.minCount }) : number(f.crime_count, 0)),
     row(t("crimeValue"), f.suppressed ? "–" : number(f.crime_value)),
     row(t("crimeHotspot"), binText(f.crime_gi_bin)),
@@ -408,6 +421,7 @@ toggle.setAttribute("aria-label", t("showPanel"));
 toggle.addEventListener("click", () => {
   const open = document.body.classList.toggle("panel-open");
   toggle.setAttribute("aria-expanded", String(open));
+  toggle.textContent = open ? "✕" : "☰";
   setTimeout(() => map.resize(), 50);
 });
 

@@ -169,6 +169,8 @@ def _report_into(job: ImportJob, report: Report) -> None:
     job.read, job.imported, job.duplicates = report.read, report.imported, report.duplicates
     job.rejected, job.outside = report.rejected, report.outside
     job.rejected_rows, job.notes = report.rejected_rows, report.notes
+    if report.rejected:
+        job.notes["rejected_by_reason"] = report.reasons_counted()
 
 
 def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> ImportJob:

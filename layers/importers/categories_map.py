@@ -50,6 +50,69 @@ CHICAGO_THEFT = {
 }
 
 
+# Offence names as Swedish and Danish police and statistics write them, for generic files from
+# the areas Trygg is made for (matched in any case; anything else stays other_crime, counted in
+# the import's unknown_categories note).
+NORDIC_NAMES = {
+    # Swedish
+    "misshandel": C.VIOLENCE_AND_SEXUAL,
+    "grov misshandel": C.VIOLENCE_AND_SEXUAL,
+    "våld": C.VIOLENCE_AND_SEXUAL,
+    "olaga hot": C.VIOLENCE_AND_SEXUAL,
+    "våldtäkt": C.VIOLENCE_AND_SEXUAL,
+    "sexuellt ofredande": C.VIOLENCE_AND_SEXUAL,
+    "sexualbrott": C.VIOLENCE_AND_SEXUAL,
+    "mord": C.VIOLENCE_AND_SEXUAL,
+    "rån": C.ROBBERY,
+    "personrån": C.ROBBERY,
+    "inbrott": C.BURGLARY,
+    "bostadsinbrott": C.BURGLARY,
+    "stöld": C.OTHER_THEFT,
+    "cykelstöld": C.BICYCLE_THEFT,
+    "fickstöld": C.THEFT_FROM_THE_PERSON,
+    "butiksstöld": C.SHOPLIFTING,
+    "snatteri": C.SHOPLIFTING,
+    "bilstöld": C.VEHICLE_CRIME,
+    "stöld ur fordon": C.VEHICLE_CRIME,
+    "skadegörelse": C.CRIMINAL_DAMAGE_ARSON,
+    "klotter": C.CRIMINAL_DAMAGE_ARSON,
+    "mordbrand": C.CRIMINAL_DAMAGE_ARSON,
+    "anlagd brand": C.CRIMINAL_DAMAGE_ARSON,
+    "narkotikabrott": C.DRUGS,
+    "ringa narkotikabrott": C.DRUGS,
+    "vapenbrott": C.POSSESSION_OF_WEAPONS,
+    "brott mot knivlagen": C.POSSESSION_OF_WEAPONS,
+    "ordningsstörning": C.PUBLIC_ORDER,
+    "våldsamt upplopp": C.PUBLIC_ORDER,
+    "bedrägeri": C.OTHER_CRIME,
+    # Danish
+    "vold": C.VIOLENCE_AND_SEXUAL,
+    "simpel vold": C.VIOLENCE_AND_SEXUAL,
+    "grov vold": C.VIOLENCE_AND_SEXUAL,
+    "trusler": C.VIOLENCE_AND_SEXUAL,
+    "voldtægt": C.VIOLENCE_AND_SEXUAL,
+    "seksualforbrydelse": C.VIOLENCE_AND_SEXUAL,
+    "drab": C.VIOLENCE_AND_SEXUAL,
+    "røveri": C.ROBBERY,
+    "indbrud": C.BURGLARY,
+    "indbrud i beboelse": C.BURGLARY,
+    "tyveri": C.OTHER_THEFT,
+    "cykeltyveri": C.BICYCLE_THEFT,
+    "lommetyveri": C.THEFT_FROM_THE_PERSON,
+    "butikstyveri": C.SHOPLIFTING,
+    "tyveri af bil": C.VEHICLE_CRIME,
+    "tyveri fra bil": C.VEHICLE_CRIME,
+    "hærværk": C.CRIMINAL_DAMAGE_ARSON,
+    "brandstiftelse": C.CRIMINAL_DAMAGE_ARSON,
+    "narkotika": C.DRUGS,
+    "narkotikakriminalitet": C.DRUGS,
+    "våbenloven": C.POSSESSION_OF_WEAPONS,
+    "knivloven": C.POSSESSION_OF_WEAPONS,
+    "uorden": C.PUBLIC_ORDER,
+    "bedrageri": C.OTHER_CRIME,
+}
+
+
 def chicago_category(primary_type: str, description: str) -> CrimeCategory:
     primary = primary_type.strip().upper()
     if primary == "THEFT":
@@ -66,6 +129,7 @@ def _generic_lookup() -> dict[str, CrimeCategory]:
     for category in CrimeCategory:
         lookup[category.value] = category
         lookup[category.value.replace("_", " ")] = category
+    lookup.update(NORDIC_NAMES)
     return lookup
 
 
@@ -73,6 +137,7 @@ GENERIC_LOOKUP = _generic_lookup()
 
 
 def generic_category(value: str) -> CrimeCategory | None:
-    """A normalised code, a police-uk crime type (the English labels) or a Chicago primary type
-    (any case); None when the value is none of these (the importer files it as other_crime)."""
+    """A normalised code, a police-uk crime type (the English labels), a Chicago primary type or
+    a Swedish or Danish offence name (any case); None when the value is none of these (the
+    importer files it as other_crime)."""
     return GENERIC_LOOKUP.get(value.strip().lower())

@@ -74,9 +74,11 @@ def resemblance(header: list[str]) -> str:
     share, best = scored[0]
     if share == 0:
         return "It resembles no preset; use format generic with a column map."
-    missing = [c for c in PRESET_COLUMNS[best] if c not in present]
+    # Only the columns a row cannot do without: naming the optional ones sent users to add
+    # columns the importer would never read.
+    missing = [c for c in PRESET_REQUIRED[best] if c not in present]
     if not missing:
-        return f"It is a complete {best} file: use format {best}."
+        return f"It has every column the {best} preset needs: use format {best}."
     return (
         f"It most resembles the {best} preset ({share:.0%} of its columns), which also "
         f"needs: {', '.join(missing)}."

@@ -53,6 +53,7 @@ def test_an_analyst_imports_police_data_and_reads_the_report(
     assert "august.csv is queued for import" in page
     assert "3 read · 2 imported · 0 duplicates · 1 rejected" in page
     assert "Row 3: Month &#x27;someday&#x27; is not a month written YYYY-MM" in page
+    assert "1 row: Month … is not a month written YYYY-MM" in page  # counted by reason
     assert "data-job" not in page  # nothing left under way
 
 

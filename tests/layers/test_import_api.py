@@ -102,7 +102,7 @@ def test_bad_uploads_get_a_4xx_naming_the_field(area, member, client_for, settin
         format="multipart",
     )  # fmt: skip
     assert wrong_preset.status_code == 400
-    assert "complete chicago file" in wrong_preset.json()["format"][0]
+    assert "every column the chicago preset needs" in wrong_preset.json()["format"][0]
     no_kind = client.post(url, {"file": upload("c.csv", police_csv())}, format="multipart")
     assert no_kind.status_code == 400 and "kind" in no_kind.json()
     no_file = client.post(url, {"kind": "crime", "format": "police-uk"}, format="multipart")

@@ -36,17 +36,18 @@ def test_a_file_of_another_preset_names_the_preset_it_resembles_and_the_missing_
     refused = refusal("crime", "police-uk", chicago)
     assert refused.field == "format"
     assert "missing columns Crime ID, Month" in refused.message
-    assert "It is a complete chicago file: use format chicago." in refused.message
+    assert "It has every column the chicago preset needs: use format chicago." in refused.message
     # A police-uk file that lost columns resembles police-uk and says which it lacks.
     cut = write(tmp_path, "p.csv", "Crime ID,Month,Longitude,Latitude,Location\n")
     refused = refusal("crime", "police-uk", cut)
     assert "missing columns LSOA code, Crime type" in refused.message
     assert "most resembles the police-uk preset" in refused.message
-    assert "Reported by" in refused.message
+    # Only what a row cannot do without: not the optional Reported by, Falls within, …
+    assert refused.message.endswith("which also needs: LSOA code, Crime type.")
     # A complete file of another preset says so.
     police = write(tmp_path, "full.csv", POLICE_UK_HEADER + "\n")
     refused = refusal("crime", "chicago", police)
-    assert "It is a complete police-uk file: use format police-uk." in refused.message
+    assert "every column the police-uk preset needs: use format police-uk." in refused.message
 
 
 def test_the_wrong_delimiter_is_named(tmp_path):
@@ -149,6 +150,18 @@ def test_rows_with_too_few_fields_are_rejected_and_reasons_are_capped_at_1000(ar
         "row": 2,
         "reason": "the row has 2 fields, fewer than the header",
     }
+
+
+def test_rejections_are_also_counted_by_kind_of_reason(area, tmp_path):
+    rows = [police_row(f"c{i}", month=f"2025-{13 + i % 3}") for i in range(30)]
+    rows += [police_row(f"d{i}", lon="0", lat="0") for i in range(5)]
+    text = csv_text(POLICE_UK_HEADER, rows) + "x,2025-01\n"
+    job = run_import(area, "crime", "police-uk", write(tmp_path, "p.csv", text))
+    assert job.rejected == 36
+    kinds = job.notes["rejected_by_reason"]
+    assert [k["rows"] for k in kinds] == [30, 5, 1]
+    assert kinds[0]["reason"].startswith("Month … is not")
+    assert kinds[2]["reason"] == "the row has … fields, fewer than the header"
 
 
 def test_a_zip_that_is_not_a_shapefile_is_refused(tmp_path):

@@ -116,7 +116,7 @@ def test_chicago_dates_categories_and_state_plane_coordinates(tmp_path):
 
 def test_generic_csv_with_a_column_map_and_a_declared_srid(area, tmp_path):
     # SWEREF 99 TM (EPSG:3006) coordinates of a point in the SW block.
-    text = "nr;x;y;datum;brott\n7;374121;6163596;2025-03-04T22:15:00;Skadegörelse\n"
+    text = "nr;x;y;datum;brott\n7;374121;6163596;2025-03-04T22:15:00;Klotterplank\n"
     text += "8;374121;6163596;2025-03;vandalism\n9;374121;6163596;2025-03-05;Robbery\n"
     job = run_import(
         area, "crime", "generic", write(tmp_path, "g.csv", text),
@@ -124,10 +124,10 @@ def test_generic_csv_with_a_column_map_and_a_declared_srid(area, tmp_path):
     )  # fmt: skip
     assert counts(job) == (3, 3, 0, 0, 0), job.rejected_rows
     first = CrimeIncident.objects.get(source_id="7")
-    assert first.category == "other_crime" and first.original_category == "Skadegörelse"
+    assert first.category == "other_crime" and first.original_category == "Klotterplank"
     assert first.occurred_at.isoformat() == "2025-03-04T21:15:00+00:00"  # Stockholm time
     assert CrimeIncident.objects.get(source_id="9").category == "robbery"
-    assert job.notes["unknown_categories"] == {"Skadegörelse": 1, "vandalism": 1}
+    assert job.notes["unknown_categories"] == {"Klotterplank": 1, "vandalism": 1}
     assert area.blocks.get(code="SW").geom.contains(first.geom)
 
 

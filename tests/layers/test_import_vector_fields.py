@@ -115,3 +115,24 @@ def test_decimal_commas_month_in_the_areas_time_zone_and_projected_coordinates(a
     assert first.month.isoformat() == "2026-01-01"
     assert first.occurred_at.isoformat() == "2025-12-31T23:30:00+00:00"
     assert "look projected (metres)" in reasons(job)[0] and "srid" in reasons(job)[0]
+
+
+def test_swedish_and_danish_offence_names_map_to_categories(area, tmp_path):
+    names = ["Bostadsinbrott", "MISSHANDEL", "Cykeltyveri", "Hærværk", "Snatteri", "Okänt"]
+    rows = "".join(f"{i};13.002;55.602;2025-04-0{i + 1};{name}\n" for i, name in enumerate(names))
+    path = write(tmp_path, "brott.csv", "nr;x;y;datum;brott\n" + rows)
+    job = run_import(
+        area, "crime", "generic", path, map="id=nr,lon=x,lat=y,date=datum,category=brott",
+        delimiter=";",
+    )  # fmt: skip
+    assert counts(job)[:2] == (6, 6)
+    by_id = dict(CrimeIncident.objects.values_list("source_id", "category"))
+    assert [by_id[str(i)] for i in range(6)] == [
+        "burglary",
+        "violence_and_sexual_offences",
+        "bicycle_theft",
+        "criminal_damage_arson",
+        "shoplifting",
+        "other_crime",
+    ]
+    assert job.notes["unknown_categories"] == {"Okänt": 1}

@@ -11,6 +11,8 @@ def parse_bbox(raw: str | None, field: str = "bbox") -> Polygon | None:
     if raw is None or raw == "":
         return None
     parts = raw.split(",")
+    if len(parts) == 6:  # with heights, as OGC API clients may send it: the heights go
+        parts = parts[0:2] + parts[3:5]
     if len(parts) != 4:
         raise ValidationError({field: ["Expected four numbers: minlon,minlat,maxlon,maxlat."]})
     try:

@@ -42,6 +42,18 @@ class SourceKeyField(models.UUIDField):
         return super().get_db_prep_value(value, connection, prepared=True)
 
 
+def crime_matching(qs, *, month_from=None, month_to=None, categories=None):
+    """`qs` (crime incidents) narrowed to the months from `month_from` to `month_to` and to
+    `categories` (None or empty: not narrowed), as exports and analyses choose crime."""
+    if month_from:
+        qs = qs.filter(month__gte=month_from)
+    if month_to:
+        qs = qs.filter(month__lte=month_to)
+    if categories:
+        qs = qs.filter(category__in=categories)
+    return qs
+
+
 class CrimeIncident(models.Model):
     # No index of its own: the (area, …) index and constraint below lead with it, and every
     # index costs each imported row (docs/benchmarks.md).

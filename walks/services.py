@@ -25,6 +25,9 @@ SYNC_MAX_ITEMS = 500
 # A finding captured up to this long after its walk was marked done is still the walk's: the
 # last one is often saved as the coordinator closes the walk, and tablets' clocks drift.
 CLOSE_GRACE = timedelta(minutes=15)
+# A walk may start earlier than planned, not a day earlier: a finding captured before that is
+# a tablet's wrong clock.
+EARLY_LIMIT = timedelta(days=1)
 
 
 @dataclass
@@ -69,21 +72,23 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
     checker = ObservationChecker(frame=AreaFrame.for_area(walk.area), kinds=kinds_for(walk.area))
     results: list[SyncResult] = []
     first_of: dict = {}  # client_id → index of its first valid occurrence in this batch
-    fresh, late = [], []
+    fresh, outside = [], []  # outside: the items that are not the walk's
+    why_not: dict[int, str] = {}  # item index → why
     closed = walk.closed_since()
     for index, (raw, item) in enumerate(zip(items, checker.clean_batch(items), strict=True)):
         if isinstance(item, ItemErrors):
             raw_id = raw.get("client_id") if isinstance(raw, dict) else None
             results.append(SyncResult(index, _as_text(raw_id), "rejected", errors=item.errors))
             continue
-        results.append(SyncResult(index, str(item.client_id), "pending"))
+        # Echoed as sent (a client matching answers by string may write it in capitals).
+        results.append(SyncResult(index, _as_text(raw.get("client_id")), "pending"))
         if item.client_id in first_of:
             continue
         first_of[item.client_id] = index
-        # A tablet that was offline when the walk closed still brings what it captured
-        # during the walk; a finding captured after the close is not the walk's.
-        if closed is not None and item.captured_at > closed + CLOSE_GRACE:
-            late.append(item)
+        why = _not_of_the_walk(walk, closed, item.captured_at)
+        if why:
+            outside.append(item)
+            why_not[item.index] = why
         else:
             fresh.append(item)
 
@@ -92,12 +97,12 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
             walk_id=walk.pk, author_id=getattr(author, "pk", None), items=fresh
         )
         already = sql.observations_stored(
-            [item.client_id for item in fresh + late if item.client_id not in inserted]
+            [item.client_id for item in [*fresh, *outside] if item.client_id not in inserted]
         )
         if inserted:
             data_version_bump(area=walk.area, layers=["observations"])
 
-    for item in fresh + late:
+    for item in [*fresh, *outside]:
         result = results[item.index]
         if item.client_id in inserted:
             result.status, result.id = "created", inserted[item.client_id]
@@ -107,7 +112,7 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
             result.status, result.id = "duplicate", stored_id
         elif stored_id is None:
             result.status = "rejected"
-            result.errors = {"captured_at": [_closed_message(closed)]}
+            result.errors = {"captured_at": [why_not[item.index]]}
         else:
             result.status = "rejected"
             result.errors = {
@@ -124,12 +129,25 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
     return results
 
 
-def _closed_message(closed) -> str:
-    moment = formats.date_format(timezone.localtime(closed), "DATETIME_FORMAT")
-    return _(
-        "The walk was marked done at %(time)s and this finding was captured after that; "
-        "ask a coordinator to reopen the walk if it belongs to it."
-    ) % {"time": moment}
+def _not_of_the_walk(walk: Walk, closed, captured_at) -> str | None:
+    """Why a finding captured at `captured_at` is not the walk's, or None. A tablet that was
+    offline when the walk closed still brings what it captured during the walk; one whose clock
+    was reset (1970, a year off) would put its findings out of order in the walk's report."""
+    if closed is not None and captured_at > closed + CLOSE_GRACE:
+        return _(
+            "The walk was marked done at %(time)s and this finding was captured after that; "
+            "ask a coordinator to reopen the walk if it belongs to it."
+        ) % {"time": _local(closed)}
+    if captured_at < walk.starts_at - EARLY_LIMIT:
+        return _(
+            "captured_at (%(captured)s) is long before the walk starts (%(starts)s); check the "
+            "tablet's date and time."
+        ) % {"captured": _local(captured_at), "starts": _local(walk.starts_at)}
+    return None
+
+
+def _local(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _as_text(value) -> str | None:

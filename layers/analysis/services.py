@@ -14,7 +14,7 @@ from django.db import transaction
 from geo.models import Area
 from geo.services import audit_record, data_version_bump
 from layers.analysis.parameters import Parameters, parameters_parse
-from layers.models import AnalysisRun, RunStatus
+from layers.models import AnalysisRun, CrimeIncident, RunStatus, crime_matching
 
 RASTER_NAMES = ("crime_density", "insecurity", "perception_gap")
 
@@ -43,6 +43,24 @@ def analysis_check(*, area: Area, parameters: Parameters) -> None:
         raise ValidationError(
             {"variable": "No block of the area has a population, so a rate cannot be computed."}
         )
+    if not _crime_in(area, parameters):
+        # Every block would be "not significant" and the run, the latest, would blank everyone's
+        # map: a period or category chosen by mistake is refused instead.
+        raise ValidationError(
+            {
+                "from": "No recorded crime of the area falls in this period and these categories;"
+                " choose another period or import crime for it first."
+            }
+        )
+
+
+def _crime_in(area: Area, parameters: Parameters) -> bool:
+    return crime_matching(
+        CrimeIncident.objects.filter(area=area),
+        month_from=parameters.month_from,
+        month_to=parameters.month_to,
+        categories=parameters.categories,
+    ).exists()
 
 
 def analysis_delete(*, run: AnalysisRun, user) -> None:

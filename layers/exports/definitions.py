@@ -41,7 +41,7 @@ from geo.services import data_versions
 from layers.analysis.results import analysis_latest, figures_withheld, suppression_threshold
 from layers.assignment import crime_assignment_totals
 from layers.exports.filters import Filters
-from layers.models import CrimeIncident, Lamp
+from layers.models import CrimeIncident, Lamp, crime_matching
 from walks.models import NEAR_BLOCK_DEGREES, Observation, Photo, Walk, observations_matching
 
 SIGHTLINE_KIND = "blocked_sightline"
@@ -110,13 +110,12 @@ def _period(qs: QuerySet, column: str, filters: Filters) -> QuerySet:
 
 
 def _months(qs: QuerySet, filters: Filters) -> QuerySet:
-    if filters.month_from:
-        qs = qs.filter(month__gte=filters.month_from)
-    if filters.month_to:
-        qs = qs.filter(month__lte=filters.month_to)
-    if filters.categories:
-        qs = qs.filter(category__in=filters.categories)
-    return qs
+    return crime_matching(
+        qs,
+        month_from=filters.month_from,
+        month_to=filters.month_to,
+        categories=filters.categories,
+    )
 
 
 def _in_bbox(qs: QuerySet, filters: Filters, column: str = "geom") -> QuerySet:

@@ -36,7 +36,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
-ITEMS_PARAMS = {"limit", "offset", "bbox", "datetime", "f"}
+ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "datetime", "f"}
 
 
 def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> dict:
@@ -158,6 +158,9 @@ def _filters(request, access: Access, layer: Layer) -> Filters:
                 ]
             }
         )
+    crs = request.query_params.get("bbox-crs")
+    if crs not in (None, CRS84):  # the only CRS the collections declare
+        raise exceptions.ValidationError({"bbox-crs": [f"Only {CRS84} is supported."]})
     filters = filters_from_query(request.query_params, area=access.area, ogc=True)
     if layer.temporal is None:
         # No time in this layer: `datetime` cannot select anything, so it is ignored.

@@ -119,6 +119,8 @@ def test_lines_and_areas_are_drawn_pin_by_pin(live_server, tablet, walker_walk):
     sign_in_to_capture(page, live_server, walker_walk, "walker")
     finish = page.locator("#finish")
 
+    page.tap('.kind[data-kind="blocked_sightline"]')  # drawn one way only: nothing to choose
+    expect(page.locator("#shapes")).to_be_hidden()
     page.tap('.kind[data-kind="neglect"]')  # drawn as a point, a line or an area
     expect(page.locator('#shapes [data-shape="point"]')).to_have_class("chosen")
     page.tap('#shapes [data-shape="area"]')

@@ -44,6 +44,7 @@ def test_three_observations_captured_offline_arrive_exactly_once(
     expect(counter).to_have_attribute("data-count", "2")
 
     place(page, "safe_place", (420, 560))
+    expect(page.locator('.scale[data-field="severity"]')).to_be_hidden()  # a safe place
     page.tap('.scale[data-field="feeling"] button[value="5"]')
     page.tap("#save")
     # Switching language while the toast shows re-words it.

@@ -1,11 +1,14 @@
 """The imports and analyses page: analysts upload a file and start an analysis there, with the
 API's rules and reports; a refused upload changes nothing and says why."""
 
+from datetime import date
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from layers.models import AnalysisRun, CrimeIncident, ImportJob
+from tests.layers.exports_data import crime
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +93,7 @@ def test_bad_options_and_missing_files_are_named(analyst):
 
 
 def test_an_analyst_starts_an_analysis(analyst, area):
+    crime(area, 13.002, 55.602, "b1", category="burglary", month=date(2025, 6, 1))
     response = analyst.post(
         PAGE,
         {
@@ -111,6 +115,16 @@ def test_an_analyst_starts_an_analysis(analyst, area):
 def test_a_bad_period_is_named_and_nothing_runs(analyst):
     response = analyst.post(PAGE, {"action": "analyse", "date_from": "2025-13"})
     assert response.status_code == 200 and 'class="error"' in response.content.decode()
+    assert not AnalysisRun.objects.exists()
+
+
+def test_a_period_without_recorded_crime_is_refused(analyst, area):
+    # It would end with every block "not significant" and blank everyone's map.
+    crime(area, 13.002, 55.602, "b1", category="burglary", month=date(2025, 6, 1))
+    for period in ({"date_from": "2026-01"}, {"date_from": "2025-01", "categories": ["drugs"]}):
+        response = analyst.post(PAGE, {"action": "analyse", **period})
+        assert response.status_code == 200
+        assert "No recorded crime of the area falls in this period" in response.content.decode()
     assert not AnalysisRun.objects.exists()
 
 

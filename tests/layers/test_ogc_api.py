@@ -242,3 +242,14 @@ def test_items_answer_geojson_whatever_the_accept_header(analyst, world, accept)
         response = analyst.get(f"/ogc/collections/testarea-blocks/{path}", HTTP_ACCEPT=accept)
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/geo+json")
+
+
+def test_bbox_with_heights_and_the_default_bbox_crs_are_understood(analyst, world):
+    url = "/ogc/collections/testarea-blocks/items"
+    plain = analyst.get(f"{url}?bbox=13.0,55.6,13.009,55.605").json()["numberMatched"]
+    heights = analyst.get(f"{url}?bbox=13.0,55.6,-10,13.009,55.605,90").json()["numberMatched"]
+    crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    named = analyst.get(f"{url}?bbox=13.0,55.6,13.009,55.605&bbox-crs={crs84}")
+    assert plain == heights == named.json()["numberMatched"]
+    other = analyst.get(f"{url}?bbox=0,0,1,1&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3006")
+    assert other.status_code == 400 and "bbox-crs" in other.json()["description"]

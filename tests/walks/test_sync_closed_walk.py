@@ -63,3 +63,19 @@ def test_a_walk_closed_before_the_time_was_recorded_counts_from_its_planned_end(
     late = item(captured_at=at(walk.ends_at + timedelta(hours=1)))
     statuses = [r["status"] for r in sync(capture_client, walk, [inside, late]).json()["results"]]
     assert statuses == ["created", "rejected"]
+
+
+def test_a_tablet_whose_clock_was_reset_is_told_to_check_it(walk, capture_client):
+    reset = item(captured_at="1970-01-01T00:00:00Z")
+    early = item(captured_at=at(walk.starts_at - timedelta(hours=2)))  # started a bit early
+    results = sync(capture_client, walk, [reset, early]).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "created"]
+    assert "check the tablet's date and time" in results[0]["errors"]["captured_at"][0]
+
+
+def test_a_client_id_is_echoed_as_it_was_sent(walk, capture_client):
+    shouting = item()
+    shouting["client_id"] = shouting["client_id"].upper()
+    for status in ("created", "duplicate"):
+        [result] = sync(capture_client, walk, [shouting]).json()["results"]
+        assert (result["status"], result["client_id"]) == (status, shouting["client_id"])

@@ -375,6 +375,8 @@ map.on("click", (event) => {
 function openSheet() {
   hint(t("adjust"));
   $("#sheet-title").textContent = kindLabel(draft.kind);
+  // "How serious?" means nothing for a safe place or a meeting place.
+  $('.scale[data-field="severity"]').closest(".field").hidden = draft.kind.positive;
   $("#sheet").hidden = false;
   showShapes();
   keepInView(draft.markers.at(-1).getLngLat());

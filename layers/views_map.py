@@ -71,6 +71,7 @@ def planner_map(request, slug: str):
         "slug": access.area.slug,
         "name": access.area.name,
         "language": language,
+        "timeZone": settings.TIME_ZONE,
         "view": access.cache_key,
         "bounds": area_bounds(access),
         "layers": visible_layers(access),

@@ -248,3 +248,12 @@ def test_a_file_is_the_one_its_url_names_whatever_the_accept_header(analyst, wor
 def test_drfs_format_override_does_not_turn_a_bad_parameter_into_a_404(analyst, world):
     response = analyst.get(URL.format("lamps.csv") + "?format=xyz")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+
+
+def test_geopackage_is_version_1_2_for_older_gdal_and_qgis(analyst, world, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "blocks.gpkg"
+    path.write_bytes(body_of(analyst.get(URL.format("blocks.gpkg"))))
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200

@@ -373,7 +373,12 @@ async function showObservation(id, lngLat, block = null) {
     return showContent(lngLat, el("p", { class: "error" }, t("failed")));
   }
   const row = (label, value) => el("tr", {}, el("th", {}, label), el("td", {}, value));
-  const when = new Date(o.captured_at).toLocaleString(config.language, { dateStyle: "medium", timeStyle: "short" });
+  // On the area's clock, as the walk report prints it, whatever the planner's device is set to.
+  const when = new Date(o.captured_at).toLocaleString(config.language, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: config.timeZone,
+  });
   showContent(lngLat,
     el("h3", {}, swatch(config.kinds.find((k) => k.code === o.kind)?.colour || "#737373"), o.kind_label),
     el("table", { class: "figures" },

@@ -4,6 +4,7 @@ for the coordinator to hand to the housing company, the municipality or the poli
 The map is an SVG drawn by PostGIS (ST_AsSVG in Web Mercator) rather than a MapLibre canvas, so
 the page prints as it shows, needs no script and no tiles, and stays sharp on paper."""
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -90,6 +91,47 @@ def map_view(walk, observations) -> MapView | None:
         width=xmax - xmin + 2 * margin,
         height=ymax - ymin + 2 * margin,
     )
+
+
+def spread_markers(observations, view: MapView) -> None:
+    """Place each finding's numbered marker where it does not cover an earlier one: at the
+    finding if that is free, else on the nearest free spot of rings around it, with a leader
+    line back to it (a walk's findings bunch up along one street, and numbers printed on top
+    of each other cannot be read). Sets label_x/y and, for a moved marker, anchor_x/y."""
+    radius = view.marker
+    spacing = 2.1 * radius  # centres closer than this overlap
+    taken: dict[tuple[int, int], list[tuple[float, float]]] = {}
+
+    def free(x, y) -> bool:
+        if not (view.x + radius <= x <= view.x + view.width - radius):
+            return False
+        if not (view.y + radius <= y <= view.y + view.height - radius):
+            return False
+        cx, cy = int(x // spacing), int(y // spacing)
+        return all(
+            (x - ox) ** 2 + (y - oy) ** 2 >= spacing**2
+            for i in (-1, 0, 1)
+            for j in (-1, 0, 1)
+            for ox, oy in taken.get((cx + i, cy + j), ())
+        )
+
+    for observation in observations:
+        ax, ay = observation.label_x, observation.label_y
+        spot = (ax, ay) if free(ax, ay) else _nearest_free(ax, ay, spacing, free)
+        observation.label_x, observation.label_y = spot
+        observation.anchor = (ax, ay) if spot != (ax, ay) else None
+        taken.setdefault((int(spot[0] // spacing), int(spot[1] // spacing)), []).append(spot)
+
+
+def _nearest_free(x, y, spacing, free) -> tuple[float, float]:
+    for ring in range(1, 9):  # bounded: beyond eight rings the marker stays where it is
+        steps = 6 * ring
+        for step in range(steps):
+            angle = 2 * math.pi * step / steps - math.pi / 4  # up and to the right first
+            spot = (x + ring * spacing * math.cos(angle), y + ring * spacing * math.sin(angle))
+            if free(*spot):
+                return spot
+    return x, y
 
 
 def _svg(field="geom"):
@@ -202,6 +244,8 @@ def report_context(walk, access) -> dict:
         observation.kind_label = observation.kind.kind_label = observation.kind.label(language)
         observation.label_x, observation.label_y = observation.label_at.x, -observation.label_at.y
     view = map_view(walk, observations)
+    if view:
+        spread_markers(observations, view)
     route_svg = route_km = None
     if walk.route and view:
         route = Walk.objects.filter(pk=walk.pk).values_list(_svg("route"), Length("route"))

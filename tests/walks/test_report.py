@@ -182,3 +182,25 @@ def test_each_finding_shows_its_blocks_class_to_those_who_see_analyses(
     assert "Insecurity exceeds crime" in page and "Both low" not in page
     client.force_login(participant)  # analysis results are not a participant's to see
     assert "Insecurity exceeds crime" not in report(client, walk).content.decode()
+
+
+def test_bunched_findings_get_markers_that_do_not_cover_each_other():
+    from itertools import combinations
+    from types import SimpleNamespace
+
+    from walks.report import MapView, spread_markers
+
+    view = MapView(x=0, y=0, width=750, height=750)  # markers of radius 10
+    bunch = [SimpleNamespace(label_x=300.0, label_y=300.0) for _ in range(20)]
+    alone = SimpleNamespace(label_x=600.0, label_y=600.0)
+    spread_markers([*bunch, alone], view)
+    spots = [(o.label_x, o.label_y) for o in [*bunch, alone]]
+    assert all(
+        (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 >= (2.1 * view.marker) ** 2 - 1e-6
+        for a, b in combinations(spots, 2)
+    )
+    # The first stays on its finding; the others point back to it with a leader line.
+    assert bunch[0].anchor is None and spots[0] == (300.0, 300.0)
+    assert all(o.anchor == (300.0, 300.0) for o in bunch[1:])
+    assert alone.anchor is None and spots[-1] == (600.0, 600.0)
+    assert all(0 <= x <= 750 and 0 <= y <= 750 for x, y in spots)

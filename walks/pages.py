@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -82,8 +82,10 @@ def plan(request, slug):
     words = {
         "new_walk": _("New walk"),
         "saved": _("Saved."),
-        "participants": _("participants"),
-        "observations": _("observations"),
+        "participant": ngettext("participant", "participants", 1),
+        "participants": ngettext("participant", "participants", 2),
+        "observation": ngettext("observation", "observations", 1),
+        "observations": ngettext("observation", "observations", 2),
         "delete_question": _("Delete the walk “{name}”?"),
         "deleted": _("Deleted."),
         "again": _("A new walk on the same route with the same people: choose its date."),

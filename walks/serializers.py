@@ -1,5 +1,6 @@
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -103,7 +104,9 @@ class WalkSerializer(serializers.ModelSerializer):
         starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
         ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
         if starts and ends and ends < starts:
-            raise serializers.ValidationError({"ends_at": "The walk cannot end before it starts."})
+            raise serializers.ValidationError(
+                {"ends_at": _("The walk cannot end before it starts.")}
+            )
         if "status" in attrs:
             was_open = self.instance is None or self.instance.is_open
             now_open = attrs["status"] in OPEN_WALK

@@ -181,11 +181,18 @@ def _route_check(area: Area, route) -> None:
         raise ValidationError({"route": problem})
 
 
+def _clean(walk: Walk) -> None:
+    # Without a route, the route's validity constraint is not checked in Python: GeoDjango's
+    # isvalid lookup fails on None (a 500 for every walk planned without one). PostgreSQL
+    # still checks it, and a route given was checked by _route_check.
+    walk.full_clean(exclude=["participants"] + (["route"] if walk.route is None else []))
+
+
 @transaction.atomic
 def walk_create(*, area: Area, participants=(), **fields) -> Walk:
     _route_check(area, fields.get("route"))
     walk = Walk(area=area, **fields)
-    walk.full_clean(exclude=["participants"])
+    _clean(walk)
     walk.save()
     walk.participants.set(_participants(area, participants))
     data_version_bump(area=area, layers=["walks"])
@@ -199,7 +206,7 @@ def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
         _route_check(walk.area, fields["route"])
     for name, value in fields.items():
         setattr(walk, name, value)
-    walk.full_clean(exclude=["participants"])
+    _clean(walk)
     walk.save()
     if participants is not None:
         walk.participants.set(_participants(walk.area, participants))

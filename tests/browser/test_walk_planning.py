@@ -2,6 +2,7 @@
 a route with clicks, names the walk, picks a participant and saves it."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot, wait_until
@@ -87,3 +88,31 @@ def test_a_walk_is_planned_again_on_the_same_route_with_the_same_people(
     autumn.refresh_from_db()
     assert autumn.starts_at.year == 2026  # the earlier walk is left as it was
     assert page.errors == []
+
+
+def test_a_night_walk_past_midnight_planned_from_another_time_zone(live_server, chromium, member):
+    # A planner's laptop set to London plans Malmö's walk in Malmö's time; the walk ends
+    # after midnight, the next day. A new walk offers only Save.
+    context = chromium.new_context(
+        viewport={"width": 1024, "height": 768}, timezone_id="Europe/London"
+    )
+    page = context.new_page()
+    log_in(page, live_server.url, member("coordinator").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    for button in ("#done", "#report", "#again", "#delete"):
+        expect(page.locator(button)).to_be_hidden()
+    page.fill("#name", "Late round")
+    page.fill("#date", "2026-12-05")
+    page.fill("#start", "22:00")
+    page.fill("#end", "01:00")
+    page.click("#save")  # no route: a walk may be planned before its route is known
+    expect(page.locator("#message")).to_have_text("Saved.")
+    walk = Walk.objects.get(name="Late round")
+    assert walk.route is None
+    assert timezone.localtime(walk.starts_at).isoformat() == "2026-12-05T22:00:00+01:00"
+    assert timezone.localtime(walk.ends_at).isoformat() == "2026-12-06T01:00:00+01:00"
+    expect(page.locator("#walk-list li")).to_contain_text(["Late round · 2026-12-05 22:00"])
+    expect(page.locator("#start")).to_have_value("22:00")
+    expect(page.locator("#done")).to_be_visible()
+    context.close()

@@ -31,6 +31,12 @@ def test_a_coordinator_reads_prints_and_prunes_a_walk_report(
     expect(page.locator("svg circle.marker")).to_have_count(2)
     expect(page.locator("button[data-print]")).to_be_visible()
     screenshot(page, "walk-report")
+    # On paper: the findings and the map, none of the controls for changing them.
+    page.emulate_media(media="print")
+    for control in (".topbar", ".head-actions", "details.history", "td.no-print"):
+        expect(page.locator(control).first).to_be_hidden()
+    expect(page.locator("tr#observation-1")).to_be_visible()
+    page.emulate_media(media="screen")
 
     questions, answers = [], ["dismiss", "accept"]
 

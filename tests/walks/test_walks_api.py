@@ -79,6 +79,25 @@ def test_walk_cannot_end_before_it_starts(client_for, member):
     assert "ends_at" in response.json()
 
 
+def test_a_walk_without_a_route_is_planned_and_a_route_cleared(client_for, member):
+    # Both answered 500: the route's validity constraint was checked in Python on None.
+    client = client_for(member("coordinator"))
+    response = client.post("/api/areas/testarea/walks/", new_walk(route=None), format="json")
+    assert response.status_code == 201, response.content
+    routed = client.post("/api/areas/testarea/walks/", new_walk(), format="json").json()
+    cleared = client.patch(f"/api/walks/{routed['id']}/", {"route": None}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["route"] is None
+
+
+def test_a_time_without_offset_is_the_areas_wall_clock_time(client_for, member):
+    # The planner sends the times as typed; they are Malmö's, whatever the browser's zone.
+    body = new_walk(starts_at="2026-12-06T18:00", ends_at="2026-12-07T01:00")
+    made = client_for(member("coordinator")).post("/api/areas/testarea/walks/", body, format="json")
+    assert made.status_code == 201, made.content
+    assert made.json()["starts_at"] == "2026-12-06T18:00:00+01:00"
+    assert made.json()["ends_at"] == "2026-12-07T01:00:00+01:00"
+
+
 def test_participants_see_only_their_walks_and_no_names(client_for, area, participant, walk):
     other = make_member(area, "participant", "neighbour")
     walk.participants.add(other)

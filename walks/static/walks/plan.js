@@ -89,7 +89,8 @@ async function api(url, method = "GET", body) {
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
     body: body ? JSON.stringify(body) : undefined,
   });
-  const data = await response.json().catch(() => ({}));
+  // An answer that is not JSON (a server error page) still says something.
+  const data = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
   return { ok: response.ok, data };
 }
 
@@ -103,9 +104,17 @@ function pad(n) {
   return String(n).padStart(2, "0");
 }
 
+// Times are the area's wall-clock times, whatever the planner's computer is set to: the API
+// writes them with the area's offset (2025-09-05T23:00:00+02:00) and reads a time without one
+// in the area's time zone, as the walk report prints it.
 function localParts(iso) {
-  const d = new Date(iso);
-  return [`${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, `${pad(d.getHours())}:${pad(d.getMinutes())}`];
+  return [iso.slice(0, 10), iso.slice(11, 16)];
+}
+
+function nextDay(date) {
+  const d = new Date(`${date}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
 }
 
 async function loadWalks() {
@@ -117,9 +126,15 @@ async function loadWalks() {
     const item = document.createElement("li");
     item.dataset.id = walk.id;
     const [date, time] = localParts(walk.starts_at);
-    item.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} ${words.participants} · ${walk.observation_count} ${words.observations}`;
+    const people = walk.participant_count === 1 ? words.participant : words.participants;
+    const findings = walk.observation_count === 1 ? words.observation : words.observations;
+    item.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} ${people} · ${walk.observation_count} ${findings}`;
     item.classList.toggle("selected", current && current.id === walk.id);
-    item.addEventListener("click", () => edit(walk));
+    item.addEventListener("click", () => {
+      edit(walk);
+      // With many walks the form is far below the list: bring it to the planner.
+      $("#walk-form").scrollIntoView({ block: "start", behavior: "smooth" });
+    });
     list.append(item);
   }
 }
@@ -153,19 +168,28 @@ function takeOver(walk) {
   drawRoute();
 }
 
+// The API's errors under the form's own words for its fields (not "ends_at: …").
 function errorsText(data) {
+  const labels = { starts_at: "start", ends_at: "end" };
   return Object.entries(data)
-    .map(([field, messages]) => `${field}: ${[].concat(messages).join(" ")}`)
+    .map(([field, messages]) => {
+      const label = document.querySelector(`label[for="${labels[field] || field}"]`);
+      const text = [].concat(messages).join(" ");
+      return label ? `${label.textContent}: ${text}` : text;
+    })
     .join(" · ");
 }
 
 $("#walk-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const date = $("#date").value;
+  const [start, end] = [$("#start").value, $("#end").value];
+  // A night walk from 22:00 to 01:00 ends the next day.
+  const endDate = end && end < start ? nextDay(date) : date;
   const body = {
     name: $("#name").value.trim(),
-    starts_at: new Date(`${date}T${$("#start").value}`).toISOString(),
-    ends_at: $("#end").value ? new Date(`${date}T${$("#end").value}`).toISOString() : null,
+    starts_at: `${date}T${start}`,
+    ends_at: end ? `${endDate}T${end}` : null,
     light: $("#light").value,
     status: $("#status").value,
     participants: [...document.querySelectorAll("#participants input:checked")].map((b) => b.value),
@@ -206,6 +230,7 @@ $("#new-walk").addEventListener("click", () => edit(null));
 // name, light and participants as a new walk, whose date is left to choose.
 $("#again").addEventListener("click", () => {
   const earlier = current;
+  if (!earlier) return;
   const [start, end] = [$("#start").value, $("#end").value];
   edit(null);
   $("#name").value = earlier.name;

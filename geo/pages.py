@@ -45,11 +45,12 @@ class AddMember(forms.Form):
     def clean(self):
         data = super().clean()
         username, password = data.get("username"), data.get("password")
-        if username and password and get_user_model().objects.filter(username=username).exists():
+        taken = get_user_model().objects.filter(username__iexact=username)
+        if username and password and taken.exists():
             self.add_error(
                 "password",
                 _("There is already an account named %(username)s. Leave the password empty.")
-                % {"username": username},
+                % {"username": taken.first().username},
             )
         return data
 
@@ -67,6 +68,8 @@ def members(request, slug):
         if request.POST.get("action") not in ("add", "role", "remove", "password"):
             return HttpResponseBadRequest(_("Unknown change."))
         form = _change(request, access.area)
+        if form is None and not _still_member(request.user, access.area):
+            return redirect("home")  # they removed themselves: the page is no longer theirs
         if form is None:
             return redirect("area-members", slug)
     memberships = list(access.area.memberships.select_related("user").order_by("user__username"))
@@ -91,6 +94,7 @@ def _change(request, area) -> AddMember | None:
         if not form.is_valid():
             return form
         data = form.cleaned_data
+        earlier = area.memberships.filter(user__username=data["username"]).first()
         try:
             membership = membership_set(
                 area=area,
@@ -103,7 +107,7 @@ def _change(request, area) -> AddMember | None:
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
             return form
-        messages.success(request, _added(membership))
+        messages.success(request, _added(membership, earlier))
         return None
     membership = get_object_or_404(area.memberships, pk=posted_id(request, "membership"))
     try:
@@ -134,8 +138,19 @@ def _change(request, area) -> AddMember | None:
     return None
 
 
-def _added(membership) -> str:
-    return _("%(username)s is %(role)s in this area.") % {
-        "username": membership.user.username,
-        "role": membership.get_role_display().lower(),
+def _still_member(user, area) -> bool:
+    return user.is_superuser or area.memberships.filter(user=user).exists()
+
+
+def _added(membership, earlier=None) -> str:
+    """What happened, said plainly: adding someone who is a member already changes their role,
+    which the coordinator must notice."""
+    names = {"username": membership.user.username, "role": membership.get_role_display().lower()}
+    if earlier is None:
+        return _("%(username)s is %(role)s in this area.") % names
+    if earlier.role == membership.role:
+        return _("%(username)s was %(role)s in this area already.") % names
+    return _("%(username)s was %(earlier)s and is now %(role)s in this area.") % {
+        **names,
+        "earlier": earlier.get_role_display().lower(),
     }

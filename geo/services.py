@@ -23,8 +23,22 @@ def membership_set(
             }
         )
     User = get_user_model()
+    username = User.normalize_username(username)  # NFKC: "ﬁ" and "fi" are one name
     user = User.objects.filter(username=username).first()
     if user is None:
+        # Names that differ only in letter case are one person to the people who type them:
+        # a second account would split a resident's walks and findings between two logins.
+        similar = User.objects.filter(username__iexact=username).first()
+        if similar is not None:
+            raise ValidationError(
+                {
+                    "username": _(
+                        "There is an account named %(existing)s; names that differ only in"
+                        " letter case are not told apart. Add that one."
+                    )
+                    % {"existing": similar.username}
+                }
+            )
         if not create:
             raise ValidationError(
                 {"username": _("No user named %(username)r.") % {"username": username}}

@@ -210,3 +210,37 @@ def test_the_api_creates_an_account_as_the_page_does(client_for, member):
         assert response.status_code == 400 and field in response.json(), body
     assert roles()["resident-9"] == "participant"  # the refused change of role left it alone
     assert "resident-10" not in roles()
+
+
+def test_a_name_differing_only_in_letter_case_is_the_existing_account(client, coordinator):
+    make_user("neighbour")
+    for password in ("walk-at-dusk-42", ""):
+        response = client.post(
+            PAGE,
+            {"action": "add", "username": "Neighbour", "role": "participant", "password": password},
+        )
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "account named neighbour" in page  # with a password: the form; without: the service
+    assert "Neighbour" not in roles()
+    assert not Membership.objects.filter(user__username="neighbour").exists()
+
+
+def test_adding_a_member_again_says_their_role_changed(client, coordinator):
+    make_user("neighbour")
+    client.post(PAGE, {"action": "add", "username": "neighbour", "role": "participant"})
+    client.post(PAGE, {"action": "add", "username": "neighbour", "role": "planner"})
+    page = client.get(PAGE).content.decode()
+    assert "neighbour was participant and is now planner in this area." in page
+
+
+def test_a_coordinator_who_removes_themselves_lands_on_the_start_page(client, coordinator, member):
+    member("coordinator")  # another one keeps the area managed
+    mine = Membership.objects.get(user=coordinator)
+    response = client.post(PAGE, {"action": "remove", "membership": mine.pk})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_removing_a_member_asks_first(client, coordinator, member):
+    member("participant")
+    assert 'data-confirm="Remove ' in client.get(PAGE).content.decode()

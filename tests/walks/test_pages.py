@@ -73,6 +73,13 @@ def test_planning_page_is_for_coordinators_and_planners(member, role, status):
     assert logged_in(member(role)).get("/walks/plan/testarea/").status_code == status
 
 
+def test_a_refusal_is_a_page_of_the_site_with_its_reason(member):
+    response = logged_in(member("participant")).get("/walks/plan/testarea/")
+    page = response.content.decode()
+    assert response.status_code == 403 and 'class="topbar"' in page
+    assert "Only coordinators and planners plan walks." in page and 'href="/"' in page
+
+
 def test_planning_page_lists_members_to_choose_from(member, area):
     make_member(area, "participant", "resident-anna")
     response = logged_in(member("coordinator")).get("/walks/plan/testarea/")

@@ -113,11 +113,12 @@ def test_the_report_shows_each_findings_follow_up_history(
     page = f"/walks/{walk.pk}/report/"
     coordinator = member("coordinator")
     client.force_login(coordinator)
-    for state in ("reported", "fixed"):
+    for state in ("reported", "fixed", "fixed"):
         client.post(page, {"finding": finding.pk, "number": 1, "follow_up": state})
     body = client.get(page).content.decode()
-    assert "2 changes" in body
+    assert "3 changes" in body
     assert f"{coordinator.username}: Open → Reported to who can act" in body
     assert f"{coordinator.username}: Reported to who can act → Fixed" in body
+    assert f"{coordinator.username}: Fixed (note changed)" in body  # not "Fixed → Fixed"
     client.force_login(participant)
-    assert "2 changes" not in client.get(page).content.decode()  # names are for planners
+    assert "3 changes" not in client.get(page).content.decode()  # names are for planners

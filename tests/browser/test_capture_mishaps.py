@@ -137,6 +137,7 @@ def test_lines_and_areas_are_drawn_pin_by_pin(live_server, tablet, walker_walk):
     tap_all(page, (300, 500))
     finish.tap()
     expect(page.locator("#sheet")).to_be_visible()
+    expect(page.locator("#shapes")).to_be_hidden()  # on a phone it would cover Save
     page.tap("#save")
     expect(page.locator("#sync-count")).to_have_text("All synced")
 
@@ -157,3 +158,17 @@ def test_lines_and_areas_are_drawn_pin_by_pin(live_server, tablet, walker_walk):
     assert area.geom_type == "Polygon" and len(area.coords[0]) == 5 and area.valid
     assert line.geom_type == "LineString" and len(line.coords) == 3
     page.screenshot(path="tests/browser/screenshots/capture_area.png")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_sightline_needs_its_second_pin_away_from_the_first(live_server, tablet, walker_walk):
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    page.tap('.kind[data-kind="blocked_sightline"]')
+    tap_all(page, (400, 300), (404, 302))  # the same spot: a line of no length
+    expect(page.locator("#hint")).to_have_text("…then tap what you cannot see.")
+    expect(page.locator("#sheet")).to_be_hidden()
+    assert page.locator(".maplibregl-marker").count() == 1
+    tap_all(page, (520, 360))
+    expect(page.locator("#sheet")).to_be_visible()

@@ -258,7 +258,8 @@ function setMode(mode) {
 function showShapes() {
   const bar = $("#shapes");
   const modes = draft ? modesOf(draft.kind) : [];
-  bar.hidden = modes.length < 2;
+  // Not while the sheet is open: on a phone the bar would cover its Save button.
+  bar.hidden = modes.length < 2 || !$("#sheet").hidden;
   bar.querySelectorAll("[data-shape]").forEach((button) => {
     button.hidden = !modes.includes(button.dataset.shape);
     button.classList.toggle("chosen", draft?.mode === button.dataset.shape);
@@ -367,6 +368,15 @@ map.on("click", (event) => {
   }
   const needed = draft.mode === "point" ? 1 : 2;
   if (draft.markers.length >= needed) return;
+  if (draft.mode === "sightline" && draft.markers.length === 1) {
+    // What cannot be seen lies away from where one stands: a second tap on the first pin
+    // would make a line of no length, which the server refuses after the walk.
+    const first = map.project(draft.markers[0].getLngLat());
+    if (Math.hypot(first.x - event.point.x, first.y - event.point.y) < 12) {
+      hint(t("tap_target"));
+      return;
+    }
+  }
   addPin(event.lngLat);
   hintForDraft();
   if (draft.markers.length === needed) openSheet();

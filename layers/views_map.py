@@ -17,7 +17,7 @@ from geo.models import Area
 from layers.analysis.results import (
     analysis_latest,
     figures_withheld,
-    suppressed,
+    shown_count,
     suppression_threshold,
 )
 from layers.categories import CrimeCategory
@@ -204,8 +204,14 @@ def block_detail(request, slug: str, pk: int):
         if result:
             result |= {name: None for name in figures_withheld(access) if name in result}
             threshold = suppression_threshold(access)
-            if suppressed(result["crime_count"], result["crime_count"], threshold) is None:
+            count = result["crime_count"]
+            shown = shown_count(count, threshold)
+            if shown is None and threshold is not None:
                 result |= {"crime_count": None, "crime_value": None, "suppressed": True}
+            elif shown != count:  # rounded, and the value derived from it scaled alike
+                value = result["crime_value"]
+                scaled = None if value is None else value * shown / count
+                result |= {"crime_count": shown, "crime_value": scaled}
         data["run"] = run.pk if run else None
         data["figures"] = result
     if access.can("view_walk_layers"):

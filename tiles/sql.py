@@ -163,8 +163,11 @@ features AS (
            r.crime_gi_bin,
            r.insecurity_gi_bin,
            r.insecurity_index,
-           CASE WHEN go.mode = 'exact' OR r.crime_count >= %(min_count)s
-                THEN r.crime_value END AS crime_value,
+           CASE WHEN go.mode = 'exact' THEN r.crime_value
+                WHEN r.crime_count >= %(min_count)s
+                -- scaled with the count rounded to 5, as everywhere (layers.analysis.results)
+                THEN r.crime_value * (round(r.crime_count / 5.0) * 5) / r.crime_count
+           END AS crime_value,
            MVT_GEOM_3857(b.geom_mercator) AS geom
     FROM go
     JOIN geo_block b ON b.area_id = go.area_id AND b.geom && (SELECT env4326 FROM go)
@@ -211,7 +214,9 @@ block_count AS (
     GROUP BY c.block_id
 ),
 cells AS (
-    SELECT t.id, NULL::text AS category, NULL::text AS month, k.n AS count,
+    SELECT t.id, NULL::text AS category, NULL::text AS month,
+           -- rounded to 5 for those who may not see small counts (layers.analysis.results)
+           CASE WHEN go.mode = 'counts' THEN k.n ELSE (round(k.n / 5.0) * 5)::bigint END AS count,
            ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(t.geom), 3857), go.env, 4096, 64, true)
                AS geom
     FROM tile_block t

@@ -4,6 +4,7 @@ of an area, and the small-count suppression of crime aggregates for non-analysts
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Round
 from django.utils.translation import gettext_lazy as _
 
 from geo.access import Access
@@ -52,6 +53,50 @@ def suppression_threshold(access: Access) -> int | None:
     return None if access.sees_crime_points else settings.TRYGG_MIN_AGGREGATE_COUNT
 
 
+# Counts shown to those who may not see small ones are rounded to a multiple of this. Hiding each
+# small count on its own is not enough: a block's 4 incidents in all and 3 until 2024 (both
+# shown) give away the hidden 1 since 2025. Rounded, they read 5 and 5, and no difference of
+# two answers (periods, categories, analysis runs) pins a small count down.
+ROUNDED_TO = 5
+
+
+def shown_count(count: int | None, threshold: int | None) -> int | None:
+    """A crime count as a user with this suppression threshold sees it (None: hidden)."""
+    if threshold is None or count is None:
+        return count
+    if count < threshold:
+        return None
+    return ROUNDED_TO * int(count / ROUNDED_TO + 0.5)
+
+
+def shown_count_expression(count, threshold: int | None):
+    """shown_count in SQL, for a queryset's count expression."""
+    if threshold is None:
+        return count
+    rounded = Cast(Round(Cast(count, FloatField()) / ROUNDED_TO) * ROUNDED_TO, IntegerField())
+    return Case(When(Q(**_lt(count, threshold)), then=Value(None)), default=rounded,
+                output_field=IntegerField())  # fmt: skip
+
+
+def shown_value_expression(value, count, threshold: int | None):
+    """A value derived from a crime count (the count analysed, a rate per resident) as it is
+    shown: scaled with the rounded count, since the exact rate and the population would
+    otherwise give the exact count back; hidden where the count is."""
+    if threshold is None:
+        return value
+    scaled = (
+        value
+        * Cast(shown_count_expression(count, threshold), FloatField())
+        / Cast(count, FloatField())
+    )
+    return Case(When(Q(**_lt(count, threshold)), then=Value(None)), default=scaled,
+                output_field=FloatField())  # fmt: skip
+
+
+def _lt(count, threshold) -> dict:
+    return {f"{count.name}__lt": threshold}
+
+
 # Figures of the crime around a block. A Gi* z-score (and so its p-value) is an affine function
 # of the crime counts of the block and its neighbours, and the bivariate local Moran's I one of
 # its neighbours' crime: with every block's figure and the counts that are shown, a suppressed
@@ -65,24 +110,15 @@ def figures_withheld(access: Access) -> tuple[str, ...]:
     return () if suppression_threshold(access) is None else NEIGHBOURHOOD_CRIME_FIGURES
 
 
-def suppressed(value, count: int, threshold: int | None):
-    """`value` (a crime aggregate of `count` incidents) as this user may see it."""
-    return None if threshold is not None and count < threshold else value
-
-
 def block_results(run: AnalysisRun, access: Access, *, geometry: bool = True) -> QuerySet:
     """The run's per-block rows as dicts with BLOCK_FIELDS (+ `geometry` GeoJSON text), crime
     aggregates suppressed and neighbourhood figures withheld for this user, in block code
     order. Read them with block_properties."""
     threshold = suppression_threshold(access)
-    hidden = Q(crime_count__lt=threshold) if threshold is not None else Q(pk__in=[])
+    count = F("crime_count")
     shown = {
-        "crime_count": Case(
-            When(hidden, then=Value(None)), default=F("crime_count"), output_field=IntegerField()
-        ),
-        "crime_value": Case(
-            When(hidden, then=Value(None)), default=F("crime_value"), output_field=FloatField()
-        ),
+        "crime_count": shown_count_expression(count, threshold),
+        "crime_value": shown_value_expression(F("crime_value"), count, threshold),
     }
     shown |= {name: Value(None, output_field=FloatField()) for name in figures_withheld(access)}
     rows = (

@@ -38,7 +38,13 @@ from django.db.models.functions import Cast, Coalesce, Substr
 from geo.access import Access
 from geo.models import Area, Block
 from geo.services import data_versions
-from layers.analysis.results import analysis_latest, figures_withheld, suppression_threshold
+from layers.analysis.results import (
+    analysis_latest,
+    figures_withheld,
+    shown_count_expression,
+    shown_value_expression,
+    suppression_threshold,
+)
 from layers.assignment import crime_assignment_totals
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp, crime_matching
@@ -95,10 +101,13 @@ def _hidden(count: F, access: Access) -> Q | None:
 
 
 def _suppressed(count: F, access: Access, value=None):
-    """`value` (default: the count itself), or empty where the count is hidden."""
-    value = count if value is None else value
-    hidden = _hidden(count, access)
-    return value if hidden is None else Case(When(hidden, then=Value(None)), default=value)
+    """`value` (default: the count itself) as this user may see it: for everyone but analysts,
+    empty where the count is hidden and otherwise from the count rounded to 5
+    (layers/analysis/results.py, ROUNDED_TO)."""
+    threshold = suppression_threshold(access)
+    if value is None:
+        return shown_count_expression(count, threshold)
+    return shown_value_expression(value, count, threshold)
 
 
 def _period(qs: QuerySet, column: str, filters: Filters) -> QuerySet:

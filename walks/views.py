@@ -268,7 +268,9 @@ class PhotoFile(APIView):
         walk_access(request.user, photo.observation.walk_id)
         field = photo.image if variant == "image" else photo.thumbnail
         response = FileResponse(field.open("rb"))
-        response["Cache-Control"] = "private, max-age=86400"
+        # Revalidated on every view: a photo a coordinator deletes, or one a user who logged
+        # out may no longer see, must not be shown from the browser's cache for a day.
+        response["Cache-Control"] = "private, no-cache"
         return response
 
 

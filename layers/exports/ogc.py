@@ -36,6 +36,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
+MAX_OFFSET = 2**62
 ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "datetime", "f"}
 
 
@@ -140,6 +141,8 @@ def _offset(raw: str | None) -> int:
         raise exceptions.ValidationError({"offset": ["Must be an integer."]}) from None
     if offset < 0:
         raise exceptions.ValidationError({"offset": ["Must not be negative."]})
+    if offset > MAX_OFFSET:  # beyond PostgreSQL's bigint: a 500 otherwise
+        raise exceptions.ValidationError({"offset": [f"At most {MAX_OFFSET}."]})
     return offset
 
 

@@ -43,6 +43,11 @@ def geojson_chunks(layer: Layer, qs, *, progress: Progress = None) -> Iterator[b
     yield b"\n]}\n"
 
 
+# What a spreadsheet takes for the start of a formula: a participant's note "=HYPERLINK(…)"
+# would run when a planner opens the walk's findings in Excel or LibreOffice.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value):
     if value is None:
         return ""
@@ -50,6 +55,8 @@ def _csv_value(value):
         return "true" if value else "false"
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value  # shown as typed, never evaluated
     return value
 
 

@@ -193,6 +193,10 @@ def test_a_kind_filter_narrows_the_map_and_what_it_exports(planner_session, live
     exported = page.request.get(f"{live_server.url}{link}")  # with the page's session
     assert exported.status == 200
     assert {f["properties"]["kind"] for f in exported.json()["features"]} == {"hiding_place"}
+    # A planner's crime layer is per-block counts, and so is its export (crime points 404).
+    crime = page.locator("a.export[data-layer=crime]").get_attribute("href")
+    assert "/export/crime_blocks.geojson" in crime
+    assert page.request.get(f"{live_server.url}{crime}").status == 200
     screenshot(page, "planner-map-filtered")
     assert errors == []
 

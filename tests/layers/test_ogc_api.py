@@ -253,3 +253,8 @@ def test_bbox_with_heights_and_the_default_bbox_crs_are_understood(analyst, worl
     assert plain == heights == named.json()["numberMatched"]
     other = analyst.get(f"{url}?bbox=0,0,1,1&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3006")
     assert other.status_code == 400 and "bbox-crs" in other.json()["description"]
+
+
+def test_an_offset_beyond_the_databases_integers_is_a_400(analyst, world):
+    response = analyst.get("/ogc/collections/testarea-blocks/items?offset=9223372036854775808")
+    assert response.status_code == 400 and "offset" in response.json()["description"]

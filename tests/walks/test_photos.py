@@ -88,6 +88,8 @@ def test_photo_files_are_served_only_to_those_who_see_the_walk(
     image = capture_client.get(body["url"])
     assert image.status_code == 200
     assert Image.open(io.BytesIO(b"".join(image.streaming_content))).size == (20, 40)
+    # Never from the browser's cache without asking: a deleted photo goes at once.
+    assert image["Cache-Control"] == "private, no-cache"
     assert capture_client.get(body["thumbnail_url"]).status_code == 200
     outsider = make_member(area, "participant")
     assert client_for(outsider).get(body["url"]).status_code == 403

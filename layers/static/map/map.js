@@ -273,6 +273,12 @@ function renderFilters() {
   document.getElementById("filters").replaceChildren(el("h2", {}, t("filters")), ...controls);
 }
 
+// The export behind a map layer: crime is exported as points to analysts only; everyone else
+// gets the same per-block counts the map draws.
+function exportLayer(name) {
+  return name === "crime" && config.view !== "exact" ? "crime_blocks" : name;
+}
+
 function renderExports() {
   const box = document.getElementById("exports");
   if (!config.canExport) return box.replaceChildren();
@@ -281,7 +287,7 @@ function renderExports() {
     el("li", {}, el("a", {
       class: "export",
       "data-layer": name,
-      href: `/api/areas/${config.slug}/export/${name}.geojson${query(LAYER_FILTERS[name])}`,
+      href: `/api/areas/${config.slug}/export/${exportLayer(name)}.geojson${query(LAYER_FILTERS[name])}`,
       download: "",
     }, `${t(name)} · GeoJSON`)));
   box.replaceChildren(el("h2", {}, t("export")), links.length ? el("ul", {}, links) : el("p", { class: "note" }, t("exportNone")));

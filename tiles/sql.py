@@ -108,8 +108,10 @@ _GO = """
 go AS (
     SELECT meta.area_id, meta.srid, meta.dlat, meta.dlon, meta.mode,
            ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
-           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
-               AS env4326
+           -- The buffered envelope clipped to the world first: at z1 its margin crosses the
+           -- antimeridian, and transformed it wrapped round into an inverted box (empty tiles).
+           ST_Transform(ST_ClipByBox2D(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s),
+                                       ST_TileEnvelope(0, 0, 0)), 4326) AS env4326
     FROM meta
     WHERE meta.mode NOT IN ('hidden', 'forbidden')
       AND meta.etag <> ALL(%(if_none_match)s::text[])

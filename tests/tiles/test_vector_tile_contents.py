@@ -333,3 +333,15 @@ def test_bad_tile_addresses_and_filters_are_400_naming_the_field(client_for, mem
         == 400
     )
     assert client.get("/tiles/testarea/rivers/9/274/160.mvt").status_code == 404
+
+
+def test_tiles_at_the_edge_of_the_world_are_not_empty(client_for, member, area):
+    # At z1 a tile's buffer crosses the antimeridian: the area (13° E, 55.6° N) lies in 1/1/0
+    # and its tile was empty for every layer and role.
+    add_crime_points(area)
+    analyst = client_for(member("analyst"))
+    for z, x, y in [(0, 0, 0), (1, 1, 0), (2, 2, 1)]:
+        response = get_tile(analyst, "crime", z, x, y)
+        assert response.status_code == 200, (z, x, y)
+        assert features(response, "crime"), (z, x, y)
+    assert get_tile(analyst, "crime", 1, 0, 0).status_code == 204  # the western hemisphere

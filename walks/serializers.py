@@ -194,6 +194,10 @@ class SyncResultSerializer(serializers.Serializer):
 
 class SyncResponseSerializer(serializers.Serializer):
     results = SyncResultSerializer(many=True)
+    walk_open = serializers.BooleanField(
+        help_text="whether the walk still takes findings (a capture page open when the walk was"
+        " marked done learns it here)"
+    )
     created = serializers.IntegerField()
     duplicate = serializers.IntegerField()
     rejected = serializers.IntegerField()

@@ -190,7 +190,9 @@ class ObservationSync(APIView):
         counts = {name: 0 for name in ("created", "duplicate", "rejected")}
         for result in results:
             counts[result.status] += 1
-        response = Response({"results": [r.as_dict() for r in results], **counts})
+        response = Response(
+            {"results": [r.as_dict() for r in results], **counts, "walk_open": walk.is_open}
+        )
         elapsed_ms = (time.perf_counter() - started) * 1000
         response["Server-Timing"] = f"sync;dur={elapsed_ms:.1f}"
         return response

@@ -68,6 +68,8 @@ def test_a_closed_walk_takes_no_new_findings_but_sends_what_the_tablet_holds(
     tablet.set_offline(False)
     expect(page.locator("#sync-count")).to_have_text("All synced")
     assert Observation.objects.filter(walk=walker_walk).count() == 1
+    # The sync's answer says the walk is closed: the open page greys its kinds out at once.
+    expect(page.locator('.kind[data-kind="unsafe_spot"]')).to_be_disabled()
 
     page.reload()
     page.wait_for_selector("body[data-ready=true]")
@@ -172,3 +174,21 @@ def test_a_sightline_needs_its_second_pin_away_from_the_first(live_server, table
     assert page.locator(".maplibregl-marker").count() == 1
     tap_all(page, (520, 360))
     expect(page.locator("#sheet")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_save_is_in_reach_on_a_phone_held_sideways(live_server, chromium, walker_walk):
+    context = chromium.new_context(
+        viewport={"width": 844, "height": 390}, has_touch=True, is_mobile=True
+    )
+    page = context.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    page.tap('.kind[data-kind="vandalism"]')
+    tap_all(page, (300, 200))
+    expect(page.locator("#sheet")).to_be_visible()
+    save = page.locator("#save").bounding_box()
+    assert save["y"] + save["height"] <= 390  # on the screen without scrolling the sheet
+    page.tap("#save")
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+    context.close()

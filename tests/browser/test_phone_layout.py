@@ -18,7 +18,16 @@ PHONE = {"width": 390, "height": 844}
 @pytest.mark.parametrize(
     "role, pages",
     [
-        ("coordinator", ["/", "/walks/{walk}/report/", "/areas/testarea/members/", "/walks/"]),
+        (
+            "coordinator",
+            [
+                "/",
+                "/walks/{walk}/report/",
+                "/areas/testarea/members/",
+                "/walks/",
+                "/walks/plan/testarea/",
+            ],
+        ),
         ("analyst", ["/areas/testarea/data/"]),
     ],
 )
@@ -38,6 +47,9 @@ def test_pages_fit_a_phone(live_server, chromium, capture_area, role, pages):
             page.wait_for_load_state("networkidle")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{address} is {width} px wide"
+            if address.startswith("/walks/plan/"):  # the route is drawn on a map of some size
+                box = page.locator("#map").bounding_box()
+                assert box["width"] >= 300 and box["height"] >= 300, box
     finally:
         context.close()
         connections.close_all()

@@ -136,3 +136,12 @@ def test_capture_map_of_a_walk_without_a_route_shows_the_area(participant, walk)
     config = capture_config(participant, walk)
     assert config["urls"]["blocks"] == f"/api/areas/{walk.area.slug}/blocks/"
     assert config["walk"]["extent"] == list(walk.area.boundary.extent)
+
+
+def test_the_capture_page_asks_for_its_manifest_with_the_session(member, area):
+    # Without credentials the manifest request met the login redirect, and the app could not
+    # be installed.
+    walker = member("participant")
+    walk = make_walk(area, [walker])
+    page = logged_in(walker).get(f"/walks/{walk.pk}/capture/").content.decode()
+    assert f'href="/walks/{walk.pk}/manifest.webmanifest" crossorigin="use-credentials"' in page

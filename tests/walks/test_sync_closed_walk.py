@@ -44,7 +44,9 @@ def test_late_sync_of_the_walk_is_kept_and_findings_after_the_close_are_refused(
     during = item(captured_at=at(closed - timedelta(minutes=30)))  # an offline tablet's
     last = item(captured_at=at(closed + timedelta(minutes=10)))  # within the grace
     after = item(captured_at=at(closed + timedelta(minutes=20)))
-    results = sync(capture_client, walk, [stored, during, last, after]).json()["results"]
+    answer = sync(capture_client, walk, [stored, during, last, after]).json()
+    results = answer["results"]
+    assert answer["walk_open"] is False  # an open capture page learns it here
     assert [r["status"] for r in results] == ["duplicate", "created", "created", "rejected"]
     assert "marked done" in results[3]["errors"]["captured_at"][0]
     assert Observation.objects.filter(walk=walk).count() == 3

@@ -295,6 +295,7 @@ $("#finish").addEventListener("click", () => {
 
 function cancelDraft() {
   if (draft) draft.markers.forEach((m) => m.remove());
+  moveBack();
   draft = null;
   map.getSource("draft")?.setData(empty());
   document.querySelectorAll(".kind").forEach((b) => b.classList.remove("active"));
@@ -389,18 +390,33 @@ function openSheet() {
   $('.scale[data-field="severity"]').closest(".field").hidden = draft.kind.positive;
   $("#sheet").hidden = false;
   showShapes();
-  keepInView(draft.markers.at(-1).getLngLat());
+  keepInView();
 }
 
-// On a phone the sheet covers the lower half of the map: move the map so the pin just placed
-// stays above it, where the participant can still see and drag it.
-function keepInView(lngLat) {
+// On a phone the sheet covers the lower half of the map: move the map so the drawn pins stay
+// in sight between the hint and the sheet, where the participant can still check and drag
+// them, and move it back once the finding is saved or cancelled. A sheet at the side (a
+// tablet, a phone held sideways) leaves the pins beside it alone.
+let movedFrom = null;
+
+function keepInView() {
   const sheet = $("#sheet").getBoundingClientRect();
   const frame = map.getContainer().getBoundingClientRect();
-  const pin = map.project(lngLat);
-  const top = frame.top + pin.y;
-  const under = top > sheet.top - 24 && frame.left + pin.x > sheet.left - 24;
-  if (under) map.panBy([0, top - Math.max(frame.top + 80, sheet.top - 80)], { duration: 300 });
+  const pins = draft.markers.map((m) => map.project(m.getLngLat()));
+  const covered = pins.some((p) => frame.top + p.y > sheet.top - 24 && frame.left + p.x > sheet.left - 24);
+  if (!covered) return;
+  const top = $("#hint").getBoundingClientRect().bottom + 24;
+  const lowest = Math.max(...pins.map((p) => frame.top + p.y));
+  const highest = Math.min(...pins.map((p) => frame.top + p.y));
+  const shift = Math.min(lowest - (sheet.top - 32), highest - top); // up, but not under the hint
+  if (shift <= 0) return;
+  movedFrom = map.getCenter();
+  map.panBy([0, shift], { duration: 300 });
+}
+
+function moveBack() {
+  if (movedFrom) map.easeTo({ center: movedFrom, duration: 300 });
+  movedFrom = null;
 }
 
 function draftGeometry() {
@@ -533,6 +549,7 @@ async function sync() {
       }
       if (!response.ok) throw new Error(`sync answered ${response.status}`);
       const body = await response.json();
+      if (body.walk_open === false) walkClosed();
       await queue.settle(walkId, sent, body.results);
       await refresh();
     }
@@ -565,6 +582,7 @@ async function sendWithdrawals() {
       // The walk was closed meanwhile: the finding stays, and shows again.
       await queue.withdrawn(clientId);
       flash("withdraw_refused", 6000);
+      walkClosed();
     } else if (response.status === 401 || response.status === 403) {
       authProblem = response.status;
       return;
@@ -592,6 +610,15 @@ async function uploadPhotos() {
       throw new Error(`photo upload answered ${response.status}`);
     }
   }
+}
+
+// The walk was marked done while this page was open: new findings would be refused, so the
+// kinds grey out as on a page opened after the close.
+function walkClosed() {
+  if (!config.walk.open) return;
+  config.walk.open = false;
+  renderKinds();
+  if (!draft) hint(t("walk_closed"));
 }
 
 // What the server said, in its words (it answers in the app's language), else in ours.
@@ -838,6 +865,11 @@ const bar = document.querySelector(".bar");
 const barHeight = () => document.documentElement.style.setProperty("--bar", `${bar.offsetHeight}px`);
 new ResizeObserver(barHeight).observe(bar);
 barHeight();
+// The hint's height (one line on a tablet, three on a phone) for the list placed below it.
+const hintBox = $("#hint");
+new ResizeObserver(() =>
+  document.documentElement.style.setProperty("--hint", `${hintBox.offsetHeight}px`),
+).observe(hintBox);
 applyLanguage();
 map.on("load", async () => {
   showGps();

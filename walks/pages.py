@@ -9,7 +9,7 @@ from pathlib import Path
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -44,8 +44,15 @@ VENDOR_FILES = [
 @login_required
 def my_walks(request):
     """The walks the user takes part in, and the areas whose walks they plan."""
-    # The page names no participants: the API's prefetch of them is dropped.
-    walks = walks_with_counts(Walk.objects.filter(participants=request.user)).prefetch_related(None)
+    # The page names no participants: the API's prefetch of them is dropped. A walk under way
+    # comes first, whatever its date; the others latest first, as the API lists them.
+    under_way = Case(When(status=WalkStatus.WALKING, then=0), default=1)
+    walks = (
+        walks_with_counts(Walk.objects.filter(participants=request.user))
+        .prefetch_related(None)
+        .annotate(under_way=under_way)
+        .order_by("under_way", "-starts_at")
+    )
     planning = Area.objects.filter(
         memberships__user=request.user, memberships__role__in=["coordinator", "planner"]
     )

@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -145,3 +145,18 @@ def test_the_capture_page_asks_for_its_manifest_with_the_session(member, area):
     walk = make_walk(area, [walker])
     page = logged_in(walker).get(f"/walks/{walk.pk}/capture/").content.decode()
     assert f'href="/walks/{walk.pk}/manifest.webmanifest" crossorigin="use-credentials"' in page
+
+
+def test_my_walks_lists_the_walk_under_way_first(member, area):
+    walker = member("participant")
+    when = datetime(2026, 11, 20, 18, tzinfo=UTC)
+    for name, status, days in [
+        ("Done last week", "done", -7),
+        ("Next month", "planned", 30),
+        ("Tonight", "walking", 0),
+        ("Next week", "planned", 7),
+    ]:
+        make_walk(area, [walker], name=name, status=status, starts_at=when + timedelta(days=days))
+    page = logged_in(walker).get("/walks/").content.decode()
+    order = ["Tonight", "Next month", "Next week", "Done last week"]
+    assert sorted(order, key=page.index) == order

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "django_tasks",
     "django_tasks_db",
     "accounts",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RejectNulInQuery",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,11 +71,21 @@ MIDDLEWARE = [
 # and CSP do not apply to binary tiles, and skipping them is a third of a revalidation's cost.
 TILE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RejectNulInQuery",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
+
+# The map's tiles, style and TileJSON, and the OGC API, are for any MapLibre or GIS client, also
+# a web page on another site (which needs CORS; QGIS does not). Any origin may read them, never
+# with the visitor's cookies (no credentials): a page elsewhere sees what the token it sends, or
+# a published area, allows, and nothing of the signed-in user's session.
+CORS_URLS_REGEX = r"^/(tiles|ogc)/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["ETag"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -33,6 +33,7 @@ from django.db import (
 )
 from django.http import parse_cookie
 from django.middleware.security import SecurityMiddleware
+from django.utils.cache import patch_vary_headers
 
 from tiles.catalogue import LAYERS
 from tiles.views import vector_tile
@@ -62,6 +63,11 @@ def serving(handler, lender=None):
             # Django renders the 404 page and logs and renders errors with the request.
             return handler(environ, start_response)
         response = security.process_response(request, response)
+        # Cross-origin reads, as CorsMiddleware answers them on the other path (settings).
+        patch_vary_headers(response, ("origin",))
+        if "HTTP_ORIGIN" in environ:
+            response["access-control-allow-origin"] = "*"
+            response["access-control-expose-headers"] = "ETag"
         if not response.has_header("Content-Length"):  # CommonMiddleware's job on the other path
             response["Content-Length"] = str(len(response.content))
         start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))

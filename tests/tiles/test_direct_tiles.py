@@ -269,3 +269,15 @@ def test_one_statement_no_health_check_and_a_dead_connection_replaced(
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert wsgi_get(path, app=app)[0] == 200
     assert backend_pid(database) != pid
+
+
+def test_a_page_on_another_site_may_read_tiles_with_a_token_never_with_cookies(wsgi_get, tokens):
+    # MapLibre on another origin: any origin may read, without credentials (no cookies).
+    auth = {
+        "HTTP_AUTHORIZATION": f"Token {tokens[Role.PLANNER]}",
+        "HTTP_ORIGIN": "https://planning.example",
+    }
+    _, headers, _ = both(wsgi_get, f"/tiles/testarea/lamps/{TILE}.mvt", **auth)
+    assert headers["access-control-allow-origin"] == "*"  # the names as CorsMiddleware writes them
+    assert "access-control-allow-credentials" not in headers
+    assert "ETag" in headers["access-control-expose-headers"]

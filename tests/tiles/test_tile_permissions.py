@@ -123,3 +123,21 @@ def test_an_inactive_users_token_is_401(client_for, member, area):
     response = api.get("/tiles/testarea/blocks/9/274/160.mvt")
     assert response.status_code == 401
     assert response.json() == {"detail": "User inactive or deleted."}
+
+
+def test_style_and_tilejson_are_readable_from_another_site(client_for, member, area):
+    client = client_for(member(Role.PLANNER))
+    origin = {"HTTP_ORIGIN": "https://planning.example"}
+    for path in ("/tiles/testarea/style.json", "/tiles/testarea/lamps.json"):
+        assert client.get(path, **origin)["Access-Control-Allow-Origin"] == "*"
+    # The preflight of a request carrying a token, as MapLibre's transformRequest sends it.
+    preflight = client.options(
+        "/tiles/testarea/style.json",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+        **origin,
+    )
+    assert preflight.status_code == 200
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    # Pages of the site itself are not shared.
+    assert "Access-Control-Allow-Origin" not in client.get("/api/kinds/", **origin)

@@ -167,8 +167,9 @@ features AS (
            r.insecurity_index,
            CASE WHEN go.mode = 'exact' THEN r.crime_value
                 WHEN r.crime_count >= %(min_count)s
-                -- scaled with the count rounded to 5, as everywhere (layers.analysis.results)
-                THEN r.crime_value * (round(r.crime_count / 5.0) * 5) / r.crime_count
+                -- scaled with the count rounded, as everywhere (layers.analysis.results)
+                THEN r.crime_value * (round(r.crime_count::numeric / %(rounded_to)s)
+                                      * %(rounded_to)s) / r.crime_count
            END AS crime_value,
            MVT_GEOM_3857(b.geom_mercator) AS geom
     FROM go
@@ -217,8 +218,9 @@ block_count AS (
 ),
 cells AS (
     SELECT t.id, NULL::text AS category, NULL::text AS month,
-           -- rounded to 5 for those who may not see small counts (layers.analysis.results)
-           CASE WHEN go.mode = 'counts' THEN k.n ELSE (round(k.n / 5.0) * 5)::bigint END AS count,
+           -- rounded for those who may not see small counts (layers.analysis.results)
+           CASE WHEN go.mode = 'counts' THEN k.n
+                ELSE (round(k.n::numeric / %(rounded_to)s) * %(rounded_to)s)::bigint END AS count,
            ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(t.geom), 3857), go.env, 4096, 64, true)
                AS geom
     FROM tile_block t

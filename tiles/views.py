@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from isal import igzip
 from rest_framework.exceptions import AuthenticationFailed
 
+from layers.analysis.results import ROUNDED_TO
 from tiles import raster, styles
 from tiles.auth import Requester, confirm_session, tile_requester, tile_user
 from tiles.catalogue import FORBIDDEN, HIDDEN, LAYERS, MAX_ZOOM, layer_mode, mode_table
@@ -102,6 +103,7 @@ def tile_params(*, slug, layer, z, x, y, requester: Requester, filters, held=())
         "simplify": z < 15,
         "tolerance": EARTH_CIRCUMFERENCE_M / (1 << z) / 4096,
         "min_count": settings.TRYGG_MIN_AGGREGATE_COUNT,
+        "rounded_to": ROUNDED_TO,
         "snap": settings.TRYGG_SNAP_DISTANCE_M,
         **mode_table(layer, z),
         **filters.sql_params(),

@@ -55,7 +55,13 @@ def membership_set(
 
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
+    """End a membership; the member also leaves the area's walks still to come or under way
+    (which they could no longer open), and stays on those done, as a record of who walked."""
+    from walks.models import OPEN_WALK  # walks builds on geo, not the other way
+
     _keep_a_coordinator(membership, None)
+    for walk in membership.user.walks.filter(area=membership.area, status__in=OPEN_WALK):
+        walk.participants.remove(membership.user)
     membership.delete()
 
 

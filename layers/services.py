@@ -192,6 +192,9 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
     try:
         with transaction.atomic():
             _load(job, path, report, tracker)
+            if not report.read:
+                # A header alone, or a layer without features: the wrong file, most likely.
+                raise ImportRefused("file", "The file holds no rows: nothing to import.")
             if report.imported:
                 if job.kind == "blocks":
                     # New blocks can change any incident's block (a crime import places its

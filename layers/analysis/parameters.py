@@ -1,5 +1,6 @@
 """The parameters of an analysis run, validated once for the API and the command line alike."""
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -65,12 +66,18 @@ def _number(data, name, errors, *, kind=float, minimum=None, maximum=None, posit
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         errors[name] = f"Expected a number, got {raw!r}."
         return None
+    if isinstance(raw, float) and not math.isfinite(raw):  # 1e400 in JSON is infinity
+        errors[name] = "Must be a finite number."
+        return None
+    if kind is int and isinstance(raw, float) and not raw.is_integer():
+        errors[name] = f"Expected an integer, got {raw!r}."  # not 1 for 1.5, silently
+        return None
     try:
         value = kind(raw)
     except (TypeError, ValueError):
         errors[name] = f"Expected {'an integer' if kind is int else 'a number'}, got {raw!r}."
         return None
-    if kind is float and value != value or value in (float("inf"), float("-inf")):
+    if kind is float and not math.isfinite(value):  # "nan", "inf" as text
         errors[name] = "Must be a finite number."
         return None
     if positive and value <= 0:

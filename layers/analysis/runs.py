@@ -129,6 +129,14 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
             categories=list(parameters.categories) or None,
             snap_distance_m=parameters.snap_distance_m,
         )
+        if not totals.per_block:
+            # Crime in the area's table but none in or near a block (a period whose incidents
+            # all lie outside): every block would come out empty, and this run, the latest,
+            # would blank everyone's map.
+            raise ValueError(
+                "The crime of this period and these categories lies in or near no block (within"
+                " the snap distance), so there is nothing to compare; choose another period."
+            )
         counts = np.zeros(n)
         for block_id, count in totals.per_block.items():
             counts[position[block_id]] = count

@@ -6,6 +6,7 @@ reason; crimeload writes them.
 
 import contextlib
 import csv
+import functools
 import hashlib
 import itertools
 import math
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
 from django.conf import settings
+from django.contrib.gis.gdal import SpatialReference
 from django.utils import timezone
 
 from geo.crs import looks_swapped
@@ -130,6 +132,13 @@ def coordinate(text: str) -> float:
     return float(text)
 
 
+@functools.cache
+def srid_in_degrees(srid: int) -> bool:
+    """Whether a CRS's coordinates are longitude and latitude. From GDAL's EPSG tables, not
+    PostGIS's: rows are checked while they are being copied into the database."""
+    return SpatialReference(srid).geographic
+
+
 def check_lonlat(x_text: str, y_text: str, extent, srid: int = 4326) -> tuple[float, float]:
     if not x_text.strip() or not y_text.strip():
         raise RowRejected("no location: the coordinate columns are empty")
@@ -141,7 +150,14 @@ def check_lonlat(x_text: str, y_text: str, extent, srid: int = 4326) -> tuple[fl
         raise RowRejected("coordinates are not finite numbers")
     if x == 0 and y == 0:
         raise RowRejected("coordinates are 0,0, a placeholder for a missing location")
-    if srid != 4326:
+    if not srid_in_degrees(srid):
+        if abs(x) <= 180 and abs(y) <= 90:
+            # Metres this close to a projected CRS's origin are longitudes and latitudes
+            # imported with the wrong srid (they would land far outside the area).
+            raise RowRejected(
+                f"coordinates {x}, {y} look like longitude and latitude (degrees), not"
+                f" EPSG:{srid}, whose units are not degrees: leave srid out for WGS 84"
+            )
         return x, y
     if abs(y) > 90 or abs(x) > 180:
         if abs(x) <= 90 and abs(y) <= 180:

@@ -244,3 +244,18 @@ def test_a_coordinator_who_removes_themselves_lands_on_the_start_page(client, co
 def test_removing_a_member_asks_first(client, coordinator, member):
     member("participant")
     assert 'data-confirm="Remove ' in client.get(PAGE).content.decode()
+
+
+def test_a_removed_member_leaves_the_areas_open_walks_but_stays_on_walks_done(
+    client, coordinator, member
+):
+    # A resident removed from the area stayed listed on its coming walks, which they could no
+    # longer open; the walks they took part in keep them, as a record of who walked.
+    from tests.walks.helpers import make_walk
+
+    participant = member("participant")
+    coming = make_walk(participant.memberships.get().area, participants=[participant])
+    done = make_walk(coming.area, participants=[participant], status="done")
+    client.post(PAGE, {"action": "remove", "membership": participant.memberships.get().pk})
+    assert list(coming.participants.all()) == []
+    assert list(done.participants.all()) == [participant]

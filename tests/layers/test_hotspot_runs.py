@@ -331,3 +331,40 @@ def test_a_queued_run_reports_its_status_and_has_no_results_yet(scene, member, c
     other = client_for(member("analyst", target=make_area("elsewhere")))
     assert other.get(f"/api/analyses/{run.pk}/").status_code == 404
     assert other.post(f"/api/areas/{scene.slug}/analyses/", {}, format="json").status_code == 404
+
+
+def test_a_period_whose_crime_lies_away_from_every_block_fails_and_stays_off_the_map(scene):
+    # Its crime is in the area's table but in no block: the run would have finished with every
+    # block empty and become the analysis colouring everyone's map.
+    CrimeIncident.objects.create(
+        area=scene, geom=Point(13.2, 55.7, srid=4326), month="2021-08-01", category="burglary",
+        original_category="Burglary", source_dataset="test", source_key="far", precision="exact",
+    )  # fmt: skip
+    before = analysis_run(area=scene, parameters=SMALL)
+    with pytest.raises(Exception, match="no block"):
+        analysis_run(area=scene, parameters={"from": "2021-08", "to": "2021-08", **SMALL})
+    failed = AnalysisRun.objects.latest("pk")
+    assert failed.status == "failed" and "lies in or near no block" in failed.error
+    assert analysis_latest(scene) == before
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("1e400", "Must be a finite number."),
+        ("1.5", "Expected an integer"),
+        ('"2.5"', "Expected an integer"),
+    ],
+)
+def test_an_integer_parameter_refuses_fractions_and_infinity(
+    scene, member, client_for, value, problem
+):
+    # 1e400 in JSON is infinity to Python: int() of it raised OverflowError, a 500; 1.5 was 1.
+    analyst = client_for(member("analyst"))
+    for name in ("permutations", "seed", "k"):
+        answer = analyst.post(
+            f"/api/areas/{scene.slug}/analyses/", f'{{"{name}": {value}}}',
+            content_type="application/json",
+        )  # fmt: skip
+        assert answer.status_code == 400 and problem in answer.json()[name][0], answer.content
+    assert AnalysisRun.objects.count() == 0

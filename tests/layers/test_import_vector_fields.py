@@ -136,3 +136,35 @@ def test_swedish_and_danish_offence_names_map_to_categories(area, tmp_path):
         "other_crime",
     ]
     assert job.notes["unknown_categories"] == {"Okänt": 1}
+
+
+def test_degrees_declared_as_a_projected_crs_are_named_as_degrees(area, tmp_path):
+    # A spreadsheet of longitudes and latitudes imported with srid 3006 (SWEREF 99 TM, metres)
+    # landed a few metres from SWEREF's false origin, far outside the area, without a word.
+    text = (
+        "nr;x;y;datum;brott\n"
+        "1;13.002;55.602;2025-03-04;Robbery\n"
+        "2;374121;6163596;2025-03-04;Robbery\n"
+    )
+    path = write(tmp_path, "brott.csv", text)
+    job = run_import(
+        area, "crime", "generic", path, map="id=nr,lon=x,lat=y,date=datum,category=brott",
+        delimiter=";", srid="3006",
+    )  # fmt: skip
+    assert counts(job)[:4] == (2, 1, 0, 1), job.rejected_rows
+    assert CrimeIncident.objects.get().source_id == "2"
+    reason = reasons(job)[0]
+    assert "look like longitude and latitude" in reason and "EPSG:3006" in reason, reason
+
+
+def test_a_file_without_rows_fails_with_the_reason(area, tmp_path):
+    # A header and nothing else is the wrong file, not an import of nothing that reads "done".
+    path = write(tmp_path, "brott.csv", "nr;x;y;datum;brott\n")
+    job = run_import(
+        area, "crime", "generic", path, map="id=nr,lon=x,lat=y,date=datum,category=brott",
+        delimiter=";",
+    )  # fmt: skip
+    assert job.status == "failed" and "no rows" in job.error, job.error
+    empty = write(tmp_path, "lamps.geojson", point_geojson([]))
+    job = run_import(area, "lamps", "auto", empty)
+    assert job.status == "failed" and "no rows" in job.error, job.error

@@ -198,6 +198,12 @@ function legendFor(name) {
     return el("ul", { class: "inline" }, Object.entries(config.lampColours).map(([status, colour]) =>
       el("li", {}, swatch(colour), t(status))));
   }
+  if (name === "raster-perception_gap") {
+    // Diverging, as tiles/raster.py colours it: red where crime exceeds fear, blue where fear
+    // exceeds crime, clear where they agree.
+    return el("div", { class: "ramp" },
+      el("span", {}, t("gapCrime")), el("span", { class: "bar diverging" }), el("span", {}, t("gapFear")));
+  }
   return el("div", { class: "ramp" }, el("span", {}, t("low")), el("span", { class: "bar" }), el("span", {}, t("high")));
 }
 

@@ -25,7 +25,14 @@ from layers.models import BlockResult
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
-from tiles.styles import CLASS_COLOURS, KIND_COLOURS, LAMP_COLOURS, area_bounds, visible_layers
+from tiles.styles import (
+    CLASS_COLOURS,
+    KIND_COLOURS,
+    LAMP_COLOURS,
+    area_bounds,
+    raster_names,
+    visible_layers,
+)
 from walks.access import sees_all_walks
 from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk, observations_matching
 
@@ -92,7 +99,7 @@ def planner_map(request, slug: str):
         "categories": [{"code": c.value, "label": str(c.label)} for c in CrimeCategory],
         "followUps": [[value, str(label)] for value, label in FollowUp.choices],
         "walks": walk_choices(request.user, access) if access.can("view_walk_layers") else [],
-        "rasters": sorted(run.rasters.values_list("name", flat=True)) if run else [],
+        "rasters": raster_names(access),
         "run": run_summary(run) if run else None,
     }
     return render(request, "layers/map.html", {"area": access.area, "config": config})

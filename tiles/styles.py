@@ -9,6 +9,7 @@ from django.contrib.gis.db.models import Extent
 
 from geo.access import Access
 from geo.permissions import area_access
+from layers.analysis.results import analysis_latest
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
 
@@ -240,6 +241,39 @@ def _style_layers(name: str) -> list[dict]:
 DRAW_ORDER = ["blocks", "walks", "crime", "lamps", "observations"]
 
 
+def raster_names(access: Access) -> list[str]:
+    """The rasters of the analysis the map shows, for roles that may see them (tiles/raster.py
+    answers the same)."""
+    run = analysis_latest(access.area) if access.can("view_layers") else None
+    return sorted(run.rasters.values_list("name", flat=True)) if run else []
+
+
+def _raster_style(request, slug: str, names: list[str], bounds: list[float]):
+    """Sources and layers of the analysis rasters, hidden until asked for: each covers the
+    whole area and would hide the blocks' colours under it."""
+    base = f"{request.scheme}://{request.get_host()}/tiles/{slug}/raster"
+    sources = {
+        f"raster-{name}": {
+            "type": "raster",
+            "tiles": [f"{base}/{name}/{{z}}/{{x}}/{{y}}.png"],
+            "tileSize": 256,
+            "bounds": bounds,
+        }
+        for name in names
+    }
+    layers = [
+        {
+            "id": f"raster-{name}",
+            "type": "raster",
+            "source": f"raster-{name}",
+            "layout": {"visibility": "none"},
+            "paint": {"raster-opacity": 0.85},
+        }
+        for name in names
+    ]
+    return sources, layers
+
+
 def style(request, access: Access) -> dict:
     slug = access.area.slug
     names = [name for name in DRAW_ORDER if name in visible_layers(access)]
@@ -254,9 +288,13 @@ def style(request, access: Access) -> dict:
         }
         for name in names
     }
+    raster_sources, raster_layers = _raster_style(request, slug, raster_names(access), bounds)
+    sources.update(raster_sources)
     layers = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f1ea"}}]
     for name in names:
         layers += _style_layers(name)
+        if name == "blocks":  # above the blocks' colours, under every point and line
+            layers += raster_layers
     return {
         "version": 8,
         "name": access.area.name,

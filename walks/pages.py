@@ -6,6 +6,7 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import PermissionDenied
@@ -34,6 +35,9 @@ ZERO_UUID = "00000000-0000-0000-0000-000000000000"  # a URL pattern's stand-in f
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "walks"
 SHELL_FILES = ["capture.js", "queue.js", "i18n.js", "capture.css", "icon.svg"]
+# The site's own modules the capture app imports (static/), cached and versioned with it.
+SHARED_DIR = Path(settings.BASE_DIR) / "static"
+SHARED_FILES = ["js/map-words.js"]
 VENDOR_FILES = [
     "vendor/maplibre/maplibre-gl.mjs",
     "vendor/maplibre/maplibre-gl-worker.mjs",
@@ -205,7 +209,10 @@ def _service_worker_source() -> str:
     digest = hashlib.sha256()
     for name in ["sw.js", *SHELL_FILES]:
         digest.update((STATIC_DIR / name).read_bytes())
-    precache = [static(f"walks/{name}") for name in SHELL_FILES] + [static(v) for v in VENDOR_FILES]
+    for name in SHARED_FILES:
+        digest.update((SHARED_DIR / name).read_bytes())
+    precache = [static(f"walks/{name}") for name in SHELL_FILES]
+    precache += [static(name) for name in [*SHARED_FILES, *VENDOR_FILES]]
     source = (STATIC_DIR / "sw.js").read_text()
     return source.replace("__VERSION__", digest.hexdigest()[:16]).replace(
         "__PRECACHE__", json.dumps(precache)

@@ -9,6 +9,7 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
 from accounts.models import Session
 from geo.models import Area, Role
@@ -131,6 +132,18 @@ def test_planner_toggles_layers_and_reads_a_block(
     # Its walk's name leads to the walk's report.
     assert re.fullmatch(r"/walks/\d+/report/", popup.locator(".figures a").get_attribute("href"))
     screenshot(page, "planner-map-observation")
+
+    # Without a pointer: Escape closes the details; the arrow keys move the map, and Enter
+    # opens what lies at its centre, with the focus in the details.
+    page.keyboard.press("Escape")
+    expect(page.locator(".maplibregl-popup")).to_have_count(0)
+    page.evaluate("window.trygMap.jumpTo({ center: [13.0015, 55.6095] })")
+    page.locator("#map canvas").focus()
+    page.keyboard.press("Enter")
+    popup.locator("h3").wait_for(timeout=10_000)
+    assert popup.locator("h3").inner_text().startswith("Block NW")
+    assert page.evaluate("!!document.activeElement.closest('.maplibregl-popup')")
+    assert popup.locator(".thumbs img").first.get_attribute("alt") == "Photo of the finding"
     assert errors == []
 
 
@@ -169,9 +182,12 @@ def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_s
     assert page.locator("#exports a").count() == 0
     # A tablet in portrait: the panel slides over the map when asked.
     assert not page.locator("#panel").is_visible() or page.locator("#panel").bounding_box()["x"] < 0
+    # Out of sight is out of the keyboard's reach too (its controls were tab stops off-screen).
+    assert page.evaluate("document.getElementById('panel').inert")
     page.click("#panel-toggle")
     page.wait_for_timeout(400)
     assert page.locator("#panel").bounding_box()["x"] >= 0
+    assert not page.evaluate("document.getElementById('panel').inert")
     screenshot(page, "planner-map-tablet")
     assert errors == []
 

@@ -69,7 +69,11 @@ def test_a_walk_is_planned_again_on_the_same_route_with_the_same_people(
     log_in(page, live_server.url, coordinator.username, PASSWORD)
     page.goto(f"{live_server.url}/walks/plan/testarea/")
     wait_until(page, "document.body.dataset.ready === 'true'")
-    page.click("#walk-list li")
+    # A keyboard opens a walk of the list (its items took a pointer's click only).
+    page.locator("#walk-list li button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-title")).to_have_text("Underpass round")
+    expect(page.locator("#walk-list li button")).to_have_attribute("aria-current", "true")
     page.click("#again")
     expect(page.locator("#form-title")).to_have_text("New walk")
     expect(page.locator("#name")).to_have_value("Underpass round")

@@ -65,3 +65,19 @@ def test_low_zooms_read_an_overview(density):
         assert overview_level(src, tile_metres=5.0) is None
         assert overview_level(src, tile_metres=25.0) == 0  # factor 2: 20 m
         assert overview_level(src, tile_metres=500.0) == 2  # factor 8: 80 m
+
+
+def test_the_style_carries_the_rasters_for_roles_that_see_them(client_for, member, density):
+    # "One MapLibre style per area with every layer": a QGIS or MapLibre client reading the
+    # style alone got the vector layers but not the analysis rasters.
+    style = client_for(member(Role.PLANNER)).get("/tiles/testarea/style.json").json()
+    source = style["sources"]["raster-crime_density"]
+    assert source["type"] == "raster" and source["tileSize"] == 256
+    assert source["tiles"][0].endswith("/tiles/testarea/raster/crime_density/{z}/{x}/{y}.png")
+    layer = next(layer for layer in style["layers"] if layer["id"] == "raster-crime_density")
+    assert layer["source"] == "raster-crime_density" and layer["layout"]["visibility"] == "none"
+    # Drawn under the points and lines, above the blocks' colours.
+    ids = [layer["id"] for layer in style["layers"]]
+    assert ids.index("blocks-class") < ids.index("raster-crime_density") < ids.index("lamps-status")
+    participant = client_for(member(Role.PARTICIPANT)).get("/tiles/testarea/style.json").json()
+    assert not any(name.startswith("raster-") for name in participant["sources"])

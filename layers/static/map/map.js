@@ -4,6 +4,7 @@
 const script = document.querySelector("script[data-maplibre]");
 const config = JSON.parse(document.getElementById("map-config").textContent);
 const maplibre = await import(script.dataset.maplibre);
+const { mapWords } = await import(script.dataset.words);
 const { dictionary, categories } = await import(script.dataset.i18n);
 
 const words = dictionary[config.language] || dictionary.en;
@@ -82,6 +83,7 @@ const map = new maplibre.Map({
   bounds: walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)],
   fitBoundsOptions: { padding: state.walk ? 60 : 24, maxZoom: 17 },
   attributionControl: false,
+  locale: mapWords(config.language),
   maxZoom: 20,
 });
 map.addControl(new maplibre.NavigationControl({ showCompass: false }), "top-right");
@@ -118,16 +120,8 @@ function applyFilters() {
 }
 
 // Layers are switched as soon as the style is parsed, before any tile has arrived.
+// The analysis rasters come with the style (tiles/styles.py), hidden.
 map.once("style.load", () => {
-  const firstAbove = map.getStyle().layers.find((l) => !["background", "blocks-class", "blocks-outline"].includes(l.id));
-  for (const name of config.rasters) {
-    map.addSource(`raster-${name}`, {
-      type: "raster",
-      tiles: [`${location.origin}/tiles/${config.slug}/raster/${name}/{z}/{x}/{y}.png`],
-      tileSize: 256,
-    });
-    map.addLayer({ id: `raster-${name}`, type: "raster", source: `raster-${name}`, paint: { "raster-opacity": 0.85 } }, firstAbove?.id);
-  }
   styleParsed = true;
   applyVisibility();
   // Filters that came with the address re-address the style's tiles before any is fetched.
@@ -301,7 +295,15 @@ function renderExports() {
 
 // ---------------------------------------------------------------- details
 
-const popup = new maplibre.Popup({ maxWidth: "360px", className: "details", focusAfterOpen: false });
+// The details take the focus when they open (a keyboard or screen reader lands in them), and
+// Escape closes them, back to the map.
+const popup = new maplibre.Popup({ maxWidth: "360px", className: "details", focusAfterOpen: true });
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && popup.isOpen()) {
+    popup.remove();
+    map.getCanvas().focus();
+  }
+});
 
 async function fetchJson(url) {
   const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -337,7 +339,8 @@ function figureRows(block) {
 function thumbnails(photos) {
   return photos.length
     ? el("div", { class: "thumbs" }, photos.map((p) =>
-        el("a", { href: p.image, target: "_blank", rel: "noopener" }, el("img", { src: p.thumbnail, alt: "", loading: "lazy" }))))
+        el("a", { href: p.image, target: "_blank", rel: "noopener", title: t("photoOpens") },
+          el("img", { src: p.thumbnail, alt: t("photo"), loading: "lazy" }))))
     : null;
 }
 
@@ -416,15 +419,23 @@ function visibleLayer(id) {
   return map.getLayoutProperty(id, "visibility") !== "none";
 }
 
-map.on("click", (event) => {
-  const { x, y } = event.point;
+map.on("click", (event) => showDetailsAt(event.point, event.lngLat));
+// Without a pointer: the arrow keys move the map, Enter opens what lies at its centre.
+map.getCanvas().addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const centre = map.getCenter();
+  showDetailsAt(map.project(centre), centre);
+});
+
+function showDetailsAt(point, lngLat) {
+  const { x, y } = point;
   const hits = map.queryRenderedFeatures([[x - 5, y - 5], [x + 5, y + 5]], { layers: clickable() });
   const observation = hits.find((f) => f.source === "observations");
-  if (observation) return showObservation(observation.id, event.lngLat);
+  if (observation) return showObservation(observation.id, lngLat);
   const block = hits.find((f) => f.source === "blocks");
-  if (block) return showBlock(block.id, event.lngLat);
+  if (block) return showBlock(block.id, lngLat);
   popup.remove();
-});
+}
 map.on("mousemove", (event) => {
   const layers = clickable();
   const hit = layers.length && map.queryRenderedFeatures(event.point, { layers }).length;
@@ -435,10 +446,19 @@ map.on("mousemove", (event) => {
 
 const toggle = document.getElementById("panel-toggle");
 toggle.setAttribute("aria-label", t("showPanel"));
+// On a narrow screen the closed panel is only moved out of sight: `inert` keeps the keyboard
+// and screen readers out of it too.
+const narrow = matchMedia("(max-width: 900px)");
+const panelReachable = () => {
+  document.getElementById("panel").inert = narrow.matches && !document.body.classList.contains("panel-open");
+};
+narrow.addEventListener("change", panelReachable);
+panelReachable();
 toggle.addEventListener("click", () => {
   const open = document.body.classList.toggle("panel-open");
   toggle.setAttribute("aria-expanded", String(open));
   toggle.textContent = open ? "✕" : "☰";
+  panelReachable();
   setTimeout(() => map.resize(), 50);
 });
 

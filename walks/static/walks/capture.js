@@ -3,6 +3,7 @@
 import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
 import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
 import { openQueue } from "./queue.js";
+import { mapWords } from "/static/js/map-words.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
 const walkId = config.walk.id;
@@ -71,6 +72,7 @@ const map = new maplibregl.Map({
   ],
   fitBoundsOptions: { padding: 24 },
   attributionControl: false,
+  locale: mapWords(language),
   // No outside tiles: the area's blocks are the basemap.
   style: {
     version: 8,
@@ -238,9 +240,15 @@ function startDraft(code) {
   closeFinding();
   const kind = kindsByCode[code];
   draft = { kind, mode: geometryMode(kind), markers: [], severity: null, feeling: null };
-  document.querySelectorAll(".kind").forEach((b) => b.classList.toggle("active", b.dataset.kind === code));
+  document.querySelectorAll(".kind").forEach((b) => pressed(b, b.dataset.kind === code, "active"));
   showShapes();
   hintForDraft();
+}
+
+// A choice shown by colour is also told to screen readers.
+function pressed(button, on, className = "chosen") {
+  button.classList.toggle(className, on);
+  button.setAttribute("aria-pressed", String(on));
 }
 
 function setMode(mode) {
@@ -262,11 +270,20 @@ function showShapes() {
   bar.hidden = modes.length < 2 || !$("#sheet").hidden;
   bar.querySelectorAll("[data-shape]").forEach((button) => {
     button.hidden = !modes.includes(button.dataset.shape);
-    button.classList.toggle("chosen", draft?.mode === button.dataset.shape);
+    pressed(button, draft?.mode === button.dataset.shape);
   });
   const drawing = draft && (draft.mode === "line" || draft.mode === "area");
   $("#finish").hidden = !drawing || !$("#sheet").hidden;
   $("#finish").disabled = !drawing || !shapeComplete();
+  const placing = Boolean(draft) && $("#sheet").hidden && draft.markers.length < pinsWanted();
+  $("#place").hidden = !placing;
+  $("#crosshair").hidden = !placing;
+}
+
+function pinsWanted() {
+  if (draft.mode === "point") return 1;
+  if (draft.mode === "sightline") return 2;
+  return MAX_VERTICES;
 }
 
 function shapeComplete() {
@@ -298,17 +315,18 @@ function cancelDraft() {
   moveBack();
   draft = null;
   map.getSource("draft")?.setData(empty());
-  document.querySelectorAll(".kind").forEach((b) => b.classList.remove("active"));
+  document.querySelectorAll(".kind").forEach((b) => pressed(b, false, "active"));
   $("#sheet").hidden = true;
   $("#note").value = "";
   $("#photo").value = "";
-  document.querySelectorAll(".scale button").forEach((b) => b.classList.remove("chosen"));
+  document.querySelectorAll(".scale button").forEach((b) => pressed(b, false));
   showShapes();
   hint(t(config.walk.open ? "choose_kind" : "walk_closed"));
 }
 
 function addPin(lngLat) {
-  const marker = new maplibregl.Marker({ draggable: true, color: BASEMAP.pin })
+  // Larger than MapLibre's pin: dragged by a cold thumb.
+  const marker = new maplibregl.Marker({ draggable: true, color: BASEMAP.pin, scale: 1.3 })
     .setLngLat(lngLat)
     .addTo(map);
   marker.on("drag", drawDraft);
@@ -360,28 +378,37 @@ map.on("click", (event) => {
     showFinding(findingAt(event.point));
     return;
   }
+  placeAt(event.lngLat, event.point);
+});
+
+// The map's centre, under the cross: where a keyboard (arrow keys move the map) or a steady
+// finger places a pin.
+$("#place").addEventListener("click", () => {
+  if (draft) placeAt(map.getCenter(), map.project(map.getCenter()));
+});
+
+function placeAt(lngLat, point) {
+  if (!$("#sheet").hidden || draft.markers.length >= pinsWanted()) return;
   if (draft.mode === "line" || draft.mode === "area") {
-    if (!$("#sheet").hidden || draft.markers.length >= MAX_VERTICES) return;
-    addPin(event.lngLat);
+    addPin(lngLat);
     showShapes();
     hintForDraft();
     return;
   }
-  const needed = draft.mode === "point" ? 1 : 2;
-  if (draft.markers.length >= needed) return;
   if (draft.mode === "sightline" && draft.markers.length === 1) {
     // What cannot be seen lies away from where one stands: a second tap on the first pin
     // would make a line of no length, which the server refuses after the walk.
     const first = map.project(draft.markers[0].getLngLat());
-    if (Math.hypot(first.x - event.point.x, first.y - event.point.y) < 12) {
+    if (Math.hypot(first.x - point.x, first.y - point.y) < 12) {
       hint(t("tap_target"));
       return;
     }
   }
-  addPin(event.lngLat);
+  addPin(lngLat);
   hintForDraft();
-  if (draft.markers.length === needed) openSheet();
-});
+  if (draft.markers.length === pinsWanted()) openSheet();
+  else showShapes();
+}
 
 function openSheet() {
   hint(t("adjust"));
@@ -391,6 +418,7 @@ function openSheet() {
   $("#sheet").hidden = false;
   showShapes();
   keepInView();
+  $("#sheet-title").focus({ preventScroll: true });
 }
 
 // On a phone the sheet covers the lower half of the map: move the map so the drawn pins stay
@@ -448,11 +476,28 @@ document.querySelectorAll(".scale").forEach((scale) => {
     const button = event.target.closest("button");
     if (!button || !draft) return;
     draft[scale.dataset.field] = Number(button.value);
-    scale.querySelectorAll("button").forEach((b) => b.classList.toggle("chosen", b === button));
+    scale.querySelectorAll("button").forEach((b) => pressed(b, b === button));
   });
 });
 
-$("#cancel").addEventListener("click", cancelDraft);
+$("#cancel").addEventListener("click", () => {
+  const kind = draft?.kind.code;
+  cancelDraft();
+  focusKind(kind);
+});
+
+// Back to where the participant was, not to the top of the page (the sheet is gone).
+function focusKind(code) {
+  const button = (code && $(`.kind[data-kind="${code}"]`)) || $(".kind");
+  button?.focus({ preventScroll: true });
+}
+
+// Escape closes what is open: a finding's details, else the finding being drafted.
+addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  if (!$("#finding").hidden) closeFinding();
+  else if (draft) $("#cancel").click();
+});
 
 // A cold or gloved thumb taps twice: the second tap must not save the finding again.
 let saving = false;
@@ -486,6 +531,7 @@ async function saveDraft() {
   const photo = $("#photo").files[0] || null;
   await queue.add(walkId, observation, photo);
   cancelDraft();
+  focusKind(observation.kind);
   flash("saved");
   await refresh();
   syncSoon(0);
@@ -657,13 +703,16 @@ function showNet() {
 }
 
 // ---------- what the participant sees ----------
+let rejectedShown = 0;
+
 async function refresh() {
   const counts = await queue.counts(walkId);
   const waiting = counts.observations + counts.withdrawals;
   const counter = $("#sync-count");
   counter.dataset.count = String(waiting);
   counter.dataset.photos = String(counts.photos);
-  counter.textContent = waiting ? t("waiting", waiting) : t("all_synced");
+  const status = waiting ? t("waiting", waiting) : t("all_synced");
+  if (counter.textContent !== status) counter.textContent = status; // announced once, not per refresh
   counter.classList.toggle("pending", waiting > 0);
   $("#photo-count").textContent = counts.photos ? t("photos_waiting", counts.photos) : "";
 
@@ -691,6 +740,8 @@ async function refresh() {
   }
 
   const rejected = await queue.rejected(walkId);
+  if (rejected.length > rejectedShown) flash("needs_attention", 6000, rejected.length); // read aloud
+  rejectedShown = rejected.length;
   const list = $("#rejected");
   list.hidden = rejected.length === 0;
   list.replaceChildren();
@@ -710,6 +761,7 @@ async function refresh() {
     dismiss.addEventListener("click", async () => {
       await queue.dismissRejected(item.client_id);
       await refresh();
+      focusKind(null);
     });
     row.append(dismiss);
     list.append(row);
@@ -752,6 +804,7 @@ function showFinding(finding) {
   );
   $("#withdraw").hidden = !(finding.mine === true && config.walk.open);
   $("#finding").hidden = false;
+  $("#finding-title").focus({ preventScroll: true });
 }
 
 // The stored finding's photos, as thumbnails: the participant sees that theirs arrived. The map
@@ -783,13 +836,23 @@ function closeFinding() {
   $("#finding").classList.remove("confirming");
 }
 
-$("#finding-close").addEventListener("click", closeFinding);
-$("#withdraw").addEventListener("click", () => $("#finding").classList.add("confirming"));
-$("#withdraw-keep").addEventListener("click", () => $("#finding").classList.remove("confirming"));
+$("#finding-close").addEventListener("click", () => {
+  closeFinding();
+  focusKind(null);
+});
+$("#withdraw").addEventListener("click", () => {
+  $("#finding").classList.add("confirming");
+  $("#withdraw-keep").focus();
+});
+$("#withdraw-keep").addEventListener("click", () => {
+  $("#finding").classList.remove("confirming");
+  $("#withdraw").focus();
+});
 $("#withdraw-confirm").addEventListener("click", async () => {
   if (!shown) return;
   await queue.withdraw(walkId, shown.client_id);
   closeFinding();
+  focusKind(null);
   flash("withdrawn");
   await refresh();
   syncSoon(0);
@@ -804,10 +867,10 @@ function hint(text) {
 }
 
 let flashTimer = null;
-function flash(word, ms = 2500) {
+function flash(word, ms = 2500, count = undefined) {
   const toast = $("#toast");
-  flashWord = word;
-  toast.textContent = t(word);
+  flashWord = [word, count];
+  toast.textContent = t(word, count);
   toast.hidden = false;
   clearTimeout(flashTimer);
   flashTimer = setTimeout(() => (toast.hidden = true), ms);
@@ -821,6 +884,7 @@ function renderKinds() {
     button.className = `kind ${kind.positive ? "positive" : "negative"}`;
     button.dataset.kind = kind.code;
     button.textContent = kindLabel(kind);
+    button.setAttribute("aria-pressed", "false");
     if (geometryMode(kind) === "sightline") button.classList.add("line");
     button.addEventListener("click", () => startDraft(kind.code));
     // A walk marked done takes no new findings (the server refuses them); what was captured
@@ -839,10 +903,11 @@ function applyLanguage() {
   document.querySelectorAll("[data-t-placeholder]").forEach((el) => {
     el.placeholder = t(el.dataset.tPlaceholder);
   });
-  if (flashWord && !$("#toast").hidden) $("#toast").textContent = t(flashWord);
+  if (flashWord && !$("#toast").hidden) $("#toast").textContent = t(...flashWord);
   renderKinds();
   if (draft) {
-    $(`.kind[data-kind="${draft.kind.code}"]`)?.classList.add("active");
+    const active = $(`.kind[data-kind="${draft.kind.code}"]`);
+    if (active) pressed(active, true, "active");
     $("#sheet-title").textContent = kindLabel(draft.kind);
   } else hint(t(config.walk.open ? "choose_kind" : "walk_closed"));
   if (shown) showFinding(shown);

@@ -1,6 +1,7 @@
 // Planning page: list an area's walks, draw a route on the area's blocks, set time, light and
 // participants, save through the walks API, and mark a walk done afterwards.
 import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
+import { mapWords } from "/static/js/map-words.js";
 
 const config = JSON.parse(document.getElementById("plan-config").textContent);
 const words = JSON.parse(document.getElementById("plan-words").textContent);
@@ -18,6 +19,7 @@ const map = new maplibregl.Map({
   ],
   fitBoundsOptions: { padding: 30 },
   attributionControl: false,
+  locale: mapWords(document.documentElement.lang),
   style: {
     version: 8,
     sources: {
@@ -128,15 +130,24 @@ async function loadWalks() {
     const [date, time] = localParts(walk.starts_at);
     const people = walk.participant_count === 1 ? words.participant : words.participants;
     const findings = walk.observation_count === 1 ? words.observation : words.observations;
-    item.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} ${people} · ${walk.observation_count} ${findings}`;
-    item.classList.toggle("selected", current && current.id === walk.id);
-    item.addEventListener("click", () => {
+    // A button, so a keyboard reaches every walk (a list item only takes a pointer's click).
+    const open = document.createElement("button");
+    open.type = "button";
+    open.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} ${people} · ${walk.observation_count} ${findings}`;
+    item.append(open);
+    markSelected(item, current && current.id === walk.id);
+    open.addEventListener("click", () => {
       edit(walk);
       // With many walks the form is far below the list: bring it to the planner.
       $("#walk-form").scrollIntoView({ block: "start", behavior: "smooth" });
     });
     list.append(item);
   }
+}
+
+function markSelected(item, on) {
+  item.classList.toggle("selected", Boolean(on));
+  item.firstElementChild?.setAttribute("aria-current", on ? "true" : "false");
 }
 
 function edit(walk) {
@@ -156,7 +167,7 @@ function edit(walk) {
   // Only a walk without findings can go (the API keeps the others).
   $("#delete").hidden = !walk || walk.observation_count > 0;
   if (walk) $("#report").href = config.urls.report.replace("{id}", walk.id);
-  document.querySelectorAll("#walk-list li").forEach((li) => li.classList.toggle("selected", walk && Number(li.dataset.id) === walk.id));
+  document.querySelectorAll("#walk-list li").forEach((li) => markSelected(li, walk && Number(li.dataset.id) === walk.id));
   say("", true);
 }
 

@@ -1,12 +1,11 @@
 // Behaviour shared by every page, kept out of the HTML so the Content-Security-Policy can
 // forbid inline script.
-for (const select of document.querySelectorAll("form.lang select")) {
-  select.addEventListener("change", () => {
+for (const form of document.querySelectorAll("form.lang")) {
+  form.addEventListener("submit", () => {
     // Back to the page as it is now: a map's filters live in its address, which the page
     // changed after the form's `next` was written into it.
-    const next = select.form.querySelector("input[name=next]");
+    const next = form.querySelector("input[name=next]");
     if (next) next.value = location.pathname + location.search + location.hash;
-    select.form.submit();
   });
 }
 for (const button of document.querySelectorAll("button[data-print]")) {

@@ -214,6 +214,11 @@ def test_a_kind_filter_narrows_the_map_and_what_it_exports(planner_session, live
     assert "/export/crime_blocks.geojson" in crime
     assert page.request.get(f"{live_server.url}{crime}").status == 200
     screenshot(page, "planner-map-filtered")
+    # Switching the language keeps the filters (they live in the page's address).
+    page.click("form.lang button[value=sv]")
+    expect(page.locator("html")).to_have_attribute("lang", "sv", timeout=10_000)
+    assert "kind=hiding_place" in page.url
+    expect(page.locator("select[name=kind]")).to_have_value("hiding_place")
     assert errors == []
 
 

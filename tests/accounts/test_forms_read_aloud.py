@@ -36,9 +36,12 @@ def test_a_failed_login_keeps_the_name_and_is_read_with_the_fields(client, membe
     assert f'value="{user.username}"' in html
     assert 'role="alert"' in html and described_ids_resolve(html) == []
     assert re.search(r'name="password"[^>]*autofocus', html)
-    assert client.post(
-        "/accounts/login/", {"username": user.username, "password": PASSWORD}
-    ).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": user.username, "password": PASSWORD}
+        ).status_code
+        == 302
+    )
 
 
 def test_the_password_change_form_reads_its_rules_with_the_field(client, member):

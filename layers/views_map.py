@@ -116,6 +116,7 @@ def run_summary(run) -> dict:
         "from": parameters.get("from"),
         "to": parameters.get("to"),
         "categories": parameters.get("categories") or [],
+        "fdr": bool(parameters.get("fdr")),
     }
 
 

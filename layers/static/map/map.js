@@ -163,7 +163,7 @@ function runSummary() {
   const kinds = run.categories.length
     ? run.categories.map((code) => (byCode[code] ? categoryLabel(byCode[code]) : code)).join(", ")
     : t("allCategories");
-  return t("runSummary", { finished: run.finished || "…", period, kinds });
+  return `${t("runSummary", { finished: run.finished || "…", period, kinds })} ${t(run.fdr ? "fdrApplied" : "fdrNotApplied")}`;
 }
 
 function legendFor(name) {

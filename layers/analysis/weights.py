@@ -25,6 +25,11 @@ class WeightsTooDense(ValueError):
     pass
 
 
+class WeightsTooSparse(ValueError):
+    """Most blocks have no neighbour: linking each to its nearest would make the run a
+    nearest-neighbour analysis nobody asked for."""
+
+
 @dataclass
 class Weights:
     adjacency: sparse.csr_matrix  # binary, no self-links, rows in block order
@@ -99,6 +104,15 @@ def weights_build(
         adjacency = _adjacency(graph, n)
     else:
         raise ValueError(f"Unknown weights {kind!r}")
+    alone = int((np.diff(adjacency.indptr) == 0).sum())
+    if n >= 4 and alone > n / 2:
+        hint = {
+            "queen": "raise contiguity_m (blocks across a street touch within it)",
+            "distance": "raise distance_m",
+        }.get(kind, "use other weights")
+        raise WeightsTooSparse(
+            f"With these weights {alone} of {n} blocks have no neighbour; {hint}."
+        )
     adjacency, islands = _link_islands(adjacency, centroids)
     return Weights(adjacency, kind, distance_m, k if kind == "knn" else None, islands)
 

@@ -187,3 +187,18 @@ def test_blocks_across_a_street_touch_within_the_contiguity_tolerance():
     across = weights_build(geoms, kind="queen", contiguity_m=25)
     assert across.islands == []
     assert [sorted(across.adjacency[i].indices) for i in range(3)] == [[1], [0, 2], [1]]
+
+
+def test_weights_that_leave_most_blocks_alone_are_refused_with_the_reason():
+    # Blocks 10 m apart across streets: strict contiguity (contiguity_m 0) touched none, and the
+    # run went on with each block linked only to its nearest, as "done".
+    apart = np.array(
+        [
+            shapely.box(c * 110, r * 110, c * 110 + 100, r * 110 + 100)
+            for r in range(3)
+            for c in range(3)
+        ]
+    )
+    with pytest.raises(ValueError, match="9 of 9 blocks have no neighbour"):
+        weights_build(apart, kind="queen", contiguity_m=0)
+    assert weights_build(apart, kind="queen", contiguity_m=25).islands == []

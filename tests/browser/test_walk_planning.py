@@ -91,6 +91,19 @@ def test_a_walk_is_planned_again_on_the_same_route_with_the_same_people(
     assert spring.starts_at.date().isoformat() == "2027-03-18"
     autumn.refresh_from_db()
     assert autumn.starts_at.year == 2026  # the earlier walk is left as it was
+
+    # A route point without a mouse: the map's centre, under its cross.
+    centre = page.evaluate("window.tryggPlan.map.getCenter().toArray()")
+    page.locator("#add-centre").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#route-points")).to_have_text("3")
+    page.click("#save")
+    for _ in range(50):  # the message already reads "Saved." from before: poll, up to 5 s
+        spring.refresh_from_db()
+        if len(spring.route.coords) == 3:
+            break
+        page.wait_for_timeout(100)
+    assert spring.route.coords[-1] == pytest.approx(tuple(centre), abs=1e-6)
     assert page.errors == []
 
 

@@ -63,10 +63,13 @@ const map = new maplibregl.Map({
 map.addControl(new maplibregl.NavigationControl(), "top-right");
 // For the browser tests and for debugging.
 window.tryggPlan = { map };
-map.on("click", (event) => {
-  route.push([round(event.lngLat.lng), round(event.lngLat.lat)]);
+map.on("click", (event) => addPoint(event.lngLat));
+$("#add-centre").addEventListener("click", () => addPoint(map.getCenter()));
+
+function addPoint({ lng, lat }) {
+  route.push([round(lng), round(lat)]);
   drawRoute();
-});
+}
 
 function round(v) {
   return Math.round(v * 1e7) / 1e7;

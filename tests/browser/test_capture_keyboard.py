@@ -61,3 +61,46 @@ def test_a_finding_is_placed_described_and_saved_by_keyboard(live_server, tablet
     page.keyboard.press("Escape")
     expect(page.locator("#crosshair")).to_be_hidden()
     expect(kind).to_have_attribute("aria-pressed", "false")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_participant_opens_and_withdraws_their_own_finding_from_a_list(
+    live_server, tablet, capture_area
+):
+    # Findings opened only when their dot was tapped: a keyboard or screen reader could not
+    # read or withdraw them.
+    walker = make_member(capture_area, "participant", "walker")
+    walk = make_walk(capture_area, [walker])
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walk, "walker")
+    page.locator('.kind[data-kind="neglect"]').click()
+    page.click("#place")
+    page.click("#save")
+    for _ in range(100):  # synced in the background: up to 10 s
+        if Observation.objects.exists():
+            break
+        page.wait_for_timeout(100)
+    page.locator("#mine-button").focus()
+    page.keyboard.press("Enter")
+    listed = page.locator("#mine-list button")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text("Neglect")
+    listed.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#finding")).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == "finding-title"
+    page.locator("#withdraw").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # "Keep it" has the focus: the finding stays
+    expect(page.locator("#withdraw")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.locator("#withdraw-confirm").focus()
+    page.keyboard.press("Enter")
+    for _ in range(100):
+        if not Observation.objects.exists():
+            break
+        page.wait_for_timeout(100)
+    assert not Observation.objects.exists()
+    page.locator("#mine-button").click()
+    expect(page.locator("#mine-list li")).to_have_text(["You have no findings on this walk yet."])

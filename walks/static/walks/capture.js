@@ -238,6 +238,7 @@ function geometryMode(kind) {
 function startDraft(code) {
   cancelDraft();
   closeFinding();
+  closeMine();
   const kind = kindsByCode[code];
   draft = { kind, mode: geometryMode(kind), markers: [], severity: null, feeling: null };
   document.querySelectorAll(".kind").forEach((b) => pressed(b, b.dataset.kind === code, "active"));
@@ -495,7 +496,8 @@ function focusKind(code) {
 // Escape closes what is open: a finding's details, else the finding being drafted.
 addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
-  if (!$("#finding").hidden) closeFinding();
+  if (!$("#mine").hidden) $("#mine-close").click();
+  else if (!$("#finding").hidden) closeFinding();
   else if (draft) $("#cancel").click();
 });
 
@@ -856,6 +858,56 @@ $("#withdraw-confirm").addEventListener("click", async () => {
   flash("withdrawn");
   await refresh();
   syncSoon(0);
+});
+
+// ---------- the participant's own findings, as a list ----------
+async function myFindings() {
+  const stored = await map.getSource("stored").getData();
+  const withdrawn = new Set((await queue.withdrawals(walkId)).map((w) => w.client_id));
+  const queued = (await queue.pending(walkId)).map(({ geometry, walk, queued_at, sent, ...o }) => ({
+    ...o,
+    mine: true,
+    queued: true,
+  }));
+  const synced = (stored.features || [])
+    .map((f) => f.properties)
+    .filter((o) => o.mine === true && !withdrawn.has(o.client_id));
+  return [...synced, ...queued].sort((a, b) => a.captured_at.localeCompare(b.captured_at));
+}
+
+async function openMine() {
+  closeFinding();
+  const findings = await myFindings();
+  const items = findings.map((finding) => {
+    const time = new Date(finding.captured_at).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit" });
+    const open = Object.assign(document.createElement("button"), {
+      type: "button",
+      textContent: `${time} · ${kindLabel(kindsByCode[finding.kind] || { code: finding.kind })}`,
+    });
+    open.addEventListener("click", () => {
+      closeMine();
+      showFinding(finding);
+    });
+    const item = document.createElement("li");
+    item.append(open);
+    return item;
+  });
+  if (!items.length) items.push(Object.assign(document.createElement("li"), { textContent: t("no_findings") }));
+  $("#mine-list").replaceChildren(...items);
+  $("#mine").hidden = false;
+  $("#mine-button").setAttribute("aria-expanded", "true");
+  $("#mine-title").focus({ preventScroll: true });
+}
+
+function closeMine() {
+  $("#mine").hidden = true;
+  $("#mine-button").setAttribute("aria-expanded", "false");
+}
+
+$("#mine-button").addEventListener("click", () => ($("#mine").hidden ? openMine() : closeMine()));
+$("#mine-close").addEventListener("click", () => {
+  closeMine();
+  $("#mine-button").focus();
 });
 
 function kindLabel(kind) {

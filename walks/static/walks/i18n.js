@@ -54,6 +54,8 @@ const WORDS = {
     not_participant: "You are no longer a participant of this walk: ask your coordinator.",
     walk_closed: "This walk is done: findings captured during it are still sent, new ones are not taken.",
     yours: "yours",
+    my_findings: "My findings",
+    no_findings: "You have no findings on this walk yet.",
     not_synced: "not synced yet",
     of_five: (n) => `${n} of 5`,
   },
@@ -108,6 +110,8 @@ const WORDS = {
     walk_closed: "Vandringen är avslutad: observationer från vandringen skickas ändå, nya tas inte emot.",
     yours: "din",
     not_synced: "inte synkad ännu",
+    my_findings: "Mina observationer",
+    no_findings: "Du har inga observationer på den här vandringen ännu.",
     of_five: (n) => `${n} av 5`,
   },
   da: {
@@ -161,6 +165,8 @@ const WORDS = {
     walk_closed: "Vandringen er afsluttet: observationer fra vandringen sendes stadig, nye modtages ikke.",
     yours: "din",
     not_synced: "ikke synkroniseret endnu",
+    my_findings: "Mine observationer",
+    no_findings: "Du har ingen observationer på denne vandring endnu.",
     of_five: (n) => `${n} af 5`,
   },
 };

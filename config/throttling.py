@@ -2,7 +2,6 @@
 
 from django.contrib.auth import views as auth_views
 from django.core.cache import caches
-from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -32,12 +31,14 @@ class LoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         throttle = LoginThrottle()
         if not throttle.allow_request(request, self):
-            wait = int(throttle.wait() or 60)
-            response = HttpResponse(
-                "Too many login attempts. Try again in a minute.",
-                status=429,
-                content_type="text/plain; charset=utf-8",
+            # The login page again, in the visitor's language, saying why and when to retry.
+            # Unbound, with the name typed: its password is not even tried.
+            form = self.get_form_class()(
+                request, initial={"username": request.POST.get("username")}
             )
-            response["Retry-After"] = str(wait)
+            response = self.render_to_response(
+                self.get_context_data(form=form, throttled=True), status=429
+            )
+            response["Retry-After"] = str(int(throttle.wait() or 60))
             return response
         return super().post(request, *args, **kwargs)

@@ -41,6 +41,20 @@ def test_login_form_stops_a_brute_force(client, member):
     assert statuses[10] == 429
 
 
+def test_a_throttled_login_is_the_login_page_in_the_visitors_language(client, member):
+    # It was a line of English plain text, with no way back but the browser's.
+    user = member("planner")
+    client.cookies["django_language"] = "sv"
+    for _ in range(10):
+        client.post("/accounts/login/", {"username": user.username, "password": "x"})
+    refused = client.post("/accounts/login/", {"username": user.username, "password": "x"})
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert refused["Content-Type"].startswith("text/html")
+    html = refused.content.decode()
+    assert 'role="alert"' in html and "För många inloggningsförsök" in html
+    assert f'value="{user.username}"' in html  # the form, to try again in a minute
+
+
 @override_settings(DEBUG=False)
 def test_passwords_and_tokens_are_never_logged(api, member, caplog):
     user = member("analyst")

@@ -13,7 +13,7 @@ import math
 import time
 import zoneinfo
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -197,14 +197,21 @@ class ContentKeys:
         return f"{self.prefix}:sha256:{digest.hex()}:{n}"
 
 
+# A recorded incident cannot lie ahead; a day's slack for clocks and time zones.
+FUTURE_SLACK = timedelta(days=1)
+
+
 def parse_month(text: str) -> date:
     text = text.strip()
     try:
         if len(text) != 7 or text[4] != "-":
             raise ValueError
-        return date(int(text[:4]), int(text[5:]), 1)
+        month = date(int(text[:4]), int(text[5:]), 1)
     except ValueError:
         raise RowRejected(f"Month {text!r} is not a month written YYYY-MM") from None
+    if month > timezone.localdate():
+        raise RowRejected(f"Month {text!r} is in the future")  # a mistyped year
+    return month
 
 
 def parse_datetime(text: str, tz) -> tuple[datetime | None, date]:
@@ -224,6 +231,8 @@ def parse_datetime(text: str, tz) -> tuple[datetime | None, date]:
         moment = moment.replace(tzinfo=tz)
     else:  # the month is the area's: 23:30Z on New Year's Eve is January in Malmö
         moment = moment.astimezone(tz)
+    if moment > timezone.now() + FUTURE_SLACK:
+        raise RowRejected(f"date {text!r} is in the future")  # a mistyped year
     return moment, date(moment.year, moment.month, 1)
 
 

@@ -9,7 +9,17 @@ import shapely
 from layers.importers.base import ImportRefused
 from layers.models import CrimeIncident, Lamp
 from layers.services import import_check, import_options_parse
-from tests.layers.importing import counts, point_geojson, reasons, run_import, write, write_layer
+from tests.layers.importing import (
+    POLICE_UK_HEADER,
+    counts,
+    csv_text,
+    point_geojson,
+    police_row,
+    reasons,
+    run_import,
+    write,
+    write_layer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +178,23 @@ def test_a_file_without_rows_fails_with_the_reason(area, tmp_path):
     empty = write(tmp_path, "lamps.geojson", point_geojson([]))
     job = run_import(area, "lamps", "auto", empty)
     assert job.status == "failed" and "no rows" in job.error, job.error
+
+
+def test_crime_dated_in_the_future_is_refused_by_row(area, tmp_path):
+    # A year typed 2031 for 2021 put thousands of incidents into a period no analysis of the
+    # present covers, and an analysis of it coloured everyone's map with nothing.
+    text = (
+        "nr;x;y;datum;brott\n"
+        "1;13.002;55.602;2031-03-04;Robbery\n"
+        "2;13.002;55.602;2031-04;Robbery\n"
+        "3;13.002;55.602;2025-03-04;Robbery\n"
+    )
+    job = run_import(
+        area, "crime", "generic", write(tmp_path, "brott.csv", text),
+        map="id=nr,lon=x,lat=y,date=datum,category=brott", delimiter=";",
+    )  # fmt: skip
+    assert counts(job)[:4] == (3, 1, 0, 2), job.rejected_rows
+    assert all("in the future" in reason for reason in reasons(job))
+    police = csv_text(POLICE_UK_HEADER, [police_row("f1", month="2031-04"), police_row("p1")])
+    job = run_import(area, "crime", "police-uk", write(tmp_path, "street.csv", police))
+    assert counts(job)[:4] == (2, 1, 0, 1) and "in the future" in reasons(job)[0]

@@ -180,6 +180,11 @@ class SyncItemSerializer(serializers.Serializer):
 
 class SyncRequestSerializer(serializers.Serializer):
     observations = SyncItemSerializer(many=True)
+    sent_at = serializers.DateTimeField(
+        required=False,
+        help_text="The tablet's clock as it sends; a clock wrong by more than a minute has"
+        " every captured_at corrected by the difference.",
+    )
 
 
 class SyncResultSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from geo.services import audit_record, data_version_bump
 from walks import sql
 from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk
 from walks.photos import photo_prepare
-from walks.validation import AreaFrame, ItemErrors, ObservationChecker
+from walks.validation import AreaFrame, ItemErrors, ObservationChecker, clock_offset
 
 SYNC_MAX_ITEMS = 500
 # A finding captured up to this long after its walk was marked done is still the walk's: the
@@ -53,7 +53,7 @@ def kinds_for(area: Area) -> dict[str, ObservationKind]:
     return {kind.code: kind for kind in sorted(kinds, key=lambda k: k.area_id is not None)}
 
 
-def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
+def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[SyncResult]:
     """Store each valid, not yet stored item exactly once; one result per item, in order.
 
     Valid items are stored even when others are rejected; each item is one row, so none is ever
@@ -69,7 +69,13 @@ def observations_sync(*, walk: Walk, author, items: list) -> list[SyncResult]:
                 % {"max": SYNC_MAX_ITEMS, "n": len(items)}
             }
         )
-    checker = ObservationChecker(frame=AreaFrame.for_area(walk.area), kinds=kinds_for(walk.area))
+    now = timezone.now()
+    checker = ObservationChecker(
+        frame=AreaFrame.for_area(walk.area),
+        kinds=kinds_for(walk.area),
+        now=now,
+        clock_offset=clock_offset(sent_at, now),  # a tablet whose clock is wrong
+    )
     results: list[SyncResult] = []
     first_of: dict = {}  # client_id → index of its first valid occurrence in this batch
     fresh, outside = [], []  # outside: the items that are not the walk's

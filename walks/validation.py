@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy
 import shapely
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
@@ -273,6 +274,9 @@ class ObservationChecker:
     frame: AreaFrame
     kinds: dict[str, ObservationKind]
     now: datetime = field(default_factory=timezone.now)
+    # How far the tablet's clock is behind the server's (clock_offset below): added to each
+    # captured_at, so a tablet set hours wrong still stores its findings at their true times.
+    clock_offset: timedelta = timedelta(0)
 
     def clean_batch(self, items: list) -> list[CleanObservation | ItemErrors]:
         """Each item → a CleanObservation or its ItemErrors, in order.
@@ -404,6 +408,7 @@ class ObservationChecker:
                 name,
                 _("captured_at needs a time zone (Z or an offset such as +01:00)."),
             )
+        moment += self.clock_offset
         ahead = moment - self.now
         if ahead > CLOCK_SKEW:
             minutes = math.ceil(ahead.total_seconds() / 60)
@@ -433,3 +438,25 @@ def _geometry_word(geometry_type: str) -> str:
     return {"Point": _("a point"), "LineString": _("a line"), "Polygon": _("an area")}.get(
         geometry_type, geometry_type
     )
+
+
+# Below this, a difference between the tablet's sent_at and the server's clock is the network's
+# delay, not a wrong clock, and times are stored as sent.
+CLOCK_CORRECTED_FROM = timedelta(minutes=1)
+
+
+def clock_offset(sent_at, now: datetime) -> timedelta:
+    """How far the sending tablet's clock is behind the server's, from the batch's `sent_at`
+    (its clock when it sent): zero without one, or for a difference the network explains."""
+    if sent_at is None:
+        return timedelta(0)
+    try:
+        moment = parse_datetime(sent_at) if isinstance(sent_at, str) else None
+    except ValueError:  # the shape of a time, not a real one (month 13)
+        moment = None
+    if moment is None or timezone.is_naive(moment):
+        raise ValidationError(
+            {"sent_at": _("sent_at must be an ISO 8601 time with a time zone, e.g. 2026-11-22T20:15:00Z.")}
+        )
+    offset = now - moment
+    return offset if abs(offset) >= CLOCK_CORRECTED_FROM else timedelta(0)

@@ -172,8 +172,10 @@ class WalkDetail(APIView):
 class ObservationSync(APIView):
     """Idempotent batch upload from the capture app: one result per item, in order.
 
-    Body: `{"observations": [...]}` (or the bare list), at most 500 items, each
-    `{client_id, kind, geometry, severity, feeling, note, captured_at, accuracy_m}`.
+    Body: `{"observations": [...], "sent_at": "…"}` (or the bare list), at most 500 items, each
+    `{client_id, kind, geometry, severity, feeling, note, captured_at, accuracy_m}`. `sent_at`,
+    optional, is the tablet's clock as it sends: a tablet whose clock is wrong by more than a
+    minute has every captured_at moved by that difference.
     Result status: `created` (with `id`), `duplicate` (the stored `id`; nothing changed) or
     `rejected` (with `errors` per field). The `Server-Timing` header gives the server's time.
     """
@@ -186,7 +188,10 @@ class ObservationSync(APIView):
         walk, _access = walk_access(request.user, pk, capture=True)
         items = request.data.get("observations") if isinstance(request.data, dict) else None
         items = request.data if isinstance(request.data, list) else items
-        results = services.observations_sync(walk=walk, author=request.user, items=items)
+        sent_at = request.data.get("sent_at") if isinstance(request.data, dict) else None
+        results = services.observations_sync(
+            walk=walk, author=request.user, items=items, sent_at=sent_at
+        )
         counts = {name: 0 for name in ("created", "duplicate", "rejected")}
         for result in results:
             counts[result.status] += 1

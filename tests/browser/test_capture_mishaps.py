@@ -4,7 +4,7 @@ will not take, a walk closed while the tablet still holds findings, a session th
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.tablet import place, sign_in_to_capture
+from tests.browser.tablet import camera_jpeg, place, sign_in_to_capture
 from tests.factories import make_member
 from tests.walks.helpers import make_walk
 from walks.models import Observation, Photo
@@ -192,3 +192,24 @@ def test_save_is_in_reach_on_a_phone_held_sideways(live_server, chromium, walker
     page.tap("#save")
     expect(page.locator("#sync-count")).to_have_text("All synced")
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_all_synced_waits_for_the_photos(live_server, tablet, walker_walk, settings, tmp_path):
+    # The pill turned green "All synced" while the photos were still going up (two minutes on
+    # a slow uplink): a participant who sees it closes the app.
+    settings.MEDIA_ROOT = tmp_path
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    page.route("**/photos/", lambda route: route.abort())  # the uplink fails for photos
+    place(page, "neglect", (300, 300))
+    page.set_input_files(
+        "#photo", {"name": "hedge.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}
+    )
+    page.tap("#save")
+    expect(page.locator("#sync-count")).to_have_text("1 photo waiting to upload")
+    expect(page.locator("#sync-count")).to_have_class("pending")
+    page.unroute("**/photos/")
+    expect(page.locator("#sync-count")).to_have_text("All synced", timeout=20_000)
+    assert Photo.objects.count() == 1

@@ -168,3 +168,32 @@ def test_user_outside_the_area_gets_404(client_for, walk):
 
 def test_anonymous_may_not_sync(api, walk):
     assert sync(api, walk, [item()]).status_code == 401
+
+
+@pytest.mark.parametrize("tablet_off_by", [timedelta(hours=3), timedelta(hours=-5)])
+def test_a_tablet_with_a_wrong_clock_is_set_right_by_the_time_it_sends(
+    capture_client, walk, tablet_off_by
+):
+    # A tablet three hours fast lost every finding ("in the future", and no way to send it
+    # again); five hours slow stored them before the walk began. The batch carries the
+    # tablet's clock at sending (sent_at), so the server knows the offset and corrects it.
+    tablet_now = datetime.now(UTC) + tablet_off_by
+    seen = tablet_now - timedelta(minutes=5)
+    response = capture_client.post(
+        f"/api/walks/{walk.pk}/observations/sync",
+        {"observations": [item(captured_at=seen.isoformat())], "sent_at": tablet_now.isoformat()},
+        format="json",
+    )
+    assert response.json()["results"][0]["status"] == "created", response.json()
+    stored = Observation.objects.get().captured_at
+    assert abs(stored - (datetime.now(UTC) - timedelta(minutes=5))) < timedelta(seconds=30)
+
+
+def test_a_sent_at_that_is_not_a_time_is_named(capture_client, walk):
+    response = capture_client.post(
+        f"/api/walks/{walk.pk}/observations/sync",
+        {"observations": [item()], "sent_at": "yesterday"},
+        format="json",
+    )
+    assert response.status_code == 400 and "sent_at" in response.json()
+    assert Observation.objects.count() == 0

@@ -588,7 +588,10 @@ async function sync() {
       if (!batch.length) break;
       const sent = batch.map(({ walk, queued_at, sent, ...item }) => item);
       await queue.markSent(sent.map((item) => item.client_id));
-      const response = await post(config.urls.sync, JSON.stringify({ observations: sent }), {
+      // sent_at: this tablet's clock now, so the server can set right the times of a tablet
+      // whose clock is wrong (they would be refused as "in the future", or stored hours off).
+      const payload = { observations: sent, sent_at: new Date().toISOString() };
+      const response = await post(config.urls.sync, JSON.stringify(payload), {
         "Content-Type": "application/json",
       });
       if (response.status === 401 || response.status === 403) {
@@ -713,10 +716,13 @@ async function refresh() {
   const counter = $("#sync-count");
   counter.dataset.count = String(waiting);
   counter.dataset.photos = String(counts.photos);
-  const status = waiting ? t("waiting", waiting) : t("all_synced");
+  // "All synced" only once the photos are up too: a participant who sees it closes the app.
+  let status = t("all_synced");
+  if (waiting) status = t("waiting", waiting);
+  else if (counts.photos) status = t("photos_only", counts.photos);
   if (counter.textContent !== status) counter.textContent = status; // announced once, not per refresh
-  counter.classList.toggle("pending", waiting > 0);
-  $("#photo-count").textContent = counts.photos ? t("photos_waiting", counts.photos) : "";
+  counter.classList.toggle("pending", waiting + counts.photos > 0);
+  $("#photo-count").textContent = waiting && counts.photos ? t("photos_waiting", counts.photos) : "";
 
   const pending = await queue.pending(walkId);
   map.getSource("queued")?.setData({

@@ -1,6 +1,7 @@
 """Trygg settings. Every value comes from the environment (or the bootstrap's `.env`)."""
 
 import mimetypes
+import os
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -105,6 +106,11 @@ TEMPLATES = [
         },
     },
 ]
+
+# GDAL's vector VRT driver opens whatever files or URLs a VRT names: never for an upload
+# (layers/importers/geofiles.py also checks content and driver). Set before GDAL registers its
+# drivers, which happens when pyogrio is first imported, after the settings.
+os.environ.setdefault("GDAL_SKIP", "OGR_VRT")
 
 DATABASES = {"default": database_from_url("DATABASE_URL")}
 # PostgreSQL's JIT compiles every statement its planner deems costly: a vector tile statement then

@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy
 import shapely
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -456,7 +456,11 @@ def clock_offset(sent_at, now: datetime) -> timedelta:
         moment = None
     if moment is None or timezone.is_naive(moment):
         raise ValidationError(
-            {"sent_at": _("sent_at must be an ISO 8601 time with a time zone, e.g. 2026-11-22T20:15:00Z.")}
+            {
+                "sent_at": _(
+                    "sent_at must be an ISO 8601 time with a time zone, e.g. 2026-11-22T20:15:00Z."
+                )
+            }
         )
     offset = now - moment
     return offset if abs(offset) >= CLOCK_CORRECTED_FROM else timedelta(0)

@@ -188,17 +188,44 @@ def layer_of(target: str, layer: str | None) -> str | None:
     return None
 
 
+# GDAL picks a driver by the file's content, whatever its name, and some drivers open other
+# files or URLs the file names: a "GeoJSON" that was a VRT read the server's /etc/passwd and
+# fetched addresses from the server. Only these are read, and the content is checked first.
+DRIVERS = {"GeoJSON", "GPKG", "ESRI Shapefile"}
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_content(path: str) -> None:
+    """Refuse before GDAL opens it a file that is neither JSON nor a GeoPackage (SQLite)."""
+    with open(path, "rb") as file:
+        head = file.read(512)
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(SQLITE_HEADER) or text[:1] in (b"{", b"["):
+        return
+    raise ImportRefused(
+        "file", "The file is not GeoJSON, a GeoPackage or a zipped Shapefile (by its content)."
+    )
+
+
 def open_vector(path: str, srid: int | None = None, layer: str | None = None) -> VectorSource:
     tempdir = None
     target = path
     if path.lower().endswith(".zip") or zipfile.is_zipfile(path):
         tempdir, target = _safe_extract_shapefile(path)
+    else:
+        _check_content(path)
     try:
         layer = layer_of(target, layer)
         try:
             info = pyogrio.read_info(target, layer=layer, force_feature_count=True)
         except Exception as error:  # GDAL reports unreadable files with many error classes.
             raise _unreadable(error, target) from None
+        if info.get("driver") not in DRIVERS:
+            raise ImportRefused(
+                "file",
+                f"The file reads as {info.get('driver')}; only GeoJSON, GeoPackage and zipped"
+                " Shapefiles are imported.",
+            )
         found_srid, note = srid_of(info.get("crs"), srid)
     except ImportRefused:
         if tempdir:

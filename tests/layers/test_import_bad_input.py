@@ -189,8 +189,29 @@ def test_an_unreadable_geofile_is_refused_without_the_servers_path(tmp_path, nam
     """GDAL names the file by its path: the stored upload's, on the server."""
     stored = write(tmp_path, name, content)
     refused = refusal("blocks", "auto", stored)
-    assert refused.field == "file" and "GDAL cannot read the file" in refused.message
+    assert refused.field == "file"
+    assert "GDAL cannot read the file" in refused.message or "not GeoJSON" in refused.message
     assert str(tmp_path) not in refused.message and "upload" not in refused.message
+
+
+VRT = (
+    '<OGRVRTDataSource><OGRVRTLayer name="p"><SrcDataSource>CSV:/etc/passwd</SrcDataSource>'
+    "<SrcLayer>passwd</SrcLayer></OGRVRTLayer></OGRVRTDataSource>"
+)
+
+
+@pytest.mark.parametrize("kind", ["blocks", "lamps"])
+def test_a_file_that_makes_gdal_open_other_files_is_refused_before_it_is_read(tmp_path, kind):
+    # A GDAL virtual file uploaded as GeoJSON read the server's /etc/passwd into the error
+    # message (and could make the server fetch any address): GDAL goes by content, not name.
+    refused = refusal(kind, "auto", write(tmp_path, "lamps.geojson", VRT))
+    assert refused.field == "file" and "not GeoJSON" in refused.message
+    assert "root" not in refused.message
+    refused = refusal(kind, "auto", write(tmp_path, "lamps.gpkg", "  \n" + VRT))
+    assert "root" not in refused.message
+    crime = write(tmp_path, "crime.geojson", VRT)
+    refused = refusal("crime", "generic", crime, map="date=d,category=c")
+    assert "not GeoJSON" in refused.message and "root" not in refused.message
 
 
 def test_a_zip_bomb_is_refused_before_it_is_expanded(tmp_path):

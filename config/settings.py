@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RejectNulInQuery",
+    "config.middleware.TokenRefusedAs401",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -163,6 +164,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.openapi.TaggedSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": None},  # set from TRYGG_LOGIN_RATE below
+    # Throttles count per client address. Left unset, DRF took it from X-Forwarded-For, which
+    # any client writes: a new made-up address per guess and passwords could be tried without
+    # end. The address is the connection's, or, behind N proxies of one's own, the one they add.
+    "NUM_PROXIES": env_int("TRYGG_NUM_PROXIES", 0, minimum=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trygg API",

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.passwords import tokens_end
 from geo.models import Area, Membership, Role
 
 
@@ -107,6 +108,7 @@ def password_set(*, requester, user, password: str) -> None:
         raise ValidationError({"password": error.messages}) from None
     user.set_password(password)  # their sessions end: the session auth hash changes
     user.save(update_fields=["password"])
+    tokens_end(user)
 
 
 def _user_create(User, username: str, password: str | None):

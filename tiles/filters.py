@@ -63,10 +63,14 @@ class TileFilters:
 
 def _date(raw: str, name: str, errors: dict) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         errors[name] = [f"Expected a date YYYY-MM-DD, got {raw!r}."]
         return None
+    if not 1900 <= day.year <= 2100:  # 9999-12-31 has no next day to end the period at
+        errors[name] = [f"Expected a date from 1900 to 2100, got {raw!r}."]
+        return None
+    return day
 
 
 def _codes(raw: str) -> list[str]:

@@ -67,3 +67,17 @@ def test_passwords_and_tokens_are_never_logged(api, member, caplog):
     api.get("/api/areas/nowhere/blocks/")  # a logged 404
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "secret-guess-123" not in logged and PASSWORD not in logged and token not in logged
+
+
+def test_a_made_up_forwarded_address_does_not_reset_the_count(api, member):
+    # Each guess claimed another X-Forwarded-For and was counted as a new client.
+    user = member("analyst")
+    statuses = [
+        api.post(
+            "/api/auth/token/",
+            {"username": user.username, "password": f"guess-{i}"},
+            HTTP_X_FORWARDED_FOR=f"10.9.{i}.1",
+        ).status_code
+        for i in range(12)
+    ]
+    assert statuses[10:] == [429, 429]

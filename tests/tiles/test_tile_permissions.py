@@ -141,3 +141,16 @@ def test_style_and_tilejson_are_readable_from_another_site(client_for, member, a
     assert "authorization" in preflight["Access-Control-Allow-Headers"]
     # Pages of the site itself are not shared.
     assert "Access-Control-Allow-Origin" not in client.get("/api/kinds/", **origin)
+
+
+def test_a_bad_token_or_an_endless_period_is_a_clear_4xx_not_a_500(client, area):
+    # A malformed token raised DRF's exception outside DRF (500) on the style, TileJSON and the
+    # map's pages; to=9999-12-31 overflowed the date arithmetic in every tile (500).
+    bad = {"HTTP_AUTHORIZATION": "Token zzz"}
+    for path in ("/tiles/testarea/style.json", "/tiles/testarea/crime.json", "/map/testarea/"):
+        response = client.get(path, **bad)
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Token", path
+    z, x, y = WHOLE_AREA
+    for layer in ("crime", "observations", "walks"):
+        response = client.get(f"/tiles/testarea/{layer}/{z}/{x}/{y}.mvt?to=9999-12-31")
+        assert response.status_code == 400 and "1900 to 2100" in response.json()["to"][0]

@@ -33,7 +33,7 @@ from tiles.styles import (
     raster_names,
     visible_layers,
 )
-from walks.access import sees_all_walks
+from walks.access import is_participant, sees_all_walks
 from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk, observations_matching
 
 FIGURES = [
@@ -251,7 +251,9 @@ def observation_detail(request, slug: str, pk: int):
     if not access.can("view_walk_layers"):
         return forbidden_json()
     observation = get_object_or_404(observations_in_area(access.area), pk=pk)
-    data = observation_json(observation, (get_language() or "en")[:2], full=True)
+    # A participant reads the notes of their own walks' findings, as the walks API allows.
+    full = sees_all_walks(access) or is_participant(request.user, observation.walk)
+    data = observation_json(observation, (get_language() or "en")[:2], full=full)
     if sees_all_walks(access):  # the walk's report, for those who may open it
         data["walk_report"] = reverse("walk-report", args=[observation.walk_id])
     return JsonResponse(data)

@@ -48,6 +48,7 @@ from layers.analysis.results import (
 from layers.assignment import crime_assignment_totals
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp, crime_matching
+from walks.access import sees_all_walks
 from walks.models import NEAR_BLOCK_DEGREES, Observation, Photo, Walk, observations_matching
 
 SIGHTLINE_KIND = "blocked_sightline"
@@ -187,6 +188,12 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         .values("n")
     )
     language = area.default_language if area.default_language in ("en", "sv", "da") else "en"
+    # A participant sees the walk layers, not what other walks' people wrote: the notes (and
+    # the coordinator's follow-up note, which names who was told) stay with the walks API,
+    # which shows a participant their own walks only.
+    private = not sees_all_walks(access)
+    note = Value("") if private else F("note")
+    follow_up_note = Value("") if private else F("follow_up_note")
     # The block it lies in or next to, as the walk report names it.
     block = (
         Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_DEGREES))
@@ -212,7 +219,7 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         a_geometry_type=Substr(Func(F("geom"), function="ST_GeometryType"), 4),
         a_severity=F("severity"),
         a_feeling=F("feeling"),
-        a_note=F("note"),
+        a_note=note,
         a_captured_at=F("captured_at"),
         a_captured_local=_clock_time("captured_at"),
         a_block_code=Subquery(block, output_field=CharField()),
@@ -220,7 +227,7 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         a_light=F("walk__light"),
         a_photo_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0),
         a_follow_up=F("follow_up"),
-        a_follow_up_note=F("follow_up_note"),
+        a_follow_up_note=follow_up_note,
     )
 
 

@@ -258,3 +258,25 @@ def test_bbox_with_heights_and_the_default_bbox_crs_are_understood(analyst, worl
 def test_an_offset_beyond_the_databases_integers_is_a_400(analyst, world):
     response = analyst.get("/ogc/collections/testarea-blocks/items?offset=9223372036854775808")
     assert response.status_code == 400 and "offset" in response.json()["description"]
+
+
+def test_a_participant_reads_the_notes_of_their_own_walks_only(client_for, member, area):
+    # A participant of another walk read a finding's note, and the coordinator's follow-up note
+    # naming who was told, through OGC and the map, though the walks API refused them the walk.
+    from django.contrib.gis.geos import Point
+
+    from tests.tiles.data import add_observation, add_walk
+
+    walk = add_walk(area)
+    finding = add_observation(walk, Point(13.005, 55.605, srid=4326), "unsafe_spot")
+    finding.note, finding.follow_up_note = "Dark stairs", "Told the housing company (Lisa B.)"
+    finding.save()
+    outsider, walker = member("participant"), member("participant")
+    walk.participants.add(walker)
+    item = f"/ogc/collections/testarea-observations/items/{finding.pk}"
+    details = f"/map/testarea/observations/{finding.pk}.json"
+    seen = client_for(outsider).get(item).json()["properties"]
+    assert seen["note"] in ("", None) and seen["follow_up_note"] in ("", None)
+    assert "note" not in client_for(outsider).get(details).json()
+    assert client_for(walker).get(details).json()["note"] == "Dark stairs"
+    assert client_for(member("planner")).get(item).json()["properties"]["note"] == "Dark stairs"

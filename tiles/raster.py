@@ -24,7 +24,7 @@ from rasterio.warp import transform_bounds
 from geo.access import access_for
 from geo.models import Area
 from geo.services import data_versions
-from layers.analysis.results import analysis_latest
+from layers.analysis.results import analysis_latest, suppression_threshold
 from tiles.catalogue import FORBIDDEN
 
 TILE_PX = 256
@@ -55,6 +55,33 @@ class RasterSource:
     name: str
     run_id: int
     version: int
+    # Values below this are left out for this viewer (None: all shown); see density_floor.
+    floor: float | None = None
+
+
+# The insecurity surface is the findings' kernel density, and the perception gap is made from
+# it: as raw as the walks' own findings, which the public of a published area does not see.
+FROM_FINDINGS = {"insecurity", "perception_gap"}
+
+
+def raster_visible(access, name: str) -> bool:
+    if not access.can("view_layers"):
+        return False
+    return name not in FROM_FINDINGS or access.is_superuser or access.role is not None
+
+
+def density_floor(access, run) -> float | None:
+    """The crime density below which a non-analyst sees nothing. The surface is each incident
+    spread by a known Gaussian kernel: fitted back, its peaks gave every incident's place
+    (within metres) and count, which only analysts may see. Below the peak of as many incidents
+    as a count must reach to be shown (TRYGG_MIN_AGGREGATE_COUNT), the surface is left out, so
+    what shows is where that many overlap (docs/privacy.md)."""
+    threshold = suppression_threshold(access)
+    bandwidth = (run.figures or {}).get("bandwidth_m")
+    if threshold is None or not bandwidth:
+        return None
+    single_peak = 1e6 / (2 * math.pi * bandwidth**2)  # one incident, per km², at its centre
+    return threshold * single_peak
 
 
 def raster_for(request, slug: str, name: str, user):
@@ -66,7 +93,7 @@ def raster_for(request, slug: str, name: str, user):
     access = access_for(user, area)
     if not access.can("view_area"):
         return None
-    if not access.can("view_layers"):
+    if not raster_visible(access, name):
         return FORBIDDEN
     run = analysis_latest(area)
     stored = run.rasters.filter(name=name).first() if run else None
@@ -75,11 +102,12 @@ def raster_for(request, slug: str, name: str, user):
     path = Path(settings.MEDIA_ROOT) / stored.path
     if not path.is_file():
         return None
-    return RasterSource(path, name, run.pk, data_versions(area=area)["analysis"])
+    floor = density_floor(access, run) if name == "crime_density" else None
+    return RasterSource(path, name, run.pk, data_versions(area=area)["analysis"], floor)
 
 
 def raster_etag(source: RasterSource, z: int, x: int, y: int) -> str:
-    key = f"r1|{source.name}|{source.run_id}|{source.version}|{z}/{x}/{y}"
+    key = f"r2|{source.name}|{source.run_id}|{source.version}|{source.floor}|{z}/{x}/{y}"
     return hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -129,7 +157,9 @@ def colourise(values: np.ma.MaskedArray, low: float, high: float, ramp) -> np.nd
     return rgba
 
 
-def render_tile(path: Path, name: str, z: int, x: int, y: int) -> bytes | None:
+def render_tile(
+    path: Path, name: str, z: int, x: int, y: int, floor: float | None = None
+) -> bytes | None:
     """The PNG of one tile, or None when the raster does not reach it or is empty there."""
     west, south, east, north = tile_bounds(z, x, y)
     with rasterio.open(path) as src:
@@ -160,6 +190,8 @@ def render_tile(path: Path, name: str, z: int, x: int, y: int) -> bytes | None:
             ),
         ) as vrt:
             values = vrt.read(1, masked=True).astype("float64")
+    if floor is not None:
+        values = np.ma.masked_less(values, floor)
     if values.count() == 0:
         return None
     rgba = colourise(values, low, high, RAMPS.get(name, SEQUENTIAL))

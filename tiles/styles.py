@@ -12,6 +12,7 @@ from geo.permissions import area_access
 from layers.analysis.results import analysis_latest
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
+from tiles.raster import raster_visible
 
 # Zoom above which clients overzoom instead of fetching more tiles.
 SOURCE_MAXZOOM = {"blocks": 17, "crime": 17, "observations": 18, "walks": 17, "lamps": 18}
@@ -245,7 +246,8 @@ def raster_names(access: Access) -> list[str]:
     """The rasters of the analysis the map shows, for roles that may see them (tiles/raster.py
     answers the same)."""
     run = analysis_latest(access.area) if access.can("view_layers") else None
-    return sorted(run.rasters.values_list("name", flat=True)) if run else []
+    names = run.rasters.values_list("name", flat=True) if run else []
+    return sorted(name for name in names if raster_visible(access, name))
 
 
 def _raster_style(request, slug: str, names: list[str], bounds: list[float]):

@@ -39,7 +39,8 @@ def run_access(request, run_id: int) -> tuple[AnalysisRun, Access]:
 
 def run_summary(request, run: AnalysisRun) -> dict:
     rasters = {}
-    if run.status == RunStatus.DONE:
+    # The GeoTIFFs are for analysts (AnalysisRasterDownload); others have the map's tiles.
+    if run.status == RunStatus.DONE and access_for(request.user, run.area).sees_crime_points:
         rasters = {
             raster.name: request.build_absolute_uri(
                 reverse("analysis-raster", args=[run.pk, raster.name])
@@ -155,9 +156,13 @@ class AnalysisRasterDownload(APIView):
 
     @extend_schema(responses={(200, "image/tiff"): OpenApiTypes.BINARY})
     def get(self, request, pk, name):
-        run, _ = run_access(request, pk)
+        run, access = run_access(request, pk)
         if name not in RASTER_NAMES:
             raise Http404("No such raster.")
+        if not access.sees_crime_points:
+            # The float surfaces give back each incident's and finding's place and count
+            # (tiles/raster.py density_floor); others see them as map tiles, thinned.
+            raise PermissionDenied("The analysis rasters are for analysts; the map shows them.")
         raster = run.rasters.filter(name=name).first()
         if raster is None:
             raise Http404("The run has no such raster (yet).")

@@ -81,3 +81,41 @@ def test_the_style_carries_the_rasters_for_roles_that_see_them(client_for, membe
     assert ids.index("blocks-class") < ids.index("raster-crime_density") < ids.index("lamps-status")
     participant = client_for(member(Role.PARTICIPANT)).get("/tiles/testarea/style.json").json()
     assert not any(name.startswith("raster-") for name in participant["sources"])
+
+
+def test_a_thin_crime_surface_is_left_out_for_those_who_may_not_see_incidents(
+    client_for, member, density
+):
+    # Fitting Gaussian kernels back to the float surface gave every incident's place within
+    # metres, and its count, to planners (and the public of a published area).
+    from layers.models import AnalysisRun
+
+    run = AnalysisRun.objects.get()
+    run.figures = {"bandwidth_m": 100.0}  # one incident peaks at 15.9 a km²; these reach 1
+    run.save()
+    z, x, y = tile_of(13.009, 55.605, 14)
+    url = f"/tiles/testarea/raster/crime_density/{z}/{x}/{y}.png"
+    assert client_for(member(Role.ANALYST)).get(url).status_code == 200
+    assert client_for(member(Role.PLANNER)).get(url).status_code == 204
+    # The GeoTIFFs themselves are for analysts; the run's summary offers them to analysts only.
+    tif = f"/api/analyses/{run.pk}/rasters/crime_density.tif"
+    planner = client_for(member(Role.PLANNER))
+    assert planner.get(tif).status_code == 403
+    assert planner.get(f"/api/analyses/{run.pk}/").json()["rasters"] == {}
+    analyst = client_for(member(Role.ANALYST))
+    assert analyst.get(tif).status_code == 200
+    assert set(analyst.get(f"/api/analyses/{run.pk}/").json()["rasters"]) == {"crime_density"}
+
+
+def test_the_findings_surfaces_are_not_for_the_public(client, area, density, settings):
+    from layers.models import AnalysisRaster, AnalysisRun
+
+    area.published = True
+    area.save()
+    run = AnalysisRun.objects.get()
+    AnalysisRaster.objects.create(run=run, name="insecurity", path=run.rasters.get().path)
+    z, x, y = tile_of(13.009, 55.605, 14)
+    assert client.get(f"/tiles/testarea/raster/insecurity/{z}/{x}/{y}.png").status_code == 403
+    assert client.get(f"/tiles/testarea/raster/crime_density/{z}/{x}/{y}.png").status_code == 200
+    style = client.get("/tiles/testarea/style.json").json()
+    assert "raster-crime_density" in style["sources"] and "raster-insecurity" not in style["sources"]

@@ -118,4 +118,6 @@ def test_the_findings_surfaces_are_not_for_the_public(client, area, density, set
     assert client.get(f"/tiles/testarea/raster/insecurity/{z}/{x}/{y}.png").status_code == 403
     assert client.get(f"/tiles/testarea/raster/crime_density/{z}/{x}/{y}.png").status_code == 200
     style = client.get("/tiles/testarea/style.json").json()
-    assert "raster-crime_density" in style["sources"] and "raster-insecurity" not in style["sources"]
+    assert (
+        "raster-crime_density" in style["sources"] and "raster-insecurity" not in style["sources"]
+    )

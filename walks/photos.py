@@ -8,6 +8,7 @@ file that would decompress into gigabytes is refused without being decoded.
 """
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -16,7 +17,17 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 15 * 1024 * 1024
-MAX_PIXELS = 50_000_000
+# A camera's JPEG (up to a 50 MP sensor) is decoded at a reduced scale straight from its DCT
+# (Pillow's draft mode), cheaply; PNG and WebP have no such shortcut and decode whole, so they
+# get a lower limit: a 208 kB PNG of 7,000 × 7,000 pixels took 800 MB and 3 s to decode, and
+# eight at once held the server for half a minute.
+MAX_PIXELS = {"JPEG": 50_000_000, "PNG": 16_000_000, "WEBP": 16_000_000}
+# Stored photos keep at most this many pixels on their longer side: a finding's photo, not a
+# camera's archive (and the phone's 50 MP picture is 8 MB less to keep and to serve).
+MAX_SIDE = 4096
+# One photo decodes at a time in each web process, so that uploads at once cannot add up
+# their memory; the others wait their turn (a second or so each).
+_decoding = threading.BoundedSemaphore(1)
 THUMBNAIL_SIZE = (320, 320)
 # Format read → (format written, file extension).
 FORMATS = {"JPEG": ("JPEG", "jpg"), "PNG": ("PNG", "png"), "WEBP": ("WEBP", "webp")}
@@ -37,6 +48,11 @@ class PhotoTooLarge(ValidationError):
 
 
 def photo_prepare(raw: bytes) -> PreparedPhoto:
+    with _decoding:
+        return _prepare(raw)
+
+
+def _prepare(raw: bytes) -> PreparedPhoto:
     if len(raw) > MAX_BYTES:
         raise PhotoTooLarge(
             {
@@ -57,19 +73,23 @@ def photo_prepare(raw: bytes) -> PreparedPhoto:
                     }
                 )
             width, height = source.size
-            if width * height > MAX_PIXELS:
+            limit = MAX_PIXELS[source.format]
+            if width * height > limit:
                 raise ValidationError(
                     {
                         "image": _(
                             "The image would decompress to %(mp).0f megapixels; "
-                            "at most 50 megapixels are accepted."
+                            "at most %(max).0f megapixels are accepted."
                         )
-                        % {"mp": width * height / 1e6}
+                        % {"mp": width * height / 1e6, "max": limit / 1e6}
                     }
                 )
             output_format, extension = FORMATS[source.format]
+            if source.format == "JPEG":
+                source.draft(source.mode, (MAX_SIDE, MAX_SIDE))  # decoded at 1/2, 1/4 … scale
             source.load()
             upright = ImageOps.exif_transpose(source)
+            upright.thumbnail((MAX_SIDE, MAX_SIDE))
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
         raise ValidationError(
             {"image": _("This file is not a readable JPEG, PNG or WebP image.")}

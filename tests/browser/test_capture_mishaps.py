@@ -213,3 +213,58 @@ def test_all_synced_waits_for_the_photos(live_server, tablet, walker_walk, setti
     page.unroute("**/photos/")
     expect(page.locator("#sync-count")).to_have_text("All synced", timeout=20_000)
     assert Photo.objects.count() == 1
+
+
+def noisy_jpeg(width, height) -> bytes:
+    """A camera-sized JPEG that does not compress: over 15 MB."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(7).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=100)
+    return buffer.getvalue()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_over_the_servers_limit_is_shrunk_on_the_tablet(
+    live_server, tablet, walker_walk, settings, tmp_path
+):
+    # Refused with 413 after the walk, when the scene could not be photographed again.
+    settings.MEDIA_ROOT = tmp_path
+    big = noisy_jpeg(5000, 3000)
+    assert len(big) > 15 * 1024 * 1024
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    place(page, "neglect", (300, 300))
+    page.set_input_files("#photo", {"name": "IMG_9.jpg", "mimeType": "image/jpeg", "buffer": big})
+    page.tap("#save")
+    for _ in range(300):  # synced in the background: up to 30 s
+        if Photo.objects.exists():
+            break
+        page.wait_for_timeout(100)
+    photo = Photo.objects.get()
+    assert (photo.width, photo.height) == (4096, 2458)
+    expect(page.locator("#rejected")).to_be_hidden()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_full_tablet_says_the_finding_was_not_saved(live_server, tablet, walker_walk):
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Storage.overrideQuotaForOrigin", {"origin": live_server.url, "quotaSize": 1})
+    place(page, "neglect", (300, 300))
+    page.fill("#note", "Broken bench")
+    page.set_input_files(
+        "#photo", {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}
+    )
+    page.tap("#save")
+    expect(page.locator("#toast")).to_contain_text("storage is full")
+    # Nothing typed is lost: the sheet is still open with the note.
+    expect(page.locator("#sheet")).to_be_visible()
+    expect(page.locator("#note")).to_have_value("Broken bench")

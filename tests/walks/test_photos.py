@@ -177,3 +177,19 @@ def test_missing_image_field_is_named(capture_client, observation_id):
     )
     assert response.status_code == 400
     assert "image" in response.json()
+
+
+def test_a_png_over_16_megapixels_is_refused_and_a_camera_jpeg_is_kept_at_4096_pixels(
+    capture_client, observation_id
+):
+    # PNG decodes whole: a small file of 7,000 × 7,000 took 800 MB; a camera's JPEG decodes at
+    # a reduced scale and is stored at most 4,096 pixels across.
+    response = upload(capture_client, observation_id, png_header_claiming(5000, 4000), "s.png")
+    assert response.status_code == 400
+    assert "at most 16 megapixels" in response.json()["image"][0]
+    buffer = io.BytesIO()
+    Image.new("RGB", (6000, 4000), (90, 120, 60)).save(buffer, "JPEG", quality=80)
+    response = upload(capture_client, observation_id, buffer.getvalue())
+    assert response.status_code == 201, response.content
+    photo = Photo.objects.get()
+    assert (photo.width, photo.height) == (4096, 2731)  # its shape kept

@@ -530,13 +530,44 @@ async function saveDraft() {
     captured_at: new Date().toISOString(),
     accuracy_m: gps ? Math.round(gps.accuracy * 10) / 10 : null,
   };
-  const photo = $("#photo").files[0] || null;
-  await queue.add(walkId, observation, photo);
+  const photo = await fitPhoto($("#photo").files[0] || null);
+  try {
+    await queue.add(walkId, observation, photo);
+  } catch (error) {
+    // The tablet's storage is full (or the browser refused it): the sheet stays as it is, so
+    // nothing typed is lost, and the participant is told rather than left with a dead Save.
+    console.warn("could not store the finding", error);
+    flash("not_stored", 8000);
+    return;
+  }
   cancelDraft();
   focusKind(observation.kind);
   flash("saved");
   await refresh();
   syncSoon(0);
+}
+
+// The server takes photos up to 15 MB; a camera's can be larger. Rather than refuse it after
+// the walk, when the scene cannot be photographed again, the tablet shrinks it to 4,096 pixels
+// across as a JPEG (the server keeps no more than that anyway).
+const MAX_PHOTO_BYTES = 15 * 1024 * 1024;
+
+async function fitPhoto(file) {
+  if (!file || file.size <= MAX_PHOTO_BYTES) return file;
+  try {
+    const bitmap = await createImageBitmap(file); // upright, by its EXIF orientation
+    const scale = Math.min(1, 4096 / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", 0.85));
+    const name = `${file.name.replace(/\.[^.]*$/, "")}.jpg`;
+    return blob ? new File([blob], name, { type: "image/jpeg" }) : file;
+  } catch (error) {
+    console.warn("photo kept as taken", error); // the server will say what is wrong with it
+    return file;
+  }
 }
 
 // ---------- sync ----------
@@ -1007,6 +1038,10 @@ setInterval(() => {
   const { count, photos } = $("#sync-count").dataset;
   if (!syncing && navigator.onLine && Number(count) + Number(photos) > 0) sync();
 }, 30000);
+
+// Ask the browser not to clear this site's storage when the tablet runs short of space: the
+// outbox holds findings that exist nowhere else until they are synced.
+navigator.storage?.persist?.().catch(() => {});
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker

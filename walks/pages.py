@@ -136,6 +136,8 @@ def capture(request, pk):
         },
         "kinds": ObservationKindSerializer(kinds, many=True).data,
         "language": (get_language() or "en")[:2],
+        # Whose findings this page queues (the tablet may be passed round: walks/static/walks).
+        "user": request.user.pk,
         "urls": {
             "sync": reverse("observation-sync", args=[walk.pk]),
             "observations": reverse("observation-list", args=[walk.pk]),

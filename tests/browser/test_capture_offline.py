@@ -109,3 +109,36 @@ def test_capture_app_reopens_offline_with_its_queue(live_server, tablet, capture
     tablet.set_offline(False)
     expect(page.locator("#sync-count")).to_have_attribute("data-count", "0")
     assert Observation.objects.get().kind.code == "hiding_place"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_tablet_passed_round_sends_each_finding_under_its_authors_name(
+    live_server, tablet, capture_area
+):
+    # The outbox was the walk's: what one participant captured offline went out under the name
+    # of whoever logged in next on the tablet.
+    anna, bo = (make_member(capture_area, "participant", name) for name in ("anna", "bo"))
+    walk = make_walk(capture_area, [anna, bo])
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walk, "anna")
+    tablet.set_offline(True)
+    place(page, "neglect", (300, 300))
+    page.tap("#save")
+    expect(page.locator("#sync-count")).to_have_text("1 waiting to sync")
+    # Anna's session ends; Bo signs in on the same tablet, online.
+    tablet.clear_cookies()
+    tablet.set_offline(False)
+    sign_in_to_capture(page, live_server, walk, "bo")
+    expect(page.locator("#others-waiting")).to_contain_text("1 finding of another participant")
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+    assert Observation.objects.count() == 0
+    # Anna back: hers goes out, as hers.
+    tablet.clear_cookies()
+    sign_in_to_capture(page, live_server, walk, "anna")
+    for _ in range(100):  # synced in the background: up to 10 s
+        if Observation.objects.exists():
+            break
+        page.wait_for_timeout(100)
+    assert Observation.objects.get().author == anna
+    expect(page.locator("#others-waiting")).to_have_text("")

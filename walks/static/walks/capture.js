@@ -7,6 +7,9 @@ import { mapWords } from "/static/js/map-words.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
 const walkId = config.walk.id;
+// The outbox keeps each participant's findings apart: on a tablet passed round, what one
+// captured goes out under their name, when they are signed in, never under the next one's.
+const queueKey = `${walkId}:${config.user}`;
 const BATCH = 100;
 const MAX_BACKOFF_S = 60;
 
@@ -16,6 +19,7 @@ let t = translator(language);
 let flashWord = null;
 const $ = (selector) => document.querySelector(selector);
 const queue = await openQueue();
+await queue.adopt(walkId, queueKey);
 
 // ---------- map ----------
 // Each source's findings are drawn by three layers, one per kind of geometry.
@@ -532,7 +536,7 @@ async function saveDraft() {
   };
   const photo = await fitPhoto($("#photo").files[0] || null);
   try {
-    await queue.add(walkId, observation, photo);
+    await queue.add(queueKey, observation, photo);
   } catch (error) {
     // The tablet's storage is full (or the browser refused it): the sheet stays as it is, so
     // nothing typed is lost, and the participant is told rather than left with a dead Save.
@@ -615,7 +619,7 @@ async function sync() {
   try {
     // Bounded: each round either empties a batch from the outbox or stops with a backoff.
     for (let round = 0; round < 1000; round++) {
-      const batch = await queue.pending(walkId, BATCH);
+      const batch = await queue.pending(queueKey, BATCH);
       if (!batch.length) break;
       const sent = batch.map(({ walk, queued_at, sent, ...item }) => item);
       await queue.markSent(sent.map((item) => item.client_id));
@@ -632,7 +636,7 @@ async function sync() {
       if (!response.ok) throw new Error(`sync answered ${response.status}`);
       const body = await response.json();
       if (body.walk_open === false) walkClosed();
-      await queue.settle(walkId, sent, body.results);
+      await queue.settle(queueKey, sent, body.results);
       await refresh();
     }
     await uploadPhotos();
@@ -651,7 +655,7 @@ async function sync() {
 // Withdrawals go after the findings and photos they may concern, so a finding whose sync was
 // under way when its author withdrew it is on the server by then and goes.
 async function sendWithdrawals() {
-  for (const { client_id: clientId } of await queue.withdrawals(walkId)) {
+  for (const { client_id: clientId } of await queue.withdrawals(queueKey)) {
     const response = await fetch(config.urls.withdraw.replace("{client_id}", clientId), {
       method: "DELETE",
       credentials: "same-origin",
@@ -675,7 +679,7 @@ async function sendWithdrawals() {
 }
 
 async function uploadPhotos() {
-  for (const photo of await queue.photosReady(walkId)) {
+  for (const photo of await queue.photosReady(queueKey)) {
     const form = new FormData();
     form.append("image", photo.blob, photo.name);
     const response = await post(config.urls.photos.replace("{id}", String(photo.observation_id)), form);
@@ -742,7 +746,7 @@ function showNet() {
 let rejectedShown = 0;
 
 async function refresh() {
-  const counts = await queue.counts(walkId);
+  const counts = await queue.counts(queueKey);
   const waiting = counts.observations + counts.withdrawals;
   const counter = $("#sync-count");
   counter.dataset.count = String(waiting);
@@ -754,8 +758,10 @@ async function refresh() {
   if (counter.textContent !== status) counter.textContent = status; // announced once, not per refresh
   counter.classList.toggle("pending", waiting + counts.photos > 0);
   $("#photo-count").textContent = waiting && counts.photos ? t("photos_waiting", counts.photos) : "";
+  const others = await queue.othersWaiting(`${walkId}:`, queueKey);
+  $("#others-waiting").textContent = others ? t("others_waiting", others) : "";
 
-  const pending = await queue.pending(walkId);
+  const pending = await queue.pending(queueKey);
   map.getSource("queued")?.setData({
     type: "FeatureCollection",
     features: pending.map(({ geometry, walk, queued_at, sent, ...o }) => ({
@@ -771,14 +777,14 @@ async function refresh() {
   });
   if (!pending.length) map.getSource("stored")?.setData(`${config.urls.observations}?t=${Date.now()}`);
   // Withdrawn findings the server may still have: hidden from the tablet's map at once.
-  const hidden = (await queue.withdrawals(walkId)).map((w) => w.client_id);
+  const hidden = (await queue.withdrawals(queueKey)).map((w) => w.client_id);
   if (map.getLayer("stored-points")) {
     for (const shape of Object.keys(SHAPES)) {
       map.setFilter(`stored-${shape}`, shapeFilter(shape, hidden));
     }
   }
 
-  const rejected = await queue.rejected(walkId);
+  const rejected = await queue.rejected(queueKey);
   if (rejected.length > rejectedShown) flash("needs_attention", 6000, rejected.length); // read aloud
   rejectedShown = rejected.length;
   const list = $("#rejected");
@@ -889,7 +895,7 @@ $("#withdraw-keep").addEventListener("click", () => {
 });
 $("#withdraw-confirm").addEventListener("click", async () => {
   if (!shown) return;
-  await queue.withdraw(walkId, shown.client_id);
+  await queue.withdraw(queueKey, shown.client_id);
   closeFinding();
   focusKind(null);
   flash("withdrawn");
@@ -900,8 +906,8 @@ $("#withdraw-confirm").addEventListener("click", async () => {
 // ---------- the participant's own findings, as a list ----------
 async function myFindings() {
   const stored = await map.getSource("stored").getData();
-  const withdrawn = new Set((await queue.withdrawals(walkId)).map((w) => w.client_id));
-  const queued = (await queue.pending(walkId)).map(({ geometry, walk, queued_at, sent, ...o }) => ({
+  const withdrawn = new Set((await queue.withdrawals(queueKey)).map((w) => w.client_id));
+  const queued = (await queue.pending(queueKey)).map(({ geometry, walk, queued_at, sent, ...o }) => ({
     ...o,
     mine: true,
     queued: true,

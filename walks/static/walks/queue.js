@@ -51,6 +51,27 @@ class Queue {
     this.db = db;
   }
 
+  // Findings queued under `from` (an older app keyed them by the walk alone) become the
+  // signed-in participant's (`to`): on a tablet of its own, theirs.
+  async adopt(from, to) {
+    const stores = ["outbox", "photos", "rejected", "withdrawals"];
+    const tx = this.db.transaction(stores, "readwrite");
+    for (const name of stores) {
+      const store = tx.objectStore(name);
+      for (const item of await promised(store.index("walk").getAll(from))) {
+        store.put({ ...item, walk: to });
+      }
+    }
+    await done(tx);
+  }
+
+  // How many findings other participants left on this tablet for this walk (keys `prefix…`).
+  async othersWaiting(prefix, own) {
+    const byWalk = this.db.transaction("outbox").objectStore("outbox").index("walk");
+    const all = await promised(byWalk.count(IDBKeyRange.bound(prefix, `${prefix}\uffff`)));
+    return all - (await promised(byWalk.count(own)));
+  }
+
   async add(walk, observation, photoBlob) {
     const tx = this.db.transaction(["outbox", "photos"], "readwrite");
     tx.objectStore("outbox").put({ walk, queued_at: Date.now(), ...observation });

@@ -5,6 +5,7 @@ All refusals share one shape (`{"detail": …}` or field → messages), so they 
 here rather than on each view.
 """
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
 # The docs page lists its groups in this order. An analyst follows the start page's link to it
@@ -128,3 +129,13 @@ def forbid_nul_in_query_strings(result, generator, request, public):
                     if "pattern" not in schema and "enum" not in schema:
                         schema["pattern"] = NO_NUL
     return result
+
+
+class ThrottledBasicScheme(OpenApiAuthenticationExtension):
+    """HTTP Basic as the OGC API takes it (config.throttling), in the schema's security list."""
+
+    target_class = "config.throttling.ThrottledBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}

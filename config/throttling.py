@@ -1,10 +1,15 @@
-"""Slowing down password guessing on both ways in: the token endpoint and the login form."""
+"""Slowing down password guessing on every way in: the token endpoint, the login form, the
+admin's login and HTTP Basic (GIS clients on the OGC API)."""
 
 from django.contrib.auth import views as auth_views
 from django.core.cache import caches
+from django.http import HttpResponse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -42,3 +47,40 @@ class LoginView(auth_views.LoginView):
             response["Retry-After"] = str(int(throttle.wait() or 60))
             return response
         return super().post(request, *args, **kwargs)
+
+
+class ThrottledBasicAuthentication(BasicAuthentication):
+    """HTTP Basic for QGIS and other GIS clients, which send the password with every request:
+    so only failed ones count, per client address, as many as the login form allows. It was
+    not counted at all, and a page on any site could have run the guessing from its visitors'
+    browsers (the OGC API answers any origin)."""
+
+    def authenticate(self, request):
+        throttle = LoginThrottle()
+        allowed, period = throttle.parse_rate(throttle.get_rate())
+        key = f"throttle_basic_failures_{throttle.get_ident(request)}"
+        failures = throttle.cache.get(key, 0)
+        if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic "):
+            if failures >= allowed:
+                raise Throttled(wait=period)
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            throttle.cache.set(key, failures + 1, period)
+            raise
+
+
+def login_throttled(view):
+    """The admin's login with the login form's throttle on its attempts."""
+
+    def throttled(request, *args, **kwargs):
+        throttle = LoginThrottle()
+        if request.method == "POST" and not throttle.allow_request(request, None):
+            response = HttpResponse(
+                _("Too many login attempts. Try again in a minute."), status=429
+            )
+            response["Retry-After"] = str(int(throttle.wait() or 60))
+            return response
+        return view(request, *args, **kwargs)
+
+    return throttled

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.passwords import PasswordChangeView
-from config.throttling import LoginView, TokenView
+from config.throttling import LoginView, TokenView, login_throttled
 from geo.views import healthz, home
 
 api = [
@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("layers.urls_map")),
     path("", include("walks.urls_pages")),
     path("", include("geo.urls_pages")),
+    # The admin's own login form, with the same throttle as the site's.
+    path("admin/login/", login_throttled(admin.site.login)),
     path("admin/", admin.site.urls),
     # Password reset by e-mail is left out: residents often have no e-mail address in Trygg.
     # Their coordinator gives them a new password on the members page (geo/pages.py).

@@ -13,13 +13,13 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.authentication import (
-    BasicAuthentication,
     SessionAuthentication,
     TokenAuthentication,
 )
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from config.throttling import ThrottledBasicAuthentication
 from geo.access import Access, access_for, access_with_role
 from geo.models import Area, Membership
 from layers.exports import sql
@@ -48,7 +48,11 @@ def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> di
 
 
 class OgcView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication, BasicAuthentication]
+    authentication_classes = [
+        TokenAuthentication,
+        SessionAuthentication,
+        ThrottledBasicAuthentication,
+    ]
     permission_classes = [AllowAny]
     content_negotiation_class = AnswerAsNamed
 

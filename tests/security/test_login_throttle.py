@@ -81,3 +81,32 @@ def test_a_made_up_forwarded_address_does_not_reset_the_count(api, member):
         for i in range(12)
     ]
     assert statuses[10:] == [429, 429]
+
+
+def basic(username, password) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def test_http_basic_on_the_ogc_api_counts_failed_passwords(client, member):
+    # QGIS sends its password with every request, so only the wrong ones count; they were not
+    # counted at all, and any web page could guess through its visitors' browsers (CORS *).
+    user = member("analyst")
+    right = basic(user.username, PASSWORD)
+    for _ in range(20):  # a GIS client at work is never held back
+        assert client.get("/ogc/collections", HTTP_AUTHORIZATION=right).status_code == 200
+    wrong = [
+        client.get("/ogc/collections", HTTP_AUTHORIZATION=basic(user.username, f"x{i}")).status_code
+        for i in range(11)
+    ]
+    assert wrong[:10] == [401] * 10 and wrong[10] == 429
+    assert client.get("/ogc/collections", HTTP_AUTHORIZATION=right).status_code == 429
+
+
+def test_the_admins_login_is_throttled_too(client, member):
+    statuses = [
+        client.post("/admin/login/", {"username": "admin", "password": f"x{i}"}).status_code
+        for i in range(11)
+    ]
+    assert statuses[:10] == [200] * 10 and statuses[10] == 429

@@ -102,7 +102,8 @@ MATRIX = {
         ("GET", "/api/analyses/{run}/blocks/", None, "404 404 403 200 200 200"),
     ],
     "api/analyses/<int:pk>/rasters/<str:name>.tif": [
-        ("GET", "/api/analyses/{run}/rasters/crime_density.tif", None, "404 404 403 200 200 200"),
+        # The float surfaces give incidents back (tiles/raster.py): analysts only.
+        ("GET", "/api/analyses/{run}/rasters/crime_density.tif", None, "404 404 403 403 200 403"),
     ],
     "api/^areas/(?P<slug>[-\\w]+)/export/(?P<layer>\\w+)\\.(?P<fmt>\\w+)$": [
         ("GET", "/api/areas/{slug}/export/blocks.geojson", None, "404 404 403 200 200 200"),

@@ -689,8 +689,10 @@ async function uploadPhotos() {
       // The server will never take this photo (not an image, too large, or its finding is
       // gone): keeping it would block the queue, dropping it silently would lose it unseen.
       await queue.refusePhoto(photo, await refusalReasons(response));
-    } else if (response.status === 401) {
-      authProblem = 401;
+    } else if (response.status === 401 || response.status === 403) {
+      // Signed out, or no longer on the walk: said in the bar, not retried without end (which
+      // also held back the withdrawals queued after the photos).
+      authProblem = response.status;
       return;
     } else {
       throw new Error(`photo upload answered ${response.status}`);

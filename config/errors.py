@@ -1,14 +1,34 @@
 """API errors: every refusal is a 4xx naming the field and the reason, never a 500."""
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import Http404
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+# get_object_or_404 says "No Area matches the given query." for an id or slug that does not
+# exist, while the views say "No such area." for one the user may not see: the difference told
+# an outsider which exist. Both now read the views' words.
+HIDDEN_AS = {
+    "Area": "No such area.",
+    "AnalysisRun": "No such analysis.",
+    "ImportJob": "No such import.",
+    "Walk": "No such walk.",
+    "Observation": "No such observation.",
+    "Photo": "No such photo.",
+}
+DJANGO_NOT_FOUND = re.compile(r"^No (\w+) matches the given query\.$")
+
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        found = DJANGO_NOT_FOUND.match(str(exc))
+        if found:
+            exc = Http404(HIDDEN_AS.get(found.group(1), "Not found."))
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail)

@@ -40,11 +40,15 @@ def is_participant(user, walk: Walk) -> bool:
     return cache[walk.pk]
 
 
-def walk_access(user, walk_id: int, *, capture: bool = False) -> tuple[Walk, Access]:
+def walk_access(
+    user, walk_id: int, *, capture: bool = False, unseen: str = "No such walk."
+) -> tuple[Walk, Access]:
+    """`unseen`: what a user of another area is told, as for a thing that does not exist (a
+    photo's "No such photo.", not "No such walk.", which would say that the photo exists)."""
     walk = get_object_or_404(Walk.objects.select_related("area"), pk=walk_id)
     access = access_for(user, walk.area)
     if not access.can("view_area"):
-        raise NotFound("No such walk.")
+        raise NotFound(unseen)
     if not user.is_authenticated:
         raise NotAuthenticated("Log in to see walks.")
     participant = is_participant(user, walk)
@@ -65,10 +69,10 @@ def page_walk_access(request, walk_id: int, *, capture: bool = False) -> tuple[W
         raise DjangoPermissionDenied(str(refusal.detail)) from None
 
 
-def moderated(user, walk_id: int) -> Access:
+def moderated(user, walk_id: int, unseen: str = "No such walk.") -> Access:
     """The walk's access if `user` may delete its findings and photos: coordinators (and
     superusers), who answer for what the area's walks record."""
-    _walk, access = walk_access(user, walk_id)
+    _walk, access = walk_access(user, walk_id, unseen=unseen)
     if not access.can("manage_area"):
         raise PermissionDenied("Only the area's coordinators delete findings and photos.")
     return access

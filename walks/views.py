@@ -240,7 +240,9 @@ class PhotoUpload(APIView):
         observation = Observation.objects.select_related("walk__area").filter(pk=pk).first()
         if observation is None:
             raise Http404("No such observation.")
-        _walk, access = walk_access(request.user, observation.walk_id, capture=True)
+        _walk, access = walk_access(
+            request.user, observation.walk_id, capture=True, unseen="No such observation."
+        )
         if observation.author_id != request.user.pk and not access.is_superuser:
             # A photo shows what its finding's author saw; a fellow participant adding one (a
             # face, a number plate) would put it under another resident's name.
@@ -272,7 +274,7 @@ class PhotoFile(APIView):
         photo = Photo.objects.select_related("observation").filter(pk=pk).first()
         if photo is None:
             raise Http404("No such photo.")
-        walk_access(request.user, photo.observation.walk_id)
+        walk_access(request.user, photo.observation.walk_id, unseen="No such photo.")
         field = photo.image if variant == "image" else photo.thumbnail
         response = FileResponse(field.open("rb"))
         # Revalidated on every view: a photo a coordinator deletes, or one a user who logged
@@ -302,7 +304,9 @@ class ObservationDetail(APIView):
     )
     def patch(self, request, pk):
         observation = get_object_or_404(Observation.objects.select_related("walk__area"), pk=pk)
-        _walk, access = walk_access(request.user, observation.walk_id)
+        _walk, access = walk_access(
+            request.user, observation.walk_id, unseen="No such observation."
+        )
         if not access.can("plan_walks"):
             raise PermissionDenied("Only coordinators and planners follow findings up.")
         data = FollowUpSerializer(data=request.data)
@@ -353,6 +357,6 @@ class PhotoDetail(APIView):
         photo = Photo.objects.select_related("observation__walk__area").filter(pk=pk).first()
         if photo is None:
             raise Http404("No such photo.")
-        moderated(request.user, photo.observation.walk_id)
+        moderated(request.user, photo.observation.walk_id, unseen="No such photo.")
         services.photo_delete(photo=photo, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -257,3 +257,18 @@ def test_route_answers_each_role_as_the_matrix_says(
     assert dict(zip(ROLES, got, strict=True)) == dict(
         zip(ROLES, map(int, expected.split()), strict=True)
     )
+
+
+def test_an_outsider_cannot_tell_a_hidden_thing_from_a_missing_one(client_for, member):
+    # "No such area." for an area hidden from them, "No Area matches the given query." for
+    # none at all: the difference said which exist. Likewise analyses, walks and photos.
+    from tests.factories import make_area
+
+    make_area("hidden")
+    outsider = client_for(member("participant"))
+    for hidden, missing in [
+        ("/api/areas/hidden/blocks/", "/api/areas/nowhere/blocks/"),
+        ("/api/areas/hidden/walks/", "/api/areas/nowhere/walks/"),
+    ]:
+        one, other = outsider.get(hidden), outsider.get(missing)
+        assert (one.status_code, one.json()) == (other.status_code, other.json())

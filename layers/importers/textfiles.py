@@ -66,10 +66,36 @@ class DecodedLines:
         return "utf-8 with BOM" if self.had_bom else "utf-8"
 
 
+class GuardedReader:
+    """A csv reader whose errors refuse the file with the line, instead of ending the import as
+    "failed unexpectedly": a field over the csv module's limit is nearly always a quote left
+    open, which swallows the rest of the file into one field."""
+
+    def __init__(self, reader):
+        self.reader = reader
+
+    @property
+    def line_num(self) -> int:
+        return self.reader.line_num
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self.reader)
+        except csv.Error as error:
+            raise ImportRefused(
+                "file",
+                f"Line {self.reader.line_num}: {error}; a quotation mark left open swallows the"
+                " rest of the file into one field.",
+            ) from None
+
+
 def open_csv(binary, delimiter: str) -> tuple[DecodedLines, Iterator[list[str]], list[str]]:
     """(lines, reader positioned after the header, header) or ImportRefused for an empty file."""
     lines = DecodedLines(binary)
-    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    reader = GuardedReader(csv.reader(lines, delimiter=delimiter, strict=False))
     for header in reader:
         if any(cell.strip() for cell in header):
             return lines, reader, [cell.strip() for cell in header]

@@ -246,3 +246,15 @@ def test_options_are_checked_and_named(tmp_path):
     assert refused.field == "srid" and "EPSG:999999" in refused.message
     refused = refusal("crime", "generic", path, map="lon=x,lat=y,date=when,category=c")
     assert refused.field == "map" and "when" in refused.message
+
+
+def test_a_quote_left_open_refuses_the_file_with_its_line(area, tmp_path):
+    # The csv module's field limit ended the job as "The import failed unexpectedly: Error".
+    text = 'nr;x;y;datum;brott\n1;13.002;55.602;2025-03-04;"Robbery\n' + "x" * 200_000 + "\n"
+    path = write(tmp_path, "brott.csv", text)
+    job = run_import(
+        area, "crime", "generic", path, map="id=nr,lon=x,lat=y,date=datum,category=brott",
+        delimiter=";",
+    )  # fmt: skip
+    assert job.status == "failed" and "Line" in job.error and "quotation mark" in job.error
+    assert CrimeIncident.objects.count() == 0

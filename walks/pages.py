@@ -38,6 +38,7 @@ SHELL_FILES = ["capture.js", "queue.js", "i18n.js", "capture.css", "icon.svg"]
 # The site's own modules the capture app imports (static/), cached and versioned with it.
 SHARED_DIR = Path(settings.BASE_DIR) / "static"
 SHARED_FILES = ["js/map-words.js"]
+LOCKFILE = Path(settings.BASE_DIR) / "package-lock.json"  # MapLibre's version
 VENDOR_FILES = [
     "vendor/maplibre/maplibre-gl.mjs",
     "vendor/maplibre/maplibre-gl-worker.mjs",
@@ -209,10 +210,12 @@ def manifest(request, pk):
 def _service_worker_source() -> str:
     """sw.js with its precache list and a version that changes whenever a cached file does."""
     digest = hashlib.sha256()
-    for name in ["sw.js", *SHELL_FILES]:
-        digest.update((STATIC_DIR / name).read_bytes())
-    for name in SHARED_FILES:
-        digest.update((SHARED_DIR / name).read_bytes())
+    # Every static file the worker may cache (it keeps whatever /static/ file a page under
+    # /walks/ loads, the site's stylesheet and scripts too) and MapLibre's version: a release
+    # that changed only one of them never reached a tablet that had the worker.
+    for path in sorted([*STATIC_DIR.rglob("*"), *SHARED_DIR.rglob("*"), LOCKFILE]):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
     precache = [static(f"walks/{name}") for name in SHELL_FILES]
     precache += [static(name) for name in [*SHARED_FILES, *VENDOR_FILES]]
     source = (STATIC_DIR / "sw.js").read_text()

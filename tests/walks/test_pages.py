@@ -160,3 +160,29 @@ def test_my_walks_lists_the_walk_under_way_first(member, area):
     page = logged_in(walker).get("/walks/").content.decode()
     order = ["Tonight", "Next month", "Next week", "Done last week"]
     assert sorted(order, key=page.index) == order
+
+
+def test_the_service_workers_version_follows_every_file_it_may_cache(settings, tmp_path):
+    # It hashed the capture app's own files only: a change to the site's stylesheet (cached
+    # from the walk report) never reached a tablet that had the worker.
+    import re
+    import shutil
+
+    from walks import pages
+
+    def version():
+        pages._service_worker_source.cache_clear()
+        body = pages._service_worker_source()
+        return re.search(r'const VERSION = "(\w+)"', body).group(1)
+
+    shared = tmp_path / "static"
+    shutil.copytree(pages.SHARED_DIR, shared)
+    original = pages.SHARED_DIR
+    try:
+        pages.SHARED_DIR = shared
+        before = version()
+        (shared / "css" / "trygg.css").write_text("body { color: red; }")
+        assert version() != before
+    finally:
+        pages.SHARED_DIR = original
+        pages._service_worker_source.cache_clear()

@@ -17,3 +17,15 @@ for (const form of document.querySelectorAll("form[data-confirm]")) {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 }
+// Signing out forgets the pages and data the capture app keeps for offline use (a report, a
+// walk's findings): on a tablet passed round, the next person must not read them offline. The
+// outbox of findings not yet sent stays; it goes out under its author's name only.
+for (const form of document.querySelectorAll("form.logout")) {
+  form.addEventListener("submit", async (event) => {
+    if (!window.caches || form.dataset.cleared) return;
+    event.preventDefault();
+    await caches.delete("trygg-data").catch(() => {});
+    form.dataset.cleared = "1";
+    form.submit();
+  });
+}

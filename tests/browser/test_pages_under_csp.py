@@ -38,3 +38,18 @@ def test_the_language_switch_works_on_the_walk_pages(live_server, browser_page, 
     browser_page.click("form.lang button[value=da]")
     expect(browser_page.locator("html")).to_have_attribute("lang", "da", timeout=10_000)
     assert browser_page.errors == []
+
+
+def test_signing_out_forgets_the_offline_copies(live_server, browser_page, member):
+    # A walk's report and findings, kept for offline use, opened for the next person on a
+    # tablet after the first signed out.
+    user = member("participant")
+    log_in(browser_page, live_server.url, user.username, PASSWORD)
+    browser_page.evaluate(
+        "caches.open('trygg-data').then((c) => c.put('/walks/1/report/', new Response('kept')))"
+    )
+    assert browser_page.evaluate("caches.has('trygg-data')")
+    browser_page.click("form.logout button")
+    browser_page.wait_for_url("**/")
+    assert not browser_page.evaluate("caches.has('trygg-data')")
+    assert browser_page.errors == []

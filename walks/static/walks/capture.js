@@ -541,7 +541,8 @@ async function saveDraft() {
     // The tablet's storage is full (or the browser refused it): the sheet stays as it is, so
     // nothing typed is lost, and the participant is told rather than left with a dead Save.
     console.warn("could not store the finding", error);
-    flash("not_stored", 8000);
+    // Full storage, or the outbox closed under this page (a newer app opened in another tab).
+    flash(error?.name === "QuotaExceededError" ? "not_stored" : "not_stored_reload", 10000);
     return;
   }
   cancelDraft();

@@ -142,3 +142,39 @@ def test_a_tablet_passed_round_sends_each_finding_under_its_authors_name(
         page.wait_for_timeout(100)
     assert Observation.objects.get().author == anna
     expect(page.locator("#others-waiting")).to_have_text("")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_send_a_photo_once(live_server, tablet, capture_area, settings, tmp_path):
+    # Both tabs synced the same outbox: every photo went up twice (the server kept one).
+    settings.MEDIA_ROOT = tmp_path
+    walker = make_member(capture_area, "participant", "walker")
+    walk = make_walk(capture_area, [walker])
+    first = tablet.new_page()
+    sign_in_to_capture(first, live_server, walk, "walker")
+    second = tablet.new_page()
+    second.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
+    second.wait_for_selector("body[data-ready=true]")
+    uploads = []
+    for page in (first, second):
+        page.on("request", lambda r: uploads.append(r.url) if "/photos/" in r.url else None)
+    tablet.set_offline(True)
+    place(first, "neglect", (300, 300))
+    first.set_input_files(
+        "#photo", {"name": "hedge.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}
+    )
+    first.tap("#save")
+    expect(first.locator("#sync-count")).to_have_text("1 waiting to sync")
+    tablet.set_offline(False)
+    for page in (first, second):  # a slow uplink: each upload takes a few seconds
+        page.context.new_cdp_session(page).send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 300, "downloadThroughput": -1, "uploadThroughput": 8000},
+        )
+    for _ in range(200):  # both tabs hear "online" and sync: up to 20 s
+        if Photo.objects.exists():
+            break
+        first.wait_for_timeout(100)
+    first.wait_for_timeout(6000)  # the other tab's upload, had it started one
+    assert Photo.objects.count() == 1 and len(uploads) == 1, uploads

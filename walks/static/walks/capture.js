@@ -608,7 +608,17 @@ async function post(url, body, headers = {}) {
   });
 }
 
+// One tab of the app syncs a participant's outbox at a time: two tabs open on the same walk
+// both sent every photo (the server kept one, but the mobile data went twice). The other tab
+// only refreshes what it shows from the outbox.
 async function sync() {
+  if (!navigator.locks) return syncNow();
+  return navigator.locks.request(`trygg-sync-${queueKey}`, { ifAvailable: true }, (lock) =>
+    lock ? syncNow() : refresh(),
+  );
+}
+
+async function syncNow() {
   if (syncing) return;
   if (!navigator.onLine) {
     showNet();

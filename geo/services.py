@@ -1,5 +1,7 @@
 """Multi-step writes for areas and their members."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -66,6 +68,10 @@ def membership_remove(*, membership: Membership) -> None:
     membership.delete()
 
 
+# An account and its membership made together (geo.services.membership_set with create).
+CREATED_WITH = timedelta(minutes=1)
+
+
 def password_settable_among(requester, users) -> set[int]:
     """The ids of those of `users` whom `requester` may give a new password: a superuser, all
     of them; a coordinator, accounts that are participants and nothing else, only in areas they
@@ -79,15 +85,20 @@ def password_settable_among(requester, users) -> set[int]:
     candidates = {
         user.pk for user in users if not (user.is_staff or user.is_superuser or user == requester)
     }
-    roles: dict[int, list[tuple[int, str]]] = {}
-    for user_id, area_id, role in Membership.objects.filter(user_id__in=candidates).values_list(
-        "user_id", "area_id", "role"
-    ):
-        roles.setdefault(user_id, []).append((area_id, role))
+    roles: dict[int, list[tuple[int, str, bool]]] = {}
+    memberships = Membership.objects.filter(user_id__in=candidates).values_list(
+        "user_id", "area_id", "role", "created_at", "user__date_joined"
+    )
+    for user_id, area_id, role, since, joined in memberships:
+        roles.setdefault(user_id, []).append((area_id, role, abs(since - joined) < CREATED_WITH))
     return {
         user_id
         for user_id, held in roles.items()
-        if all(role == Role.PARTICIPANT and area in coordinated for area, role in held)
+        if all(role == Role.PARTICIPANT and area in coordinated for area, role, _ in held)
+        # The account was made for one of these areas (its members page, add_member --create):
+        # an older account added as a participant (a former member's, one made by an admin)
+        # would otherwise be the adding coordinator's to take over with a new password.
+        and any(made_here for _, _, made_here in held)
     }
 
 
@@ -97,8 +108,8 @@ def password_set(*, requester, user, password: str) -> None:
         raise ValidationError(
             {
                 "password": _(
-                    "You can set the password only of accounts that take part in walks of your"
-                    " areas and nothing else."
+                    "You can set the password only of accounts that were made for your areas"
+                    " and take part in their walks and nothing else."
                 )
             }
         )

@@ -259,3 +259,23 @@ def test_a_removed_member_leaves_the_areas_open_walks_but_stays_on_walks_done(
     client.post(PAGE, {"action": "remove", "membership": participant.memberships.get().pk})
     assert list(coming.participants.all()) == []
     assert list(done.participants.all()) == [participant]
+
+
+def test_a_coordinator_cannot_take_over_an_older_account_by_adding_it(client, coordinator):
+    # An account of no area (a former member's) was added as a participant, then given a new
+    # password by the adding coordinator: theirs to log in as.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    older = make_user("former-member")
+    type(older).objects.filter(pk=older.pk).update(date_joined=timezone.now() - timedelta(days=40))
+    client.post(PAGE, {"action": "add", "username": "former-member", "role": "participant"})
+    membership = Membership.objects.get(user=older)
+    response = client.post(
+        PAGE,
+        {"action": "password", "membership": membership.pk, "password": "taken-over-77"},
+        follow=True,
+    )
+    assert "only of accounts" in response.content.decode()
+    assert client.login(username="former-member", password=PASSWORD)

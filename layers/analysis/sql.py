@@ -8,6 +8,7 @@ from datetime import date
 
 import numpy as np
 import shapely
+from django.conf import settings
 from django.db import connection
 
 from geo.models import Area
@@ -28,8 +29,11 @@ observation AS (
     JOIN walks_walk w ON w.id = o.walk_id
     JOIN walks_observationkind k ON k.id = o.kind_id
     WHERE w.area_id = %(area)s
-      AND (%(from)s::date IS NULL OR o.captured_at >= %(from)s::date)
-      AND (%(until)s::date IS NULL OR o.captured_at < %(until)s::date)
+      -- Months on the area's clock, as crime months are: 00:30 on 1 March in Malmö is March.
+      AND (%(from)s::date IS NULL
+           OR o.captured_at >= %(from)s::date::timestamp AT TIME ZONE %(tz)s)
+      AND (%(until)s::date IS NULL
+           OR o.captured_at < %(until)s::date::timestamp AT TIME ZONE %(tz)s)
 )
 """
 
@@ -120,7 +124,14 @@ def blocks_fetch(*, area: Area) -> Blocks:
 
 
 def _period(area: Area, date_from: date | None, until: date | None, **extra) -> dict:
-    return {"area": area.pk, "srid": area.analysis_srid, "from": date_from, "until": until, **extra}
+    return {
+        "area": area.pk,
+        "srid": area.analysis_srid,
+        "from": date_from,
+        "until": until,
+        "tz": settings.TIME_ZONE,
+        **extra,
+    }
 
 
 @dataclass

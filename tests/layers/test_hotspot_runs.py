@@ -368,3 +368,22 @@ def test_an_integer_parameter_refuses_fractions_and_infinity(
         )  # fmt: skip
         assert answer.status_code == 400 and problem in answer.json()[name][0], answer.content
     assert AnalysisRun.objects.count() == 0
+
+
+def test_observation_months_are_the_areas_like_crime_months(area):
+    # Cut at UTC midnight: a finding at 00:30 on 1 March in Malmö (23:30 UTC the day before)
+    # counted in February's analysis, while crime months are the area's.
+    from datetime import date
+
+    from layers.analysis import sql
+    from tests.walks.helpers import make_walk
+
+    walk = make_walk(area)
+    Observation.objects.create(
+        walk=walk, kind=ObservationKind.objects.get(code="unsafe_spot", area__isnull=True),
+        geom=Point(13.005, 55.605, srid=4326), severity=3,
+        captured_at=datetime(2025, 2, 28, 23, 30, tzinfo=UTC),
+    )  # fmt: skip
+    march = sql.observation_points(area=area, date_from=date(2025, 3, 1), until=date(2025, 4, 1))
+    february = sql.observation_points(area=area, date_from=date(2025, 2, 1), until=date(2025, 3, 1))
+    assert (len(march[0]), len(february[0])) == (1, 0)

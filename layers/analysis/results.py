@@ -18,10 +18,12 @@ BLOCK_FIELDS = (
     "crime_value",
     "crime_gi_z",
     "crime_gi_p",
+    "crime_gi_p_sim",
     "crime_gi_bin",
     "insecurity_index",
     "insecurity_gi_z",
     "insecurity_gi_p",
+    "insecurity_gi_p_sim",
     "insecurity_gi_bin",
     "class",
     "bv_moran_i",
@@ -102,7 +104,13 @@ def _lt(count, threshold) -> dict:
 # its neighbours' crime: with every block's figure and the counts that are shown, a suppressed
 # neighbour's small count could be solved back. Whoever may not see small counts gets the Gi*
 # bins and the class, which answer where to act, instead.
-NEIGHBOURHOOD_CRIME_FIGURES = ("crime_gi_z", "crime_gi_p", "bv_moran_i", "bv_moran_p")
+NEIGHBOURHOOD_CRIME_FIGURES = (
+    "crime_gi_z",
+    "crime_gi_p",
+    "crime_gi_p_sim",
+    "bv_moran_i",
+    "bv_moran_p",
+)
 
 
 def figures_withheld(access: Access) -> tuple[str, ...]:

@@ -265,6 +265,14 @@ def test_blocks_geojson_has_the_shared_fields_and_suppresses_small_counts(
     analyst = client_for(member("analyst")).get(url).json()
     counts = {f["properties"]["code"]: f["properties"]["crime_count"] for f in analyst["features"]}
     assert counts == {"NE": 15, "SE": 6, "SW": 2, "NW": 0}
+    # The permutation p-values, stored but in no output before: analysts get both; others the
+    # insecurity one (crime's would solve back small counts, like its z).
+    ne = {f["properties"]["code"]: f["properties"] for f in analyst["features"]}["NE"]
+    stored = BlockResult.objects.get(run=run, block__code="NE")
+    assert ne["crime_gi_p_sim"] == stored.crime_gi_p_sim is not None
+    assert ne["insecurity_gi_p_sim"] == stored.insecurity_gi_p_sim is not None
+    assert features["NE"]["properties"]["crime_gi_p_sim"] is None
+    assert features["NE"]["properties"]["insecurity_gi_p_sim"] == stored.insecurity_gi_p_sim
 
 
 def test_results_are_hidden_from_outsiders_and_participants(scene, member, client_for):

@@ -31,6 +31,7 @@ from tiles.styles import (
     LAMP_COLOURS,
     area_bounds,
     raster_names,
+    raster_ranges,
     visible_layers,
 )
 from walks.access import is_participant, sees_all_walks
@@ -100,6 +101,7 @@ def planner_map(request, slug: str):
         "followUps": [[value, str(label)] for value, label in FollowUp.choices],
         "walks": walk_choices(request.user, access) if access.can("view_walk_layers") else [],
         "rasters": raster_names(access),
+        "rasterRanges": raster_ranges(access),
         "run": run_summary(run) if run else None,
     }
     return render(request, "layers/map.html", {"area": access.area, "config": config})

@@ -3,8 +3,10 @@
 No outside basemap: tablets go offline and the network has none; the blocks are the base.
 """
 
+from pathlib import Path
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 
 from geo.access import Access
@@ -12,7 +14,7 @@ from geo.permissions import area_access
 from layers.analysis.results import analysis_latest
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
-from tiles.raster import raster_visible
+from tiles.raster import density_floor, raster_visible, value_range
 
 # Zoom above which clients overzoom instead of fetching more tiles.
 SOURCE_MAXZOOM = {"blocks": 17, "crime": 17, "observations": 18, "walks": 17, "lamps": 18}
@@ -248,6 +250,24 @@ def raster_names(access: Access) -> list[str]:
     run = analysis_latest(access.area) if access.can("view_layers") else None
     names = run.rasters.values_list("name", flat=True) if run else []
     return sorted(name for name in names if raster_visible(access, name))
+
+
+def raster_ranges(access: Access) -> dict[str, list[float]]:
+    """Per raster the map shows: the values its colour ramp runs between, for the legend (the
+    tiles colour by the same range, tiles/raster.py). A thinned crime density starts where
+    this viewer's surface starts."""
+    run = analysis_latest(access.area) if access.can("view_layers") else None
+    ranges = {}
+    for stored in run.rasters.all() if run else []:
+        path = Path(settings.MEDIA_ROOT) / stored.path
+        if not raster_visible(access, stored.name) or not path.is_file():
+            continue
+        low, high = value_range(str(path), path.stat().st_mtime)
+        floor = density_floor(access, run) if stored.name == "crime_density" else None
+        if floor and floor >= high:
+            continue  # nothing of it shows for this viewer: the legend says low and high only
+        ranges[stored.name] = [max(low, floor) if floor else low, high]
+    return ranges
 
 
 def _raster_style(request, slug: str, names: list[str], bounds: list[float]):

@@ -121,3 +121,27 @@ def test_the_findings_surfaces_are_not_for_the_public(client, area, density, set
     assert (
         "raster-crime_density" in style["sources"] and "raster-insecurity" not in style["sources"]
     )
+
+
+def test_the_maps_legend_gets_the_range_the_tiles_are_coloured_by(client_for, member, density):
+    # The raster legends read "low … high" without a number.
+    import json
+    import re
+
+    from layers.models import AnalysisRun
+
+    def ranges(role):
+        page = client_for(member(role)).get("/map/testarea/").content.decode()
+        found = re.search(r'<script id="map-config" type="application/json">(.*?)</script>', page)
+        return json.loads(found.group(1))["rasterRanges"]
+
+    from tiles.raster import value_range
+
+    coloured = list(value_range(str(density), density.stat().st_mtime))  # as the tiles are
+    assert ranges(Role.ANALYST)["crime_density"] == coloured and 0.9 < coloured[1] <= 1.0
+    run = AnalysisRun.objects.get()
+    run.figures = {"bandwidth_m": 2000.0}  # three incidents' peak: 0.119 a km²
+    run.save()
+    low, high = ranges(Role.PLANNER)["crime_density"]
+    assert round(low, 3) == 0.119 and high == coloured[1]  # the thinned surface starts there
+    assert ranges(Role.ANALYST)["crime_density"] == coloured

@@ -198,7 +198,12 @@ function legendFor(name) {
     return el("div", { class: "ramp" },
       el("span", {}, t("gapCrime")), el("span", { class: "bar diverging" }), el("span", {}, t("gapFear")));
   }
-  return el("div", { class: "ramp" }, el("span", {}, t("low")), el("span", { class: "bar" }), el("span", {}, t("high")));
+  // The values the colours run between (the tiles' own range), with their unit.
+  const range = config.rasterRanges?.[name.slice(7)];
+  const ends = range ? range.map((v) => number(v, v < 10 ? 1 : 0)) : [t("low"), t("high")];
+  return el("div", {},
+    el("div", { class: "ramp" }, el("span", {}, ends[0]), el("span", { class: "bar" }), el("span", {}, ends[1])),
+    range ? el("p", { class: "note" }, t(`unit_${name.slice(7)}`)) : null);
 }
 
 function renderLayerList() {

@@ -263,6 +263,8 @@ def raster_ranges(access: Access) -> dict[str, list[float]]:
         if not raster_visible(access, stored.name) or not path.is_file():
             continue
         low, high = value_range(str(path), path.stat().st_mtime)
+        if high <= low:
+            continue  # an empty surface (no findings in the period): nothing to range over
         floor = density_floor(access, run) if stored.name == "crime_density" else None
         if floor and floor >= high:
             continue  # nothing of it shows for this viewer: the legend says low and high only

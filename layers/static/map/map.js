@@ -195,8 +195,9 @@ function legendFor(name) {
   if (name === "raster-perception_gap") {
     // Diverging, as tiles/raster.py colours it: red where crime exceeds fear, blue where fear
     // exceeds crime, clear where they agree.
-    return el("div", { class: "ramp" },
-      el("span", {}, t("gapCrime")), el("span", { class: "bar diverging" }), el("span", {}, t("gapFear")));
+    return el("div", {},
+      el("span", { class: "bar diverging wide" }),
+      el("div", { class: "ramp-ends" }, el("span", {}, t("gapCrime")), el("span", {}, t("gapFear"))));
   }
   // The values the colours run between (the tiles' own range), with their unit.
   const range = config.rasterRanges?.[name.slice(7)];

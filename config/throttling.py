@@ -56,13 +56,14 @@ class ThrottledBasicAuthentication(BasicAuthentication):
     browsers (the OGC API answers any origin)."""
 
     def authenticate(self, request):
+        if not request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic "):
+            return None  # as BasicAuthentication answers, without a look at the counts
         throttle = LoginThrottle()
         allowed, period = throttle.parse_rate(throttle.get_rate())
         key = f"throttle_basic_failures_{throttle.get_ident(request)}"
         failures = throttle.cache.get(key, 0)
-        if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic "):
-            if failures >= allowed:
-                raise Throttled(wait=period)
+        if failures >= allowed:
+            raise Throttled(wait=period)
         try:
             return super().authenticate(request)
         except AuthenticationFailed:

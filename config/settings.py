@@ -256,8 +256,10 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"] = TRYGG_LOGIN_RATE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"gdal_skip": {"()": "config.logfilters.WithoutGdalSkipNotice"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"rasterio._env": {"filters": ["gdal_skip"]}},
 }
 
 # Django 5.2 warns that GDAL before 3.9 cannot block file and network access from spatial

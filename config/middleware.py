@@ -1,6 +1,8 @@
 """Request guards that apply to every route."""
 
+from django.conf import settings
 from django.http import JsonResponse
+from django.utils.cache import patch_cache_control
 
 
 class RejectNulInQuery:
@@ -43,4 +45,24 @@ class TokenRefusedAs401:
             return None
         response = JsonResponse({"detail": str(exception.detail)}, status=401)
         response["WWW-Authenticate"] = "Token"
+        return response
+
+
+class PrivateWhenSignedIn:
+    """An answer to a request carrying credentials (a session cookie or an Authorization
+    header) is `Cache-Control: private` unless its view chose otherwise: the style, TileJSON,
+    the OGC API, pages and API answers differ by who asks, and a shared cache (a proxy of the
+    municipality's network) must not hand an analyst's to the next planner. Looks at the
+    request's headers only, so it costs no session or user lookup."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        signed = "HTTP_AUTHORIZATION" in request.META or (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+        )
+        if signed and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True)
         return response

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.PrivateWhenSignedIn",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RejectNulInQuery",
     "config.middleware.TokenRefusedAs401",

@@ -22,16 +22,18 @@ from layers.analysis.results import (
 )
 from layers.categories import CrimeCategory
 from layers.models import BlockResult
+from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
+from tiles.sprite import KIND_COLOURS
 from tiles.styles import (
     CLASS_COLOURS,
-    KIND_COLOURS,
     LAMP_COLOURS,
     area_bounds,
     raster_names,
     raster_ranges,
+    sprite_url,
     visible_layers,
 )
 from walks.access import is_participant, sees_all_walks
@@ -93,6 +95,7 @@ def planner_map(request, slug: str):
                 "code": k.code,
                 "label": k.label(language),
                 "colour": KIND_COLOURS.get(k.code, "#737373"),
+                "symbol": sprite.symbol_index(k.code),
                 "positive": k.positive,
             }
             for k in kinds
@@ -100,6 +103,7 @@ def planner_map(request, slug: str):
         "categories": [{"code": c.value, "label": str(c.label)} for c in CrimeCategory],
         "followUps": [[value, str(label)] for value, label in FollowUp.choices],
         "walks": walk_choices(request.user, access) if access.can("view_walk_layers") else [],
+        "sprite": {"sheet": f"{sprite_url(request)}@2x.png", "count": len(sprite.SHAPES)},
         "rasters": raster_names(access),
         "rasterRanges": raster_ranges(access),
         "run": run_summary(run) if run else None,

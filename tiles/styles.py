@@ -12,9 +12,11 @@ from django.contrib.gis.db.models import Extent
 from geo.access import Access
 from geo.permissions import area_access
 from layers.analysis.results import analysis_latest
+from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
 from tiles.raster import density_floor, raster_visible, value_range
+from tiles.sprite import FALLBACK, KIND_COLOURS, image_name
 
 # Zoom above which clients overzoom instead of fetching more tiles.
 SOURCE_MAXZOOM = {"blocks": 17, "crime": 17, "observations": 18, "walks": 17, "lamps": 18}
@@ -28,24 +30,6 @@ CLASS_COLOURS = {
     "both_low": "#e6e3dc",
 }
 LAMP_COLOURS = {"working": "#f2c230", "dim": "#a08a3c", "broken": "#1a1a1a", "unknown": "#bbbbbb"}
-POSITIVE_KINDS = ["safe_place", "meeting_place"]
-# One colour per kind, told apart at a glance on the map and in its legend: hues far apart, and
-# where two kinds share a hue (the blues, the greys, the greens) lightness differs. Lighting
-# defects are orange, apart from the lamps' yellow; positive kinds green.
-KIND_COLOURS = {
-    "unsafe_spot": "#d62728",
-    "lighting_defect": "#ff7f0e",
-    "blocked_sightline": "#7b3294",
-    "neglect": "#8c564b",
-    "vandalism": "#e7298a",
-    "hiding_place": "#4d4d4d",
-    "drug_dealing": "#08306b",
-    "disturbance": "#4292c6",
-    "poor_walk_path": "#17becf",
-    "other": "#b3b3b3",
-    "safe_place": "#1b7837",
-    "meeting_place": "#7fbc41",
-}
 
 
 def access_or_404(request, slug: str) -> Access:
@@ -185,6 +169,7 @@ def _style_layers(name: str) -> list[dict]:
         ]
     if name == "observations":
         colour = _match("kind", KIND_COLOURS, "#737373")
+        severity = ["coalesce", ["get", "severity"], 3]
         return [
             {
                 "id": "observations-areas",
@@ -203,24 +188,23 @@ def _style_layers(name: str) -> list[dict]:
                 "paint": {"line-color": colour, "line-width": 3},
             },
             {
+                # A symbol per kind, its shape and colour from the sprite (tiles/sprite.py);
+                # bigger with severity, the most severe drawn on top.
                 "id": "observations-points",
-                "type": "circle",
+                "type": "symbol",
                 "source": "observations",
                 "source-layer": "observations",
                 "filter": ["==", ["geometry-type"], "Point"],
-                "paint": {
-                    "circle-color": colour,
-                    "circle-radius": [
-                        "interpolate",
-                        ["linear"],
-                        ["coalesce", ["get", "severity"], 3],
-                        1,
-                        4,
-                        5,
-                        9,
+                "layout": {
+                    "icon-image": [
+                        "coalesce",
+                        ["image", ["concat", image_name(""), ["get", "kind"]]],
+                        ["image", image_name(FALLBACK)],
                     ],
-                    "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": 1.5,
+                    "icon-size": ["interpolate", ["linear"], severity, 1, 0.5, 5, 0.85],
+                    "icon-allow-overlap": True,
+                    "icon-ignore-placement": True,
+                    "symbol-sort-key": severity,
                 },
             },
         ]
@@ -319,7 +303,7 @@ def style(request, access: Access) -> dict:
         layers += _style_layers(name)
         if name == "blocks":  # above the blocks' colours, under every point and line
             layers += raster_layers
-    return {
+    style = {
         "version": 8,
         "name": access.area.name,
         "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2],
@@ -328,3 +312,11 @@ def style(request, access: Access) -> dict:
         "layers": layers,
         "metadata": {"trygg:area": slug, "trygg:view": access.cache_key},
     }
+    if "observations" in names:
+        style["sprite"] = sprite_url(request)
+    return style
+
+
+def sprite_url(request) -> str:
+    """The kinds' symbols; clients add `.json`, `.png` or `@2x.png` to it."""
+    return f"{request.scheme}://{request.get_host()}/tiles/sprite/{sprite.version()}"

@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
 from tiles import views
 from tiles.catalogue import LAYERS
@@ -17,6 +17,11 @@ class LayerConverter:
 register_converter(LayerConverter, "tilelayer")
 
 urlpatterns = [
+    re_path(
+        r"^sprite/(?P<version>[0-9a-f]{12})(?P<ratio>@2x)?\.(?P<kind>json|png)$",
+        views.sprite_sheet,
+        name="sprite",
+    ),
     path("<slug:slug>/style.json", views.style, name="tile-style"),
     path("<slug:slug>/<tilelayer:layer>.json", views.tilejson, name="tilejson"),
     path(

@@ -18,7 +18,7 @@ from isal import igzip
 from rest_framework.exceptions import AuthenticationFailed
 
 from layers.analysis.results import ROUNDED_TO
-from tiles import raster, styles
+from tiles import raster, sprite, styles
 from tiles.auth import Requester, confirm_session, tile_requester, tile_user
 from tiles.catalogue import FORBIDDEN, HIDDEN, LAYERS, MAX_ZOOM, layer_mode, mode_table
 from tiles.filters import FilterError, parse_filters
@@ -211,6 +211,21 @@ def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
     if png is None:
         return caching_headers(bodiless(204), etag, user)
     return caching_headers(HttpResponse(png, content_type="image/png"), etag, user)
+
+
+@require_safe
+def sprite_sheet(request, version: str, kind: str, ratio: str | None = None):
+    """The kinds' symbols, the same for everyone. The version in the address is the symbols'
+    own digest: an address stays valid for good, and a style of an earlier release still gets
+    symbols, only not cached."""
+    png, index = sprite.sprite(2 if ratio else 1)
+    if kind == "png":
+        response = HttpResponse(png, content_type="image/png")
+    else:
+        response = HttpResponse(index, content_type="application/json")
+    current = version == sprite.version()
+    response["Cache-Control"] = "public, max-age=31536000, immutable" if current else "no-cache"
+    return response
 
 
 @require_safe

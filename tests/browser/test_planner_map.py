@@ -19,6 +19,7 @@ from tests.factories import make_area, make_member
 from tests.tiles.data import add_observation, add_walk
 from tests.tiles.layered import fill_every_layer
 from tiles import views
+from walks.models import ObservationKind
 
 pytestmark = [
     pytest.mark.browser,
@@ -132,6 +133,11 @@ def test_planner_toggles_layers_and_reads_a_block(
     # Its walk's name leads to the walk's report.
     assert re.fullmatch(r"/walks/\d+/report/", popup.locator(".figures a").get_attribute("href"))
     screenshot(page, "planner-map-observation")
+    # Findings are drawn, listed and named with their kind's symbol (the style's sprite).
+    assert page.evaluate("window.trygMap.hasImage('kind-hiding_place')")
+    symbol = popup.locator("h3 .swatch.symbol")
+    assert "/tiles/sprite/" in symbol.evaluate("s => getComputedStyle(s).backgroundImage")
+    assert page.locator(".kinds .swatch.symbol").count() == ObservationKind.objects.count()
 
     # Without a pointer: Escape closes the details; the arrow keys move the map, and Enter
     # opens what lies at its centre, with the focus in the details.

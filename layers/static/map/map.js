@@ -136,6 +136,16 @@ function swatch(colour, kind = "dot") {
   return el("span", { class: `swatch ${kind}`, style: `--c: ${colour}` });
 }
 
+// A kind's symbol, as the map draws it (the style's sprite, tiles/sprite.py): its shape tells
+// the kinds apart where their colours alone do not.
+document.documentElement.style.setProperty("--sprite", `url("${config.sprite.sheet}")`);
+document.documentElement.style.setProperty("--sprite-count", config.sprite.count);
+
+function kindSymbol(code) {
+  const kind = config.kinds.find((k) => k.code === code) || config.kinds.find((k) => k.code === "other");
+  return kind ? el("span", { class: "swatch symbol", style: `--i: ${kind.symbol}` }) : swatch("#737373");
+}
+
 function bivariateLegend() {
   const cells = CLASSES.map((c) =>
     el("span", { class: "cell", style: `background: ${config.classColours[c]}`, title: t(c) }),
@@ -181,7 +191,7 @@ function legendFor(name) {
         : t("suppressedNote", { k: config.minCount })));
   }
   if (name === "observations") {
-    return el("ul", { class: "kinds" }, config.kinds.map((k) => el("li", {}, swatch(k.colour), k.label)));
+    return el("ul", { class: "kinds" }, config.kinds.map((k) => el("li", {}, kindSymbol(k.code), k.label)));
   }
   if (name === "walks") {
     return el("ul", { class: "inline" },
@@ -355,10 +365,9 @@ function feelingText(o) {
 }
 
 function observationItem(o, block, lngLat) {
-  const colour = config.kinds.find((k) => k.code === o.kind)?.colour || "#737373";
   return el("li", { class: "observation" },
     el("button", { type: "button", class: "link", onclick: () => showObservation(o.id, lngLat, block) },
-      swatch(colour), o.kind_label),
+      kindSymbol(o.kind), o.kind_label),
     el("span", { class: "meta" }, `${t("severity")} ${o.severity ?? "–"} · ${t("feeling")} ${feelingText(o)}`),
     thumbnails(o.photos));
 }
@@ -401,7 +410,7 @@ async function showObservation(id, lngLat, block = null) {
     timeZone: config.timeZone,
   });
   showContent(lngLat,
-    el("h3", {}, swatch(config.kinds.find((k) => k.code === o.kind)?.colour || "#737373"), o.kind_label),
+    el("h3", {}, kindSymbol(o.kind), o.kind_label),
     el("table", { class: "figures" },
       row(t("severity"), o.severity ?? "–"),
       row(t("feeling"), feelingText(o)),

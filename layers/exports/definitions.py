@@ -383,6 +383,7 @@ def _crime(area: Area, filters: Filters, access: Access) -> QuerySet:
             a_source_dataset=F("source_dataset"),
             a_source_id=F("source_id"),
             a_precision=F("precision"),
+            a_reported_block_code=F("reported_block_code"),
         )
     )
 
@@ -536,6 +537,7 @@ LAYERS: dict[str, Layer] = {
                 A("source_dataset", "str", "Source dataset"),
                 A("source_id", "str", "Id in the source"),
                 A("precision", "str", "exact, snapped or block (shifted within its block)"),
+                A("reported_block_code", "str", "Block code the source gave, if any"),
             ),
             _crime,
             temporal="month",

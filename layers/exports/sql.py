@@ -20,11 +20,13 @@ from layers.exports.definitions import Layer
 BATCH_ROWS = 5000
 
 
-def _inner(qs: QuerySet, limit: int | None = None, offset: int = 0) -> tuple[str, tuple]:
+def _inner(
+    qs: QuerySet, limit: int | None = None, offset: int = 0, order=("a_fid",)
+) -> tuple[str, tuple]:
     """The layer's query ordered by feature id (stable pages and diffable files), sliced for a
     page. Ordering and slicing happen inside, on the bare rows, so the outer projection encodes
     only the features sent, after they are sorted."""
-    qs = qs.order_by("a_fid")
+    qs = qs.order_by(*order)
     if limit is not None:
         qs = qs[offset : offset + limit]
     elif offset:
@@ -52,14 +54,14 @@ def _json_value(attribute) -> str:
 
 
 def geojson_sql(
-    layer: Layer, qs: QuerySet, *, limit: int | None = None, offset: int = 0
+    layer: Layer, qs: QuerySet, *, limit: int | None = None, offset: int = 0, order=("a_fid",)
 ) -> tuple[str, tuple]:
     """One row per feature: the Feature object as JSON text.
 
     The text is concatenated rather than built with json_build_object, and the geometry text of
     ST_AsGeoJSON is spliced in rather than parsed into json and written out again: together
     about twice as fast, which is most of an export's time."""
-    inner, params = _inner(qs, limit, offset)
+    inner, params = _inner(qs, limit, offset, order)
     properties = " || ', ' || ".join(
         f"""'"{a.name}": ' || {_json_value(a)}""" for a in layer.attributes
     )

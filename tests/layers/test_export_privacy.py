@@ -129,11 +129,14 @@ def test_exact_crime_reads_leave_an_audit_entry(client_for, member, world):
     client.get(URL.format("crime.csv") + "?category=robbery")
     client.get(URL.format("crime_blocks.csv"))
     client.get("/ogc/collections/testarea-crime/items?limit=2")
+    client.get("/api/areas/testarea/crime/?from=2024-01")
     entries = list(AuditEntry.objects.order_by("at", "id"))
     assert [(e.username, e.action) for e in entries] == [
         (analyst.username, "crime.export"),
         (analyst.username, "crime.read"),
+        (analyst.username, "crime.read"),
     ]
+    assert entries[2].detail == {"layer": "crime", "via": "api", "query": {"from": "2024-01"}}
     assert entries[0].detail["query"] == {"category": "robbery"}
     assert entries[0].detail["format"] == "csv"
 

@@ -139,7 +139,7 @@ def make_incidents(area, n):
 
 
 def test_crime_points_are_for_analysts_and_filter_by_bbox_and_month(
-    area, member, client_for, django_assert_max_num_queries
+    area, member, client_for, django_assert_max_num_queries, monkeypatch
 ):
     make_incidents(area, 9)
     url = reverse("crime-points", kwargs={"slug": area.slug})
@@ -148,12 +148,25 @@ def test_crime_points_are_for_analysts_and_filter_by_bbox_and_month(
     analyst = client_for(member("analyst"))
     body = analyst.get(url).json()
     assert body["type"] == "FeatureCollection" and len(body["features"]) == 9
-    assert body["features"][0]["properties"]["category"] == "burglary"
+    first = body["features"][0]
+    assert first["properties"]["category"] == "burglary"
+    assert set(first["properties"]) == {
+        "id", "category", "original_category", "month", "occurred_at", "source_dataset",
+        "source_id", "precision", "reported_block_code",
+    }  # fmt: skip
+    assert first["id"] == first["properties"]["id"]
+    assert first["geometry"]["type"] == "Point"
+    months = [f["properties"]["month"] for f in body["features"]]
+    assert months == sorted(months)  # a truncated answer holds the first months whole
     assert not body["truncated"]
     west = analyst.get(url, {"bbox": "13.0,55.6,13.0035,55.61"}).json()
     assert len(west["features"]) == 3
     february = analyst.get(url, {"from": "2025-02", "to": "2025-02-28"}).json()
     assert {f["properties"]["month"] for f in february["features"]} == {"2025-02-01"}
+    monkeypatch.setattr("layers.views_imports.CRIME_POINTS_LIMIT", 4)
+    cut = analyst.get(url).json()
+    assert cut["truncated"] and len(cut["features"]) == 4
+    assert {f["properties"]["month"] for f in cut["features"]} == {"2025-01-01", "2025-02-01"}
     assert analyst.get(url, {"from": "Feb"}).status_code == 400
     assert analyst.get(url, {"bbox": "1,2,3"}).status_code == 400
 

@@ -111,6 +111,11 @@ MATRIX = {
         ("GET", "/api/areas/{slug}/export/crime_blocks.csv", None, "404 404 403 200 200 200"),
         ("GET", "/api/areas/{slug}/export/observations.gpkg", None, "404 404 403 200 200 200"),
     ],
+    # The kinds' symbols: the same for everyone, nothing of any area in them.
+    r"tiles/^sprite/(?P<version>[0-9a-f]{12})(?P<ratio>@2x)?\.(?P<kind>json|png)$": [
+        ("GET", "/tiles/sprite/000000000000.png", None, "200 200 200 200 200 200"),
+        ("GET", "/tiles/sprite/000000000000@2x.json", None, "200 200 200 200 200 200"),
+    ],
     "tiles/<slug:slug>/style.json": [
         ("GET", "/tiles/{slug}/style.json", None, "404 404 200 200 200 200"),
     ],

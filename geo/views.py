@@ -1,5 +1,5 @@
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from geo.access import access_with_role
 from geo.bbox import parse_bbox
 from geo.checks import postgis_version
+from geo.geojson import feature, feature_collection, geojson_of
 from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
 from geo.serializers import (
@@ -60,11 +61,20 @@ class BlockList(generics.ListAPIView):
         parameters=[OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat")]
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        rows = (
+            self.get_queryset()
+            .annotate(geometry=geojson_of("geom"))
+            .values_list("code", "name", "population", "geometry")
+        )
+        body = feature_collection(
+            feature(code, geometry, {"code": code, "name": name, "population": population})
+            for code, name, population, geometry in rows.iterator(chunk_size=2000)
+        )
+        return HttpResponse(body, content_type="application/json")
 
     def get_queryset(self):
         access = area_access(self.request, self.kwargs["slug"])
-        blocks = access.area.blocks.all()
+        blocks = access.area.blocks.order_by("code")
         bbox = parse_bbox(self.request.query_params.get("bbox"))
         return blocks.in_bbox(bbox) if bbox else blocks
 

@@ -2,12 +2,12 @@
 of an area, and the small-count suppression of crime aggregates for non-analysts (DESIGN.md)."""
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Round
 from django.utils.translation import gettext_lazy as _
 
 from geo.access import Access
+from geo.geojson import geojson_of
 from geo.models import Area
 from layers.models import AnalysisRun, BlockResult, RunStatus
 
@@ -135,7 +135,7 @@ def block_results(run: AnalysisRun, access: Access, *, geometry: bool = True) ->
         .order_by("block__code")
     )
     if geometry:
-        rows = rows.annotate(geometry=AsGeoJSON("block__geom", precision=7))
+        rows = rows.annotate(geometry=geojson_of("block__geom"))
     columns = [f"shown_{name}" if name in shown else _stored(name) for name in BLOCK_FIELDS]
     return rows.values(*columns, *(["geometry"] if geometry else []), "block_id")
 

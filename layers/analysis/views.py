@@ -1,6 +1,5 @@
 """Analysis API: start a run (analysts), read its summary, per-block results and rasters."""
 
-import json
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo.access import Access, access_for
+from geo.geojson import feature, feature_collection
 from geo.permissions import requires
 from layers.analysis.results import block_properties, block_results
 from layers.analysis.serializers import AnalysisRequestSerializer, AnalysisSummarySerializer
@@ -136,16 +136,10 @@ class AnalysisBlocks(APIView):
                 {"detail": f"The analysis is {run.status}; results exist once it is done."},
                 status=status.HTTP_409_CONFLICT,
             )
-        features = [
-            {
-                "type": "Feature",
-                "id": row["block_id"],
-                "geometry": json.loads(row["geometry"]),
-                "properties": block_properties(row),
-            }
+        body = feature_collection(
+            feature(row["block_id"], row["geometry"], block_properties(row))
             for row in block_results(run, access)
-        ]
-        body = json.dumps({"type": "FeatureCollection", "features": features})
+        )
         return HttpResponse(body, content_type="application/geo+json")
 
 

@@ -2,6 +2,7 @@ import gzip
 import json
 
 import pytest
+import shapely
 
 from geo.models import Role
 from tests.factories import make_area, make_member, make_user
@@ -43,8 +44,15 @@ def test_blocks_are_geojson_for_every_member(client_for, member, role):
     assert response.status_code == 200
     body = response.json()
     assert body["type"] == "FeatureCollection"
-    assert sorted(f["id"] for f in body["features"]) == ["NE", "NW", "SE", "SW"]
-    assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
+    assert [f["id"] for f in body["features"]] == ["NE", "NW", "SE", "SW"]
+    first = body["features"][0]
+    assert set(first["properties"]) == {"code", "name", "population"}
+    assert first["properties"]["code"] == "NE"
+    assert first["geometry"]["type"] == "MultiPolygon"
+    # RFC 7946: exterior rings counter-clockwise (the right-hand rule), ≤ 7 decimals.
+    ring = first["geometry"]["coordinates"][0][0]
+    assert shapely.LinearRing(ring).is_ccw
+    assert all(len(str(c).split(".")[-1]) <= 7 for point in ring for c in point)
 
 
 def test_blocks_of_a_private_area_are_hidden_from_outsiders(client_for, api, area):

@@ -1,8 +1,11 @@
 """Request guards that apply to every route."""
 
+import re
+
 from django.conf import settings
 from django.http import JsonResponse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from isal import igzip, isal_zlib
 
 
 class RejectNulInQuery:
@@ -66,3 +69,55 @@ class PrivateWhenSignedIn:
         if signed and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True)
         return response
+
+
+# Data answers worth compressing. Not HTML: a page holds the CSRF token next to text a visitor
+# can put there, which is what BREACH reads through compression.
+COMPRESSED_TYPES = {
+    "application/json",
+    "application/geo+json",
+    "text/csv",
+    "application/vnd.oai.openapi",
+    "application/vnd.oai.openapi+json",
+}
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+
+
+class CompressData:
+    """gzip for JSON, GeoJSON and CSV answers, exports streamed as they are written: the
+    blocks of an area, an analysis's results and a month of crime points are 3–10 MB of text
+    that shrink seven- to twelvefold. ISA-L at level 1, as for tiles: a tenth of the CPU of
+    Django's GZipMiddleware (level 6), so an export's throughput stays what it was."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        kind = response.get("Content-Type", "").split(";")[0].strip()
+        if kind not in COMPRESSED_TYPES or response.has_header("Content-Encoding"):
+            return response
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if not ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            return response
+        if response.streaming:
+            response.streaming_content = _gzipped(response.streaming_content)
+            del response["Content-Length"]
+        else:
+            if len(response.content) < 200:  # as Django: below that, gzip saves nothing
+                return response
+            response.content = igzip.compress(response.content, compresslevel=1, mtime=0)
+            response["Content-Length"] = str(len(response.content))
+        etag = response.get("ETag", "")
+        if etag.startswith('"'):  # the bytes differ from the uncompressed answer's
+            response["ETag"] = f"W/{etag}"
+        response["Content-Encoding"] = "gzip"
+        return response
+
+
+def _gzipped(chunks):
+    compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, 16 + isal_zlib.MAX_WBITS)
+    for chunk in chunks:
+        if compressed := compressor.compress(chunk):
+            yield compressed
+    yield compressor.flush()

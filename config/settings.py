@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PrivateWhenSignedIn",
+    "config.middleware.CompressData",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RejectNulInQuery",
     "config.middleware.TokenRefusedAs401",

@@ -1,8 +1,6 @@
 from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
-from django.views.decorators.gzip import gzip_page
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -47,9 +45,6 @@ class AreaList(generics.ListAPIView):
         return context
 
 
-# Compressed for clients that accept it: the capture app loads an area's blocks as its offline
-# basemap over mobile data (the demo's 14,722 blocks: 4.8 MB as they are).
-@method_decorator(gzip_page, name="dispatch")
 class BlockList(generics.ListAPIView):
     """The blocks of an area as a GeoJSON FeatureCollection, optionally within a bbox."""
 

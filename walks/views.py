@@ -5,8 +5,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
-from django.views.decorators.gzip import gzip_page
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -203,7 +201,6 @@ class ObservationSync(APIView):
         return response
 
 
-@method_decorator(gzip_page, name="dispatch")  # read by the capture app over mobile data
 class ObservationList(generics.ListAPIView):
     """The observations of a walk as a GeoJSON FeatureCollection."""
 

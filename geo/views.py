@@ -13,6 +13,7 @@ from geo.bbox import parse_bbox
 from geo.checks import postgis_version
 from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
+from geo.querysets import crime_counts_fill
 from geo.serializers import (
     AreaSerializer,
     BlockSerializer,
@@ -35,6 +36,11 @@ class AreaList(generics.ListAPIView):
 
     def get_queryset(self):
         return Area.objects.visible_to(self.request.user).with_counts()
+
+    def list(self, request, *args, **kwargs):
+        areas = list(self.filter_queryset(self.get_queryset()))
+        crime_counts_fill(areas)
+        return Response(self.get_serializer(areas, many=True).data)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

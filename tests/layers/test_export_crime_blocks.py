@@ -103,3 +103,35 @@ def test_an_incident_without_a_stored_block_is_not_counted(client_for, member, a
     assert exported(analyst)["NW"] == 0 and paged(analyst)["NW"] == 0
     crime_blocks_store(area=area, unassigned_only=True)
     assert exported(analyst)["NW"] == 1 and paged(analyst)["NW"] == 1
+
+
+def test_an_incident_added_or_moved_in_the_admin_is_placed_by_the_rule(
+    client, client_for, member, area, world
+):
+    from layers.models import CrimeIncident
+    from tests.factories import make_user
+
+    client.force_login(make_user(is_superuser=True, is_staff=True))
+    form = {
+        "area": area.pk,
+        "geom": "SRID=4326;POINT (13.0182 55.6095)",  # ~13 m east of NE: snapped to it
+        "month": "2025-03-01",
+        "category": "burglary",
+        "original_category": "Burglary",
+        "source_dataset": "by hand",
+        "source_id": "",
+        "source_key": "00000000-0000-4000-8000-000000000001",
+        "precision": "exact",
+        "reported_block_code": "",
+    }
+    response = client.post("/admin/layers/crimeincident/add/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    analyst = client_for(member("analyst"))
+    assert exported(analyst)["NE"] == paged(analyst)["NE"] == 2
+    added = CrimeIncident.objects.get(source_dataset="by hand")
+    form["geom"] = "SRID=4326;POINT (13.002 55.608)"  # into NW
+    page = f"/admin/layers/crimeincident/{added.pk}/change/"
+    assert client.post(page, form).status_code == 302
+    counts = exported(analyst)
+    assert (counts["NE"], counts["NW"]) == (1, 1) and paged(analyst) == counts
+    assert counts == assigned(area)

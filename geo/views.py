@@ -12,6 +12,7 @@ from geo.checks import postgis_version
 from geo.geojson import feature, feature_collection, geojson_of
 from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
+from geo.querysets import crime_counts_fill
 from geo.serializers import (
     AreaSerializer,
     BlockSerializer,
@@ -34,6 +35,11 @@ class AreaList(generics.ListAPIView):
 
     def get_queryset(self):
         return Area.objects.visible_to(self.request.user).with_counts()
+
+    def list(self, request, *args, **kwargs):
+        areas = list(self.filter_queryset(self.get_queryset()))
+        crime_counts_fill(areas)
+        return Response(self.get_serializer(areas, many=True).data)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

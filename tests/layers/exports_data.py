@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.contrib.gis.geos import LineString, Point, Polygon
 
+from layers.assignment import crime_blocks_store
 from layers.models import AnalysisRun, BlockResult, CrimeIncident, Lamp, RunStatus
 from tests.factories import make_user
 from walks.models import Observation, ObservationKind, Photo, Walk
@@ -112,6 +113,7 @@ def world_fixture(area):
     crime(area, 13.012, 55.602, "se0", category="robbery")
     crime(area, 13.013, 55.602, "se1", category="robbery")
     crime(area, 13.012, 55.608, "ne0")
+    crime_blocks_store(area=area)  # as every crime import does
     blocks = {b.code: b for b in area.blocks.all()}
     older = AnalysisRun.objects.create(
         area=area, status=RunStatus.DONE, finished_at=datetime(2025, 8, 1, tzinfo=UTC)

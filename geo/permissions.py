@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework.permissions import BasePermission
 
 from geo.access import Access, access_for
@@ -18,7 +19,7 @@ def area_access(request, slug: str) -> Access:
         area = get_object_or_404(Area, slug=slug)
         access = access_for(request.user, area)
         if not access.can("view_area"):
-            raise Http404("No such area.")
+            raise Http404(_("No such area."))
         cache[slug] = access
     return cache[slug]
 

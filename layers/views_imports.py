@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -110,9 +111,9 @@ class ImportDetail(generics.RetrieveAPIView):
         job = get_object_or_404(ImportJob.objects.select_related("area"), pk=self.kwargs["pk"])
         access = access_for(self.request.user, job.area)
         if not access.can("view_area"):
-            raise NotFound("No such import.")
+            raise NotFound(_("No such import."))
         if not access.can("import"):
-            raise PermissionDenied("Only analysts see imports.")
+            raise PermissionDenied(_("Only analysts see imports."))
         return job_orphan_end(job)
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from geo.access import Access, access_for
@@ -73,7 +74,7 @@ def planner_map(request, slug: str):
     except Unseen:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        raise Http404("No such area.") from None
+        raise Http404(_("No such area.")) from None
     language = (get_language() or "en")[:2]
     kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=access.area))
     run = analysis_latest(access.area) if access.can("view_layers") else None

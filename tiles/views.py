@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from isal import igzip
 from rest_framework.exceptions import AuthenticationFailed
@@ -170,7 +171,7 @@ def tile_response(request, row: TileRow, held: list[str], requester: Requester) 
     if row.token_error:
         return unauthenticated(row.token_error)
     if row.mode == HIDDEN:
-        raise Http404("No such area.")
+        raise Http404(_("No such area."))
     if row.mode == FORBIDDEN:
         return forbidden()
     if row.etag in held or "*" in held:
@@ -200,7 +201,7 @@ def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
         return unauthenticated(str(error.detail))
     found = raster.raster_for(request, slug, name, user)
     if found is None:
-        raise Http404("No such raster.")
+        raise Http404(_("No such raster."))
     if found == FORBIDDEN:
         return forbidden()
     etag = raster.raster_etag(found, z, x, y)
@@ -245,5 +246,5 @@ def style(request, slug: str):
 def layer_forbidden(access, layer: str) -> bool:
     mode = layer_mode(layer, access, MAX_ZOOM)
     if mode == HIDDEN:
-        raise Http404("No such area.")
+        raise Http404(_("No such area."))
     return mode == FORBIDDEN

@@ -12,6 +12,8 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, PermissionDenied
 
@@ -21,7 +23,7 @@ from walks.models import Observation, Walk
 
 class WalkClosed(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = (
+    default_detail = gettext_lazy(
         "The walk is done and its findings are its record: ask a coordinator to delete this one."
     )
 
@@ -48,14 +50,14 @@ def walk_access(
     walk = get_object_or_404(Walk.objects.select_related("area"), pk=walk_id)
     access = access_for(user, walk.area)
     if not access.can("view_area"):
-        raise NotFound(unseen)
+        raise NotFound(_(unseen))  # one of config.errors.HIDDEN_AS
     if not user.is_authenticated:
-        raise NotAuthenticated("Log in to see walks.")
+        raise NotAuthenticated(_("Log in to see walks."))
     participant = is_participant(user, walk)
     if capture and not (participant or access.is_superuser):
-        raise PermissionDenied("Only the walk's participants capture observations on it.")
+        raise PermissionDenied(_("Only the walk's participants capture observations on it."))
     if not (participant or sees_all_walks(access)):
-        raise PermissionDenied("You are not a participant of this walk.")
+        raise PermissionDenied(_("You are not a participant of this walk."))
     return walk, access
 
 
@@ -74,7 +76,7 @@ def moderated(user, walk_id: int, unseen: str = "No such walk.") -> Access:
     superusers), who answer for what the area's walks record."""
     _walk, access = walk_access(user, walk_id, unseen=unseen)
     if not access.can("manage_area"):
-        raise PermissionDenied("Only the area's coordinators delete findings and photos.")
+        raise PermissionDenied(_("Only the area's coordinators delete findings and photos."))
     return access
 
 
@@ -86,8 +88,10 @@ def deletion_of(user, observation: Observation) -> str:
         return "observation.delete"
     if observation.author_id != user.pk or not is_participant(user, walk):
         raise PermissionDenied(
-            "Only the area's coordinators delete findings; authors withdraw their own while"
-            " the walk is open."
+            _(
+                "Only the area's coordinators delete findings; authors withdraw their own while"
+                " the walk is open."
+            )
         )
     if not walk.is_open:
         raise WalkClosed()

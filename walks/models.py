@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from geo.models import Area
@@ -63,7 +63,7 @@ class Light(models.TextChoices):
 class WalkStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     WALKING = "walking", _("Walking")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("walk status", "Done")
     FOLLOWED_UP = "followed_up", _("Followed up")
 
 

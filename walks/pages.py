@@ -74,7 +74,7 @@ def plan(request, slug):
     area = get_object_or_404(Area, slug=slug)
     access = access_for(request.user, area)
     if not access.can("view_area"):
-        raise Http404("No such area.")
+        raise Http404(_("No such area."))
     if not access.can("plan_walks"):
         raise PermissionDenied(_("Only coordinators and planners plan walks."))
     members = Membership.objects.filter(area=area).select_related("user").order_by("user__username")

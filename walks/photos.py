@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -56,8 +57,8 @@ def _prepare(raw: bytes) -> PreparedPhoto:
     if len(raw) > MAX_BYTES:
         raise PhotoTooLarge(
             {
-                "image": _("The photo is %(mb).1f MB; at most 15 MB is accepted.")
-                % {"mb": len(raw) / 1024 / 1024}
+                "image": _("The photo is %(mb)s MB; at most 15 MB is accepted.")
+                % {"mb": number_format(len(raw) / 1024 / 1024, 1)}
             }
         )
     try:

@@ -9,7 +9,7 @@ P, L, A = "Point", "LineString", "Polygon"
 
 BUILTIN_KINDS = [
     # code, en, sv, da, geometry types, positive
-    ("unsafe_spot", "Unsafe spot", "Otrygg plats", "Utryg plads", [P, A], False),
+    ("unsafe_spot", "Unsafe spot", "Otrygg plats", "Utrygt sted", [P, A], False),
     (
         "lighting_defect",
         "Lighting defect",
@@ -35,12 +35,12 @@ BUILTIN_KINDS = [
         [P, A],
         False,
     ),
-    ("hiding_place", "Hiding place", "Gömställe", "Gemmested", [P, A], False),
+    ("hiding_place", "Hiding place", "Gömställe", "Skjulested", [P, A], False),
     ("drug_dealing", "Drug dealing", "Narkotikahandel", "Narkohandel", [P, A], False),
     ("disturbance", "Disturbance", "Störning", "Uro", [P, A], False),
     ("poor_walk_path", "Poor walking path", "Dålig gångväg", "Dårlig gangsti", [P, L], False),
     ("other", "Other", "Annat", "Andet", [P, L, A], False),
-    ("safe_place", "Safe place", "Trygg plats", "Tryg plads", [P, A], True),
+    ("safe_place", "Safe place", "Trygg plats", "Trygt sted", [P, A], True),
     ("meeting_place", "Meeting place", "Mötesplats", "Mødested", [P, A], True),
 ]
 
@@ -49,7 +49,14 @@ def builtin_kinds_ensure(**kwargs) -> None:
     """Create or update the built-in kinds. Runs after every migrate and every flush (tests)."""
     from walks.models import ObservationKind
 
-    if ObservationKind.objects.filter(area__isnull=True).count() == len(BUILTIN_KINDS):
+    wanted = [
+        (code, en, sv, da, list(geometry_types), positive, order)
+        for order, (code, en, sv, da, geometry_types, positive) in enumerate(BUILTIN_KINDS)
+    ]
+    stored = ObservationKind.objects.filter(area__isnull=True).order_by("sort_order")
+    fields = ("code", "label_en", "label_sv", "label_da", "geometry_types", "positive")
+    # Compared whole, so that a label corrected here reaches databases seeded before.
+    if [(*row, i) for i, row in enumerate(stored.values_list(*fields))] == wanted:
         return
     for order, (code, en, sv, da, geometry_types, positive) in enumerate(BUILTIN_KINDS):
         ObservationKind.objects.update_or_create(

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -110,7 +111,7 @@ class WalkList(generics.ListCreateAPIView):
 
     def create(self, request, *args, **kwargs):
         if not self.access.can("plan_walks"):
-            raise PermissionDenied("Only coordinators and planners plan walks.")
+            raise PermissionDenied(_("Only coordinators and planners plan walks."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields, participants = _walk_fields(serializer.validated_data)
@@ -142,7 +143,7 @@ class WalkDetail(APIView):
     def delete(self, request, pk):
         walk, access = walk_access(request.user, pk)
         if not access.can("plan_walks"):
-            raise PermissionDenied("Only coordinators and planners delete walks.")
+            raise PermissionDenied(_("Only coordinators and planners delete walks."))
         try:
             services.walk_delete(walk=walk)
         except DjangoValidationError as refusal:
@@ -157,7 +158,7 @@ class WalkDetail(APIView):
     def patch(self, request, pk):
         walk, access = walk_access(request.user, pk)
         if not access.can("plan_walks"):
-            raise PermissionDenied("Only coordinators and planners change walks.")
+            raise PermissionDenied(_("Only coordinators and planners change walks."))
         context = self._context(request, access)
         serializer = WalkSerializer(walk, data=request.data, partial=True, context=context)
         serializer.is_valid(raise_exception=True)
@@ -236,14 +237,14 @@ class PhotoUpload(APIView):
     def post(self, request, pk):
         observation = Observation.objects.select_related("walk__area").filter(pk=pk).first()
         if observation is None:
-            raise Http404("No such observation.")
+            raise Http404(_("No such observation."))
         _walk, access = walk_access(
             request.user, observation.walk_id, capture=True, unseen="No such observation."
         )
         if observation.author_id != request.user.pk and not access.is_superuser:
             # A photo shows what its finding's author saw; a fellow participant adding one (a
             # face, a number plate) would put it under another resident's name.
-            raise PermissionDenied("Only the finding's author adds photos to it.")
+            raise PermissionDenied(_("Only the finding's author adds photos to it."))
         upload = request.FILES.get("image")
         if upload is None:
             return Response(
@@ -270,7 +271,7 @@ class PhotoFile(APIView):
     def get(self, request, pk, variant):
         photo = Photo.objects.select_related("observation").filter(pk=pk).first()
         if photo is None:
-            raise Http404("No such photo.")
+            raise Http404(_("No such photo."))
         walk_access(request.user, photo.observation.walk_id, unseen="No such photo.")
         field = photo.image if variant == "image" else photo.thumbnail
         response = FileResponse(field.open("rb"))
@@ -305,7 +306,7 @@ class ObservationDetail(APIView):
             request.user, observation.walk_id, unseen="No such observation."
         )
         if not access.can("plan_walks"):
-            raise PermissionDenied("Only coordinators and planners follow findings up.")
+            raise PermissionDenied(_("Only coordinators and planners follow findings up."))
         data = FollowUpSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.observation_follow_up_set(
@@ -353,7 +354,7 @@ class PhotoDetail(APIView):
     def delete(self, request, pk):
         photo = Photo.objects.select_related("observation__walk__area").filter(pk=pk).first()
         if photo is None:
-            raise Http404("No such photo.")
+            raise Http404(_("No such photo."))
         moderated(request.user, photo.observation.walk_id, unseen="No such photo.")
         services.photo_delete(photo=photo, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -31,9 +32,9 @@ def run_access(request, run_id: int) -> tuple[AnalysisRun, Access]:
     run = get_object_or_404(AnalysisRun.objects.select_related("area"), pk=run_id)
     access = access_for(request.user, run.area)
     if not access.can("view_area"):
-        raise NotFound("No such analysis.")
+        raise NotFound(_("No such analysis."))
     if not access.can("view_layers"):
-        raise PermissionDenied("Your role in this area does not allow this.")
+        raise PermissionDenied(_("Your role in this area does not allow this."))
     return job_orphan_end(run), access
 
 
@@ -102,14 +103,14 @@ class AnalysisDetail(APIView):
 
     @extend_schema(responses=AnalysisSummarySerializer)
     def get(self, request, pk):
-        run, _ = run_access(request, pk)
+        run, _access = run_access(request, pk)
         return Response(run_summary(request, run))
 
     @extend_schema(summary="Delete an analysis run with its results", responses={204: None})
     def delete(self, request, pk):
         run, access = run_access(request, pk)
         if not access.can("analyse"):
-            raise PermissionDenied("Only analysts delete analyses.")
+            raise PermissionDenied(_("Only analysts delete analyses."))
         try:
             analysis_delete(run=run, user=request.user)
         except DjangoValidationError as invalid:
@@ -152,17 +153,17 @@ class AnalysisRasterDownload(APIView):
     def get(self, request, pk, name):
         run, access = run_access(request, pk)
         if name not in RASTER_NAMES:
-            raise Http404("No such raster.")
+            raise Http404(_("No such raster."))
         if not access.sees_crime_points:
             # The float surfaces give back each incident's and finding's place and count
             # (tiles/raster.py density_floor); others see them as map tiles, thinned.
-            raise PermissionDenied("The analysis rasters are for analysts; the map shows them.")
+            raise PermissionDenied(_("The analysis rasters are for analysts; the map shows them."))
         raster = run.rasters.filter(name=name).first()
         if raster is None:
-            raise Http404("The run has no such raster (yet).")
+            raise Http404(_("The run has no such raster (yet)."))
         path = Path(settings.MEDIA_ROOT) / raster.path
         if not path.is_file():
-            raise Http404("The raster file is missing.")
+            raise Http404(_("The raster file is missing."))
         return FileResponse(
             path.open("rb"),
             content_type="image/tiff",

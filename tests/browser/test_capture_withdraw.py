@@ -96,7 +96,7 @@ def test_a_participant_withdraws_their_own_findings(
     tap_finding(page, 300, 250)
     expect(page.locator("#finding-title")).to_have_text("Unsafe spot")
     expect(page.locator("#finding-details")).to_contain_text("yours")
-    expect(page.locator("#finding-details")).to_contain_text("How serious? 4 of 5")
+    expect(page.locator("#finding-details")).to_contain_text("Severity: 4 of 5")
     page.tap("#withdraw")
     page.tap("#withdraw-keep")  # second thoughts: nothing happens
     expect(page.locator("#withdraw")).to_be_visible()

@@ -5,12 +5,11 @@ const script = document.querySelector("script[data-maplibre]");
 const config = JSON.parse(document.getElementById("map-config").textContent);
 const maplibre = await import(script.dataset.maplibre);
 const { mapWords } = await import(script.dataset.words);
-const { dictionary, categories } = await import(script.dataset.i18n);
+const { dictionary } = await import(script.dataset.i18n);
 
 const words = dictionary[config.language] || dictionary.en;
 const t = (key, vars = {}) =>
   String(words[key] ?? dictionary.en[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => vars[name]);
-const categoryLabel = (c) => categories[config.language]?.[c.code] || c.label;
 
 // Which filters each tile layer takes (as the server reads them, tiles/catalogue.py).
 const LAYER_FILTERS = {
@@ -171,7 +170,7 @@ function runSummary() {
   const period = run.from || run.to ? `${run.from || "…"} – ${run.to || "…"}` : t("allMonths");
   const byCode = Object.fromEntries(config.categories.map((c) => [c.code, c]));
   const kinds = run.categories.length
-    ? run.categories.map((code) => (byCode[code] ? categoryLabel(byCode[code]) : code)).join(", ")
+    ? run.categories.map((code) => (byCode[code] ? byCode[code].label : code)).join(", ")
     : t("allCategories");
   return `${t("runSummary", { finished: run.finished || "…", period, kinds })} ${t(run.fdr ? "fdrApplied" : "fdrNotApplied")}`;
 }
@@ -261,7 +260,7 @@ function renderFilters() {
       field("to", el("input", { type: "date", name: "to", value: state.to, onchange: set("to") }))),
   ];
   if (config.layers.includes("crime")) {
-    controls.push(field("category", select("category", config.categories.map((c) => [c.code, categoryLabel(c)]))));
+    controls.push(field("category", select("category", config.categories.map((c) => [c.code, c.label]))));
   }
   if (config.layers.includes("observations")) {
     controls.push(field("kind", select("kind", config.kinds.map((k) => [k.code, k.label]))));

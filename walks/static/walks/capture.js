@@ -576,6 +576,9 @@ async function fitPhoto(file) {
 }
 
 // ---------- sync ----------
+// Findings the server has just taken, until the tablet's copy of the server's findings holds
+// them (it reloads once the outbox is empty): a list opened in between missed them.
+const justSent = new Map();
 let syncing = false;
 let failures = 0;
 let timer = null;
@@ -647,6 +650,7 @@ async function syncNow() {
       if (!response.ok) throw new Error(`sync answered ${response.status}`);
       const body = await response.json();
       if (body.walk_open === false) walkClosed();
+      sent.forEach((item) => justSent.set(item.client_id, { ...item, mine: true }));
       await queue.settle(queueKey, sent, body.results);
       await refresh();
     }
@@ -853,8 +857,8 @@ function showFinding(finding) {
   if (finding.mine === true) facts.push(t("yours"));
   if (finding.queued) facts.push(t("not_synced"));
   const details = [facts.join(" · ")];
-  if (finding.severity) details.push(`${t("severity")} ${t("of_five", finding.severity)}`);
-  if (finding.feeling) details.push(`${t("feeling")} ${t("of_five", finding.feeling)}`);
+  if (finding.severity) details.push(`${t("severity_is")} ${t("of_five", finding.severity)}`);
+  if (finding.feeling) details.push(`${t("feeling_is")} ${t("of_five", finding.feeling)}`);
   if (finding.note) details.push(finding.note);
   $("#finding-details").replaceChildren(
     ...details.map((text) => Object.assign(document.createElement("p"), { textContent: text })),
@@ -909,6 +913,7 @@ $("#withdraw-keep").addEventListener("click", () => {
 $("#withdraw-confirm").addEventListener("click", async () => {
   if (!shown) return;
   await queue.withdraw(queueKey, shown.client_id);
+  justSent.delete(shown.client_id);
   closeFinding();
   focusKind(null);
   flash("withdrawn");
@@ -928,7 +933,12 @@ async function myFindings() {
   const synced = (stored.features || [])
     .map((f) => f.properties)
     .filter((o) => o.mine === true && !withdrawn.has(o.client_id));
-  return [...synced, ...queued].sort((a, b) => a.captured_at.localeCompare(b.captured_at));
+  synced.forEach((o) => justSent.delete(o.client_id));
+  const refused = new Set((await queue.rejected(queueKey)).map((r) => r.client_id));
+  const arrived = [...justSent.values()].filter((o) => !refused.has(o.client_id) && !withdrawn.has(o.client_id));
+  const byId = new Map();
+  for (const o of [...synced, ...arrived, ...queued]) if (!byId.has(o.client_id)) byId.set(o.client_id, o);
+  return [...byId.values()].sort((a, b) => a.captured_at.localeCompare(b.captured_at));
 }
 
 async function openMine() {

@@ -62,6 +62,8 @@ const WORDS = {
     no_findings: "You have no findings on this walk yet.",
     not_synced: "not synced yet",
     of_five: (n) => `${n} of 5`,
+    severity_is: "Severity:",
+    feeling_is: "Feeling of safety:",
   },
   sv: {
     waiting: (n) => `${n} väntar på synk`,
@@ -94,7 +96,7 @@ const WORDS = {
     not_stored: "Inte sparat: surfplattans lagring är full. Frigör utrymme (eller utelämna fotot) och spara igen.",
     my_position: "Min position",
     no_gps: "Ingen GPS-position ännu.",
-    needs_attention: (n) => `${n} inte godtagna`,
+    needs_attention: (n) => `${n} togs inte emot`,
     dismiss: "Stäng",
     language: "Språk",
     walk: "Vandring",
@@ -121,6 +123,8 @@ const WORDS = {
     my_findings: "Mina observationer",
     no_findings: "Du har inga observationer på den här vandringen ännu.",
     of_five: (n) => `${n} av 5`,
+    severity_is: "Allvarlighet:",
+    feeling_is: "Trygghet:",
   },
   da: {
     waiting: (n) => `${n} venter på synkronisering`,
@@ -153,7 +157,7 @@ const WORDS = {
     not_stored: "Ikke gemt: tablettens lager er fuldt. Frigør plads (eller udelad fotoet), og gem igen.",
     my_position: "Min position",
     no_gps: "Ingen GPS-position endnu.",
-    needs_attention: (n) => `${n} ikke godkendt`,
+    needs_attention: (n) => `${n} blev ikke modtaget`,
     dismiss: "Luk",
     language: "Sprog",
     walk: "Tryghedsvandring",
@@ -180,6 +184,8 @@ const WORDS = {
     my_findings: "Mine observationer",
     no_findings: "Du har ingen observationer på denne vandring endnu.",
     of_five: (n) => `${n} af 5`,
+    severity_is: "Alvor:",
+    feeling_is: "Tryghed:",
   },
 };
 

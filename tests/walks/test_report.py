@@ -67,7 +67,9 @@ def test_a_coordinator_reads_the_findings_in_order_with_blocks_notes_and_photos(
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert svg.count('class="marker') == 3 and svg.count('class="shape') == 1
     assert 'class="route" d="M' in svg
-    assert svg.count("<path d=") == 4  # the test area's four blocks around the walk
+    # The test area's four blocks around the walk, in one path: a closed ring each.
+    blocks = svg.split('<path class="blocks" d="')[1].split('"')[0]
+    assert blocks.count("M ") == 4 and blocks.count("Z") == 4
 
 
 def test_a_participant_sees_their_walk_without_the_names(client, participant, walk, findings):

@@ -45,7 +45,7 @@ def test_an_analyst_imports_and_analyses_from_the_page(
     # The worker runs it (here, the test); the page sees it end and shows the report.
     import_job_execute(job_id=ImportJob.objects.get().pk)
     expect(page.locator("table.jobs td.counts").first).to_contain_text(
-        "3 read · 2 imported · 0 duplicates · 1 rejected", timeout=15_000
+        "Read: 3 · imported: 2 · duplicates: 0 · rejected: 1", timeout=15_000
     )
     assert CrimeIncident.objects.count() == 2
     page.click("text=Why rows were rejected")

@@ -55,7 +55,7 @@ def test_an_analyst_imports_police_data_and_reads_the_report(
     assert CrimeIncident.objects.filter(area=area).count() == 2
     page = analyst.get(PAGE).content.decode()
     assert "august.csv is queued for import" in page
-    assert "3 read · 2 imported · 0 duplicates · 1 rejected" in page
+    assert "Read: 3 · imported: 2 · duplicates: 0 · rejected: 1" in page
     assert "Row 3: Month &#x27;someday&#x27; is not a month written YYYY-MM" in page
     assert "1 row: Month … is not a month written YYYY-MM" in page  # counted by reason
     assert "data-job" not in page  # nothing left under way

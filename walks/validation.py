@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pyproj import Transformer
 
 from geo.crs import looks_swapped
@@ -138,20 +139,33 @@ def reason_in_words(reason: str) -> str:
     match = _REASON.match(reason)
     if not match:
         return _("The geometry is invalid: %(reason)s.") % {"reason": reason}
-    what = match["what"].strip()
+    what = match["what"].strip().lower()
     where = f"{float(match['x']):.6f}, {float(match['y']):.6f}"
-    if what.lower().startswith("self-intersection"):
-        return _("The shape crosses itself near %(where)s (longitude, latitude).") % {
-            "where": where
-        }
-    if what.lower().startswith("too few points"):
-        return _("The shape collapses to a single spot near %(where)s (longitude, latitude).") % {
-            "where": where
-        }
+    for start, words in GEOS_REASONS.items():
+        if what.startswith(start):
+            return _("%(what)s near %(where)s (longitude, latitude).") % {
+                "what": words,
+                "where": where,
+            }
     return _("The geometry is invalid (%(what)s) near %(where)s (longitude, latitude).") % {
-        "what": what,
+        "what": match["what"].strip(),
         "where": where,
     }
+
+
+# GEOS's validity reasons (IsValidOp), in the participant's words and language.
+GEOS_REASONS = {
+    "self-intersection": gettext_lazy("The shape crosses itself"),
+    "ring self-intersection": gettext_lazy("The shape crosses itself"),
+    "too few points": gettext_lazy("The shape collapses to a single spot"),
+    "hole lies outside shell": gettext_lazy("A hole in the shape lies outside it"),
+    "holes are nested": gettext_lazy("Holes in the shape lie inside each other"),
+    "nested shells": gettext_lazy("Parts of the shape lie inside each other"),
+    "interior is disconnected": gettext_lazy("Holes cut the shape in pieces"),
+    "duplicate rings": gettext_lazy("The shape has the same ring twice"),
+    "invalid coordinate": gettext_lazy("A coordinate is not a number"),
+    "ring is not closed": gettext_lazy("A ring of the shape does not end where it starts"),
+}
 
 
 @dataclass

@@ -35,6 +35,21 @@ def test_self_intersecting_polygon_says_why_and_where(capture_client, walk):
     assert "13.005000, 55.605000" in message
 
 
+def test_a_hole_outside_its_shape_is_named_in_the_participants_language(capture_client, walk):
+    capture_client.cookies["django_language"] = "da"
+    shell = [
+        [13.004, 55.604],
+        [13.006, 55.604],
+        [13.006, 55.606],
+        [13.004, 55.606],
+        [13.004, 55.604],
+    ]
+    hole = [[13.007, 55.604], [13.008, 55.604], [13.008, 55.605], [13.007, 55.604]]
+    polygon = {"type": "Polygon", "coordinates": [shell, hole]}
+    [message] = rejection(capture_client, walk, geometry=polygon)["geometry"]
+    assert message.startswith("Et hul i formen ligger uden for den nær ")
+
+
 def test_unclosed_ring_is_named(capture_client, walk):
     ring = [[13.004, 55.604], [13.006, 55.604], [13.006, 55.606], [13.004, 55.606]]
     errors = rejection(capture_client, walk, geometry={"type": "Polygon", "coordinates": [ring]})

@@ -6,6 +6,16 @@ PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
+# The demo runs as production does (its own error pages, nothing of the code shown to a
+# visitor), over plain HTTP on this machine: no redirect to HTTPS, no HTTPS-only cookies.
+# `DEBUG=1 make run` serves Django's debug pages instead.
+export DEBUG=${DEBUG:-0}
+if [ "$DEBUG" = 0 ]; then
+  export ALLOWED_HOSTS=${ALLOWED_HOSTS:-$HOST,127.0.0.1,localhost}
+  export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-0} SECURE_HSTS_SECONDS=${SECURE_HSTS_SECONDS:-0}
+  export SESSION_COOKIE_SECURE=${SESSION_COOKIE_SECURE:-0} CSRF_COOKIE_SECURE=${CSRF_COOKIE_SECURE:-0}
+fi
+
 # First of all: a port in use (Trygg already running?) stops here, before the migrations and
 # the static files change under a running server.
 $PY -m config.serve --check "$HOST" "$PORT"

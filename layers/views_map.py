@@ -34,6 +34,7 @@ from tiles.styles import (
     area_bounds,
     raster_names,
     raster_ranges,
+    shown_run,
     sprite_url,
     visible_layers,
 )
@@ -77,7 +78,7 @@ def planner_map(request, slug: str):
         raise Http404(_("No such area.")) from None
     language = (get_language() or "en")[:2]
     kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=access.area))
-    run = analysis_latest(access.area) if access.can("view_layers") else None
+    run = shown_run(access)
     config = {
         "slug": access.area.slug,
         "name": access.area.name,
@@ -105,8 +106,8 @@ def planner_map(request, slug: str):
         "followUps": [[value, str(label)] for value, label in FollowUp.choices],
         "walks": walk_choices(request.user, access) if access.can("view_walk_layers") else [],
         "sprite": {"sheet": f"{sprite_url(request)}@2x.png", "count": len(sprite.SHAPES)},
-        "rasters": raster_names(access),
-        "rasterRanges": raster_ranges(access),
+        "rasters": raster_names(access, run),
+        "rasterRanges": raster_ranges(access, run),
         "run": run_summary(run) if run else None,
     }
     return render(request, "layers/map.html", {"area": access.area, "config": config})

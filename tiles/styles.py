@@ -228,19 +228,22 @@ def _style_layers(name: str) -> list[dict]:
 DRAW_ORDER = ["blocks", "walks", "crime", "lamps", "observations"]
 
 
-def raster_names(access: Access) -> list[str]:
+def shown_run(access: Access):
+    """The analysis the map shows, for roles that see analyses."""
+    return analysis_latest(access.area) if access.can("view_layers") else None
+
+
+def raster_names(access: Access, run) -> list[str]:
     """The rasters of the analysis the map shows, for roles that may see them (tiles/raster.py
     answers the same)."""
-    run = analysis_latest(access.area) if access.can("view_layers") else None
     names = run.rasters.values_list("name", flat=True) if run else []
     return sorted(name for name in names if raster_visible(access, name))
 
 
-def raster_ranges(access: Access) -> dict[str, list[float]]:
+def raster_ranges(access: Access, run) -> dict[str, list[float]]:
     """Per raster the map shows: the values its colour ramp runs between, for the legend (the
     tiles colour by the same range, tiles/raster.py). A thinned crime density starts where
     this viewer's surface starts."""
-    run = analysis_latest(access.area) if access.can("view_layers") else None
     ranges = {}
     for stored in run.rasters.all() if run else []:
         path = Path(settings.MEDIA_ROOT) / stored.path
@@ -296,7 +299,9 @@ def style(request, access: Access) -> dict:
         }
         for name in names
     }
-    raster_sources, raster_layers = _raster_style(request, slug, raster_names(access), bounds)
+    raster_sources, raster_layers = _raster_style(
+        request, slug, raster_names(access, shown_run(access)), bounds
+    )
     sources.update(raster_sources)
     layers = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f1ea"}}]
     for name in names:

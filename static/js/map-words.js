@@ -1,6 +1,14 @@
 // MapLibre's own words (its controls' names and titles, read aloud by screen readers) in the
 // page's language; MapLibre itself knows only English. Passed as the map's `locale` option.
 const WORDS = {
+  // MapLibre's own, for going back to English after another language.
+  en: {
+    "Map.Title": "Map",
+    "NavigationControl.ZoomIn": "Zoom in",
+    "NavigationControl.ZoomOut": "Zoom out",
+    "NavigationControl.ResetBearing": "Drag to rotate map, click to reset north",
+    "Popup.Close": "Close popup",
+  },
   sv: {
     "Map.Title": "Karta",
     "Marker.Title": "Kartnål",
@@ -25,4 +33,24 @@ const WORDS = {
 
 export function mapWords(language) {
   return WORDS[(language || "en").slice(0, 2)] || {};
+}
+
+// The controls of a map already drawn, in another language: MapLibre reads its words once, when
+// the map is made, and the capture app switches language without a reload.
+const CONTROLS = {
+  ".maplibregl-ctrl-zoom-in": "NavigationControl.ZoomIn",
+  ".maplibregl-ctrl-zoom-out": "NavigationControl.ZoomOut",
+  ".maplibregl-ctrl-compass": "NavigationControl.ResetBearing",
+  ".maplibregl-popup-close-button": "Popup.Close",
+};
+
+export function rewordControls(container, language) {
+  const words = { ...WORDS.en, ...mapWords(language) };
+  for (const [selector, key] of Object.entries(CONTROLS)) {
+    container.querySelectorAll(selector).forEach((control) => {
+      control.title = words[key];
+      control.setAttribute("aria-label", words[key]);
+    });
+  }
+  container.querySelector(".maplibregl-canvas")?.setAttribute("aria-label", words["Map.Title"]);
 }

@@ -78,6 +78,8 @@ def test_three_observations_captured_offline_arrive_exactly_once(
     page.select_option("#language", "sv")
     expect(counter).to_have_text("Allt synkat")
     expect(page.locator('.kind[data-kind="blocked_sightline"]')).to_have_text("Skymd sikt")
+    # The map's own controls too, without a reload.
+    expect(page.locator(".maplibregl-ctrl-zoom-in")).to_have_attribute("aria-label", "Zooma in")
     page.screenshot(path="tests/browser/screenshots/capture_synced.png")
 
 

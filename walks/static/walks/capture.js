@@ -3,7 +3,7 @@
 import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
 import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
 import { openQueue } from "./queue.js";
-import { mapWords } from "/static/js/map-words.js";
+import { mapWords, rewordControls } from "/static/js/map-words.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
 const walkId = config.walk.id;
@@ -1030,6 +1030,7 @@ function applyLanguage() {
   } else hint(t(config.walk.open ? "choose_kind" : "walk_closed"));
   if (shown) showFinding(shown);
   showNet();
+  rewordControls(map.getContainer(), language);
 }
 
 const select = $("#language");

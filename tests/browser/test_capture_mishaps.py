@@ -53,6 +53,30 @@ def test_a_photo_the_server_refuses_is_listed_not_dropped_unseen(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+def test_a_refused_findings_photo_does_not_wait_to_upload_for_ever(
+    live_server, tablet, walker_walk
+):
+    # A finding placed two kilometres east of the area, with a photo: the server refuses the
+    # finding, and its photo has nothing to go to. The bar said "1 photo waiting" for good.
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    page.evaluate("window.tryggCapture.map.jumpTo({ center: [13.04, 55.605] })")
+    page.locator('.kind[data-kind="neglect"]').click()
+    page.click("#place")
+    page.set_input_files(
+        "#photo", {"name": "hedge.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}
+    )
+    page.tap("#save")
+    listed = page.locator("#rejected .rejected-item")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text("outside the area")
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+    expect(page.locator("#photo-count")).to_have_text("")
+    assert not Observation.objects.exists() and not Photo.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_a_closed_walk_takes_no_new_findings_but_sends_what_the_tablet_holds(
     live_server, tablet, walker_walk
 ):

@@ -97,11 +97,19 @@ class Queue {
   }
 
   async counts(walk) {
-    const stores = ["outbox", "photos", "rejected", "withdrawals"];
-    const tx = this.db.transaction(stores);
-    const [observations, photos, rejected, withdrawals] = await Promise.all(
-      stores.map((name) => promised(tx.objectStore(name).index("walk").count(walk))),
-    );
+    const tx = this.db.transaction(["outbox", "photos", "rejected", "withdrawals"]);
+    const byWalk = (name) => tx.objectStore(name).index("walk");
+    const [observations, refusedKeys, withdrawals, waitingPhotos] = await Promise.all([
+      promised(byWalk("outbox").count(walk)),
+      promised(byWalk("rejected").getAllKeys(walk)),
+      promised(byWalk("withdrawals").count(walk)),
+      promised(byWalk("photos").getAll(walk)),
+    ]);
+    // A refused finding's photos stay with it (Dismiss drops both) but wait for nothing: they
+    // are not "waiting to upload", which kept "All synced" away for good.
+    const refused = new Set(refusedKeys);
+    const photos = waitingPhotos.filter((photo) => !refused.has(photo.client_id)).length;
+    const rejected = refusedKeys.length;
     return { observations, photos, rejected, withdrawals };
   }
 

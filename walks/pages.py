@@ -134,6 +134,9 @@ def capture(request, pk):
             # Its participants may still withdraw their own findings (walks.access).
             "open": walk.is_open,
             "light": walk.light,
+            # Drawn on the map and checked before a finding is saved (the server's rule).
+            "boundary": _outline(walk.area),
+            "tolerance_m": settings.TRYGG_OUTSIDE_TOLERANCE_M,
         },
         "kinds": ObservationKindSerializer(kinds, many=True).data,
         "language": (get_language() or "en")[:2],
@@ -177,6 +180,13 @@ def _around(extent, metres: float) -> list[float]:
     dlat = metres / METRES_PER_DEGREE
     dlon = dlat / math.cos(math.radians((ymin + ymax) / 2))
     return [xmin - dlon, ymin - dlat, xmax + dlon, ymax + dlat]
+
+
+def _outline(area) -> dict | None:
+    """The area's boundary as GeoJSON, simplified to about a metre (the demo's: 497 points)."""
+    if area.boundary is None:
+        return None
+    return json.loads(area.boundary.simplify(0.00001, preserve_topology=True).geojson)
 
 
 def _extent(area) -> list[float]:

@@ -1,13 +1,17 @@
 """What goes wrong in the street, in the capture app: a double tap on Save, a photo the server
 will not take, a walk closed while the tablet still holds findings, a session that ended."""
 
+import re
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.tablet import camera_jpeg, place, sign_in_to_capture
 from tests.factories import make_member
 from tests.walks.helpers import make_walk
-from walks.models import Observation, Photo
+from walks.models import Observation, Photo, Walk
 
 
 @pytest.fixture
@@ -56,23 +60,44 @@ def test_a_photo_the_server_refuses_is_listed_not_dropped_unseen(
 def test_a_refused_findings_photo_does_not_wait_to_upload_for_ever(
     live_server, tablet, walker_walk
 ):
-    # A finding placed two kilometres east of the area, with a photo: the server refuses the
-    # finding, and its photo has nothing to go to. The bar said "1 photo waiting" for good.
+    # The coordinator closed the walk 20 minutes ago (beyond a late tablet's grace); this page
+    # still thinks it open, so the finding goes out with a photo and is refused. Its photo has
+    # nothing to go to: the bar said "1 photo waiting to upload" for good.
     page = tablet.new_page()
     sign_in_to_capture(page, live_server, walker_walk, "walker")
-    page.evaluate("window.tryggCapture.map.jumpTo({ center: [13.04, 55.605] })")
-    page.locator('.kind[data-kind="neglect"]').click()
-    page.click("#place")
+    Walk.objects.filter(pk=walker_walk.pk).update(
+        status="done", closed_at=timezone.now() - timedelta(minutes=20)
+    )
+    place(page, "neglect", (300, 300))
     page.set_input_files(
         "#photo", {"name": "hedge.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}
     )
     page.tap("#save")
     listed = page.locator("#rejected .rejected-item")
     expect(listed).to_have_count(1)
-    expect(listed).to_contain_text("outside the area")
+    expect(listed).to_contain_text("marked done")
     expect(page.locator("#sync-count")).to_have_text("All synced")
     expect(page.locator("#photo-count")).to_have_text("")
     assert not Observation.objects.exists() and not Photo.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_spot_outside_the_area_is_caught_before_it_is_saved(live_server, tablet, walker_walk):
+    # Offline, the server's refusal would come only after the walk: the tablet says it now and
+    # keeps the sheet, so the pin can be moved inside the dashed line of the area's edge.
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    tablet.set_offline(True)
+    page.evaluate("window.tryggCapture.map.jumpTo({ center: [13.04, 55.605] })")
+    page.locator('.kind[data-kind="neglect"]').click()
+    page.click("#place")
+    page.tap("#save")
+    expect(page.locator("#toast")).to_contain_text("m outside the area and would not be accepted")
+    expect(page.locator("#toast")).to_have_class(re.compile(r"\bwarn\b"))
+    expect(page.locator("#save")).to_be_visible()
+    expect(page.locator("#sync-count")).to_have_attribute("data-count", "0")
+    assert page.evaluate("window.tryggCapture.map.getLayer('boundary') !== undefined")
 
 
 @pytest.mark.browser

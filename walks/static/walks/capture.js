@@ -83,6 +83,7 @@ const map = new maplibregl.Map({
     sources: {
       blocks: { type: "geojson", data: config.urls.blocks },
       route: { type: "geojson", data: routeFeatures() },
+      boundary: { type: "geojson", data: config.walk.boundary || empty() },
       stored: { type: "geojson", data: config.urls.observations },
       queued: { type: "geojson", data: empty() },
       draft: { type: "geojson", data: empty() },
@@ -96,6 +97,13 @@ const map = new maplibregl.Map({
         type: "line",
         source: "blocks",
         paint: { "line-color": BASEMAP.edges, "line-width": 1.5 },
+      },
+      {
+        // The area's edge: findings beyond it (and its tolerance) are not accepted.
+        id: "boundary",
+        type: "line",
+        source: "boundary",
+        paint: { "line-color": BASEMAP.pin, "line-width": 2.5, "line-dasharray": [4, 2] },
       },
       {
         id: "route",
@@ -462,6 +470,47 @@ function draftGeometry() {
   return { type: "LineString", coordinates: coords };
 }
 
+// How far the geometry's farthest vertex lies outside the area's boundary, in metres (0 inside,
+// or when the area has no boundary). Metres from a local flat projection: good to a few metres
+// over a neighbourhood, and the server, which measures exactly, has the last word.
+function metresOutside(geometry) {
+  const boundary = config.walk.boundary;
+  if (!boundary) return 0;
+  const polygons = boundary.type === "MultiPolygon" ? boundary.coordinates : [boundary.coordinates];
+  const vertices =
+    geometry.type === "Point" ? [geometry.coordinates] : geometry.coordinates.flat(geometry.type === "Polygon" ? 1 : 0);
+  return Math.max(...vertices.map((vertex) => outsideBy(vertex, polygons)));
+}
+
+function outsideBy([lon, lat], polygons) {
+  const kx = 111320 * Math.cos((lat * Math.PI) / 180);
+  const ky = 110540;
+  let inside = false;
+  let nearest = Infinity;
+  for (const rings of polygons) {
+    let inThis = false;
+    rings.forEach((ring, r) => {
+      let crossing = false;
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        const [xi, yi] = ring[i];
+        const [xj, yj] = ring[j];
+        if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) crossing = !crossing;
+        nearest = Math.min(nearest, segmentDistance((lon - xi) * kx, (lat - yi) * ky, (xj - xi) * kx, (yj - yi) * ky));
+      }
+      if (crossing) inThis = r === 0; // inside a hole: outside this polygon
+    });
+    inside = inside || inThis;
+  }
+  return inside ? 0 : nearest;
+}
+
+// Distance from (px, py) to the segment from (0, 0) to (dx, dy).
+function segmentDistance(px, py, dx, dy) {
+  const length = dx * dx + dy * dy;
+  const t = length ? Math.max(0, Math.min(1, (px * dx + py * dy) / length)) : 0;
+  return Math.hypot(px - t * dx, py - t * dy);
+}
+
 function round(value) {
   return Math.round(value * 1e7) / 1e7;
 }
@@ -522,6 +571,13 @@ $("#save").addEventListener("click", async () => {
 async function saveDraft() {
   if (!shapeComplete()) {
     hintForDraft(); // a pin dragged since: the area's outline now crosses itself
+    return;
+  }
+  // Outside the area the server refuses it, which an offline tablet learns only later: say so
+  // now, with the sheet kept, so the pin can be moved inside the dashed line.
+  const outside = metresOutside(draftGeometry());
+  if (outside > config.walk.tolerance_m) {
+    flash("outside_area", 8000, Math.round(outside));
     return;
   }
   const observation = {
@@ -985,10 +1041,14 @@ function hint(text) {
 }
 
 let flashTimer = null;
+// Words that ask something of the participant, shown as a warning rather than as a success.
+const WARNINGS = new Set(["needs_attention", "outside_area", "no_gps", "withdraw_refused", "not_stored", "not_stored_reload"]);
+
 function flash(word, ms = 2500, count = undefined) {
   const toast = $("#toast");
   flashWord = [word, count];
   toast.textContent = t(word, count);
+  toast.classList.toggle("warn", WARNINGS.has(word));
   toast.hidden = false;
   clearTimeout(flashTimer);
   flashTimer = setTimeout(() => (toast.hidden = true), ms);

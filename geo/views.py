@@ -155,11 +155,14 @@ def home(request):
 
 
 def _open_findings(areas) -> dict[int, int]:
-    """Findings whose follow-up is still open, per area, in one query."""
+    """Problems whose follow-up is still open, per area, in one query. A safe place or a
+    meeting place is recorded, not acted on: it is no one's task."""
     from walks.models import FollowUp, Observation  # walks builds on geo, not the other way
 
     rows = (
-        Observation.objects.filter(walk__area__in=areas, follow_up=FollowUp.OPEN)
+        Observation.objects.filter(
+            walk__area__in=areas, follow_up=FollowUp.OPEN, kind__positive=False
+        )
         .values("walk__area")
         .annotate(n=Count("pk"))
     )

@@ -224,7 +224,9 @@ def same_route(walk, user, access) -> list[Walk]:
         walks = walks.filter(participants=user)
     findings = Count("observations", distinct=True)
     still_open = Count(
-        "observations", filter=Q(observations__follow_up=FollowUp.OPEN), distinct=True
+        "observations",
+        filter=Q(observations__follow_up=FollowUp.OPEN, observations__kind__positive=False),
+        distinct=True,
     )
     return list(
         walks.annotate(findings=findings, still_open=still_open).order_by("-starts_at")[:10]
@@ -329,8 +331,9 @@ def follow_up_histories(walk) -> dict[int, list[dict]]:
 
 
 def follow_up_counts(observations) -> list[tuple[str, int]]:
-    """(label, count) of each follow-up state present, in the states' order."""
-    present = Counter(o.follow_up for o in observations)
+    """(label, count) of each follow-up state present among the problems, in the states'
+    order: safe places and meeting places are no one's task."""
+    present = Counter(o.follow_up for o in observations if not o.kind.positive)
     return [(label, present[value]) for value, label in FollowUp.choices if present[value]]
 
 

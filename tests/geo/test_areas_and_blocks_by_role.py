@@ -179,8 +179,10 @@ def test_the_start_page_counts_the_findings_to_follow_up(
 
     walker = member("participant")
     walk = make_walk(area, [walker])
-    sync(client_for(walker), walk, [item(), item(), item()])
-    Observation.objects.filter(pk=Observation.objects.first().pk).update(follow_up="fixed")
+    # Three problems, one of them fixed, and a safe place, which no one follows up.
+    sync(client_for(walker), walk, [item(), item(), item(), item(kind="safe_place")])
+    first = Observation.objects.filter(kind__positive=False).order_by("pk").first()
+    Observation.objects.filter(pk=first.pk).update(follow_up="fixed")
     client.force_login(walker if role == "participant" else member(role))
     page = client.get("/").content.decode()
     link = '<a href="/map/testarea/?follow_up=open">2 findings to follow up</a>'

@@ -39,7 +39,16 @@ from tiles.styles import (
     visible_layers,
 )
 from walks.access import is_participant, sees_all_walks
-from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk, observations_matching
+from walks.models import (
+    NEAR_BLOCK_DEGREES,
+    FollowUp,
+    Observation,
+    ObservationKind,
+    Photo,
+    Walk,
+    block_of_finding,
+    observations_matching,
+)
 
 FIGURES = [
     "crime_count",
@@ -232,7 +241,13 @@ def block_detail(request, slug: str, pk: int):
         data["figures"] = result
     if access.can("view_walk_layers"):
         params = filters.sql_params()
-        observations = observations_in_area(access.area).filter(geom__intersects=block.geom)
+        # The findings in the block or next to it, as the report and the exports place them.
+        observations = (
+            observations_in_area(access.area)
+            .filter(geom__dwithin=(block.geom, NEAR_BLOCK_DEGREES))
+            .alias(block_id=block_of_finding(access.area, "pk"))
+            .filter(block_id=block.pk)
+        )
         if params["time_from"]:
             observations = observations.filter(captured_at__gte=params["time_from"])
         if params["time_to"]:

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import Q
+from django.db.models import F, FloatField, Func, OuterRef, Q, Subquery
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -71,6 +71,26 @@ class WalkStatus(models.TextChoices):
 # exports): in degrees, so the blocks' spatial index serves the search (about 45 m north-south,
 # 25 m east-west at 56° N).
 NEAR_BLOCK_DEGREES = 0.0004
+
+
+def block_of_finding(area: Area, value: str = "code") -> Subquery:
+    """For a query of findings: the block each lies in or next to (the nearest within
+    NEAR_BLOCK_DEGREES), as the walk report, the exports and the map's block details all name
+    it. Most findings are on the street between two blocks, not inside one."""
+    from geo.models import Block
+
+    nearest = (
+        Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_DEGREES))
+        .annotate(
+            away=Func(
+                F("geom"), OuterRef("geom"), function="ST_Distance", output_field=FloatField()
+            )
+        )
+        .order_by("away")
+        .values(value)[:1]
+    )
+    return Subquery(nearest)
+
 
 # A walk under way or still to come: its participants capture, and withdraw their own findings.
 OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.WALKING)

@@ -47,7 +47,7 @@ from layers.analysis.results import (
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp, crime_matching
 from walks.access import sees_all_walks
-from walks.models import NEAR_BLOCK_DEGREES, Observation, Photo, Walk, observations_matching
+from walks.models import Observation, Photo, Walk, block_of_finding, observations_matching
 
 SIGHTLINE_KIND = "blocked_sightline"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -193,17 +193,6 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
     private = not sees_all_walks(access)
     note = Value("") if private else F("note")
     follow_up_note = Value("") if private else F("follow_up_note")
-    # The block it lies in or next to, as the walk report names it.
-    block = (
-        Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_DEGREES))
-        .annotate(
-            away=Func(
-                F("geom"), OuterRef("geom"), function="ST_Distance", output_field=FloatField()
-            )
-        )
-        .order_by("away")
-        .values("code")[:1]
-    )
     return qs.order_by().values(
         a_fid=F("pk"),
         a_geom=F("geom"),
@@ -221,7 +210,7 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         a_note=note,
         a_captured_at=F("captured_at"),
         a_captured_local=_clock_time("captured_at"),
-        a_block_code=Subquery(block, output_field=CharField()),
+        a_block_code=block_of_finding(area),
         a_accuracy_m=F("accuracy_m"),
         a_light=F("walk__light"),
         a_photo_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0),

@@ -55,3 +55,21 @@ def test_the_report_links_to_its_walk_on_the_map(client, participant, walk):
     client.force_login(participant)
     page = client.get(f"/walks/{walk.pk}/report/").content.decode()
     assert f'href="/map/testarea/?walk={walk.pk}"' in page
+
+
+def test_the_block_popup_lists_the_findings_next_to_the_block_as_the_report_does(
+    client, member, area, capture_client, walk
+):
+    # On the pavement 20 m south of block SW, outside every block: the report and the exports
+    # name SW as its block, and the map's popup of SW listed nothing.
+    pavement = item(geometry={"type": "Point", "coordinates": [13.003, 55.5998]})
+    sync(capture_client, walk, [pavement])
+    client.force_login(member("planner"))
+    south_west = area.blocks.get(code="SW")
+    listed = client.get(f"/map/testarea/blocks/{south_west.pk}.json").json()["observations"]
+    assert len(listed) == 1
+    north_west = area.blocks.get(code="NW")
+    assert client.get(f"/map/testarea/blocks/{north_west.pk}.json").json()["observations"] == []
+    exported = client.get("/api/areas/testarea/export/observations.geojson")
+    features = json.loads(b"".join(exported.streaming_content))["features"]
+    assert [f["properties"]["block_code"] for f in features] == ["SW"]

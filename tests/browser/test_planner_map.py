@@ -215,6 +215,17 @@ def test_a_kind_filter_narrows_the_map_and_what_it_exports(planner_session, live
     exported = page.request.get(f"{live_server.url}{link}")  # with the page's session
     assert exported.status == 200
     assert {f["properties"]["kind"] for f in exported.json()["features"]} == {"hiding_place"}
+    # The same in a spreadsheet's format, and in QGIS's and CAD's.
+    item = page.locator("#exports li", has=page.locator("a.export[data-layer=observations]"))
+    csv = item.locator("a[data-format=csv]").get_attribute("href")
+    assert csv == link.replace(".geojson", ".csv")
+    rows = page.request.get(f"{live_server.url}{csv}").text().splitlines()
+    assert len(rows) == 2 and "hiding_place" in rows[1]
+    assert (
+        item.locator("a[data-format=gpkg]").count()
+        == item.locator("a[data-format=dxf]").count()
+        == 1
+    )
     # A planner's crime layer is per-block counts, and so is its export (crime points 404).
     crime = page.locator("a.export[data-layer=crime]").get_attribute("href")
     assert "/export/crime_blocks.geojson" in crime

@@ -294,17 +294,20 @@ function exportLayer(name) {
   return name === "crime" && config.view !== "exact" ? "crime_blocks" : name;
 }
 
+const EXTRA_FORMATS = [["gpkg", "GeoPackage"], ["csv", "CSV"], ["dxf", "DXF"]];
+
 function renderExports() {
   const box = document.getElementById("exports");
   if (!config.canExport) return box.replaceChildren();
   const shown = config.layers.filter((name) => visible[name]);
+  // Each layer in the formats its users open: GeoJSON for the web, GeoPackage for QGIS, CSV
+  // for a spreadsheet, DXF for CAD.
+  const href = (name, format) =>
+    `/api/areas/${config.slug}/export/${exportLayer(name)}.${format}${query(LAYER_FILTERS[name])}`;
   const links = shown.map((name) =>
-    el("li", {}, el("a", {
-      class: "export",
-      "data-layer": name,
-      href: `/api/areas/${config.slug}/export/${exportLayer(name)}.geojson${query(LAYER_FILTERS[name])}`,
-      download: "",
-    }, `${t(name)} · GeoJSON`)));
+    el("li", {}, `${t(name)}: `,
+      el("a", { class: "export", "data-layer": name, href: href(name, "geojson"), download: "" }, "GeoJSON"),
+      EXTRA_FORMATS.map(([format, label]) => [" · ", el("a", { "data-format": format, href: href(name, format), download: "" }, label)])));
   box.replaceChildren(el("h2", {}, t("export")), links.length ? el("ul", {}, links) : el("p", { class: "note" }, t("exportNone")));
 }
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from config.forms import posted_id
 from geo.permissions import area_access
+from layers.analysis.results import analysis_latest
 from layers.analysis.services import analysis_delete, analysis_queue
 from layers.categories import CrimeCategory
 from layers.importers.base import ImportRefused
@@ -107,6 +108,8 @@ def data_page(request, slug):
         # The import options as last posted, so a refused upload keeps what was typed.
         "options": [(name, request.POST.get(name, "")) for name in OPTIONS],
         "under_way": (RunStatus.QUEUED, RunStatus.RUNNING),
+        # The map colours the blocks by the latest finished analysis only: its link is the one.
+        "on_the_map": getattr(analysis_latest(access.area), "pk", None),
         # Which formats each kind takes, for the form's script (layers/static/data/imports.js).
         "formats_of": {kind: list(formats) for kind, formats in FORMATS_OF.items()},
         **forms_shown,

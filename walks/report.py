@@ -278,7 +278,19 @@ def report_context(walk, access) -> dict:
         "follow_up_counts": follow_up_counts(observations),
         "photo_count": sum(len(o.photos.all()) for o in observations),
         "downloads": downloads(walk) if observations and access.can("export") else [],
+        # The classes change with each new analysis: the printed report says which it shows.
+        "classes_from": run,
+        "classes_period": analysis_period(run) if run else "",
     }
+
+
+def analysis_period(run) -> str:
+    """The period an analysis covered, as its parameters give it (months, from and to)."""
+    parameters = run.parameters or {}
+    start, end = parameters.get("from"), parameters.get("to")
+    if not (start or end):
+        return _("all months")
+    return f"{start or '…'} – {end or '…'}"
 
 
 def downloads(walk) -> list[tuple[str, str]]:

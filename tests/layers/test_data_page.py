@@ -164,6 +164,14 @@ def two_runs(area, settings, tmp_path):
     return runs
 
 
+def test_only_the_analysis_the_map_shows_links_to_the_map(analyst, two_runs):
+    earlier, latest = two_runs
+    page = analyst.get(PAGE).content.decode()
+    assert page.count('href="/map/testarea/">On the map</a>') == 1
+    row = page.split(f"/api/analyses/{latest.pk}/blocks/")[0].rsplit("<tr", 1)[1]
+    assert "On the map" in row
+
+
 def test_an_analyst_deletes_a_run_started_by_mistake(
     analyst, area, two_runs, tmp_path, django_capture_on_commit_callbacks
 ):

@@ -177,12 +177,20 @@ def test_each_finding_shows_its_blocks_class_to_those_who_see_analyses(
     BlockResult.objects.create(
         run=old, block=area.blocks.get(code="SW"), comparison_class="both_low"
     )
-    latest = AnalysisRun.objects.create(area=area, status="done", finished_at=timezone.now())
+    latest = AnalysisRun.objects.create(
+        area=area,
+        status="done",
+        finished_at=timezone.now(),
+        parameters={"from": "2026-10", "to": "2026-11"},
+    )
     sw = area.blocks.get(code="SW")
     BlockResult.objects.create(run=latest, block=sw, comparison_class="fear_exceeds_crime")
     client.force_login(member("planner"))
     page = report(client, walk).content.decode()
     assert "Insecurity exceeds crime" in page and "Both low" not in page
+    # Which analysis, for a report printed today and read after the next one.
+    day = timezone.localdate().isoformat()
+    assert f"latest analysis, of {day} (2026-10 – 2026-11)" in page
     client.force_login(participant)  # analysis results are not a participant's to see
     assert "Insecurity exceeds crime" not in report(client, walk).content.decode()
 

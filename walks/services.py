@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from geo.models import Area
 from geo.services import audit_record, data_version_bump
 from walks import sql
-from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk
+from walks.models import FollowUp, Observation, ObservationKind, Photo, Walk, WalkStatus
 from walks.photos import photo_prepare
 from walks.validation import AreaFrame, ItemErrors, ObservationChecker, clock_offset
 
@@ -107,6 +107,11 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
         )
         if inserted:
             data_version_bump(area=walk.area, layers=["observations"])
+            # The first finding says the walk is under way: every page showed it as planned
+            # until a coordinator marked it done.
+            Walk.objects.filter(pk=walk.pk, status=WalkStatus.PLANNED).update(
+                status=WalkStatus.WALKING
+            )
 
     for item in [*fresh, *outside]:
         result = results[item.index]

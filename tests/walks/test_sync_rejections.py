@@ -212,3 +212,10 @@ def test_a_sent_at_that_is_not_a_time_is_named(capture_client, walk):
     )
     assert response.status_code == 400 and "sent_at" in response.json()
     assert Observation.objects.count() == 0
+
+
+def test_the_first_finding_puts_a_planned_walk_under_way(capture_client, walk):
+    assert walk.status == "planned"
+    sync(capture_client, walk, [item()])
+    walk.refresh_from_db()
+    assert walk.status == "walking"

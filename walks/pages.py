@@ -46,6 +46,9 @@ VENDOR_FILES = [
 ]
 
 
+RECENT_WALKS = 5
+
+
 @login_required
 def my_walks(request):
     """The walks the user takes part in, and the areas whose walks they plan."""
@@ -63,9 +66,13 @@ def my_walks(request):
     )
     if request.user.is_superuser:
         planning = Area.objects.all()
-    return render(
-        request, "walks/my_walks.html", {"walks": walks, "planning_areas": planning.distinct()}
-    )
+    planning = list(planning.distinct().order_by("name"))
+    # Those who plan walks take part in few: their areas' latest walks lead to the reports.
+    for area in planning:  # a query per area: people plan the walks of one or two
+        area.latest_walks = list(
+            Walk.objects.filter(area=area).order_by("-starts_at", "-id")[:RECENT_WALKS]
+        )
+    return render(request, "walks/my_walks.html", {"walks": walks, "planning_areas": planning})
 
 
 @login_required

@@ -186,3 +186,10 @@ def test_the_service_workers_version_follows_every_file_it_may_cache(settings, t
     finally:
         pages.SHARED_DIR = original
         pages._service_worker_source.cache_clear()
+
+
+def test_a_planners_walks_page_leads_to_the_areas_latest_reports(member, walk):
+    page = logged_in(member("planner")).get("/walks/").content.decode()
+    assert "You are not a participant of any walk yet." not in page
+    assert f'<a href="/walks/{walk.pk}/report/">Evening walk</a>' in page
+    assert 'href="/walks/plan/testarea/"' in page

@@ -40,7 +40,13 @@ def test_an_analyst_imports_crime_from_the_api_docs_page(
     expect(upload.locator("input[placeholder=srid]")).to_have_value("")
     upload.locator("input[placeholder=format]").fill("generic")
     upload.locator("input[placeholder=map]").fill("id=ref,lon=x,lat=y,date=when,category=type")
-    upload.locator("button.execute").click()
+    # Once the page has settled: one CI run found the button unstable for 30 s (not seen since
+    # in 20 runs), as if Swagger UI were still re-rendering the form after a late response.
+    page.wait_for_load_state("networkidle")
+    execute = upload.locator("button.execute")
+    execute.scroll_into_view_if_needed()
+    expect(execute).to_be_enabled()
+    execute.click()
 
     expect(upload.locator(".live-responses-table tbody .response-col_status")).to_have_text("202")
     screenshot(page, "api-docs-import")

@@ -9,7 +9,7 @@ from django.db.models import F, FloatField, Func, OuterRef, Q, Subquery
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from geo.models import Area
+from geo.models import Area, Block
 
 
 class GeometryType(models.TextChoices):
@@ -77,8 +77,6 @@ def block_of_finding(area: Area, value: str = "code") -> Subquery:
     """For a query of findings: the block each lies in or next to (the nearest within
     NEAR_BLOCK_DEGREES), as the walk report, the exports and the map's block details all name
     it. Most findings are on the street between two blocks, not inside one."""
-    from geo.models import Block
-
     nearest = (
         Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_DEGREES))
         .annotate(

@@ -175,10 +175,19 @@ class AnalysisRun(BackgroundJob):
     # Area-wide figures: Spearman's rho, Lee's L, counts inside / snapped / unassigned, …
     figures = models.JSONField(default=dict)
     timings = models.JSONField(default=dict)
+    # The run an analyst chose for everyone's map (layers.analysis.results.analysis_shown):
+    # without one, the map shows the latest finished run, and a run for one month or one
+    # category would recolour it.
+    pinned = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["area", "status", "-finished_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area"], condition=models.Q(pinned=True), name="one_pinned_run_per_area"
+            ),
+        ]
 
 
 class BlockResult(models.Model):

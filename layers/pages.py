@@ -18,8 +18,13 @@ from django.utils.translation import gettext_lazy
 
 from config.forms import posted_id
 from geo.permissions import area_access
-from layers.analysis.results import analysis_latest
-from layers.analysis.services import analysis_delete, analysis_queue
+from layers.analysis.results import analysis_shown
+from layers.analysis.services import (
+    analysis_delete,
+    analysis_pin,
+    analysis_queue,
+    analysis_unpin,
+)
 from layers.categories import CrimeCategory
 from layers.importers.base import ImportRefused
 from layers.jobs import job_orphan_end
@@ -88,6 +93,9 @@ def data_page(request, slug):
         elif action == "delete_run" and access.can("analyse"):
             _delete_run(request, access.area)
             return redirect("area-data", slug)
+        elif action in ("pin_run", "unpin") and access.can("analyse"):
+            _choose_shown(request, access.area, pin=action == "pin_run")
+            return redirect("area-data", slug)
         else:
             return HttpResponseBadRequest(_("Unknown change."))
         if form is None:  # done: a redirect, so a reload does not do it again
@@ -108,8 +116,8 @@ def data_page(request, slug):
         # The import options as last posted, so a refused upload keeps what was typed.
         "options": [(name, request.POST.get(name, "")) for name in OPTIONS],
         "under_way": (RunStatus.QUEUED, RunStatus.RUNNING),
-        # The map colours the blocks by the latest finished analysis only: its link is the one.
-        "on_the_map": getattr(analysis_latest(access.area), "pk", None),
+        # The map colours the blocks by one analysis: the pinned one, else the latest finished.
+        "on_the_map": analysis_shown(access.area),
         # Which formats each kind takes, for the form's script (layers/static/data/imports.js).
         "formats_of": {kind: list(formats) for kind, formats in FORMATS_OF.items()},
         **forms_shown,
@@ -191,3 +199,22 @@ def _delete_run(request, area) -> None:
         messages.error(request, " ".join(refused.messages))
         return
     messages.success(request, _("Analysis %(id)s is deleted.") % {"id": number})
+
+
+def _choose_shown(request, area, *, pin: bool) -> None:
+    """Pin a finished run to everyone's map, or let the map follow the latest run again."""
+    if not pin:
+        analysis_unpin(area=area, user=request.user)
+        messages.success(request, _("The map shows the latest finished analysis again."))
+        return
+    run = get_object_or_404(AnalysisRun.objects.filter(area=area), pk=posted_id(request, "run"))
+    try:
+        analysis_pin(run=run, user=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return
+    messages.success(
+        request,
+        _("The map shows analysis %(id)s until you choose another; new analyses do not replace it.")
+        % {"id": run.pk},
+    )

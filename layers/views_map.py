@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_safe
 from geo.access import Access, access_for
 from geo.models import Area
 from layers.analysis.results import (
-    analysis_latest,
+    analysis_shown,
     figures_withheld,
     shown_count,
     suppression_threshold,
@@ -125,7 +126,9 @@ def planner_map(request, slug: str):
 def run_summary(run) -> dict:
     """What the map says about the analysis its blocks are coloured by: an analyst's run for
     one category or year colours everyone's map, and a planner must be able to tell."""
-    finished = timezone.localtime(run.finished_at).date().isoformat() if run.finished_at else None
+    finished = None
+    if run.finished_at:  # in the page's language: ISO in English, day first in Danish
+        finished = date_format(timezone.localtime(run.finished_at).date(), "SHORT_DATE_FORMAT")
     parameters = run.parameters or {}
     return {
         "id": run.pk,
@@ -134,6 +137,7 @@ def run_summary(run) -> dict:
         "to": parameters.get("to"),
         "categories": parameters.get("categories") or [],
         "fdr": bool(parameters.get("fdr")),
+        "pinned": run.pinned,
     }
 
 
@@ -208,7 +212,8 @@ def observations_in_area(area: Area):
 
 @require_safe
 def block_detail(request, slug: str, pk: int):
-    """A block's figures in the latest run and the observations inside it (map filters apply)."""
+    """A block's figures in the run the map shows and the observations inside it (map filters
+    apply)."""
     try:
         access = area_for(request, slug)
         filters = parse_filters(request.GET, ("from", "to", "kind", "light", "follow_up", "walk"))
@@ -220,7 +225,7 @@ def block_detail(request, slug: str, pk: int):
     language = (get_language() or "en")[:2]
     data = {"id": block.pk, "code": block.code, "name": block.name, "population": block.population}
     if access.can("view_layers"):
-        run = analysis_latest(access.area)
+        run = analysis_shown(access.area)
         result = (
             BlockResult.objects.filter(run=run, block=block).values(*FIGURES).first()
             if run

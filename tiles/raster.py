@@ -1,4 +1,5 @@
-"""Raster tiles from the latest analysis run's rasters (GeoTIFFs in the area's analysis CRS).
+"""Raster tiles from the rasters of the analysis the map shows (pinned, else the latest run;
+GeoTIFFs in the area's analysis CRS).
 
 Each tile reads the coarsest overview that still has at least the tile's resolution, warps it to
 Web Mercator for exactly the tile's 256×256 pixels and colours it with a ramp whose transparency
@@ -24,7 +25,7 @@ from rasterio.warp import transform_bounds
 from geo.access import access_for
 from geo.models import Area
 from geo.services import data_versions
-from layers.analysis.results import analysis_latest, suppression_threshold
+from layers.analysis.results import analysis_shown, suppression_threshold
 from tiles.catalogue import FORBIDDEN
 
 TILE_PX = 256
@@ -85,7 +86,7 @@ def density_floor(access, run) -> float | None:
 
 
 def raster_for(request, slug: str, name: str, user):
-    """The raster `name` of the area's latest finished run if the user may see it, FORBIDDEN
+    """The raster `name` of the run the area's map shows if the user may see it, FORBIDDEN
     if their role may not, None if the area or raster does not exist for them."""
     area = Area.objects.filter(slug=slug).first()
     if area is None:
@@ -95,7 +96,7 @@ def raster_for(request, slug: str, name: str, user):
         return None
     if not raster_visible(access, name):
         return FORBIDDEN
-    run = analysis_latest(area)
+    run = analysis_shown(area)
     stored = run.rasters.filter(name=name).first() if run else None
     if stored is None:
         return None

@@ -8,7 +8,8 @@ Every statement does, in this order and in one round trip:
    view binds), the area by slug and the requester's role in it,
 2. map (role, published, superuser) to the layer's *mode* with a table the view builds from
    geo.access (so the permission rule stays in one place; SQL only looks the role up),
-3. compute the ETag from the layer's data versions (and, for blocks, the latest finished run),
+3. compute the ETag from the layer's data versions (and, for blocks, the run shown: the pinned or
+   else the latest finished one),
 4. build the tile with ST_AsMVT only if the mode allows it and the ETag is not one the client
    already holds. Index conditions read the envelope through a scalar subquery of `go` (an
    InitPlan): PostgreSQL then probes the GiST index with it, and finds nothing at once when
@@ -79,7 +80,7 @@ run AS (
     FROM layers_analysisrun r
     JOIN area ON r.area_id = area.id
     WHERE r.status = 'done'
-    ORDER BY r.finished_at DESC NULLS LAST, r.id DESC
+    ORDER BY r.pinned DESC, r.finished_at DESC NULLS LAST, r.id DESC
     LIMIT 1
 ),
 """

@@ -11,7 +11,7 @@ from django.contrib.gis.db.models import Extent
 
 from geo.access import Access
 from geo.permissions import area_access
-from layers.analysis.results import analysis_latest
+from layers.analysis.results import analysis_shown
 from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
@@ -230,7 +230,7 @@ DRAW_ORDER = ["blocks", "walks", "crime", "lamps", "observations"]
 
 def shown_run(access: Access):
     """The analysis the map shows, for roles that see analyses."""
-    return analysis_latest(access.area) if access.can("view_layers") else None
+    return analysis_shown(access.area) if access.can("view_layers") else None
 
 
 def raster_names(access: Access, run) -> list[str]:

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from config.forms import posted_id
 from geo.models import AuditEntry, Block
-from layers.analysis.results import CLASS_LABELS, analysis_latest
+from layers.analysis.results import CLASS_LABELS, analysis_shown
 from walks.access import page_walk_access, sees_all_walks
 from walks.models import NEAR_BLOCK_DEGREES, FollowUp, Photo, Walk
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
@@ -157,7 +157,7 @@ WHERE o.walk_id = %(walk)s
 
 def blocks_of_findings(walk, run) -> dict[int, tuple[str | None, str | None]]:
     """observation id → (code of the block it lies in or next to, that block's class in `run`,
-    the area's latest analysis, or None when there is none or the reader may not see it)."""
+    the analysis the area's map shows, or None when there is none or the reader may not see it)."""
     params = {
         "area": walk.area_id,
         "walk": walk.pk,
@@ -239,8 +239,8 @@ def report_context(walk, access) -> dict:
         language = "en"
     observations = report_observations(walk)
     # The block's class (recorded crime against perceived insecurity) puts each finding in the
-    # context of the latest analysis, for those who may see analysis results.
-    run = analysis_latest(walk.area) if access.can("view_layers") else None
+    # context of the analysis the map shows, for those who may see analysis results.
+    run = analysis_shown(walk.area) if access.can("view_layers") else None
     found = blocks_of_findings(walk, run)
     for number, observation in enumerate(observations, start=1):
         observation.block_code, block_class = found.get(observation.pk, (None, None))

@@ -1,5 +1,6 @@
-"""Reading stored results the same way everywhere (API, tiles, exports): the latest finished run
-of an area, and the small-count suppression of crime aggregates for non-analysts (DESIGN.md)."""
+"""Reading stored results the same way everywhere (API, tiles, exports): the run the map shows
+of an area (pinned, else the latest finished), and the small-count suppression of crime
+aggregates for non-analysts (DESIGN.md)."""
 
 from django.conf import settings
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
@@ -31,12 +32,13 @@ BLOCK_FIELDS = (
 )
 
 
-def analysis_latest(area: Area) -> AnalysisRun | None:
-    """The most recently finished successful run of the area, or None: the one the map, its
-    tiles (tiles/sql.py, in SQL), rasters, exports and walk reports all show."""
+def analysis_shown(area: Area) -> AnalysisRun | None:
+    """The finished run the map, its tiles (tiles/sql.py, in SQL), rasters, exports and walk
+    reports all show: the one an analyst pinned, else the most recently finished; None when
+    the area has no finished run."""
     return (
         AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
-        .order_by(F("finished_at").desc(nulls_last=True), "-id")
+        .order_by(F("pinned").desc(), F("finished_at").desc(nulls_last=True), "-id")
         .first()
     )
 

@@ -33,5 +33,10 @@ class AnalysisSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    pinned = serializers.BooleanField(help_text="Pinned by an analyst for the area's map.")
+    shown = serializers.BooleanField(
+        help_text="The run the area's map, tiles, exports and reports show now: the pinned one,"
+        " else the latest finished."
+    )
     blocks = serializers.URLField()
     rasters = serializers.DictField(child=serializers.URLField())

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from geo.models import Area
 from geo.services import audit_record, data_version_bump
@@ -83,3 +84,44 @@ def analysis_delete(*, run: AnalysisRun, user) -> None:
         run.delete()  # its block results and raster rows go with it
         data_version_bump(area=run.area, layers=["analysis", "blocks"])
         transaction.on_commit(lambda: shutil.rmtree(rasters, ignore_errors=True))
+
+
+def analysis_pin(*, run: AnalysisRun, user) -> None:
+    """Show this finished run on everyone's map, tiles, exports and walk reports until another
+    is pinned or this one is unpinned: new runs (a month's, a category's) then no longer
+    replace it."""
+    if run.status != RunStatus.DONE:
+        raise ValidationError({"status": _("Only a finished analysis can be shown on the map.")})
+    with transaction.atomic():
+        _lock_shown(run.area)
+        # One pinned run per area (a constraint): the previous one is unpinned first.
+        AnalysisRun.objects.filter(area=run.area, pinned=True).exclude(pk=run.pk).update(
+            pinned=False
+        )
+        AnalysisRun.objects.filter(pk=run.pk).update(pinned=True)
+        run.pinned = True
+        _shown_changed(run.area, user, "analysis.pin", {"run": run.pk})
+
+
+def analysis_unpin(*, area: Area, user) -> None:
+    """Let the map follow the latest finished run again."""
+    with transaction.atomic():
+        _lock_shown(area)
+        unpinned = list(
+            AnalysisRun.objects.filter(area=area, pinned=True).values_list("pk", flat=True)
+        )
+        if unpinned:
+            AnalysisRun.objects.filter(pk__in=unpinned).update(pinned=False)
+            _shown_changed(area, user, "analysis.unpin", {"run": unpinned[0]})
+
+
+def _lock_shown(area: Area) -> None:
+    # Two analysts choosing at once take turns, rather than the second one failing on the
+    # one-pinned-run constraint.
+    list(Area.objects.select_for_update().filter(pk=area.pk).values_list("pk", flat=True))
+
+
+def _shown_changed(area: Area, user, action: str, detail: dict) -> None:
+    # What everyone's map shows changed: the blocks' tiles and the rasters get new ETags.
+    audit_record(user=user, area=area, action=action, detail=detail)
+    data_version_bump(area=area, layers=["analysis", "blocks"])

@@ -19,9 +19,15 @@ from rest_framework.views import APIView
 from geo.access import Access, access_for
 from geo.geojson import feature, feature_collection
 from geo.permissions import requires
-from layers.analysis.results import block_properties, block_results
+from layers.analysis.results import analysis_shown, block_properties, block_results
 from layers.analysis.serializers import AnalysisRequestSerializer, AnalysisSummarySerializer
-from layers.analysis.services import RASTER_NAMES, analysis_delete, analysis_queue
+from layers.analysis.services import (
+    RASTER_NAMES,
+    analysis_delete,
+    analysis_pin,
+    analysis_queue,
+    analysis_unpin,
+)
 from layers.jobs import job_orphan_end
 from layers.models import AnalysisRun, RunStatus
 
@@ -62,6 +68,8 @@ def run_summary(request, run: AnalysisRun) -> dict:
         "created_at": run.created_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
+        "pinned": run.pinned,
+        "shown": run.status == RunStatus.DONE and analysis_shown(run.area) == run,
         "blocks": request.build_absolute_uri(reverse("analysis-blocks", args=[run.pk])),
         "rasters": rasters,
     }
@@ -115,6 +123,42 @@ class AnalysisDetail(APIView):
             analysis_delete(run=run, user=request.user)
         except DjangoValidationError as invalid:
             return Response(invalid.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AnalysisPin(APIView):
+    """Analysts choose the run everyone's map shows (POST), or let it follow the latest finished
+    run again (DELETE)."""
+
+    permission_classes = [AllowAny]
+
+    def _run(self, request, pk) -> AnalysisRun:
+        run, access = run_access(request, pk)
+        if not access.can("analyse"):
+            raise PermissionDenied(_("Only analysts choose the analysis the map shows."))
+        return run
+
+    @extend_schema(
+        summary="Show this run on the area's map until another is chosen",
+        request=None,
+        responses={200: AnalysisSummarySerializer, 409: OpenApiResponse(description="not done")},
+    )
+    def post(self, request, pk):
+        run = self._run(request, pk)
+        try:
+            analysis_pin(run=run, user=request.user)
+        except DjangoValidationError as invalid:
+            return Response(invalid.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(run_summary(request, run))
+
+    @extend_schema(
+        summary="Unpin this run: the map follows the latest finished run again",
+        responses={204: None},
+    )
+    def delete(self, request, pk):
+        run = self._run(request, pk)
+        if run.pinned:
+            analysis_unpin(area=run.area, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -38,7 +38,7 @@ from django.db.models.sql.datastructures import Join
 from geo.access import Access
 from geo.models import Area, Block
 from layers.analysis.results import (
-    analysis_latest,
+    analysis_shown,
     figures_withheld,
     shown_count_expression,
     shown_value_expression,
@@ -146,7 +146,7 @@ RESULT_FIELDS = {
 
 
 def _blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
-    run = analysis_latest(area)
+    run = analysis_shown(area)
     blocks = _in_bbox(Block.objects.filter(area=area), filters)
     columns = {"a_fid": F("code"), "a_geom": F("geom"), "a_code": F("code"), "a_name": F("name")}
     columns["a_population"] = F("population")
@@ -471,8 +471,9 @@ LAYERS: dict[str, Layer] = {
     for layer in [
         Layer(
             "blocks",
-            "Blocks with the latest analysis",
-            "Every block with the per-block results of the area's latest finished analysis run.",
+            "Blocks with the analysis the map shows",
+            "Every block with the per-block results of the analysis run the area's map shows"
+            " (pinned, else the latest finished).",
             "view_layers",
             "MultiPolygon",
             BLOCK_BASE

@@ -11,7 +11,7 @@ from django.contrib.gis.geos import Point
 from django.core.management import call_command
 
 from geo.services import data_versions
-from layers.analysis.results import BLOCK_FIELDS, analysis_latest
+from layers.analysis.results import BLOCK_FIELDS, analysis_shown
 from layers.analysis.runs import analysis_run
 from layers.assignment import crime_assignment, crime_assignment_totals
 from layers.models import AnalysisRun, BlockResult, CrimeIncident, SurveyResult
@@ -118,7 +118,7 @@ def test_run_stores_counts_index_and_leaves_blocks_without_evidence_null(scene):
     assert set(run.timings) >= {"crime", "weights", "gi_crime", "rasters", "store"}
     after = data_versions(area=scene)
     assert after["analysis"] == before["analysis"] + 1 and after["blocks"] == before["blocks"] + 1
-    assert analysis_latest(scene) == run
+    assert analysis_shown(scene) == run
 
 
 def test_same_inputs_and_seed_give_identical_results(scene):
@@ -353,7 +353,7 @@ def test_a_period_whose_crime_lies_away_from_every_block_fails_and_stays_off_the
         analysis_run(area=scene, parameters={"from": "2021-08", "to": "2021-08", **SMALL})
     failed = AnalysisRun.objects.latest("pk")
     assert failed.status == "failed" and "lies in or near no block" in failed.error
-    assert analysis_latest(scene) == before
+    assert analysis_shown(scene) == before
 
 
 @pytest.mark.parametrize(

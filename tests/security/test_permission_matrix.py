@@ -98,6 +98,10 @@ MATRIX = {
         ("GET", "/api/analyses/{run}/", None, "404 404 403 200 200 200"),
         ("DELETE", "/api/analyses/{run}/", None, "404 404 403 403 204 403"),
     ],
+    "api/analyses/<int:pk>/pin/": [
+        ("POST", "/api/analyses/{run}/pin/", None, "404 404 403 403 200 403"),
+        ("DELETE", "/api/analyses/{run}/pin/", None, "404 404 403 403 204 403"),
+    ],
     "api/analyses/<int:pk>/blocks/": [
         ("GET", "/api/analyses/{run}/blocks/", None, "404 404 403 200 200 200"),
     ],

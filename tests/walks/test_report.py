@@ -168,7 +168,7 @@ def test_each_finding_shows_its_blocks_class_to_those_who_see_analyses(
     client, member, participant, area, walk, findings
 ):
     """An unsafe spot in a block where recorded crime is low reads differently from one where
-    both are high: the report gives the class from the area's latest analysis."""
+    both are high: the report gives the class from the analysis the area's map shows."""
     from django.utils import timezone
 
     from layers.models import AnalysisRun, BlockResult
@@ -190,7 +190,7 @@ def test_each_finding_shows_its_blocks_class_to_those_who_see_analyses(
     assert "Insecurity exceeds crime" in page and "Both low" not in page
     # Which analysis, for a report printed today and read after the next one.
     day = timezone.localdate().isoformat()
-    assert f"latest analysis, of {day} (2026-10 – 2026-11)" in page
+    assert f"the area's map shows, of {day} (2026-10 – 2026-11)" in page
     client.force_login(participant)  # analysis results are not a participant's to see
     assert "Insecurity exceeds crime" not in report(client, walk).content.decode()
 

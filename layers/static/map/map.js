@@ -163,7 +163,8 @@ function bivariateLegend() {
   );
 }
 
-// Which analysis colours the blocks: the latest finished one, whoever ran it for whatever period.
+// Which analysis colours the blocks: the one an analyst chose, else the latest finished one,
+// whoever ran it for whatever period.
 function runSummary() {
   const run = config.run;
   if (!run) return t("noFigures");
@@ -172,7 +173,8 @@ function runSummary() {
   const kinds = run.categories.length
     ? run.categories.map((code) => (byCode[code] ? byCode[code].label : code)).join(", ")
     : t("allCategories");
-  return `${t("runSummary", { finished: run.finished || "…", period, kinds })} ${t(run.fdr ? "fdrApplied" : "fdrNotApplied")}`;
+  const chosen = run.pinned ? ` ${t("runChosen")}` : "";
+  return `${t("runSummary", { finished: run.finished || "…", period, kinds })} ${t(run.fdr ? "fdrApplied" : "fdrNotApplied")}${chosen}`;
 }
 
 function legendFor(name) {

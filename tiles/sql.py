@@ -245,7 +245,8 @@ features AS (
       AND (%(time_to)s::timestamptz IS NULL OR o.captured_at < %(time_to)s::timestamptz)
       AND (%(kinds)s::text[] IS NULL OR k.code = ANY(%(kinds)s::text[]))
       AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
-      AND (%(follow_ups)s::text[] IS NULL OR o.follow_up = ANY(%(follow_ups)s::text[]))
+      AND (%(follow_ups)s::text[] IS NULL
+           OR (NOT k.positive AND o.follow_up = ANY(%(follow_ups)s::text[])))
       AND (%(walks)s::int[] IS NULL OR o.walk_id = ANY(%(walks)s::int[]))
 )""",
     "observations",

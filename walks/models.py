@@ -148,13 +148,14 @@ class FollowUp(models.TextChoices):
 def observations_matching(qs, *, kinds=None, light=None, follow_ups=None, walks=None):
     """`qs` narrowed by the map's observation filters (kind codes, day or night, follow-up
     states, walk ids; None: not filtered), as the exports and the map's block popup apply them
-    (the tiles apply the same in SQL, tiles/sql.py)."""
+    (the tiles apply the same in SQL, tiles/sql.py). A follow-up filter only matches problems:
+    a safe place is recorded, not acted on (as the start page counts what waits)."""
     if kinds:
         qs = qs.filter(kind__code__in=kinds)
     if light:
         qs = qs.filter(walk__light=light)
     if follow_ups:
-        qs = qs.filter(follow_up__in=follow_ups)
+        qs = qs.filter(follow_up__in=follow_ups, kind__positive=False)
     if walks:
         qs = qs.filter(walk_id__in=walks)
     return qs

@@ -34,6 +34,8 @@ def test_light_and_follow_up_filters_narrow_the_export_as_they_narrow_the_map(an
     world["obs"]["lamp_out"].save()
     assert kinds(analyst, "?follow_up=fixed") == ["lighting_defect"]
     assert "lighting_defect" not in kinds(analyst, "?follow_up=open,reported")
+    # The safe place is recorded, not acted on: no follow-up state matches it.
+    assert "safe_place" not in kinds(analyst, "?follow_up=open,reported,fixed,no_action")
     routes = geojson_of(analyst.get(URL.format("walks.geojson") + "?light=day"))["features"]
     assert routes == []  # the one day walk has no route
     for query, field in (("?light=dusk", "light"), ("?follow_up=later", "follow_up")):

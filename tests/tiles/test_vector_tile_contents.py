@@ -254,6 +254,8 @@ def test_observations_filter_by_follow_up(client_for, member, area):
     fixed = add_observation(walk, Point(13.006, 55.606, srid=4326), "lighting_defect")
     fixed.follow_up = "fixed"
     fixed.save()
+    # A safe place is recorded, not acted on: no follow-up filter matches it.
+    add_observation(walk, Point(13.007, 55.606, srid=4326), "safe_place")
     client = client_for(member("planner"))
 
     def kinds(query):
@@ -262,7 +264,7 @@ def test_observations_filter_by_follow_up(client_for, member, area):
 
     assert kinds("?follow_up=open") == ["unsafe_spot"]
     assert kinds("?follow_up=fixed,reported") == ["lighting_defect"]
-    assert kinds("") == ["lighting_defect", "unsafe_spot"]
+    assert kinds("") == ["lighting_defect", "safe_place", "unsafe_spot"]
     bad = client.get("/tiles/testarea/observations/9/274/160.mvt?follow_up=maybe")
     assert bad.status_code == 400 and "follow_up" in bad.json()
 

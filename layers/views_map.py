@@ -4,7 +4,7 @@ is clicked. Same rules as the API and the tiles (geo.access)."""
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.gis.db.models import Extent
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -86,7 +86,7 @@ def planner_map(request, slug: str):
             return redirect_to_login(request.get_full_path())
         raise Http404(_("No such area.")) from None
     language = (get_language() or "en")[:2]
-    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=access.area))
+    kinds = ObservationKind.objects.of_area(access.area)
     run = shown_run(access)
     config = {
         "slug": access.area.slug,

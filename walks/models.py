@@ -18,6 +18,12 @@ class GeometryType(models.TextChoices):
     POLYGON = "Polygon", _("Area")
 
 
+class ObservationKindQuerySet(models.QuerySet):
+    def of_area(self, area: Area):
+        """The kinds a finding in `area` may have: the built-in taxonomy and the area's own."""
+        return self.filter(Q(area__isnull=True) | Q(area=area))
+
+
 class ObservationKind(models.Model):
     """An entry of the observation taxonomy. Built-in kinds have no area; areas may add more."""
 
@@ -33,6 +39,8 @@ class ObservationKind(models.Model):
         default=False, help_text=_("Positive findings (safe places) are recorded too.")
     )
     sort_order = models.PositiveSmallIntegerField(default=100)
+
+    objects = ObservationKindQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "code"]

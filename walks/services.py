@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +48,7 @@ class SyncResult:
 
 def kinds_for(area: Area) -> dict[str, ObservationKind]:
     """Kind code → kind: the built-in taxonomy plus the area's own (which win on a clash)."""
-    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area))
+    kinds = ObservationKind.objects.of_area(area)
     return {kind.code: kind for kind in sorted(kinds, key=lambda k: k.area_id is not None)}
 
 

@@ -2,7 +2,7 @@ import re
 import time
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -64,7 +64,7 @@ class KindList(generics.ListAPIView):
         if slug:
             area = Area.objects.visible_to(self.request.user).filter(slug=slug).first()
             if area:
-                kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area))
+                kinds = ObservationKind.objects.of_area(area)
         return kinds.select_related("area")
 
 

@@ -15,14 +15,8 @@ from django.views.decorators.http import require_safe
 
 from geo.access import Access, access_for
 from geo.models import Area
-from layers.analysis.results import (
-    analysis_latest,
-    figures_withheld,
-    shown_count,
-    suppression_threshold,
-)
+from layers.analysis.results import analysis_latest, block_figures
 from layers.categories import CrimeCategory
-from layers.models import BlockResult
 from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM
@@ -49,19 +43,6 @@ from walks.models import (
     block_of_finding,
     observations_matching,
 )
-
-FIGURES = [
-    "crime_count",
-    "crime_value",
-    "crime_gi_z",
-    "crime_gi_p",
-    "crime_gi_bin",
-    "insecurity_index",
-    "insecurity_gi_z",
-    "insecurity_gi_p",
-    "insecurity_gi_bin",
-    "comparison_class",
-]
 
 
 class Unseen(Exception):
@@ -221,24 +202,8 @@ def block_detail(request, slug: str, pk: int):
     data = {"id": block.pk, "code": block.code, "name": block.name, "population": block.population}
     if access.can("view_layers"):
         run = analysis_latest(access.area)
-        result = (
-            BlockResult.objects.filter(run=run, block=block).values(*FIGURES).first()
-            if run
-            else None
-        )
-        if result:
-            result |= {name: None for name in figures_withheld(access) if name in result}
-            threshold = suppression_threshold(access)
-            count = result["crime_count"]
-            shown = shown_count(count, threshold)
-            if shown is None and threshold is not None:
-                result |= {"crime_count": None, "crime_value": None, "suppressed": True}
-            elif shown != count:  # rounded, and the value derived from it scaled alike
-                value = result["crime_value"]
-                scaled = None if value is None else value * shown / count
-                result |= {"crime_count": shown, "crime_value": scaled}
         data["run"] = run.pk if run else None
-        data["figures"] = result
+        data["figures"] = block_figures(run, block, access) if run else None
     if access.can("view_walk_layers"):
         params = filters.sql_params()
         # The findings in the block or next to it, as the report and the exports place them.

@@ -79,7 +79,8 @@ def walks_with_counts(queryset):
     )
 
 
-def _walk_fields(data) -> dict:
+def _walk_fields(data) -> tuple[dict, list | None]:
+    """A walk serializer's data split for the services: (fields, participants' usernames)."""
     fields = dict(data)
     participants = fields.pop("participants", None)
     return fields, participants

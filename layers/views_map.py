@@ -40,7 +40,7 @@ from walks.models import (
     ObservationKind,
     Photo,
     Walk,
-    block_of_finding,
+    block_of_observation,
     observations_matching,
 )
 
@@ -210,7 +210,7 @@ def block_detail(request, slug: str, pk: int):
         observations = (
             observations_in_area(access.area)
             .filter(geom__dwithin=(block.geom, NEAR_BLOCK_DEGREES))
-            .alias(block_id=block_of_finding(access.area, "pk"))
+            .alias(block_id=block_of_observation(access.area, "pk"))
             .filter(block_id=block.pk)
         )
         if params["time_from"]:

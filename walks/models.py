@@ -81,7 +81,7 @@ class WalkStatus(models.TextChoices):
 NEAR_BLOCK_DEGREES = 0.0004
 
 
-def block_of_finding(area: Area, value: str = "code") -> Subquery:
+def block_of_observation(area: Area, value: str = "code") -> Subquery:
     """For a query of findings: the block each lies in or next to (the nearest within
     NEAR_BLOCK_DEGREES), as the walk report, the exports and the map's block details all name
     it. Most findings are on the street between two blocks, not inside one."""

@@ -320,7 +320,7 @@ class ObservationDetail(APIView):
         observation = get_object_or_404(
             Observation.objects.select_related("walk__area", "kind"), pk=pk
         )
-        return finding_deleted(request.user, observation)
+        return observation_deleted(request.user, observation)
 
 
 class ObservationWithdraw(APIView):
@@ -337,10 +337,10 @@ class ObservationWithdraw(APIView):
             walk_id=pk,
             client_id=client_id,
         )
-        return finding_deleted(request.user, observation)
+        return observation_deleted(request.user, observation)
 
 
-def finding_deleted(user, observation) -> Response:
+def observation_deleted(user, observation) -> Response:
     action = deletion_of(user, observation)
     services.observation_delete(observation=observation, user=user, action=action)
     return Response(status=status.HTTP_204_NO_CONTENT)

@@ -206,11 +206,12 @@ TRYGG_MIN_POSTGIS = (3, 1)
 # Largest file an import accepts (upload or command), and what a zip may expand to.
 TRYGG_IMPORT_MAX_BYTES = env_int("TRYGG_IMPORT_MAX_BYTES", 1024 * 1024 * 1024, minimum=1)
 
-# Production hardening: on unless DEBUG. Behind a TLS-terminating proxy set
-# SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
 # Database sessions whose row names the user, so a browser's map tile is one statement
 # (accounts/models.py). django.contrib.sessions stays installed for `clearsessions`.
 SESSION_ENGINE = "accounts.sessions"
+
+# Production hardening: on unless DEBUG. Behind a TLS-terminating proxy set
+# SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True

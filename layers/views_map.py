@@ -4,7 +4,7 @@ is clicked. Same rules as the API and the tiles (geo.access)."""
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.gis.db.models import Extent
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,14 +16,8 @@ from django.views.decorators.http import require_safe
 
 from geo.access import Access, access_for
 from geo.models import Area
-from layers.analysis.results import (
-    analysis_shown,
-    figures_withheld,
-    shown_count,
-    suppression_threshold,
-)
+from layers.analysis.results import analysis_shown, block_figures
 from layers.categories import CrimeCategory
-from layers.models import BlockResult
 from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM
@@ -47,22 +41,9 @@ from walks.models import (
     ObservationKind,
     Photo,
     Walk,
-    block_of_finding,
+    block_of_observation,
     observations_matching,
 )
-
-FIGURES = [
-    "crime_count",
-    "crime_value",
-    "crime_gi_z",
-    "crime_gi_p",
-    "crime_gi_bin",
-    "insecurity_index",
-    "insecurity_gi_z",
-    "insecurity_gi_p",
-    "insecurity_gi_bin",
-    "comparison_class",
-]
 
 
 class Unseen(Exception):
@@ -87,7 +68,7 @@ def planner_map(request, slug: str):
             return redirect_to_login(request.get_full_path())
         raise Http404(_("No such area.")) from None
     language = (get_language() or "en")[:2]
-    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=access.area))
+    kinds = ObservationKind.objects.of_area(access.area)
     run = shown_run(access)
     config = {
         "slug": access.area.slug,
@@ -226,31 +207,15 @@ def block_detail(request, slug: str, pk: int):
     data = {"id": block.pk, "code": block.code, "name": block.name, "population": block.population}
     if access.can("view_layers"):
         run = analysis_shown(access.area)
-        result = (
-            BlockResult.objects.filter(run=run, block=block).values(*FIGURES).first()
-            if run
-            else None
-        )
-        if result:
-            result |= {name: None for name in figures_withheld(access) if name in result}
-            threshold = suppression_threshold(access)
-            count = result["crime_count"]
-            shown = shown_count(count, threshold)
-            if shown is None and threshold is not None:
-                result |= {"crime_count": None, "crime_value": None, "suppressed": True}
-            elif shown != count:  # rounded, and the value derived from it scaled alike
-                value = result["crime_value"]
-                scaled = None if value is None else value * shown / count
-                result |= {"crime_count": shown, "crime_value": scaled}
         data["run"] = run.pk if run else None
-        data["figures"] = result
+        data["figures"] = block_figures(run, block, access) if run else None
     if access.can("view_walk_layers"):
         params = filters.sql_params()
         # The findings in the block or next to it, as the report and the exports place them.
         observations = (
             observations_in_area(access.area)
             .filter(geom__dwithin=(block.geom, NEAR_BLOCK_DEGREES))
-            .alias(block_id=block_of_finding(access.area, "pk"))
+            .alias(block_id=block_of_observation(access.area, "pk"))
             .filter(block_id=block.pk)
         )
         if params["time_from"]:

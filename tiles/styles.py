@@ -82,132 +82,144 @@ def _match(attribute: str, colours: dict, default: str) -> list:
     return expression + [default]
 
 
-def _style_layers(name: str) -> list[dict]:
-    """MapLibre layers for one source; ids start with the source name (the page toggles them)."""
-    if name == "blocks":
-        return [
-            {
-                "id": "blocks-class",
-                "type": "fill",
-                "source": "blocks",
-                "source-layer": "blocks",
-                "paint": {
-                    "fill-color": _match("class", CLASS_COLOURS, "#f7f5f0"),
-                    "fill-opacity": 0.8,
-                },
+def _blocks_layers() -> list[dict]:
+    """Blocks coloured by their comparison class, outlined once they are large enough."""
+    return [
+        {
+            "id": "blocks-class",
+            "type": "fill",
+            "source": "blocks",
+            "source-layer": "blocks",
+            "paint": {
+                "fill-color": _match("class", CLASS_COLOURS, "#f7f5f0"),
+                "fill-opacity": 0.8,
             },
-            {
-                "id": "blocks-outline",
-                "type": "line",
-                "source": "blocks",
-                "source-layer": "blocks",
-                # Outlines only once blocks are large enough to tell apart: below z14 the
-                # area's thousands of edges would grey out the classes' colours.
-                "paint": {
-                    "line-color": "#6b6b6b",
-                    "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 0.8],
-                },
+        },
+        {
+            "id": "blocks-outline",
+            "type": "line",
+            "source": "blocks",
+            "source-layer": "blocks",
+            # Outlines only once blocks are large enough to tell apart: below z14 the
+            # area's thousands of edges would grey out the classes' colours.
+            "paint": {
+                "line-color": "#6b6b6b",
+                "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 0.8],
             },
-        ]
-    if name == "crime":
-        return [
-            {
-                "id": "crime-counts",
-                "type": "circle",
-                "source": "crime",
-                "source-layer": "crime",
-                "filter": ["has", "count"],
-                "paint": {
-                    "circle-color": "#b30000",
-                    "circle-opacity": 0.55,
-                    "circle-stroke-color": "#ffffff",
-                    # White rings on every block read as noise across the whole area.
-                    "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 0.8],
-                    # Area proportional to the count, growing with the zoom, capped so a hot
-                    # spot does not hide its neighbours.
-                    "circle-radius": [
-                        "interpolate",
-                        ["linear"],
-                        ["zoom"],
-                        12,
-                        ["min", 12, ["*", 0.6, ["sqrt", ["get", "count"]]]],
-                        17,
-                        ["min", 26, ["*", 1.6, ["sqrt", ["get", "count"]]]],
-                    ],
-                },
+        },
+    ]
+
+
+def _crime_layers() -> list[dict]:
+    """Crime per block as circles sized by the count, exact points for those who see them."""
+    return [
+        {
+            "id": "crime-counts",
+            "type": "circle",
+            "source": "crime",
+            "source-layer": "crime",
+            "filter": ["has", "count"],
+            "paint": {
+                "circle-color": "#b30000",
+                "circle-opacity": 0.55,
+                "circle-stroke-color": "#ffffff",
+                # White rings on every block read as noise across the whole area.
+                "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 0.8],
+                # Area proportional to the count, growing with the zoom, capped so a hot
+                # spot does not hide its neighbours.
+                "circle-radius": [
+                    "interpolate",
+                    ["linear"],
+                    ["zoom"],
+                    12,
+                    ["min", 12, ["*", 0.6, ["sqrt", ["get", "count"]]]],
+                    17,
+                    ["min", 26, ["*", 1.6, ["sqrt", ["get", "count"]]]],
+                ],
             },
-            {
-                "id": "crime-points",
-                "type": "circle",
-                "source": "crime",
-                "source-layer": "crime",
-                "minzoom": CRIME_POINTS_MINZOOM,
-                "filter": ["!", ["has", "count"]],
-                # Small where a hot street holds thousands: the blocks' colours stay readable.
-                "paint": {
-                    "circle-color": "#b30000",
-                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 15, 2.5, 18, 5],
-                    "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 15, 0.5, 18, 1],
-                },
+        },
+        {
+            "id": "crime-points",
+            "type": "circle",
+            "source": "crime",
+            "source-layer": "crime",
+            "minzoom": CRIME_POINTS_MINZOOM,
+            "filter": ["!", ["has", "count"]],
+            # Small where a hot street holds thousands: the blocks' colours stay readable.
+            "paint": {
+                "circle-color": "#b30000",
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 15, 2.5, 18, 5],
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 15, 0.5, 18, 1],
             },
-        ]
-    if name == "walks":
-        return [
-            {
-                "id": "walks-route",
-                "type": "line",
-                "source": "walks",
-                "source-layer": "walks",
-                "layout": {"line-cap": "round", "line-join": "round"},
-                "paint": {
-                    "line-color": _match("light", {"night": "#1f2a6b"}, "#e08a00"),
-                    "line-width": 3,
-                    "line-dasharray": [2, 1],
-                },
-            }
-        ]
-    if name == "observations":
-        colour = _match("kind", KIND_COLOURS, "#737373")
-        severity = ["coalesce", ["get", "severity"], 3]
-        return [
-            {
-                "id": "observations-areas",
-                "type": "fill",
-                "source": "observations",
-                "source-layer": "observations",
-                "filter": ["==", ["geometry-type"], "Polygon"],
-                "paint": {"fill-color": colour, "fill-opacity": 0.35},
+        },
+    ]
+
+
+def _walks_layers() -> list[dict]:
+    """Walk routes, dark at night and orange by day."""
+    return [
+        {
+            "id": "walks-route",
+            "type": "line",
+            "source": "walks",
+            "source-layer": "walks",
+            "layout": {"line-cap": "round", "line-join": "round"},
+            "paint": {
+                "line-color": _match("light", {"night": "#1f2a6b"}, "#e08a00"),
+                "line-width": 3,
+                "line-dasharray": [2, 1],
             },
-            {
-                "id": "observations-lines",
-                "type": "line",
-                "source": "observations",
-                "source-layer": "observations",
-                "filter": ["==", ["geometry-type"], "LineString"],
-                "paint": {"line-color": colour, "line-width": 3},
+        }
+    ]
+
+
+def _observations_layers() -> list[dict]:
+    """Findings: areas, lines and a symbol per kind for points."""
+    colour = _match("kind", KIND_COLOURS, "#737373")
+    severity = ["coalesce", ["get", "severity"], 3]
+    return [
+        {
+            "id": "observations-areas",
+            "type": "fill",
+            "source": "observations",
+            "source-layer": "observations",
+            "filter": ["==", ["geometry-type"], "Polygon"],
+            "paint": {"fill-color": colour, "fill-opacity": 0.35},
+        },
+        {
+            "id": "observations-lines",
+            "type": "line",
+            "source": "observations",
+            "source-layer": "observations",
+            "filter": ["==", ["geometry-type"], "LineString"],
+            "paint": {"line-color": colour, "line-width": 3},
+        },
+        {
+            # A symbol per kind, its shape and colour from the sprite (tiles/sprite.py);
+            # bigger with severity, the most severe drawn on top.
+            "id": "observations-points",
+            "type": "symbol",
+            "source": "observations",
+            "source-layer": "observations",
+            "filter": ["==", ["geometry-type"], "Point"],
+            "layout": {
+                "icon-image": [
+                    "coalesce",
+                    ["image", ["concat", image_name(""), ["get", "kind"]]],
+                    ["image", image_name(FALLBACK)],
+                ],
+                "icon-size": ["interpolate", ["linear"], severity, 1, 0.5, 5, 0.85],
+                "icon-allow-overlap": True,
+                "icon-ignore-placement": True,
+                "symbol-sort-key": severity,
             },
-            {
-                # A symbol per kind, its shape and colour from the sprite (tiles/sprite.py);
-                # bigger with severity, the most severe drawn on top.
-                "id": "observations-points",
-                "type": "symbol",
-                "source": "observations",
-                "source-layer": "observations",
-                "filter": ["==", ["geometry-type"], "Point"],
-                "layout": {
-                    "icon-image": [
-                        "coalesce",
-                        ["image", ["concat", image_name(""), ["get", "kind"]]],
-                        ["image", image_name(FALLBACK)],
-                    ],
-                    "icon-size": ["interpolate", ["linear"], severity, 1, 0.5, 5, 0.85],
-                    "icon-allow-overlap": True,
-                    "icon-ignore-placement": True,
-                    "symbol-sort-key": severity,
-                },
-            },
-        ]
+        },
+    ]
+
+
+def _lamps_layers() -> list[dict]:
+    """Street lamps coloured by their status."""
     return [
         {
             "id": "lamps-status",
@@ -222,6 +234,16 @@ def _style_layers(name: str) -> list[dict]:
             },
         }
     ]
+
+
+# MapLibre layers per source; ids start with the source name (the page toggles them).
+STYLE_LAYERS = {
+    "blocks": _blocks_layers,
+    "crime": _crime_layers,
+    "walks": _walks_layers,
+    "observations": _observations_layers,
+    "lamps": _lamps_layers,
+}
 
 
 # Drawing order from bottom to top.
@@ -305,7 +327,7 @@ def style(request, access: Access) -> dict:
     sources.update(raster_sources)
     layers = [{"id": "background", "type": "background", "paint": {"background-color": "#f4f1ea"}}]
     for name in names:
-        layers += _style_layers(name)
+        layers += STYLE_LAYERS[name]()
         if name == "blocks":  # above the blocks' colours, under every point and line
             layers += raster_layers
     style = {

@@ -18,6 +18,12 @@ class GeometryType(models.TextChoices):
     POLYGON = "Polygon", _("Area")
 
 
+class ObservationKindQuerySet(models.QuerySet):
+    def of_area(self, area: Area):
+        """The kinds a finding in `area` may have: the built-in taxonomy and the area's own."""
+        return self.filter(Q(area__isnull=True) | Q(area=area))
+
+
 class ObservationKind(models.Model):
     """An entry of the observation taxonomy. Built-in kinds have no area; areas may add more."""
 
@@ -33,6 +39,8 @@ class ObservationKind(models.Model):
         default=False, help_text=_("Positive findings (safe places) are recorded too.")
     )
     sort_order = models.PositiveSmallIntegerField(default=100)
+
+    objects = ObservationKindQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -73,7 +81,7 @@ class WalkStatus(models.TextChoices):
 NEAR_BLOCK_DEGREES = 0.0004
 
 
-def block_of_finding(area: Area, value: str = "code") -> Subquery:
+def block_of_observation(area: Area, value: str = "code") -> Subquery:
     """For a query of findings: the block each lies in or next to (the nearest within
     NEAR_BLOCK_DEGREES), as the walk report, the exports and the map's block details all name
     it. Most findings are on the street between two blocks, not inside one."""

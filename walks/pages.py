@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Q, When
+from django.db.models import Case, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -128,7 +128,7 @@ def plan(request, slug):
 @login_required
 def capture(request, pk):
     walk, _access = page_walk_access(request, pk, capture=True)
-    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=walk.area))
+    kinds = ObservationKind.objects.of_area(walk.area)
     extent, blocks_url = _capture_map(walk)
     config = {
         "walk": {

@@ -142,7 +142,7 @@ def _svg(field="geom"):
 # The block each finding lies in, else the nearest one: most findings are on the street between
 # two. A nearest-neighbour search (<->) on the blocks' index, which PostGIS does and the ORM
 # cannot express against an outer row.
-BLOCK_OF_FINDINGS_SQL = """
+BLOCK_OF_OBSERVATIONS_SQL = """
 SELECT o.id, near.code, r.class
 FROM walks_observation o
 LEFT JOIN LATERAL (
@@ -155,7 +155,7 @@ WHERE o.walk_id = %(walk)s
 """
 
 
-def blocks_of_findings(walk, run) -> dict[int, tuple[str | None, str | None]]:
+def blocks_of_observations(walk, run) -> dict[int, tuple[str | None, str | None]]:
     """observation id → (code of the block it lies in or next to, that block's class in `run`,
     the analysis the area's map shows, or None when there is none or the reader may not see it)."""
     params = {
@@ -165,7 +165,7 @@ def blocks_of_findings(walk, run) -> dict[int, tuple[str | None, str | None]]:
         "run": run.pk if run else None,
     }
     with connection.cursor() as cursor:
-        cursor.execute(BLOCK_OF_FINDINGS_SQL, params)
+        cursor.execute(BLOCK_OF_OBSERVATIONS_SQL, params)
         return {pk: (code, klass) for pk, code, klass in cursor.fetchall()}
 
 
@@ -241,7 +241,7 @@ def report_context(walk, access) -> dict:
     # The block's class (recorded crime against perceived insecurity) puts each finding in the
     # context of the analysis the map shows, for those who may see analysis results.
     run = analysis_shown(walk.area) if access.can("view_layers") else None
-    found = blocks_of_findings(walk, run)
+    found = blocks_of_observations(walk, run)
     for number, observation in enumerate(observations, start=1):
         observation.block_code, block_class = found.get(observation.pk, (None, None))
         observation.block_class = CLASS_LABELS.get(block_class)

@@ -2,7 +2,7 @@
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import shapely
@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +48,7 @@ class SyncResult:
 
 def kinds_for(area: Area) -> dict[str, ObservationKind]:
     """Kind code → kind: the built-in taxonomy plus the area's own (which win on a clash)."""
-    kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area))
+    kinds = ObservationKind.objects.of_area(area)
     return {kind.code: kind for kind in sorted(kinds, key=lambda k: k.area_id is not None)}
 
 
@@ -76,34 +75,14 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
         now=now,
         clock_offset=clock_offset(sent_at, now),  # a tablet whose clock is wrong
     )
-    results: list[SyncResult] = []
-    first_of: dict = {}  # client_id → index of its first valid occurrence in this batch
-    fresh, outside = [], []  # outside: the items that are not the walk's
-    why_not: dict[int, str] = {}  # item index → why
-    closed = walk.closed_since()
-    for index, (raw, item) in enumerate(zip(items, checker.clean_batch(items), strict=True)):
-        if isinstance(item, ItemErrors):
-            raw_id = raw.get("client_id") if isinstance(raw, dict) else None
-            results.append(SyncResult(index, _as_text(raw_id), "rejected", errors=item.errors))
-            continue
-        # Echoed as sent (a client matching answers by string may write it in capitals).
-        results.append(SyncResult(index, _as_text(raw.get("client_id")), "pending"))
-        if item.client_id in first_of:
-            continue
-        first_of[item.client_id] = index
-        why = _not_of_the_walk(walk, closed, item.captured_at)
-        if why:
-            outside.append(item)
-            why_not[item.index] = why
-        else:
-            fresh.append(item)
+    batch = _batch_sort(walk, items, checker.clean_batch(items))
 
     with transaction.atomic():
         inserted = sql.observations_insert(
-            walk_id=walk.pk, author_id=getattr(author, "pk", None), items=fresh
+            walk_id=walk.pk, author_id=getattr(author, "pk", None), items=batch.fresh
         )
         already = sql.observations_stored(
-            [item.client_id for item in [*fresh, *outside] if item.client_id not in inserted]
+            [item.client_id for item in batch.valid() if item.client_id not in inserted]
         )
         if inserted:
             data_version_bump(area=walk.area, layers=["observations"])
@@ -113,8 +92,55 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
                 status=WalkStatus.WALKING
             )
 
-    for item in [*fresh, *outside]:
-        result = results[item.index]
+    _stored_settle(batch, walk, inserted, already)
+    _repeats_settle(batch)
+    return batch.results
+
+
+@dataclass
+class _Batch:
+    """A sync's items sorted before the insert: a result for each (`pending` until settled),
+    and the first valid occurrence of each client_id, either to store (`fresh`) or not the
+    walk's (`outside`, with `why_not`)."""
+
+    results: list[SyncResult] = field(default_factory=list)
+    first_of: dict = field(default_factory=dict)  # client_id → index of its first occurrence
+    fresh: list = field(default_factory=list)
+    outside: list = field(default_factory=list)
+    why_not: dict[int, str] = field(default_factory=dict)  # item index → why
+
+    def valid(self) -> list:
+        return [*self.fresh, *self.outside]
+
+
+def _batch_sort(walk: Walk, raw_items: list, cleaned: list) -> _Batch:
+    batch = _Batch()
+    closed = walk.closed_since()
+    for index, (raw, item) in enumerate(zip(raw_items, cleaned, strict=True)):
+        if isinstance(item, ItemErrors):
+            raw_id = raw.get("client_id") if isinstance(raw, dict) else None
+            batch.results.append(
+                SyncResult(index, _as_text(raw_id), "rejected", errors=item.errors)
+            )
+            continue
+        # Echoed as sent (a client matching answers by string may write it in capitals).
+        batch.results.append(SyncResult(index, _as_text(raw.get("client_id")), "pending"))
+        if item.client_id in batch.first_of:
+            continue
+        batch.first_of[item.client_id] = index
+        why = _not_of_the_walk(walk, closed, item.captured_at)
+        if why:
+            batch.outside.append(item)
+            batch.why_not[item.index] = why
+        else:
+            batch.fresh.append(item)
+    return batch
+
+
+def _stored_settle(batch: _Batch, walk: Walk, inserted: dict, already: dict) -> None:
+    """The results of the first occurrences: created now, stored before, or refused."""
+    for item in batch.valid():
+        result = batch.results[item.index]
         if item.client_id in inserted:
             result.status, result.id = "created", inserted[item.client_id]
             continue
@@ -123,7 +149,7 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
             result.status, result.id = "duplicate", stored_id
         elif stored_id is None:
             result.status = "rejected"
-            result.errors = {"captured_at": [why_not[item.index]]}
+            result.errors = {"captured_at": [batch.why_not[item.index]]}
         else:
             result.status = "rejected"
             result.errors = {
@@ -131,13 +157,16 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
                     _("This client_id is already used by an observation of another walk.")
                 ]
             }
-    for result in results:
-        if result.status == "pending":  # a repeat of an earlier item of this batch
-            first = results[first_of[_uuid(result.client_id)]]
+
+
+def _repeats_settle(batch: _Batch) -> None:
+    """A repeat of an earlier item of the batch answers as that item did."""
+    for result in batch.results:
+        if result.status == "pending":
+            first = batch.results[batch.first_of[uuid.UUID(result.client_id)]]
             result.status, result.id, result.errors = (
                 ("duplicate", first.id, None) if first.id else ("rejected", None, first.errors)
             )
-    return results
 
 
 def _not_of_the_walk(walk: Walk, closed, captured_at) -> str | None:
@@ -163,10 +192,6 @@ def _local(moment) -> str:
 
 def _as_text(value) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _uuid(text):
-    return uuid.UUID(text)
 
 
 def _participants(area: Area, usernames) -> list:

@@ -2,7 +2,7 @@ import re
 import time
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -64,7 +64,7 @@ class KindList(generics.ListAPIView):
         if slug:
             area = Area.objects.visible_to(self.request.user).filter(slug=slug).first()
             if area:
-                kinds = ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area))
+                kinds = ObservationKind.objects.of_area(area)
         return kinds.select_related("area")
 
 
@@ -79,7 +79,8 @@ def walks_with_counts(queryset):
     )
 
 
-def _walk_fields(data) -> dict:
+def _walk_fields(data) -> tuple[dict, list | None]:
+    """A walk serializer's data split for the services: (fields, participants' usernames)."""
     fields = dict(data)
     participants = fields.pop("participants", None)
     return fields, participants
@@ -319,7 +320,7 @@ class ObservationDetail(APIView):
         observation = get_object_or_404(
             Observation.objects.select_related("walk__area", "kind"), pk=pk
         )
-        return finding_deleted(request.user, observation)
+        return observation_deleted(request.user, observation)
 
 
 class ObservationWithdraw(APIView):
@@ -336,10 +337,10 @@ class ObservationWithdraw(APIView):
             walk_id=pk,
             client_id=client_id,
         )
-        return finding_deleted(request.user, observation)
+        return observation_deleted(request.user, observation)
 
 
-def finding_deleted(user, observation) -> Response:
+def observation_deleted(user, observation) -> Response:
     action = deletion_of(user, observation)
     services.observation_delete(observation=observation, user=user, action=action)
     return Response(status=status.HTTP_204_NO_CONTENT)

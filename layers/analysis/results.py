@@ -154,3 +154,38 @@ def block_properties(row: dict) -> dict:
     }
     properties["class"] = properties["class"] or None
     return properties
+
+
+# A block's figures in the map's block details (the class under its stored name).
+DETAIL_FIGURES = (
+    "crime_count",
+    "crime_value",
+    "crime_gi_z",
+    "crime_gi_p",
+    "crime_gi_bin",
+    "insecurity_index",
+    "insecurity_gi_z",
+    "insecurity_gi_p",
+    "insecurity_gi_bin",
+    "comparison_class",
+)
+
+
+def block_figures(run: AnalysisRun, block, access: Access) -> dict | None:
+    """One block's DETAIL_FIGURES in `run` as this user may see them (None: no result), by the
+    rules block_results applies in SQL: neighbourhood figures withheld, a small crime count
+    hidden (`suppressed`), a shown one rounded with the value derived from it scaled alike."""
+    result = BlockResult.objects.filter(run=run, block=block).values(*DETAIL_FIGURES).first()
+    if result is None:
+        return None
+    result |= {name: None for name in figures_withheld(access) if name in result}
+    threshold = suppression_threshold(access)
+    count = result["crime_count"]
+    shown = shown_count(count, threshold)
+    if shown is None and threshold is not None:
+        result |= {"crime_count": None, "crime_value": None, "suppressed": True}
+    elif shown != count:
+        value = result["crime_value"]
+        scaled = None if value is None else value * shown / count
+        result |= {"crime_count": shown, "crime_value": scaled}
+    return result

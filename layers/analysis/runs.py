@@ -140,38 +140,10 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
         counts = np.zeros(n)
         for block_id, count in totals.per_block.items():
             counts[position[block_id]] = count
-        if parameters.variable == "count":
-            crime_value = counts.copy()
-        elif parameters.variable == "density":
-            crime_value = counts / (shapely.area(blocks.geoms) / 1e6)
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                crime_value = np.where(
-                    blocks.population > 0, counts / blocks.population * 1000, np.nan
-                )
+        crime_value = _crime_values(counts, blocks, parameters.variable)
 
     with stage("insecurity"):
-        evidence = sql.evidence_fetch(
-            area=area,
-            date_from=month_from,
-            until=until,
-            distance_m=parameters.observation_distance_m,
-        )
-        shares = survey_shares(
-            sql.surveys_fetch(area=area),
-            year_from=month_from.year if month_from else None,
-            year_to=month_to.year if month_to else None,
-        )
-        per_block = [
-            block_insecurity(
-                block_id,
-                evidence,
-                shares,
-                weights=parameters.insecurity_weights,
-                positive_weight=parameters.positive_weight,
-            )
-            for block_id in blocks.ids.tolist()
-        ]
+        per_block = _insecurity_per_block(area, blocks, parameters, until)
         insecurity = np.array(
             [np.nan if b.index is None else b.index for b in per_block], dtype=float
         )
@@ -185,47 +157,16 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
             contiguity_m=parameters.contiguity_m,
         )
 
-    def local_gi(values: np.ndarray, seed_offset: int):
-        present = np.flatnonzero(np.isfinite(values))
-        z, p, p_sim, bins = (np.full(n, np.nan) for _ in range(4))
-        if len(present):
-            result = gi_star(
-                values[present],
-                weights.subset(present),
-                permutations=parameters.permutations,
-                seed=parameters.seed + seed_offset,
-                fdr=parameters.fdr,
-            )
-            z[present], p[present], p_sim[present] = result.z, result.p, result.p_sim
-            bins[present] = np.where(np.isfinite(result.z), result.bin, np.nan)
-        return z, p, p_sim, bins
-
     with stage("gi_crime"):
-        crime_gi = local_gi(crime_value, 0)
+        crime_gi = _local_gi(crime_value, weights, parameters, seed_offset=0)
     with stage("gi_insecurity"):
-        insecurity_gi = local_gi(insecurity, 1)
+        insecurity_gi = _local_gi(insecurity, weights, parameters, seed_offset=1)
 
     with stage("bivariate"):
         both = np.flatnonzero(np.isfinite(crime_value) & np.isfinite(insecurity))
-        moran_i, moran_p = np.full(n, np.nan), np.full(n, np.nan)
-        classes = [""] * n
-        area_wide: dict = {"spearman_rho": None, "spearman_p": None, "lee_l": None}
-        if len(both):
-            result = bivariate(
-                insecurity[both],
-                crime_value[both],
-                weights.subset(both),
-                permutations=parameters.permutations,
-                seed=parameters.seed + 2,
-            )
-            moran_i[both], moran_p[both] = result.moran_i, result.moran_p
-            for i, cls in zip(both.tolist(), result.classes, strict=True):
-                classes[i] = cls
-            area_wide = {
-                "spearman_rho": _optional(result.spearman_rho),
-                "spearman_p": _optional(result.spearman_p),
-                "lee_l": _optional(result.lee_l),
-            }
+        moran_i, moran_p, classes, area_wide = _bivariate_local(
+            insecurity, crime_value, both, weights, parameters
+        )
 
     with stage("rasters"):
         raster_paths, raster_figures = _rasters(run, area, blocks, totals, parameters, until)
@@ -234,7 +175,7 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
         fingerprint = sql.inputs_fingerprint(area=area, parameters=run.parameters)
 
     with stage("store"):
-        rows = [
+        rows = [  # in sql.RESULT_COLUMNS order
             (
                 int(blocks.ids[i]),
                 int(counts[i]),
@@ -266,36 +207,127 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
             "incidents_unassigned": totals.unassigned,
             "blocks_with_insecurity": int(np.isfinite(insecurity).sum()),
             "blocks_compared": len(both),
-            "weights": {
-                "kind": weights.kind,
-                "distance_m": weights.distance_m,
-                "k": weights.k,
-                "contiguity_m": parameters.contiguity_m if weights.kind == "queen" else None,
-                "mean_neighbours": float(weights.cardinality.mean()) if n else 0.0,
-                "islands": [blocks.codes[i] for i in weights.islands],
-            },
+            "weights": _weights_figures(weights, parameters, blocks),
             **area_wide,
             "crime_gi_bins": _bin_counts(crime_gi[3]),
             "insecurity_gi_bins": _bin_counts(insecurity_gi[3]),
             "classes": dict(Counter(c for c in classes if c)),
             **raster_figures,
         }
-        with transaction.atomic():
-            run.block_results.all().delete()
-            run.rasters.all().delete()
-            sql.block_results_copy(run_id=run.pk, rows=rows)
-            AnalysisRaster.objects.bulk_create(
-                AnalysisRaster(run=run, name=name, path=path) for name, path in raster_paths.items()
-            )
-            run.status, run.progress = RunStatus.DONE, 1.0
-            run.figures, run.data_fingerprint = figures, fingerprint
-            run.finished_at = timezone.now()
-            run.timings = stage.timings
-            run.save()
-            data_version_bump(area=area, layers=["analysis", "blocks"])
+        _store(run, area, rows, raster_paths, figures, fingerprint, stage.timings)
     # The store stage's own time is known only once it has finished.
     run.timings = dict(stage.timings)
     AnalysisRun.objects.filter(pk=run.pk).update(timings=run.timings)
+
+
+def _insecurity_per_block(area: Area, blocks, parameters: Parameters, until) -> list:
+    """Each block's perceived insecurity (with its evidence) from the findings near it and the
+    survey results of the period."""
+    month_from, month_to = parameters.month_from, parameters.month_to
+    evidence = sql.evidence_fetch(
+        area=area,
+        date_from=month_from,
+        until=until,
+        distance_m=parameters.observation_distance_m,
+    )
+    shares = survey_shares(
+        sql.surveys_fetch(area=area),
+        year_from=month_from.year if month_from else None,
+        year_to=month_to.year if month_to else None,
+    )
+    return [
+        block_insecurity(
+            block_id,
+            evidence,
+            shares,
+            weights=parameters.insecurity_weights,
+            positive_weight=parameters.positive_weight,
+        )
+        for block_id in blocks.ids.tolist()
+    ]
+
+
+def _weights_figures(weights, parameters: Parameters, blocks) -> dict:
+    return {
+        "kind": weights.kind,
+        "distance_m": weights.distance_m,
+        "k": weights.k,
+        "contiguity_m": parameters.contiguity_m if weights.kind == "queen" else None,
+        "mean_neighbours": float(weights.cardinality.mean()) if len(blocks.ids) else 0.0,
+        "islands": [blocks.codes[i] for i in weights.islands],
+    }
+
+
+def _store(run: AnalysisRun, area: Area, rows, raster_paths, figures, fingerprint, timings):
+    """Replace the run's results with these and mark it done, in one transaction: a reader
+    sees the previous results or all of the new ones."""
+    with transaction.atomic():
+        run.block_results.all().delete()
+        run.rasters.all().delete()
+        sql.block_results_copy(run_id=run.pk, rows=rows)
+        AnalysisRaster.objects.bulk_create(
+            AnalysisRaster(run=run, name=name, path=path) for name, path in raster_paths.items()
+        )
+        run.status, run.progress = RunStatus.DONE, 1.0
+        run.figures, run.data_fingerprint = figures, fingerprint
+        run.finished_at = timezone.now()
+        run.timings = timings
+        run.save()
+        data_version_bump(area=area, layers=["analysis", "blocks"])
+
+
+def _crime_values(counts: np.ndarray, blocks, variable: str) -> np.ndarray:
+    """The crime measure analysed per block: the count, per km², or per 1,000 residents (NaN
+    where the population is unknown)."""
+    if variable == "count":
+        return counts.copy()
+    if variable == "density":
+        return counts / (shapely.area(blocks.geoms) / 1e6)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(blocks.population > 0, counts / blocks.population * 1000, np.nan)
+
+
+def _local_gi(values: np.ndarray, weights, parameters: Parameters, *, seed_offset: int):
+    """Gi* (z, p, p_sim, bin) per block over the blocks with a value; NaN for the others."""
+    present = np.flatnonzero(np.isfinite(values))
+    z, p, p_sim, bins = (np.full(len(values), np.nan) for _ in range(4))
+    if len(present):
+        result = gi_star(
+            values[present],
+            weights.subset(present),
+            permutations=parameters.permutations,
+            seed=parameters.seed + seed_offset,
+            fdr=parameters.fdr,
+        )
+        z[present], p[present], p_sim[present] = result.z, result.p, result.p_sim
+        bins[present] = np.where(np.isfinite(result.z), result.bin, np.nan)
+    return z, p, p_sim, bins
+
+
+def _bivariate_local(insecurity, crime_value, both: np.ndarray, weights, parameters: Parameters):
+    """(local bivariate Moran's I, its p, comparison class per block, area-wide figures) over
+    the blocks `both` with both measures; NaN and no class for the others."""
+    n = len(crime_value)
+    moran_i, moran_p = np.full(n, np.nan), np.full(n, np.nan)
+    classes = [""] * n
+    area_wide: dict = {"spearman_rho": None, "spearman_p": None, "lee_l": None}
+    if len(both):
+        result = bivariate(
+            insecurity[both],
+            crime_value[both],
+            weights.subset(both),
+            permutations=parameters.permutations,
+            seed=parameters.seed + 2,
+        )
+        moran_i[both], moran_p[both] = result.moran_i, result.moran_p
+        for i, cls in zip(both.tolist(), result.classes, strict=True):
+            classes[i] = cls
+        area_wide = {
+            "spearman_rho": _optional(result.spearman_rho),
+            "spearman_p": _optional(result.spearman_p),
+            "lee_l": _optional(result.lee_l),
+        }
+    return moran_i, moran_p, classes, area_wide
 
 
 def _bin(value) -> int | None:

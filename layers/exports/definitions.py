@@ -47,7 +47,7 @@ from layers.analysis.results import (
 from layers.exports.filters import Filters
 from layers.models import CrimeIncident, Lamp, crime_matching
 from walks.access import sees_all_walks
-from walks.models import Observation, Photo, Walk, block_of_finding, observations_matching
+from walks.models import Observation, Photo, Walk, block_of_observation, observations_matching
 
 SIGHTLINE_KIND = "blocked_sightline"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -210,7 +210,7 @@ def _observations(area: Area, filters: Filters, access: Access, *, kinds=None) -
         a_note=note,
         a_captured_at=F("captured_at"),
         a_captured_local=_clock_time("captured_at"),
-        a_block_code=block_of_finding(area),
+        a_block_code=block_of_observation(area),
         a_accuracy_m=F("accuracy_m"),
         a_light=F("walk__light"),
         a_photo_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0),

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.gis.geos import Polygon
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import ValidationError
@@ -126,11 +125,7 @@ def parse_datetime_param(raw: str | None) -> tuple[datetime | None, datetime | N
 
 def kind_codes(area: Area) -> set[str]:
     """The built-in observation kinds and the area's own."""
-    return set(
-        ObservationKind.objects.filter(Q(area__isnull=True) | Q(area=area)).values_list(
-            "code", flat=True
-        )
-    )
+    return set(ObservationKind.objects.of_area(area).values_list("code", flat=True))
 
 
 def filters_from_query(params, *, area: Area, ogc: bool = False) -> Filters:

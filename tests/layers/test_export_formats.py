@@ -242,7 +242,10 @@ def test_a_file_is_the_one_its_url_names_whatever_the_accept_header(analyst, wor
     # DRF's negotiation answered 406 to a client that asked for the file's own media type.
     response = analyst.get(URL.format(name), HTTP_ACCEPT=accept)
     assert response.status_code == 200
-    assert name in response["Content-Disposition"] or "lamps" in response["Content-Disposition"]
+    # The name is testarea_lamps_<date>.<format>: the URL's name itself never appears in it.
+    layer, fmt = name.split(".")
+    disposition = response["Content-Disposition"]
+    assert f"_{layer}_" in disposition and disposition.endswith(f'.{fmt}"')
 
 
 def test_drfs_format_override_does_not_turn_a_bad_parameter_into_a_404(analyst, world):

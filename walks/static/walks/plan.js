@@ -105,10 +105,6 @@ function say(text, good) {
   message.className = `message ${good ? "good" : "bad"}`;
 }
 
-function pad(n) {
-  return String(n).padStart(2, "0");
-}
-
 // Times are the area's wall-clock times, whatever the planner's computer is set to: the API
 // writes them with the area's offset (2025-09-05T23:00:00+02:00) and reads a time without one
 // in the area's time zone, as the walk report prints it.

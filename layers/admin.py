@@ -1,5 +1,6 @@
 from django.contrib.gis import admin
 
+from geo.admin import VersionedAdmin
 from geo.models import Area
 from geo.services import data_version_bump
 from layers.assignment import crime_blocks_store
@@ -42,7 +43,8 @@ class CrimeIncidentAdmin(admin.GISModelAdmin):
 
 
 @admin.register(Lamp)
-class LampAdmin(admin.GISModelAdmin):
+class LampAdmin(VersionedAdmin, admin.GISModelAdmin):
+    versioned_layers = ("lamps",)
     list_display = ["id", "area", "status"]
     list_filter = ["area", "status"]
 

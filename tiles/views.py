@@ -94,7 +94,11 @@ def tile_params(*, slug, layer, z, x, y, requester: Requester, filters, held=())
         "superuser": requester.is_superuser,
         "token": requester.token,
         "session": requester.session,
-        "etag_base": f"{TILE_REVISION}|{layer}|{z}/{x}/{y}|{filters.canonical}",
+        # The smallest count shown is part of what a tile shows: changing it renews every ETag.
+        "etag_base": (
+            f"{TILE_REVISION}|{layer}|{z}/{x}/{y}|{filters.canonical}"
+            f"|k={settings.TRYGG_MIN_AGGREGATE_COUNT}"
+        ),
         "version_layers": list(LAYERS[layer].versions),
         "if_none_match": [tag for tag in held if tag != "*"],
         "z": z,

@@ -135,3 +135,12 @@ def test_an_empty_tile_also_revalidates(planner):
         ).status_code
         == 304
     )
+
+
+def test_a_new_minimum_count_renews_the_etags(planner, settings):
+    # Raised to protect small counts better: a map must not keep the tiles that showed them.
+    etag = fetch(planner, "crime")["ETag"]
+    settings.TRYGG_MIN_AGGREGATE_COUNT = 5
+    after = fetch(planner, "crime", etag)
+    assert after.status_code == 204  # SW's 4 incidents and NE's 2 are now both withheld
+    assert after["ETag"] != etag

@@ -1,7 +1,6 @@
 """Multi-step writes of the walks app: planning walks, syncing observations, storing photos."""
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -78,6 +78,7 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
     )
     results: list[SyncResult] = []
     first_of: dict = {}  # client_id → index of its first valid occurrence in this batch
+    repeat_of: dict[int, int] = {}  # index of a repeat → index of that first occurrence
     fresh, outside = [], []  # outside: the items that are not the walk's
     why_not: dict[int, str] = {}  # item index → why
     closed = walk.closed_since()
@@ -89,6 +90,7 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
         # Echoed as sent (a client matching answers by string may write it in capitals).
         results.append(SyncResult(index, _as_text(raw.get("client_id")), "pending"))
         if item.client_id in first_of:
+            repeat_of[index] = first_of[item.client_id]
             continue
         first_of[item.client_id] = index
         why = _not_of_the_walk(walk, closed, item.captured_at)
@@ -133,7 +135,7 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
             }
     for result in results:
         if result.status == "pending":  # a repeat of an earlier item of this batch
-            first = results[first_of[_uuid(result.client_id)]]
+            first = results[repeat_of[result.index]]
             result.status, result.id, result.errors = (
                 ("duplicate", first.id, None) if first.id else ("rejected", None, first.errors)
             )
@@ -163,10 +165,6 @@ def _local(moment) -> str:
 
 def _as_text(value) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _uuid(text):
-    return uuid.UUID(text)
 
 
 def _participants(area: Area, usernames) -> list:
@@ -262,10 +260,14 @@ def photo_store(*, observation: Observation, upload) -> tuple[Photo, bool]:
             photo.save()
             data_version_bump(area=observation.walk.area, layers=["observations"])
     except IntegrityError:
-        # A concurrent retry stored the same bytes first; keep theirs, drop our files.
+        # A concurrent retry stored the same bytes first (keep theirs), or a coordinator deleted
+        # the finding while its photo was being prepared; either way our files go.
         photo.image.delete(save=False)
         photo.thumbnail.delete(save=False)
-        return Photo.objects.get(observation=observation, sha256=digest), False
+        stored = Photo.objects.filter(observation=observation, sha256=digest).first()
+        if stored is None:
+            raise Http404(_("No such observation.")) from None
+        return stored, False
     return photo, True
 
 
@@ -325,6 +327,11 @@ def observation_follow_up_set(
     if len(note) > 1000:
         raise ValidationError({"follow_up_note": _("At most 1,000 characters.")})
     with transaction.atomic():
+        # Locked and read anew: two people recording at once each get the other's state as
+        # their "from" (the history stays a chain), and a finding deleted meanwhile is a 404.
+        stored = Observation.objects.select_for_update().filter(pk=observation.pk).first()
+        if stored is None:
+            raise Http404(_("No such observation."))
         audit_record(
             user=user,
             area=observation.walk.area,
@@ -332,7 +339,7 @@ def observation_follow_up_set(
             detail={
                 "observation": observation.pk,
                 "walk": observation.walk_id,
-                "from": observation.follow_up,
+                "from": stored.follow_up,
                 "to": follow_up,
             },
         )

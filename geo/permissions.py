@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 from geo.access import Access, access_for
@@ -28,7 +29,8 @@ class AreaCapability(BasePermission):
     """Grants the request when the user holds `capability` in the area of the URL's `slug`."""
 
     capability = "view_area"
-    message = "Your role in this area does not allow this."
+    # Lazy: translated into the language of each request, not fixed when the module loads.
+    message = gettext_lazy("Your role in this area does not allow this.")
 
     def has_permission(self, request, view):
         access = area_access(request, view.kwargs["slug"])

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -69,6 +70,10 @@ class MemberAddSerializer(serializers.Serializer):
         password = data.get("password")
         if password and get_user_model().objects.filter(username=data["username"]).exists():
             raise serializers.ValidationError(
-                {"password": "There is already an account with that name; leave the password out."}
+                {
+                    "password": _(
+                        "There is already an account with that name; leave the password out."
+                    )
+                }
             )
         return data

@@ -5,11 +5,14 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from accounts.passwords import tokens_end
 from geo.models import Area, Membership, Role
+
+# The first half of the advisory lock key of a user name (layers.jobs has 7301 and 7302).
+NAME_LOCK_SPACE = 7310
 
 
 @transaction.atomic
@@ -27,6 +30,13 @@ def membership_set(
         )
     User = get_user_model()
     username = User.normalize_username(username)  # NFKC: "ﬁ" and "fi" are one name
+    # One change per name at a time, letter case aside (as the lookups below compare names):
+    # two coordinators adding "Karin" and "karin" at once both found no such account and made
+    # two. Held until the transaction ends.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(upper(%s)))", [NAME_LOCK_SPACE, username]
+        )
     user = User.objects.filter(username=username).first()
     if user is None:
         # Names that differ only in letter case are one person to the people who type them:

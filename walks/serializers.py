@@ -35,7 +35,7 @@ class RouteField(serializers.Field):
         if data is None:
             return None
         if not isinstance(data, dict) or data.get("type") != "LineString":
-            raise serializers.ValidationError("The route must be a GeoJSON LineString.")
+            raise serializers.ValidationError(_("The route must be a GeoJSON LineString."))
         try:
             return geometry_from_geojson(data, "route")
         except Rejected as rejection:

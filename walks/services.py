@@ -1,7 +1,6 @@
 """Multi-step writes of the walks app: planning walks, syncing observations, storing photos."""
 
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -105,6 +105,9 @@ class _Batch:
 
     results: list[SyncResult] = field(default_factory=list)
     first_of: dict = field(default_factory=dict)  # client_id → index of its first occurrence
+    # index of a repeat → index of that first occurrence (by position: the echoed client_id
+    # may not be text)
+    repeat_of: dict[int, int] = field(default_factory=dict)
     fresh: list = field(default_factory=list)
     outside: list = field(default_factory=list)
     why_not: dict[int, str] = field(default_factory=dict)  # item index → why
@@ -126,6 +129,7 @@ def _batch_sort(walk: Walk, raw_items: list, cleaned: list) -> _Batch:
         # Echoed as sent (a client matching answers by string may write it in capitals).
         batch.results.append(SyncResult(index, _as_text(raw.get("client_id")), "pending"))
         if item.client_id in batch.first_of:
+            batch.repeat_of[index] = batch.first_of[item.client_id]
             continue
         batch.first_of[item.client_id] = index
         why = _not_of_the_walk(walk, closed, item.captured_at)
@@ -163,7 +167,7 @@ def _repeats_settle(batch: _Batch) -> None:
     """A repeat of an earlier item of the batch answers as that item did."""
     for result in batch.results:
         if result.status == "pending":
-            first = batch.results[batch.first_of[uuid.UUID(result.client_id)]]
+            first = batch.results[batch.repeat_of[result.index]]
             result.status, result.id, result.errors = (
                 ("duplicate", first.id, None) if first.id else ("rejected", None, first.errors)
             )
@@ -287,10 +291,14 @@ def photo_store(*, observation: Observation, upload) -> tuple[Photo, bool]:
             photo.save()
             data_version_bump(area=observation.walk.area, layers=["observations"])
     except IntegrityError:
-        # A concurrent retry stored the same bytes first; keep theirs, drop our files.
+        # A concurrent retry stored the same bytes first (keep theirs), or a coordinator deleted
+        # the finding while its photo was being prepared; either way our files go.
         photo.image.delete(save=False)
         photo.thumbnail.delete(save=False)
-        return Photo.objects.get(observation=observation, sha256=digest), False
+        stored = Photo.objects.filter(observation=observation, sha256=digest).first()
+        if stored is None:
+            raise Http404(_("No such observation.")) from None
+        return stored, False
     return photo, True
 
 
@@ -350,6 +358,11 @@ def observation_follow_up_set(
     if len(note) > 1000:
         raise ValidationError({"follow_up_note": _("At most 1,000 characters.")})
     with transaction.atomic():
+        # Locked and read anew: two people recording at once each get the other's state as
+        # their "from" (the history stays a chain), and a finding deleted meanwhile is a 404.
+        stored = Observation.objects.select_for_update().filter(pk=observation.pk).first()
+        if stored is None:
+            raise Http404(_("No such observation."))
         audit_record(
             user=user,
             area=observation.walk.area,
@@ -357,7 +370,7 @@ def observation_follow_up_set(
             detail={
                 "observation": observation.pk,
                 "walk": observation.walk_id,
-                "from": observation.follow_up,
+                "from": stored.follow_up,
                 "to": follow_up,
             },
         )

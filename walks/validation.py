@@ -10,7 +10,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import numpy
@@ -362,8 +362,14 @@ class ObservationChecker:
         )
 
     def _client_id(self, value, name):
+        if value is None:
+            _missing(name)
+        # Text only: a number of 32 digits reads as a UUID once made text, and the answer, which
+        # echoes the client_id as sent, would then carry none for it.
         try:
-            return uuid.UUID(str(value)) if value is not None else _missing(name)
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return uuid.UUID(value)
         except ValueError:
             raise Rejected(name, _("client_id must be a UUID.")) from None
 
@@ -422,7 +428,19 @@ class ObservationChecker:
                 name,
                 _("captured_at needs a time zone (Z or an offset such as +01:00)."),
             )
-        moment += self.clock_offset
+        try:
+            # In UTC, so that no later step (the messages' local time) leaves the calendar: year
+            # 1 at +14:00, or a time moved by a tablet's sent_at of year 9999, has no UTC time.
+            moment = (moment + self.clock_offset).astimezone(UTC)
+        except OverflowError:
+            raise Rejected(
+                name,
+                _(
+                    "captured_at (%(value)s) cannot be placed in time; check the tablet's date "
+                    "and time."
+                )
+                % {"value": value},
+            ) from None
         ahead = moment - self.now
         if ahead > CLOCK_SKEW:
             minutes = math.ceil(ahead.total_seconds() / 60)

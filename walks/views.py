@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -246,21 +247,38 @@ class PhotoUpload(APIView):
             # A photo shows what its finding's author saw; a fellow participant adding one (a
             # face, a number plate) would put it under another resident's name.
             raise PermissionDenied(_("Only the finding's author adds photos to it."))
+        # The declared body first: a photo of 1 GB is refused before it is written to disk.
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > MAX_BYTES + MULTIPART_SLACK:
+            return _photo_too_large(int(declared))
         upload = request.FILES.get("image")
         if upload is None:
             return Response(
-                {"image": ["Send the photo as the multipart field 'image'."]},
+                {"image": [_("Send the photo as the multipart field 'image'.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if upload.size > MAX_BYTES:
-            return Response(
-                {"image": [f"The photo is {upload.size / 1048576:.1f} MB; at most 15 MB."]},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
+            return _photo_too_large(upload.size)
         photo, created = services.photo_store(observation=observation, upload=upload)
         return Response(
             photo_urls(photo), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
+
+
+# Room for the multipart envelope around a photo of at most MAX_BYTES.
+MULTIPART_SLACK = 64 * 1024
+
+
+def _photo_too_large(size: int) -> Response:
+    return Response(
+        {
+            "image": [
+                _("The photo is %(mb)s MB; at most 15 MB is accepted.")
+                % {"mb": number_format(size / 1024 / 1024, 1)}
+            ]
+        },
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
 
 
 class PhotoFile(APIView):

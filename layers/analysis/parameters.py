@@ -13,6 +13,8 @@ VARIABLES = ("count", "density", "rate")
 WEIGHTS = ("queen", "distance", "knn")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_PERMUTATIONS = 9999
+# The years a period may name: those crime imports accept (layers.importers.crime).
+YEARS = (1900, 2100)
 
 # Default weights of the three evidence components of the insecurity index (docs/methods.md).
 DEFAULT_INSECURITY_WEIGHTS = {"observations": 1.0, "feeling": 1.0, "survey": 1.0}
@@ -136,6 +138,9 @@ def parameters_parse(data: dict) -> Parameters:
         match = MONTH.match(str(raw))
         if not match or not 1 <= int(match.group(2)) <= 12:
             errors[name] = f"Expected a month as YYYY-MM, got {raw!r}."
+        elif not YEARS[0] <= int(match.group(1)) <= YEARS[1]:
+            # Year 0 is no date at all (a 500 once); recorded crime lies within these years.
+            errors[name] = f"{raw!r} is outside the years {YEARS[0]}–{YEARS[1]}."
         else:
             values[attr] = str(raw)
     if "date_from" in values and "date_to" in values and values["date_from"] > values["date_to"]:
@@ -188,8 +193,13 @@ def parameters_parse(data: dict) -> Parameters:
         else:
             merged = dict(DEFAULT_INSECURITY_WEIGHTS)
             for key, weight in raw.items():
-                if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-                    errors["insecurity_weights"] = f"Weight of {key} must be a number ≥ 0."
+                if (
+                    isinstance(weight, bool)
+                    or not isinstance(weight, int | float)
+                    or not math.isfinite(weight)  # 1e400 in JSON: infinity, which JSONB refuses
+                    or weight < 0
+                ):
+                    errors["insecurity_weights"] = f"Weight of {key} must be a finite number ≥ 0."
                 merged[key] = weight
             if "insecurity_weights" not in errors and sum(merged.values()) <= 0:
                 errors["insecurity_weights"] = "At least one weight must be greater than 0."

@@ -7,8 +7,15 @@ import shapely
 from django.contrib.gis.geos import GEOSGeometry
 
 from layers.importers import geofiles, sql, textfiles
-from layers.importers.base import ImportRefused, ProgressCallback, Report, StrictRefused
-from layers.importers.crime import RowRejected, check_lonlat, check_srid, point_of
+from layers.importers.base import (
+    ImportRefused,
+    ProgressCallback,
+    Report,
+    RowRejected,
+    StrictRefused,
+    fixed,
+)
+from layers.importers.crime import check_lonlat, check_srid, point_of
 
 LAMP_STATUSES = {"working", "broken", "dim", "unknown"}
 SURVEY_COLUMNS = ("block_code", "period", "respondents")
@@ -50,9 +57,9 @@ def _whole_number(value, what: str) -> int | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise RowRejected(f"{what} {value!r} is not a number") from None
+        raise RowRejected(f"{fixed(what)} {{value!r}} is not a number", value=value) from None
     if not math.isfinite(number) or number < 0 or number != int(number):
-        raise RowRejected(f"{what} {value!r} is not a whole number ≥ 0")
+        raise RowRejected(f"{fixed(what)} {{value!r}} is not a whole number ≥ 0", value=value)
     return int(number)
 
 
@@ -135,7 +142,7 @@ def blocks_import(*, area, path, options, report: Report, progress: ProgressCall
                         _whole_number(record[population_f], population_f) if population_f else None
                     )
                 except RowRejected as why:
-                    report.reject(number, str(why))
+                    report.reject(number, why)
                     continue
                 name = str(record[name_f] or "").strip()[:200] if name_f else ""
                 yield number, code[:64], name, population, wkb, source.srid
@@ -191,13 +198,14 @@ def lamps_import(*, area, path, options, report: Report, progress: ProgressCallb
                     status = "working" if _blank(status) else str(status).strip().lower()
                     if status not in LAMP_STATUSES:
                         raise RowRejected(
-                            f"status {status!r} is not one of {', '.join(sorted(LAMP_STATUSES))}"
+                            "status {status!r} is not one of " + ", ".join(sorted(LAMP_STATUSES)),
+                            status=status,
                         )
                     height = record.get(height_f) if height_f else None
                     height = None if _blank(height) else float(height)
                     lumen = _whole_number(record.get(lumen_f), lumen_f) if lumen_f else None
                 except (RowRejected, ValueError) as why:
-                    report.reject(number, str(why))
+                    report.reject(number, why if isinstance(why, RowRejected) else str(why))
                     continue
                 source_id = str(record.get(id_f) or "").strip() if id_f else ""
                 if not source_id:
@@ -258,9 +266,13 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
                     else:
                         share = _whole_number(values["unsafe"], "unsafe") / respondents
                     if not 0 <= share <= 1:
-                        raise RowRejected(f"the share feeling unsafe, {share:g}, is not 0–1")
+                        raise RowRejected(
+                            "the share feeling unsafe, {share:g}, is not 0–1", share=share
+                        )
                 except (RowRejected, ValueError, IndexError, TypeError) as why:
-                    report.reject(reader.line_num, str(why) or "unreadable row")
+                    if not isinstance(why, RowRejected):
+                        why = str(why) or "unreadable row"
+                    report.reject(reader.line_num, why)
                     continue
                 yield (
                     reader.line_num,
@@ -275,7 +287,7 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
     progress(size, size)
     for number, code in sql.fetch(sql.SURVEY_UNKNOWN_BLOCKS, {"area": area.pk}):
         staged -= 1
-        report.reject(number, f"no block with code {code!r} in this area")
+        report.reject(number, RowRejected("no block with code {code!r} in this area", code=code))
     if options.get("strict") and report.rejected:
         raise StrictRefused()
     imported = sql.fetch(sql.SURVEY_INSERT, {"area": area.pk})[0][0]

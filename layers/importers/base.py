@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 MAX_REJECTED_REASONS = 1000
 REASON_KINDS_LISTED = 20
+# The reason of the good rows a --strict import refuses along with the rejected ones.
+STRICT_REFUSED = "not imported because other rows were rejected and the import is strict"
 # Crime formats (layers/importers/crime.py presets) and the keys of a generic column map.
 FORMATS = ("police-uk", "chicago", "generic")
 MAP_KEYS = ("lon", "lat", "date", "category", "id", "block")
@@ -94,6 +96,17 @@ class Report:
         for rejection in sorted(other.rejected_rows, key=lambda r: r["row"]):
             if self.keep_reasons is None or len(self.rejected_rows) < self.keep_reasons:
                 self.rejected_rows.append(rejection)
+
+    def refuse_all(self) -> int:
+        """--strict refused the file: nothing is imported, so every row read counts as rejected,
+        the good ones under STRICT_REFUSED (they are not listed one by one). Returns how many
+        rows were rejected for a reason of their own."""
+        own = self.rejected
+        self.imported = self.duplicates = self.outside = 0
+        if self.read > own:
+            self.reason_kinds[STRICT_REFUSED] += self.read - own
+            self.rejected = self.read
+        return own
 
     def reasons_counted(self) -> list[dict]:
         """The kinds of reason, most frequent first, with their rows: 40,000 rejected rows

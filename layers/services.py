@@ -205,9 +205,12 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
             job.status, job.progress, job.finished_at = RunStatus.DONE, 1.0, timezone.now()
             job.save()
     except StrictRefused:
+        own = report.refuse_all()
         _report_into(job, report)
-        job.imported = job.duplicates = job.outside = 0
-        job.error = f"strict: {report.rejected} rows rejected, so nothing was imported."
+        job.error = (
+            f"strict: {own} rows rejected, so nothing was imported "
+            f"(all {report.read} rows read count as rejected)."
+        )
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.save()
     except ImportRefused as refused:

@@ -193,7 +193,10 @@ class AnalysisRasterDownload(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "image/tiff"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={(200, "image/tiff"): OpenApiTypes.BINARY},
+        operation_id="api_analyses_rasters_retrieve",
+    )
     def get(self, request, pk, name):
         run, access = run_access(request, pk)
         if name not in RASTER_NAMES:

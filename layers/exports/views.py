@@ -9,6 +9,7 @@ from geo.permissions import requires
 from layers.exports.filters import filters_from_query
 from layers.exports.negotiation import AnswerAsNamed
 from layers.exports.services import exact_crime_audit, export_open, layer_for
+from walks.models import FollowUp, Light
 
 
 class LayerExport(APIView):
@@ -25,8 +26,33 @@ class LayerExport(APIView):
             OpenApiParameter("kind", str, description="observation kind codes, comma-separated"),
             OpenApiParameter("category", str, description="crime categories, comma-separated"),
             OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat"),
+            OpenApiParameter(
+                "light",
+                str,
+                enum=Light.values,
+                description="walks, and observations and sightlines by their walk: "
+                "day or night walks only",
+            ),
+            OpenApiParameter(
+                "follow_up",
+                str,
+                many=True,
+                explode=False,
+                enum=FollowUp.values,
+                description="observations and sightlines: follow-up states, comma-separated; "
+                "matches only findings to act on (not safe or meeting places)",
+            ),
+            OpenApiParameter(
+                "walk",
+                int,
+                many=True,
+                explode=False,
+                description="observations, sightlines and walks: walk ids, comma-separated "
+                "(at most 50), each a walk of the area",
+            ),
         ],
         responses={200: OpenApiTypes.BINARY},
+        operation_id="api_areas_export_layer_retrieve",
     )
     def get(self, request, slug, layer, fmt):
         area = self.access.area

@@ -1,16 +1,14 @@
 """What every importer shares: the refusal of a whole file, the per-row report, progress, and
 the names a request may use (checked by web requests, which do not load the importers)."""
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_REJECTED_REASONS = 1000
 REASON_KINDS_LISTED = 20
-# What varies from row to row in a reason: quoted values and numbers (not those of the fixed
-# wording: ISO 8601, EPSG codes, ±90 and ±180).
-_ROW_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|(?<!ISO )(?<!EPSG:)(?<!±)-?\b\d+(?:[.,]\d+)*")
+# The reason of the good rows a --strict import refuses along with the rejected ones.
+STRICT_REFUSED = "not imported because other rows were rejected and the import is strict"
 # Crime formats (layers/importers/crime.py presets) and the keys of a generic column map.
 FORMATS = ("police-uk", "chicago", "generic")
 MAP_KEYS = ("lon", "lat", "date", "category", "id", "block")
@@ -24,6 +22,43 @@ class ImportRefused(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class RowRejected(Exception):
+    """One row cannot be used. The reason is a template whose {fields} are the row's own values
+    (given as keywords): the reason shown fills them in, the kind of reason rejections are
+    counted by shows … in their place, so the fixed wording (numbers included) stays intact."""
+
+    def __init__(self, template: str, **values):
+        super().__init__(template.format(**values) if values else template)
+        self.template = template
+        self.values = values
+
+    @property
+    def kind(self) -> str:
+        if not self.values:
+            return self.template
+        return self.template.format(**{name: _HIDDEN for name in self.values})
+
+
+def fixed(text) -> str:
+    """Text put into a RowRejected template as part of its fixed wording (a column name)."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+class _Hidden:
+    """Stands for a row's value in a kind of reason, whatever its format spec or conversion."""
+
+    def __format__(self, spec: str) -> str:
+        return "…"
+
+    def __repr__(self) -> str:
+        return "…"
+
+    __str__ = __repr__
+
+
+_HIDDEN = _Hidden()
 
 
 class StrictRefused(Exception):
@@ -45,11 +80,33 @@ class Report:
     keep_reasons: int | None = MAX_REJECTED_REASONS  # None: all of them
     reason_kinds: Counter = field(default_factory=Counter)
 
-    def reject(self, row: int, reason: str) -> None:
+    def reject(self, row: int, why: RowRejected | str) -> None:
+        """Count a rejected row. A plain string is a reason with nothing of the row in it."""
+        if isinstance(why, str):
+            why = RowRejected(why)
         self.rejected += 1
-        self.reason_kinds[_ROW_VALUES.sub("…", reason)] += 1
+        self.reason_kinds[why.kind] += 1
         if self.keep_reasons is None or len(self.rejected_rows) < self.keep_reasons:
-            self.rejected_rows.append({"row": row, "reason": reason})
+            self.rejected_rows.append({"row": row, "reason": str(why)})
+
+    def take_rejections(self, other: "Report") -> None:
+        """Add the rejections of `other`, which kept all its reasons, in row order."""
+        self.rejected += other.rejected
+        self.reason_kinds.update(other.reason_kinds)
+        for rejection in sorted(other.rejected_rows, key=lambda r: r["row"]):
+            if self.keep_reasons is None or len(self.rejected_rows) < self.keep_reasons:
+                self.rejected_rows.append(rejection)
+
+    def refuse_all(self) -> int:
+        """--strict refused the file: nothing is imported, so every row read counts as rejected,
+        the good ones under STRICT_REFUSED (they are not listed one by one). Returns how many
+        rows were rejected for a reason of their own."""
+        own = self.rejected
+        self.imported = self.duplicates = self.outside = 0
+        if self.read > own:
+            self.reason_kinds[STRICT_REFUSED] += self.read - own
+            self.rejected = self.read
+        return own
 
     def reasons_counted(self) -> list[dict]:
         """The kinds of reason, most frequent first, with their rows: 40,000 rejected rows

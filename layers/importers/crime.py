@@ -32,6 +32,7 @@ from layers.importers.base import (
     ImportRefused,
     ProgressCallback,
     Report,
+    RowRejected,
     StrictRefused,
 )
 from layers.importers.categories_map import chicago_category, generic_category
@@ -60,10 +61,6 @@ PRESET_REQUIRED = {
 PRECISION = {"police-uk": "snapped", "chicago": "block"}
 CHICAGO_SRID = 3435  # NAD83 / Illinois East (ftUS), the X/Y Coordinate columns
 PROGRESS_EVERY = 20_000
-
-
-class RowRejected(Exception):
-    pass
 
 
 def resemblance(header: list[str]) -> str:
@@ -145,7 +142,7 @@ def check_lonlat(x_text: str, y_text: str, extent, srid: int = 4326) -> tuple[fl
     try:
         x, y = coordinate(x_text), coordinate(y_text)
     except ValueError:
-        raise RowRejected(f"coordinates {x_text!r}, {y_text!r} are not numbers") from None
+        raise RowRejected("coordinates {x!r}, {y!r} are not numbers", x=x_text, y=y_text) from None
     if not (math.isfinite(x) and math.isfinite(y)):
         raise RowRejected("coordinates are not finite numbers")
     if x == 0 and y == 0:
@@ -155,25 +152,34 @@ def check_lonlat(x_text: str, y_text: str, extent, srid: int = 4326) -> tuple[fl
             # Metres this close to a projected CRS's origin are longitudes and latitudes
             # imported with the wrong srid (they would land far outside the area).
             raise RowRejected(
-                f"coordinates {x}, {y} look like longitude and latitude (degrees), not"
-                f" EPSG:{srid}, whose units are not degrees: leave srid out for WGS 84"
+                "coordinates {x}, {y} look like longitude and latitude (degrees), not"
+                f" EPSG:{srid}, whose units are not degrees: leave srid out for WGS 84",
+                x=x,
+                y=y,
             )
         return x, y
     if abs(y) > 90 or abs(x) > 180:
         if abs(x) <= 90 and abs(y) <= 180:
             raise RowRejected(
-                f"latitude and longitude look swapped: latitude {y} is beyond ±90 "
-                "but would be a valid longitude"
+                "latitude and longitude look swapped: latitude {y} is beyond ±90 "
+                "but would be a valid longitude",
+                y=y,
             )
         if min(abs(x), abs(y)) > 1000:
             raise RowRejected(
-                f"coordinates {x}, {y} look projected (metres), not longitude and latitude:"
-                " name their EPSG code with srid (e.g. 3006 for SWEREF 99 TM)"
+                "coordinates {x}, {y} look projected (metres), not longitude and latitude:"
+                " name their EPSG code with srid (e.g. 3006 for SWEREF 99 TM)",
+                x=x,
+                y=y,
             )
-        raise RowRejected(f"coordinates {x}, {y} are outside longitude ±180 / latitude ±90")
+        raise RowRejected(
+            "coordinates {x}, {y} are outside longitude ±180 / latitude ±90", x=x, y=y
+        )
     if extent and looks_swapped(x, y, extent):
         raise RowRejected(
-            f"latitude and longitude look swapped: ({y}, {x}) lies in the area, ({x}, {y}) does not"
+            "latitude and longitude look swapped: ({y}, {x}) lies in the area, ({x}, {y}) does not",
+            x=x,
+            y=y,
         )
     return x, y
 
@@ -208,9 +214,9 @@ def parse_month(text: str) -> date:
             raise ValueError
         month = date(int(text[:4]), int(text[5:]), 1)
     except ValueError:
-        raise RowRejected(f"Month {text!r} is not a month written YYYY-MM") from None
+        raise RowRejected("Month {text!r} is not a month written YYYY-MM", text=text) from None
     if month > timezone.localdate():
-        raise RowRejected(f"Month {text!r} is in the future")  # a mistyped year
+        raise RowRejected("Month {text!r} is in the future", text=text)  # a mistyped year
     return month
 
 
@@ -223,17 +229,22 @@ def parse_datetime(text: str, tz) -> tuple[datetime | None, date]:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise RowRejected(
-            f"date {text!r} is not ISO 8601 (YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss][±hh:mm]) or YYYY-MM"
+            "date {text!r} is not ISO 8601 (YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss][±hh:mm]) or YYYY-MM",
+            text=text,
         ) from None
     if not 1900 <= moment.year <= 2100:
-        raise RowRejected(f"date {text!r} is outside the years 1900–2100")
+        raise RowRejected("date {text!r} is outside the years 1900–2100", text=text)
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=tz)
     else:  # the month is the area's: 23:30Z on New Year's Eve is January in Malmö
         moment = moment.astimezone(tz)
     if moment > timezone.now() + FUTURE_SLACK:
-        raise RowRejected(f"date {text!r} is in the future")  # a mistyped year
+        raise RowRejected("date {text!r} is in the future", text=text)  # a mistyped year
     return moment, date(moment.year, moment.month, 1)
+
+
+def too_few_fields(row: list[str]) -> RowRejected:
+    return RowRejected("the row has {n} fields, fewer than the header", n=len(row))
 
 
 def _full_rows(reader, index, report: Report, tick) -> Iterator[list[str]]:
@@ -244,7 +255,7 @@ def _full_rows(reader, index, report: Report, tick) -> Iterator[list[str]]:
         if report.read % PROGRESS_EVERY == 0:
             tick()
         if len(row) < width:
-            report.reject(reader.line_num, f"the row has {len(row)} fields, fewer than the header")
+            report.reject(reader.line_num, too_few_fields(row))
             continue
         yield row
 
@@ -271,7 +282,7 @@ class PoliceUk:
     def row(self, row: list[str], line: int) -> tuple | None:
         """The staging tuple of one row, or None after recording why it was rejected."""
         if len(row) < self.width:
-            self.report.reject(line, f"the row has {len(row)} fields, fewer than the header")
+            self.report.reject(line, too_few_fields(row))
             return None
         try:
             lon, lat = check_lonlat(row[self.i_lon], row[self.i_lat], self.extent)
@@ -288,7 +299,7 @@ class PoliceUk:
             crime_id = row[self.i_id].strip()
             key = f"police-uk:{crime_id}" if crime_id else self.keys.key(row)
         except RowRejected as why:
-            self.report.reject(line, str(why))
+            self.report.reject(line, why)
             return None
         return (
             line, key, crime_id, lon, lat, 4326, None, month, category, crime_type,
@@ -506,8 +517,7 @@ def _rest_row_by_row(binary, start, skip, preset, header_line, delimiter) -> Ite
 
 def _rejections_in_order(batch_report: Report, report: Report) -> None:
     report.read += batch_report.read
-    for rejection in sorted(batch_report.rejected_rows, key=lambda r: r["row"]):
-        report.reject(rejection["row"], rejection["reason"])
+    report.take_rejections(batch_report)
 
 
 def _odd_rows(preset: PoliceUk, odd, header_line: int, delimiter: str) -> pa.Table:
@@ -542,13 +552,15 @@ def chicago_rows(reader, index, extent, report: Report, tick) -> Iterator[tuple]
                     tzinfo=chicago
                 )
             except ValueError:
-                raise RowRejected(f"Date {raw_date!r} is not MM/DD/YYYY hh:mm:ss AM/PM") from None
+                raise RowRejected(
+                    "Date {text!r} is not MM/DD/YYYY hh:mm:ss AM/PM", text=raw_date
+                ) from None
             primary, description = row[index["Primary Type"]], row[index["Description"]]
             if not primary.strip():
                 raise RowRejected("Primary Type is empty")
             category = chicago_category(primary, description)
         except RowRejected as why:
-            report.reject(reader.line_num, str(why))
+            report.reject(reader.line_num, why)
             continue
         yield (
             reader.line_num, f"chicago:{source_id}", source_id, x, y, srid, occurred,
@@ -591,7 +603,7 @@ def generic_csv_rows(reader, index, extent, report, tick, srid, tz, prefix) -> I
                 values, keys, row, tz, report
             )
         except RowRejected as why:
-            report.reject(reader.line_num, str(why))
+            report.reject(reader.line_num, why)
             continue
         yield (
             reader.line_num,
@@ -638,7 +650,7 @@ def generic_vector_rows(source, mapping, extent, report, tick, tz, prefix) -> It
                 values, keys, fields, tz, report
             )
         except RowRejected as why:
-            report.reject(number, str(why))
+            report.reject(number, why)
             continue
         yield (
             number,

@@ -7,11 +7,25 @@ import shapely
 from django.contrib.gis.geos import GEOSGeometry
 
 from layers.importers import geofiles, sql, textfiles
-from layers.importers.base import ImportRefused, ProgressCallback, Report, StrictRefused
-from layers.importers.crime import RowRejected, check_lonlat, check_srid, point_of
+from layers.importers.base import (
+    ImportRefused,
+    ProgressCallback,
+    Report,
+    RowRejected,
+    StrictRefused,
+    fixed,
+)
+from layers.importers.crime import check_lonlat, check_srid, point_of, too_few_fields
 
 LAMP_STATUSES = {"working", "broken", "dim", "unknown"}
 SURVEY_COLUMNS = ("block_code", "period", "respondents")
+MAX_WHOLE = 2_147_483_647  # the largest integer the tables hold
+GIVE_POPULATION = "give the number of residents as a whole number, or leave it empty"
+GIVE_HEIGHT = "give the lamp's height in metres (e.g. 6.5), or leave it empty"
+GIVE_LUMEN = "give the lamp's luminous flux in lumens as a whole number, or leave it empty"
+GIVE_RESPONDENTS = "give the number of respondents, a whole number of at least 1"
+GIVE_UNSAFE = "give the number of respondents who feel unsafe"
+GIVE_SHARE = "give a share from 0 to 1, with a decimal point or comma, or a percentage with %"
 
 
 def _field(source, options: dict, option: str, default: str | None, required: bool) -> str | None:
@@ -44,16 +58,47 @@ def _blank(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _whole_number(value, what: str) -> int | None:
+def _text(value) -> str:
+    return "" if _blank(value) else str(value).strip()
+
+
+def _number(value, what: str, give: str) -> float | None:
+    """A finite number ≥ 0 of a field, None when it is empty; `give` says what to give."""
     if _blank(value):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise RowRejected(f"{what} {value!r} is not a number") from None
-    if not math.isfinite(number) or number < 0 or number != int(number):
-        raise RowRejected(f"{what} {value!r} is not a whole number ≥ 0")
+        number = math.nan
+    if not math.isfinite(number):
+        raise RowRejected(f"{fixed(what)} {{value!r}} is not a number: {give}", value=value)
+    if number < 0:
+        raise RowRejected(f"{fixed(what)} {{value!r}} is negative: {give}", value=value)
+    return number
+
+
+def _whole_number(value, what: str, give: str) -> int | None:
+    number = _number(value, what, give)
+    if number is None:
+        return None
+    if number != int(number):
+        raise RowRejected(f"{fixed(what)} {{value!r}} is not a whole number: {give}", value=value)
+    if number > MAX_WHOLE:
+        raise RowRejected(f"{fixed(what)} {{value!r}} is too large: {give}", value=value)
     return int(number)
+
+
+def _share(text: str) -> float:
+    """share_unsafe as the importer reads it: 0–1 with a decimal point or comma, or 0–100 %."""
+    if not text:
+        raise RowRejected(f"share_unsafe is empty: {GIVE_SHARE}")
+    try:
+        share = float(text.removesuffix("%").strip().replace(",", "."))
+    except ValueError:
+        share = math.nan
+    if not math.isfinite(share):
+        raise RowRejected(f"share_unsafe {{value!r}} is not a number: {GIVE_SHARE}", value=text)
+    return share / 100 if text.endswith("%") else share
 
 
 def _block_fields(source, options):
@@ -123,7 +168,7 @@ def blocks_import(*, area, path, options, report: Report, progress: ProgressCall
                 report.read += 1
                 record = dict(zip(columns, values, strict=True))
                 try:
-                    code = str(record[code_f] or "").strip()
+                    code = _text(record[code_f])
                     if not code:
                         raise RowRejected(f"{code_f} is empty")
                     if wkb is None:
@@ -132,12 +177,14 @@ def blocks_import(*, area, path, options, report: Report, progress: ProgressCall
                     if kind not in ("Polygon", "MultiPolygon"):
                         raise RowRejected(f"the geometry is a {kind}, not a polygon")
                     population = (
-                        _whole_number(record[population_f], population_f) if population_f else None
+                        _whole_number(record[population_f], population_f, GIVE_POPULATION)
+                        if population_f
+                        else None
                     )
                 except RowRejected as why:
-                    report.reject(number, str(why))
+                    report.reject(number, why)
                     continue
-                name = str(record[name_f] or "").strip()[:200] if name_f else ""
+                name = _text(record[name_f])[:200] if name_f else ""
                 yield number, code[:64], name, population, wkb, source.srid
                 if number % 1000 == 0:
                     progress(number, source.feature_count)
@@ -191,15 +238,15 @@ def lamps_import(*, area, path, options, report: Report, progress: ProgressCallb
                     status = "working" if _blank(status) else str(status).strip().lower()
                     if status not in LAMP_STATUSES:
                         raise RowRejected(
-                            f"status {status!r} is not one of {', '.join(sorted(LAMP_STATUSES))}"
+                            "status {status!r} is not one of " + ", ".join(sorted(LAMP_STATUSES)),
+                            status=status,
                         )
-                    height = record.get(height_f) if height_f else None
-                    height = None if _blank(height) else float(height)
-                    lumen = _whole_number(record.get(lumen_f), lumen_f) if lumen_f else None
-                except (RowRejected, ValueError) as why:
-                    report.reject(number, str(why))
+                    height = _number(record[height_f], height_f, GIVE_HEIGHT) if height_f else None
+                    lumen = _whole_number(record[lumen_f], lumen_f, GIVE_LUMEN) if lumen_f else None
+                except RowRejected as why:
+                    report.reject(number, why)
                     continue
-                source_id = str(record.get(id_f) or "").strip() if id_f else ""
+                source_id = _text(record[id_f]) if id_f else ""
                 if not source_id:
                     # No id: the content decides, so re-importing the same file adds nothing.
                     digest = hashlib.sha256(f"{x:.7f} {y:.7f} {status}".encode()).digest()
@@ -240,27 +287,44 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
     with open(path, "rb") as binary:
         lines, reader, header = textfiles.open_csv(binary, options.get("delimiter", ","))
         index = _survey_index(header, options)
+        width = max(index.values()) + 1
 
         def rows():
             for row in reader:
                 report.read += 1
                 try:
+                    if len(row) < width:
+                        raise too_few_fields(row)
                     values = {c: row[i].strip() for c, i in index.items()}
                     if not values["block_code"] or not values["period"]:
                         raise RowRejected("block_code and period must not be empty")
-                    respondents = _whole_number(values["respondents"], "respondents")
+                    if not values["respondents"]:
+                        raise RowRejected(f"respondents is empty: {GIVE_RESPONDENTS}")
+                    respondents = _whole_number(
+                        values["respondents"], "respondents", GIVE_RESPONDENTS
+                    )
                     if not respondents:
                         raise RowRejected("respondents must be at least 1")
                     if "share_unsafe" in values:
-                        share = float(values["share_unsafe"].rstrip("%").replace(",", "."))
-                        if values["share_unsafe"].endswith("%"):
-                            share /= 100
+                        share = _share(values["share_unsafe"])
                     else:
-                        share = _whole_number(values["unsafe"], "unsafe") / respondents
+                        if not values["unsafe"]:
+                            raise RowRejected(f"unsafe is empty: {GIVE_UNSAFE}")
+                        unsafe = _whole_number(values["unsafe"], "unsafe", GIVE_UNSAFE)
+                        if unsafe > respondents:
+                            raise RowRejected(
+                                "unsafe {unsafe} is more than the {respondents} respondents: "
+                                + GIVE_UNSAFE,
+                                unsafe=unsafe,
+                                respondents=respondents,
+                            )
+                        share = unsafe / respondents
                     if not 0 <= share <= 1:
-                        raise RowRejected(f"the share feeling unsafe, {share:g}, is not 0–1")
-                except (RowRejected, ValueError, IndexError, TypeError) as why:
-                    report.reject(reader.line_num, str(why) or "unreadable row")
+                        raise RowRejected(
+                            "the share feeling unsafe, {share:g}, is not 0–1", share=share
+                        )
+                except RowRejected as why:
+                    report.reject(reader.line_num, why)
                     continue
                 yield (
                     reader.line_num,
@@ -275,7 +339,7 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
     progress(size, size)
     for number, code in sql.fetch(sql.SURVEY_UNKNOWN_BLOCKS, {"area": area.pk}):
         staged -= 1
-        report.reject(number, f"no block with code {code!r} in this area")
+        report.reject(number, RowRejected("no block with code {code!r} in this area", code=code))
     if options.get("strict") and report.rejected:
         raise StrictRefused()
     imported = sql.fetch(sql.SURVEY_INSERT, {"area": area.pk})[0][0]

@@ -58,6 +58,24 @@ def test_the_docs_page_groups_operations_and_offers_a_file_picker_for_uploads(cl
     assert upload["srid"]["example"] == ""  # the page leaves it empty, not "string"
 
 
+def test_the_export_documents_every_filter_it_honours_and_operation_ids_have_no_dots(client):
+    schema = client.get("/api/schema/?format=json").json()
+    export = schema["paths"]["/api/areas/{slug}/export/{layer}.{fmt}"]["get"]
+    parameters = {p["name"]: p for p in export["parameters"]}
+    assert {"light", "follow_up", "walk"} <= set(parameters)
+    assert parameters["light"]["schema"]["enum"] == ["day", "night"]
+    assert parameters["follow_up"]["schema"]["items"]["enum"] == [
+        "fixed",
+        "no_action",
+        "open",
+        "reported",
+    ]
+    assert parameters["walk"]["schema"]["items"]["type"] == "integer"
+    assert all(parameters[name]["description"] for name in ("light", "follow_up", "walk"))
+    operation_ids = [op["operationId"] for path in schema["paths"].values() for op in path.values()]
+    assert [o for o in operation_ids if "." in o] == []
+
+
 def test_kinds_lists_the_taxonomy_with_three_languages(client):
     kinds = {k["code"]: k for k in client.get("/api/kinds/").json()}
     assert len(kinds) == 12

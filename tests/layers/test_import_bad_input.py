@@ -164,6 +164,35 @@ def test_rejections_are_also_counted_by_kind_of_reason(area, tmp_path):
     assert kinds[2]["reason"] == "the row has … fields, fewer than the header"
 
 
+def test_kinds_of_reason_hide_the_rows_values_and_keep_the_fixed_wording(area, tmp_path):
+    survey = (
+        "block_code,period,respondents,share_unsafe\n"
+        "A,2026,0,0.5\nB,2026,0,0.2\nC,2026,10,1.7\nD,2026,10,250%\n"
+    )
+    job = run_import(area, "survey", "auto", write(tmp_path, "s.csv", survey))
+    assert job.notes["rejected_by_reason"] == [
+        {"reason": "respondents must be at least 1", "rows": 2},
+        {"reason": "the share feeling unsafe, …, is not 0–1", "rows": 2},
+    ]
+    assert reasons(job)[2:] == [
+        "the share feeling unsafe, 1.7, is not 0–1",
+        "the share feeling unsafe, 2.5, is not 0–1",
+    ]
+    degrees = "x,y,d,c\n13.002,55.602,2025-03-04,Drugs\n13.1,55.7,2025-03-05,Drugs\n"
+    job = run_import(
+        area, "crime", "generic", write(tmp_path, "g.csv", degrees),
+        map="lon=x,lat=y,date=d,category=c", srid="3006",
+    )  # fmt: skip
+    assert job.notes["rejected_by_reason"] == [
+        {
+            "reason": "coordinates …, … look like longitude and latitude (degrees), not "
+            "EPSG:3006, whose units are not degrees: leave srid out for WGS 84",
+            "rows": 2,
+        }
+    ]
+    assert reasons(job)[0].startswith("coordinates 13.002, 55.602 look like")
+
+
 def test_a_zip_that_is_not_a_shapefile_is_refused(tmp_path):
     archive = tmp_path / "notes.zip"
     with zipfile.ZipFile(archive, "w") as z:

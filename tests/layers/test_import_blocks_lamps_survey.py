@@ -136,6 +136,71 @@ def test_survey_results_keyed_by_block_code(area, tmp_path):
     assert SurveyResult.objects.get(block__code="SE").share_unsafe == 0.2
 
 
+def test_survey_values_that_are_not_numbers_get_a_reason_saying_what_to_give(area, tmp_path):
+    give_share = "give a share from 0 to 1, with a decimal point or comma, or a percentage with %"
+    text = (
+        "block_code,period,respondents,share_unsafe\n"
+        "SW,2026,10,\nSE,2026,10,abc\nNE,2026,,0.5\nNW,2026,ten,0.5\nSW,2026\n"
+        "SE,2026,-3,0.5\nNE,2026,2.5,0.5\nNW,2026,99999999999,0.5\nSW,2026,10,%\n"
+        "SE,2026,10,25 %\n"
+    )
+    job = run_import(area, "survey", "auto", write(tmp_path, "s.csv", text))
+    assert counts(job) == (10, 1, 0, 9, 0)
+    give_respondents = "give the number of respondents, a whole number of at least 1"
+    assert reasons(job) == [
+        f"share_unsafe is empty: {give_share}",
+        f"share_unsafe 'abc' is not a number: {give_share}",
+        f"respondents is empty: {give_respondents}",
+        f"respondents 'ten' is not a number: {give_respondents}",
+        "the row has 2 fields, fewer than the header",
+        f"respondents '-3' is negative: {give_respondents}",
+        f"respondents '2.5' is not a whole number: {give_respondents}",
+        f"respondents '99999999999' is too large: {give_respondents}",
+        f"share_unsafe '%' is not a number: {give_share}",
+    ]
+    assert SurveyResult.objects.get(block__code="SE").share_unsafe == 0.25
+    counted = "respondents,unsafe,block_code,period\n10,,SW,2026\n10,x,SE,2026\n10,11,NE,2026\n"
+    job = run_import(area, "survey", "auto", write(tmp_path, "c.csv", counted))
+    assert counts(job) == (3, 0, 0, 3, 0)
+    assert reasons(job) == [
+        "unsafe is empty: give the number of respondents who feel unsafe",
+        "unsafe 'x' is not a number: give the number of respondents who feel unsafe",
+        "unsafe 11 is more than the 10 respondents: give the number of respondents who feel unsafe",
+    ]
+    assert job.notes["rejected_by_reason"][2]["reason"] == (
+        "unsafe … is more than the … respondents: give the number of respondents who feel unsafe"
+    )
+
+
+def test_lamp_and_block_numbers_that_are_not_numbers_get_a_reason(area, tmp_path):
+    features = [
+        (13.002, 55.602, {"id": "L1", "height_m": "tall", "lumen": 3000}),
+        (13.003, 55.602, {"id": "L2", "height_m": "-2", "lumen": 3000}),
+        (13.004, 55.602, {"id": "L3", "height_m": 6, "lumen": "bright"}),
+        (13.005, 55.602, {"id": "L4", "height_m": 6, "lumen": "1e12"}),
+        (13.006, 55.602, {"id": "L5", "height_m": "6.5", "lumen": "800"}),
+    ]
+    job = run_import(area, "lamps", "auto", write(tmp_path, "l.geojson", point_geojson(features)))
+    height = "give the lamp's height in metres (e.g. 6.5), or leave it empty"
+    lumen = "give the lamp's luminous flux in lumens as a whole number, or leave it empty"
+    assert counts(job) == (5, 1, 0, 4, 0)
+    assert reasons(job) == [
+        f"height_m 'tall' is not a number: {height}",
+        f"height_m '-2' is negative: {height}",
+        f"lumen 'bright' is not a number: {lumen}",
+        f"lumen '1e12' is too large: {lumen}",
+    ]
+    assert (Lamp.objects.get().height_m, Lamp.objects.get().lumen) == (6.5, 800)
+    square = [(13.0, 55.6), (13.001, 55.6), (13.001, 55.601), (13.0, 55.601), (13.0, 55.6)]
+    blocks = polygon_geojson({"code": "P1", "population": "many"}, square)
+    job = run_import(area, "blocks", "auto", write(tmp_path, "b.geojson", blocks))
+    assert counts(job) == (1, 0, 0, 1, 0)
+    assert reasons(job) == [
+        "population 'many' is not a number: "
+        "give the number of residents as a whole number, or leave it empty"
+    ]
+
+
 def test_an_area_from_a_boundary_file_in_another_crs(tmp_path):
     path = str(tmp_path / "boundary.gpkg")
     write_layer(path, [shapely.to_wkb(polygon_3006(13.0, 55.6, 13.018, 55.61))], {"n": ["a"]},

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from geo.models import DataVersion
+from layers.importers.base import STRICT_REFUSED
 from layers.models import CrimeIncident, source_key_of
 from tests.layers.importing import (
     CHICAGO_HEADER,
@@ -69,7 +70,16 @@ def test_strict_imports_nothing_when_a_row_is_rejected(area, tmp_path):
     path = write(tmp_path, "p.csv", csv_text(POLICE_UK_HEADER, rows))
     job = run_import(area, "crime", "police-uk", path, strict=True)
     assert job.status == "failed" and "strict" in job.error
-    assert (job.read, job.imported, job.rejected) == (2, 0, 1)
+    # read = imported + duplicates + rejected holds: the good row is rejected with the file.
+    assert counts(job) == (2, 0, 0, 2, 0)
+    assert [r["row"] for r in job.rejected_rows] == [3]  # only the row at fault is listed
+    assert job.notes["rejected_by_reason"] == [
+        {"reason": "Month … is not a month written YYYY-MM", "rows": 1},
+        {"reason": STRICT_REFUSED, "rows": 1},
+    ]
+    assert job.error == (
+        "strict: 1 rows rejected, so nothing was imported (all 2 rows read count as rejected)."
+    )
     assert CrimeIncident.objects.count() == 0
     lenient = run_import(area, "crime", "police-uk", path)
     assert counts(lenient) == (2, 1, 0, 1, 0)

@@ -21,7 +21,7 @@ LAMP_STATUSES = {"working", "broken", "dim", "unknown"}
 SURVEY_COLUMNS = ("block_code", "period", "respondents")
 MAX_WHOLE = 2_147_483_647  # the largest integer the tables hold
 GIVE_POPULATION = "give the number of residents as a whole number, or leave it empty"
-GIVE_HEIGHT = "give the lamp's height in metres (e.g. 6.5), or leave it empty"
+GIVE_HEIGHT = "give the lamp's height in metres (e.g. 6.5 or 6,5), or leave it empty"
 GIVE_LUMEN = "give the lamp's luminous flux in lumens as a whole number, or leave it empty"
 GIVE_RESPONDENTS = "give the number of respondents, a whole number of at least 1"
 GIVE_UNSAFE = "give the number of respondents who feel unsafe"
@@ -66,6 +66,8 @@ def _number(value, what: str, give: str) -> float | None:
     """A finite number ≥ 0 of a field, None when it is empty; `give` says what to give."""
     if _blank(value):
         return None
+    if isinstance(value, str):  # Nordic files write a decimal comma: 6,5
+        value = value.strip().replace(",", ".") if value.count(",") == 1 else value
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -178,10 +178,10 @@ def test_lamp_and_block_numbers_that_are_not_numbers_get_a_reason(area, tmp_path
         (13.003, 55.602, {"id": "L2", "height_m": "-2", "lumen": 3000}),
         (13.004, 55.602, {"id": "L3", "height_m": 6, "lumen": "bright"}),
         (13.005, 55.602, {"id": "L4", "height_m": 6, "lumen": "1e12"}),
-        (13.006, 55.602, {"id": "L5", "height_m": "6.5", "lumen": "800"}),
+        (13.006, 55.602, {"id": "L5", "height_m": "6,5", "lumen": "800"}),  # decimal comma
     ]
     job = run_import(area, "lamps", "auto", write(tmp_path, "l.geojson", point_geojson(features)))
-    height = "give the lamp's height in metres (e.g. 6.5), or leave it empty"
+    height = "give the lamp's height in metres (e.g. 6.5 or 6,5), or leave it empty"
     lumen = "give the lamp's luminous flux in lumens as a whole number, or leave it empty"
     assert counts(job) == (5, 1, 0, 4, 0)
     assert reasons(job) == [

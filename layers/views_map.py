@@ -118,6 +118,7 @@ def run_summary(run) -> dict:
         "to": parameters.get("to"),
         "categories": parameters.get("categories") or [],
         "fdr": bool(parameters.get("fdr")),
+        "variable": parameters.get("variable") or "count",  # what crime_value measures
         "pinned": run.pinned,
     }
 

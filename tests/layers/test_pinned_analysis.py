@@ -144,5 +144,6 @@ def test_the_map_says_the_analysis_was_chosen_in_the_page_language(client, membe
     page = client.get("/map/testarea/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
     config = json.loads(re.search(r'<script id="map-config"[^>]*>(.*?)</script>', page, re.S)[1])
     assert config["run"]["id"] == year.pk and config["run"]["pinned"] is True
+    assert config["run"]["variable"] == "count"  # the popup labels crime_value by it
     expected = timezone.localtime(year.finished_at).strftime("%d.%m.%Y")
     assert config["run"]["finished"] == expected

@@ -349,7 +349,9 @@ function figureRows(block) {
   return [el("table", { class: "figures" },
     row(t("comparison"), klass ? el("span", {}, swatch(config.classColours[klass], "square"), t(klass)) : t("noClassInRun")),
     row(t("crimeCount"), f.suppressed ? t("fewerThan", { k: config.minCount }) : number(f.crime_count, 0)),
-    row(t("crimeValue"), f.suppressed ? "–" : number(f.crime_value)),
+    // The measure analysed: a count repeats the row above; a density or rate says per what.
+    config.run?.variable === "density" ? row(t("crimeDensity"), f.suppressed ? "–" : number(f.crime_value)) : null,
+    config.run?.variable === "rate" ? row(t("crimeRate"), f.suppressed ? "–" : number(f.crime_value)) : null,
     row(t("crimeHotspot"), binText(f.crime_gi_bin)),
     row(t("insecurityIndex"), number(f.insecurity_index)),
     row(t("insecurityHotspot"), binText(f.insecurity_gi_bin)),

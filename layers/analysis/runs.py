@@ -43,6 +43,7 @@ class _Stages:
     """Times each stage and reports progress to the run row and an optional callback."""
 
     WEIGHTS = {
+        "fingerprint": 5,
         "blocks": 5,
         "crime": 30,
         "insecurity": 5,
@@ -51,7 +52,6 @@ class _Stages:
         "gi_insecurity": 5,
         "bivariate": 5,
         "rasters": 20,
-        "fingerprint": 5,
         "store": 10,
     }
 
@@ -116,6 +116,11 @@ def analysis_run(
 def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, stage: _Stages):
     month_from, month_to = parameters.month_from, parameters.month_to
     until = _month_after(month_to)
+    # Taken before the data is read and checked again before the results are stored: the run
+    # reads in several statements, and an import or a sync committing in between would give
+    # results whose fingerprint claims data they do not include.
+    with stage("fingerprint"):
+        fingerprint = sql.inputs_fingerprint(area=area, parameters=run.parameters)
     with stage("blocks"):
         blocks = sql.blocks_fetch(area=area)
         n = len(blocks.ids)
@@ -171,10 +176,12 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
     with stage("rasters"):
         raster_paths, raster_figures = _rasters(run, area, blocks, totals, parameters, until)
 
-    with stage("fingerprint"):
-        fingerprint = sql.inputs_fingerprint(area=area, parameters=run.parameters)
-
     with stage("store"):
+        if sql.inputs_fingerprint(area=area, parameters=run.parameters) != fingerprint:
+            raise ValueError(
+                "The area's data changed while the analysis ran (an import, new blocks or new"
+                " findings); start the analysis again to include it."
+            )
         rows = [  # in sql.RESULT_COLUMNS order
             (
                 int(blocks.ids[i]),

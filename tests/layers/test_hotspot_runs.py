@@ -395,3 +395,19 @@ def test_observation_months_are_the_areas_like_crime_months(area):
     march = sql.observation_points(area=area, date_from=date(2025, 3, 1), until=date(2025, 4, 1))
     february = sql.observation_points(area=area, date_from=date(2025, 2, 1), until=date(2025, 3, 1))
     assert (len(march[0]), len(february[0])) == (1, 0)
+
+
+def test_data_arriving_while_the_run_reads_fails_the_run_with_its_reason(scene):
+    """An import committing between the run's reads would leave results whose fingerprint
+    claims data they do not include: the run fails and says to start again, storing nothing."""
+
+    def import_meanwhile(stage, _fraction):
+        if stage == "crime":  # the counts are read; now new incidents arrive
+            incidents(scene, "SW", 3, month="2025-04-01")
+
+    with pytest.raises(ValueError, match="changed while the analysis ran"):
+        analysis_run(area=scene, parameters=SMALL, progress=import_meanwhile)
+    run = AnalysisRun.objects.get()
+    assert run.status == "failed" and "start the analysis again" in run.error
+    assert not BlockResult.objects.exists()
+    assert analysis_shown(scene) is None

@@ -106,7 +106,8 @@ def tile_params(*, slug, layer, z, x, y, requester: Requester, filters, held=())
         "y": y,
         "margin": 64 / 4096,
         "simplify": z < 15,
-        "tolerance": EARTH_CIRCUMFERENCE_M / (1 << z) / 4096,
+        # One pixel of a 512-pixel tile: 8 of its 4,096 units (docs/tiles.md).
+        "tolerance": EARTH_CIRCUMFERENCE_M / (1 << z) / 512,
         "min_count": settings.TRYGG_MIN_AGGREGATE_COUNT,
         "rounded_to": ROUNDED_TO,
         "snap": settings.TRYGG_SNAP_DISTANCE_M,

@@ -347,3 +347,32 @@ def test_tiles_at_the_edge_of_the_world_are_not_empty(client_for, member, area):
         assert response.status_code == 200, (z, x, y)
         assert features(response, "crime"), (z, x, y)
     assert get_tile(analyst, "crime", 1, 0, 0).status_code == 204  # the western hemisphere
+
+
+def test_outlines_are_simplified_by_about_a_pixel_below_zoom_15(client_for, member, area):
+    """A kink of under a pixel (4 m at z13, where a pixel of a 512-pixel tile is about 5 m on
+    the ground at 55.6° N) is dropped below z15 and kept from z15, where nothing is simplified."""
+    from django.contrib.gis.geos import MultiPolygon
+
+    from geo.models import Block
+
+    kink = 4 / 111_320  # 4 m south of the edge, in degrees of latitude
+    ring = [
+        (13.008, 55.604),
+        (13.009, 55.604 - kink),
+        (13.010, 55.604),
+        (13.010, 55.606),
+        (13.008, 55.606),
+        (13.008, 55.604),
+    ]
+    block = Block.objects.create(
+        area=area, code="KINK", geom=MultiPolygon(Polygon(ring, srid=4326), srid=4326)
+    )
+    client = client_for(member("planner"))
+
+    def corners(z):
+        feats = features(get_tile(client, "blocks", *tile_of(13.009, 55.605, z)), "blocks")
+        [outline] = [f for f in feats if f["id"] == block.pk]
+        return len(outline["geometry"]["coordinates"][0])
+
+    assert corners(13) == corners(15) - 1

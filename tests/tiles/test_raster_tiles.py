@@ -145,3 +145,19 @@ def test_the_maps_legend_gets_the_range_the_tiles_are_coloured_by(client_for, me
     low, high = ranges(Role.PLANNER)["crime_density"]
     assert round(low, 3) == 0.119 and high == coloured[1]  # the thinned surface starts there
     assert ranges(Role.ANALYST)["crime_density"] == coloured
+
+
+def test_the_analysis_writes_its_surfaces_with_overviews(tmp_path):
+    """The rasters a run writes (not only this module's fixture) carry the overviews the tiles
+    read at low zooms: a 10 km square at 10 m cells."""
+    import numpy as np
+
+    from layers.analysis.rasters import Grid, cog_write
+
+    size = 1000
+    grid = Grid(380_000.0, 6_170_000.0, 10.0, size, size, (slice(0, size), slice(0, size)))
+    path = tmp_path / "surface.tif"
+    cog_write(path, np.ones((size, size), dtype="float32"), grid, srid=3006)
+    with rasterio.open(path) as src:
+        assert src.overviews(1)[0] == 2
+        assert overview_level(src, tile_metres=40.0) is not None

@@ -52,5 +52,5 @@ def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     if request.path.startswith(JSON_PREFIXES):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)

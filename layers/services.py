@@ -15,6 +15,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from geo.models import Area
 from geo.services import data_version_bump
@@ -64,11 +65,15 @@ def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
     ImportRefused naming the option."""
     if kind not in ImportKind.values:
         raise ImportRefused(
-            "kind", f"Unknown kind {kind!r}; use one of {', '.join(ImportKind.values)}."
+            "kind",
+            _("Unknown kind %(kind)r; use one of %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(ImportKind.values)},
         )
     if fmt not in FORMATS_OF[kind]:
         raise ImportRefused(
-            "format", f"Format {fmt!r} does not fit kind {kind}; use {', '.join(FORMATS_OF[kind])}."
+            "format",
+            _("Format %(format)r does not fit kind %(kind)s; use %(formats)s.")
+            % {"format": fmt, "kind": kind, "formats": ", ".join(FORMATS_OF[kind])},
         )
     options: dict = {}
     raw_map = (raw.get("map") or "").strip()
@@ -80,7 +85,8 @@ def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
             if not sep or not column or key not in MAP_KEYS:
                 raise ImportRefused(
                     "map",
-                    f"{part.strip()!r} is not KEY=COLUMN with KEY one of {', '.join(MAP_KEYS)}.",
+                    _("%(part)r is not KEY=COLUMN with KEY one of %(keys)s.")
+                    % {"part": part.strip(), "keys": ", ".join(MAP_KEYS)},
                 )
             mapping[key] = column
         options["map"] = mapping
@@ -89,9 +95,11 @@ def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
         try:
             options["srid"] = int(srid)
         except (TypeError, ValueError):
-            raise ImportRefused("srid", f"{srid!r} is not an EPSG code (a whole number).") from None
+            raise ImportRefused(
+                "srid", _("%(srid)r is not an EPSG code (a whole number).") % {"srid": srid}
+            ) from None
         if options["srid"] <= 0:
-            raise ImportRefused("srid", "An EPSG code is a positive number.")
+            raise ImportRefused("srid", _("An EPSG code is a positive number."))
     for name in TEXT_OPTIONS:
         value = raw.get(name)
         if value not in (None, ""):
@@ -100,11 +108,13 @@ def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
     if delimiter is not None:
         delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
         if len(delimiter) != 1:
-            raise ImportRefused("delimiter", "The delimiter is one character, e.g. ',' or ';'.")
+            raise ImportRefused("delimiter", _("The delimiter is one character, e.g. ',' or ';'."))
         options["delimiter"] = delimiter
     if options.get("precision") and options["precision"] not in LocationPrecision.values:
         raise ImportRefused(
-            "precision", f"Use one of {', '.join(LocationPrecision.values)} for precision."
+            "precision",
+            _("Use one of %(values)s for precision.")
+            % {"values": ", ".join(LocationPrecision.values)},
         )
     if options.get("timezone"):
         import zoneinfo
@@ -112,7 +122,9 @@ def import_options_parse(*, kind: str, fmt: str, raw: dict) -> dict:
         try:
             zoneinfo.ZoneInfo(options["timezone"])
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ImportRefused("timezone", f"Unknown time zone {options['timezone']!r}.") from None
+            raise ImportRefused(
+                "timezone", _("Unknown time zone %(zone)r.") % {"zone": options["timezone"]}
+            ) from None
     strict = raw.get("strict")
     options["strict"] = strict is True or str(strict).lower() in ("1", "true", "yes", "on")
     return options
@@ -302,15 +314,15 @@ def _boundary_from_file(path: str, srid: int | None) -> GEOSGeometry:
 
     with geofiles.open_vector(path, srid) as source:
         crime.check_srid(source.srid)
-        wkbs = [bytes(wkb) for _, wkb, _ in source.features([]) if wkb is not None]
+        wkbs = [bytes(wkb) for _fid, wkb, _values in source.features([]) if wkb is not None]
         if not wkbs:
-            raise ImportRefused("boundary", "The boundary file holds no geometry.")
+            raise ImportRefused("boundary", _("The boundary file holds no geometry."))
         union = sql.fetch(sql.BOUNDARY_FROM_WKB, {"srid": source.srid, "wkbs": wkbs})[0][0]
     if union is None:
-        raise ImportRefused("boundary", "The boundary file holds no polygon.")
+        raise ImportRefused("boundary", _("The boundary file holds no polygon."))
     geometry = GEOSGeometry(memoryview(union))
     if geometry.empty:
-        raise ImportRefused("boundary", "The boundary file holds no polygon.")
+        raise ImportRefused("boundary", _("The boundary file holds no polygon."))
     return geometry
 
 

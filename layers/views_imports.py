@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -46,10 +47,21 @@ def upload_refusal(request, upload=None) -> str | None:
     limit = settings.TRYGG_IMPORT_MAX_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
-        return f"The upload is {int(declared):,} bytes; the limit is {limit:,}."
+        return _("The upload is %(size)s bytes; the limit is %(limit)s.") % {
+            "size": _bytes(int(declared)),
+            "limit": _bytes(limit),
+        }
     if upload is not None and upload.size > limit:
-        return f"The file is {upload.size:,} bytes; the limit is {limit:,}."
+        return _("The file is %(size)s bytes; the limit is %(limit)s.") % {
+            "size": _bytes(upload.size),
+            "limit": _bytes(limit),
+        }
     return None
+
+
+def _bytes(count: int) -> str:
+    """A byte count with the thousands grouped as the request's language groups them."""
+    return number_format(count, use_l10n=True, force_grouping=True)
 
 
 class ImportCreate(APIView):

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from layers.categories import CrimeCategory
 from walks.models import FollowUp, Light
@@ -65,10 +67,10 @@ def _date(raw: str, name: str, errors: dict) -> dt.date | None:
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
-        errors[name] = [f"Expected a date YYYY-MM-DD, got {raw!r}."]
+        errors[name] = [_("Expected a date YYYY-MM-DD, got %(value)r.") % {"value": raw}]
         return None
     if not 1900 <= day.year <= 2100:  # 9999-12-31 has no next day to end the period at
-        errors[name] = [f"Expected a date from 1900 to 2100, got {raw!r}."]
+        errors[name] = [_("Expected a date from 1900 to 2100, got %(value)r.") % {"value": raw}]
         return None
     return day
 
@@ -82,7 +84,15 @@ def _known_codes(raw: dict, name: str, known: list[str], errors: dict) -> list[s
     codes = _codes(raw[name])
     unknown = [code for code in codes if code not in known]
     if unknown:
-        errors[name] = [f"Unknown {name} {', '.join(unknown)}; use {', '.join(known)}."]
+        errors[name] = [
+            # The same English either way; other languages say "value" or "values".
+            ngettext(
+                "Unknown %(field)s %(codes)s; use %(known)s.",
+                "Unknown %(field)s %(codes)s; use %(known)s.",
+                len(unknown),
+            )
+            % {"field": name, "codes": ", ".join(unknown), "known": ", ".join(known)}
+        ]
     return codes or None
 
 
@@ -96,18 +106,27 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
     if raw.get("to"):
         filters.date_to = _date(raw["to"], "to", errors)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        errors["to"] = ["`to` must not be before `from`."]
+        errors["to"] = [_("`to` must not be before `from`.")]
     if raw.get("category"):
         filters.categories = _known_codes(raw, "category", CrimeCategory.values, errors)
     if raw.get("kind"):
         kinds = _codes(raw["kind"])
         bad = [k for k in kinds if not KIND_CODE.match(k)]
         if bad:
-            errors["kind"] = [f"Not an observation kind code: {', '.join(bad)}."]
+            errors["kind"] = [
+                ngettext(
+                    "Not an observation kind code: %(codes)s.",
+                    "Not an observation kind code: %(codes)s.",
+                    len(bad),
+                )
+                % {"codes": ", ".join(bad)}
+            ]
         filters.kinds = kinds or None
     if raw.get("light"):
         if raw["light"] not in Light.values:
-            errors["light"] = [f"Expected one of {', '.join(Light.values)}."]
+            errors["light"] = [
+                _("Expected one of %(values)s.") % {"values": ", ".join(Light.values)}
+            ]
         filters.light = raw["light"]
     if raw.get("follow_up"):
         filters.follow_ups = _known_codes(raw, "follow_up", FollowUp.values, errors)
@@ -116,7 +135,7 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
         if WALK_IDS.match(raw["walk"]):
             filters.walks = sorted({int(part) for part in raw["walk"].split(",")})
         else:
-            errors["walk"] = ["Expected up to 50 walk ids, comma-separated (e.g. 12 or 12,14)."]
+            errors["walk"] = [_("Expected up to 50 walk ids, comma-separated (e.g. 12 or 12,14).")]
     if errors:
         raise FilterError(errors)
     applied = {

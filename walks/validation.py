@@ -18,7 +18,7 @@ import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
-from django.utils import formats, timezone
+from django.utils import formats, text, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -339,14 +339,14 @@ class ObservationChecker:
         kind, shape = values.get("kind"), values.get("geometry")
         if kind is not None and shape is not None and shape.geom_type not in kind.geometry_types:
             allowed = ", ".join(_geometry_word(t) for t in kind.geometry_types)
-            errors.setdefault("geometry", []).append(
-                _("A %(kind)s is drawn as %(allowed)s, not as %(given)s.")
-                % {
-                    "kind": kind.label().lower(),
-                    "allowed": allowed,
-                    "given": _geometry_word(shape.geom_type),
-                }
-            )
+            # Swedish and Danish put the kind first: the sentence still starts with a capital.
+            message = _("A %(kind)s is drawn as %(allowed)s, not as %(given)s.") % {
+                "kind": kind.label().lower(),
+                "allowed": allowed,
+                "given": _geometry_word(shape.geom_type),
+            }
+            errors.setdefault("geometry", []).append(text.capfirst(message))
+
         if errors:
             raise ItemErrors(errors)
         return CleanObservation(

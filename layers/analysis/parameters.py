@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from layers.categories import CrimeCategory
 
@@ -66,28 +67,32 @@ def _month(value: str | None) -> date | None:
 def _number(data, name, errors, *, kind=float, minimum=None, maximum=None, positive=False):
     raw = data[name]
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        errors[name] = f"Expected a number, got {raw!r}."
+        errors[name] = _("Expected a number, got %(value)r.") % {"value": raw}
         return None
     if isinstance(raw, float) and not math.isfinite(raw):  # 1e400 in JSON is infinity
-        errors[name] = "Must be a finite number."
+        errors[name] = _("Must be a finite number.")
         return None
     if kind is int and isinstance(raw, float) and not raw.is_integer():
-        errors[name] = f"Expected an integer, got {raw!r}."  # not 1 for 1.5, silently
+        # not 1 for 1.5, silently
+        errors[name] = _("Expected an integer, got %(value)r.") % {"value": raw}
         return None
     try:
         value = kind(raw)
     except (TypeError, ValueError):
-        errors[name] = f"Expected {'an integer' if kind is int else 'a number'}, got {raw!r}."
+        if kind is int:
+            errors[name] = _("Expected an integer, got %(value)r.") % {"value": raw}
+        else:
+            errors[name] = _("Expected a number, got %(value)r.") % {"value": raw}
         return None
     if kind is float and not math.isfinite(value):  # "nan", "inf" as text
-        errors[name] = "Must be a finite number."
+        errors[name] = _("Must be a finite number.")
         return None
     if positive and value <= 0:
-        errors[name] = "Must be greater than 0."
+        errors[name] = _("Must be greater than 0.")
     elif minimum is not None and value < minimum:
-        errors[name] = f"Must be at least {minimum}."
+        errors[name] = _("Must be at least %(minimum)s.") % {"minimum": minimum}
     elif maximum is not None and value > maximum:
-        errors[name] = f"Must be at most {maximum}."
+        errors[name] = _("Must be at most %(maximum)s.") % {"maximum": maximum}
     return value
 
 
@@ -97,7 +102,7 @@ def _bool(data, name, errors):
         return raw
     if isinstance(raw, str) and raw.lower() in {"true", "false", "1", "0"}:
         return raw.lower() in {"true", "1"}
-    errors[name] = f"Expected true or false, got {raw!r}."
+    errors[name] = _("Expected true or false, got %(value)r.") % {"value": raw}
     return False
 
 
@@ -129,7 +134,7 @@ def parameters_parse(data: dict) -> Parameters:
     }
     errors: dict[str, str] = {}
     for name in sorted(set(data) - known):
-        errors[name] = "Unknown parameter."
+        errors[name] = _("Unknown parameter.")
     values: dict = {}
     for name, attr in (("from", "date_from"), ("to", "date_to")):
         raw = data.get(name)
@@ -137,32 +142,39 @@ def parameters_parse(data: dict) -> Parameters:
             continue
         match = MONTH.match(str(raw))
         if not match or not 1 <= int(match.group(2)) <= 12:
-            errors[name] = f"Expected a month as YYYY-MM, got {raw!r}."
+            errors[name] = _("Expected a month as YYYY-MM, got %(value)r.") % {"value": raw}
         elif not YEARS[0] <= int(match.group(1)) <= YEARS[1]:
             # Year 0 is no date at all (a 500 once); recorded crime lies within these years.
-            errors[name] = f"{raw!r} is outside the years {YEARS[0]}–{YEARS[1]}."
+            errors[name] = _("%(value)r is outside the years %(first)s–%(last)s.") % {
+                "value": raw,
+                "first": YEARS[0],
+                "last": YEARS[1],
+            }
         else:
             values[attr] = str(raw)
     if "date_from" in values and "date_to" in values and values["date_from"] > values["date_to"]:
-        errors["to"] = "Must not be before 'from'."
+        errors["to"] = _("Must not be before 'from'.")
     if data.get("categories") not in (None, "", []):
         raw = data["categories"]
         items = raw.split(",") if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple) or not all(isinstance(c, str) for c in items):
-            errors["categories"] = "Expected a list of category codes."
+            errors["categories"] = _("Expected a list of category codes.")
         else:
             items = [c.strip() for c in items if c.strip()]
             unknown = sorted(set(items) - set(CrimeCategory.values))
             if unknown:
-                errors["categories"] = (
-                    f"Unknown categories {', '.join(unknown)}; "
-                    f"use any of {', '.join(CrimeCategory.values)}."
-                )
+                errors["categories"] = _("Unknown categories %(codes)s; use any of %(known)s.") % {
+                    "codes": ", ".join(unknown),
+                    "known": ", ".join(CrimeCategory.values),
+                }
             values["categories"] = tuple(sorted(set(items)))
     for name, choices in (("variable", VARIABLES), ("weights", WEIGHTS)):
         if data.get(name) is not None:
             if data[name] not in choices:
-                errors[name] = f"Expected one of {', '.join(choices)}, got {data[name]!r}."
+                errors[name] = _("Expected one of %(values)s, got %(value)r.") % {
+                    "values": ", ".join(choices),
+                    "value": data[name],
+                }
             else:
                 values[name] = data[name]
     numbers = {
@@ -187,9 +199,9 @@ def parameters_parse(data: dict) -> Parameters:
     if data.get("insecurity_weights") is not None:
         raw = data["insecurity_weights"]
         if not isinstance(raw, dict) or set(raw) - set(DEFAULT_INSECURITY_WEIGHTS):
-            errors["insecurity_weights"] = (
-                f"Expected an object with keys among {', '.join(DEFAULT_INSECURITY_WEIGHTS)}."
-            )
+            errors["insecurity_weights"] = _("Expected an object with keys among %(keys)s.") % {
+                "keys": ", ".join(DEFAULT_INSECURITY_WEIGHTS)
+            }
         else:
             merged = dict(DEFAULT_INSECURITY_WEIGHTS)
             for key, weight in raw.items():
@@ -199,10 +211,12 @@ def parameters_parse(data: dict) -> Parameters:
                     or not math.isfinite(weight)  # 1e400 in JSON: infinity, which JSONB refuses
                     or weight < 0
                 ):
-                    errors["insecurity_weights"] = f"Weight of {key} must be a finite number ≥ 0."
+                    errors["insecurity_weights"] = _(
+                        "Weight of %(key)s must be a finite number ≥ 0."
+                    ) % {"key": key}
                 merged[key] = weight
             if "insecurity_weights" not in errors and sum(merged.values()) <= 0:
-                errors["insecurity_weights"] = "At least one weight must be greater than 0."
+                errors["insecurity_weights"] = _("At least one weight must be greater than 0.")
             values["insecurity_weights"] = merged
     if errors:
         raise ValidationError(errors)

@@ -39,18 +39,22 @@ def analysis_queue(*, area: Area, data: dict, user=None) -> AnalysisRun:
 def analysis_check(*, area: Area, parameters: Parameters) -> None:
     """Refuse at once what could only fail later in the worker."""
     if not area.blocks.exists():
-        raise ValidationError({"area": "The area has no blocks to analyse; import blocks first."})
+        raise ValidationError(
+            {"area": _("The area has no blocks to analyse; import blocks first.")}
+        )
     if parameters.variable == "rate" and not area.blocks.filter(population__gt=0).exists():
         raise ValidationError(
-            {"variable": "No block of the area has a population, so a rate cannot be computed."}
+            {"variable": _("No block of the area has a population, so a rate cannot be computed.")}
         )
     if not _crime_in(area, parameters):
         # Every block would be "not significant" and the run, the latest, would blank everyone's
         # map: a period or category chosen by mistake is refused instead.
         raise ValidationError(
             {
-                "from": "No recorded crime of the area falls in this period and these categories;"
-                " choose another period or import crime for it first."
+                "from": _(
+                    "No recorded crime of the area falls in this period and these categories;"
+                    " choose another period or import crime for it first."
+                )
             }
         )
 
@@ -71,7 +75,7 @@ def analysis_delete(*, run: AnalysisRun, user) -> None:
     tiles and the exports fall back to the previous run at once."""
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         raise ValidationError(
-            {"status": "The analysis is still running; delete it once it has ended."}
+            {"status": _("The analysis is still running; delete it once it has ended.")}
         )
     rasters = Path(settings.MEDIA_ROOT) / "analyses" / str(run.pk)
     with transaction.atomic():

@@ -96,7 +96,7 @@ class AnalysisCreate(APIView):
     )
     def post(self, request, slug):
         if not isinstance(request.data, dict):
-            raise ValidationError({"detail": "Expected a JSON object of parameters."})
+            raise ValidationError({"detail": _("Expected a JSON object of parameters.")})
         run = analysis_queue(area=self.access.area, data=dict(request.data), user=request.user)
         url = request.build_absolute_uri(reverse("analysis-detail", args=[run.pk]))
         body = run_summary(request, run) | {"url": url}

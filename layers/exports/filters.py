@@ -9,6 +9,8 @@ from datetime import date, datetime, time
 from django.contrib.gis.geos import Polygon
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework.exceptions import ValidationError
 
 from geo.bbox import parse_bbox
@@ -67,7 +69,9 @@ def parse_day(raw: str, field: str, *, end: bool) -> datetime:
         except ValueError:
             day = None
     if day is None:
-        raise ValidationError({field: [f"{raw!r} is not a date; use YYYY-MM-DD or YYYY-MM."]})
+        raise ValidationError(
+            {field: [_("%(value)r is not a date; use YYYY-MM-DD or YYYY-MM.") % {"value": raw}]}
+        )
     return _day_end(day) if end else _day_start(day)
 
 
@@ -77,9 +81,17 @@ def parse_codes(raw: str | None, field: str, known: set[str]) -> tuple[str, ...]
     codes = tuple(dict.fromkeys(c.strip() for c in raw.split(",") if c.strip()))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise ValidationError(
-            {field: [f"Unknown {field} {', '.join(unknown)}; known: {', '.join(sorted(known))}."]}
-        )
+        # The same English either way; other languages say "value" or "values".
+        message = ngettext(
+            "Unknown %(field)s %(codes)s; known: %(known)s.",
+            "Unknown %(field)s %(codes)s; known: %(known)s.",
+            len(unknown),
+        ) % {
+            "field": field,
+            "codes": ", ".join(unknown),
+            "known": ", ".join(sorted(known)),
+        }
+        raise ValidationError({field: [message]})
     return codes
 
 
@@ -93,15 +105,15 @@ def _instant(raw: str, *, end: bool) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None:
-        raise ValidationError(
-            {"datetime": [f"{raw!r} is not an RFC 3339 date-time, a date or '..'."]}
-        )
+        message = _("%(value)r is not an RFC 3339 date-time, a date or '..'.") % {"value": raw}
+        raise ValidationError({"datetime": [message]})
     if is_day:
         return _day_end(parsed) if end else _day_start(parsed)
     if timezone.is_naive(parsed):
-        raise ValidationError(
-            {"datetime": [f"{raw!r} needs a time zone (RFC 3339, e.g. 2025-06-01T20:00:00Z)."]}
-        )
+        message = _("%(value)r needs a time zone (RFC 3339, e.g. 2025-06-01T20:00:00Z).") % {
+            "value": raw
+        }
+        raise ValidationError({"datetime": [message]})
     return parsed
 
 
@@ -110,16 +122,16 @@ def parse_datetime_param(raw: str | None) -> tuple[datetime | None, datetime | N
     if raw is None or raw == "":
         return None, None
     if "/" in raw:
-        first, _, last = raw.partition("/")
+        first, _slash, last = raw.partition("/")
         if first in ("..", "") and last in ("..", ""):
-            raise ValidationError({"datetime": ["An interval needs at least one end."]})
+            raise ValidationError({"datetime": [_("An interval needs at least one end.")]})
         start, end = _instant(first, end=False), _instant(last, end=True)
     else:
         start, end = _instant(raw, end=False), _instant(raw, end=True)
         if len(raw) > 10:  # a date-time instant, not a whole day
             end = start
     if start and end and start > end:
-        raise ValidationError({"datetime": ["The interval starts after it ends."]})
+        raise ValidationError({"datetime": [_("The interval starts after it ends.")]})
     return start, end
 
 
@@ -138,7 +150,7 @@ def filters_from_query(params, *, area: Area, ogc: bool = False) -> Filters:
         start = parse_day(raw_from, "from", end=False) if raw_from else None
         end = parse_day(raw_to, "to", end=True) if raw_to else None
         if start and end and start > end:
-            raise ValidationError({"to": ["The period ends before it starts."]})
+            raise ValidationError({"to": [_("The period ends before it starts.")]})
     return Filters(
         start=start,
         end=end,
@@ -161,14 +173,18 @@ def _walks(raw: str | None, area: Area) -> tuple[int, ...] | None:
     if not 0 < len(parts) <= 50 or not all(
         part.isascii() and part.isdigit() and len(part) < 10 for part in parts
     ):
-        raise ValidationError(
-            {"walk": [f"{raw[:80]!r} is not a list of up to 50 walk ids (e.g. 12 or 12,14)."]}
-        )
+        message = _("%(value)r is not a list of up to 50 walk ids (e.g. 12 or 12,14).") % {
+            "value": raw[:80]
+        }
+        raise ValidationError({"walk": [message]})
     ids = tuple(sorted({int(part) for part in parts}))
     known = set(Walk.objects.filter(area=area, pk__in=ids).values_list("pk", flat=True))
     unknown = [str(i) for i in ids if i not in known]
     if unknown:
-        raise ValidationError({"walk": [f"No walk {', '.join(unknown)} in this area."]})
+        message = ngettext(
+            "No walk %(ids)s in this area.", "No walk %(ids)s in this area.", len(unknown)
+        ) % {"ids": ", ".join(unknown)}
+        raise ValidationError({"walk": [message]})
     return ids
 
 
@@ -176,5 +192,6 @@ def _light(raw: str | None) -> str | None:
     if not raw:
         return None
     if raw not in Light.values:
-        raise ValidationError({"light": [f"Expected one of {', '.join(Light.values)}."]})
+        message = _("Expected one of %(values)s.") % {"values": ", ".join(Light.values)}
+        raise ValidationError({"light": [message]})
     return raw

@@ -25,6 +25,7 @@ from tiles.filters import FilterError, parse_filters
 from tiles.sprite import KIND_COLOURS
 from tiles.styles import (
     CLASS_COLOURS,
+    HOTSPOT_COLOURS,
     LAMP_COLOURS,
     area_bounds,
     raster_names,
@@ -82,6 +83,7 @@ def planner_map(request, slug: str):
         "minCount": settings.TRYGG_MIN_AGGREGATE_COUNT,
         "crimePointsMinzoom": CRIME_POINTS_MINZOOM,
         "classColours": CLASS_COLOURS,
+        "hotspotColours": HOTSPOT_COLOURS,
         "lampColours": LAMP_COLOURS,
         "kinds": [
             {

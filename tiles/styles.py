@@ -157,7 +157,8 @@ def _crime_layers() -> list[dict]:
 
 
 def _walks_layers() -> list[dict]:
-    """Walk routes, dark at night and orange by day."""
+    """Walk routes, dark at night and orange by day; dashed while planned or under way, solid
+    once walked."""
     return [
         {
             "id": "walks-route",
@@ -168,7 +169,13 @@ def _walks_layers() -> list[dict]:
             "paint": {
                 "line-color": _match("light", {"night": "#1f2a6b"}, "#e08a00"),
                 "line-width": 3,
-                "line-dasharray": [2, 1],
+                "line-dasharray": [
+                    "match",
+                    ["get", "status"],
+                    ["planned", "walking"],
+                    ["literal", [2, 1]],
+                    ["literal", [1, 0]],
+                ],
             },
         }
     ]
@@ -236,7 +243,40 @@ def _lamps_layers() -> list[dict]:
     ]
 
 
-# MapLibre layers per source; ids start with the source name (the page toggles them).
+# Hot spots as the Gi* bins say (95 % and 99 %): crime outlined in red, perceived insecurity
+# in blue and dashed, inside the crime line, so a block hot for both shows both.
+HOTSPOT_COLOURS = {"crime": "#b2182b", "insecurity": "#2166ac"}
+
+
+def _hotspot_layers() -> list[dict]:
+    """Blocks in a Gi* hot spot of crime or of perceived insecurity, outlined; hidden until
+    asked for (the planner map's list, or a QGIS user), as the rasters are."""
+    layers = []
+    for measure, colour in HOTSPOT_COLOURS.items():
+        gi_bin = ["coalesce", ["get", f"{measure}_gi_bin"], 0]
+        paint = {
+            "line-color": colour,
+            "line-width": ["match", gi_bin, 3, 3.5, 2.2],
+            "line-offset": 0 if measure == "crime" else 2.5,
+        }
+        if measure == "insecurity":
+            paint["line-dasharray"] = [2, 1]
+        layers.append(
+            {
+                "id": f"hotspots-{measure}",
+                "type": "line",
+                "source": "blocks",
+                "source-layer": "blocks",
+                "filter": [">=", gi_bin, 2],
+                "layout": {"visibility": "none", "line-join": "round"},
+                "paint": paint,
+            }
+        )
+    return layers
+
+
+# MapLibre layers per source; ids start with the source name (the page toggles them), but for
+# the hot spots, drawn from the blocks' tiles and toggled on their own.
 STYLE_LAYERS = {
     "blocks": _blocks_layers,
     "crime": _crime_layers,
@@ -330,6 +370,8 @@ def style(request, access: Access) -> dict:
         layers += STYLE_LAYERS[name]()
         if name == "blocks":  # above the blocks' colours, under every point and line
             layers += raster_layers
+            if access.can("view_layers"):  # the Gi* bins are in the tiles of these roles
+                layers += _hotspot_layers()
     style = {
         "version": 8,
         "name": access.area.name,

@@ -154,3 +154,35 @@ def test_a_bad_token_or_an_endless_period_is_a_clear_4xx_not_a_500(client, area)
     for layer in ("crime", "observations", "walks"):
         response = client.get(f"/tiles/testarea/{layer}/{z}/{x}/{y}.mvt?to=9999-12-31")
         assert response.status_code == 400 and "1900 to 2100" in response.json()["to"][0]
+
+
+@pytest.mark.parametrize("who", ["public", Role.PARTICIPANT, Role.PLANNER])
+def test_hot_spot_outlines_come_with_the_style_of_those_whose_tiles_have_the_bins(
+    client_for, area, who
+):
+    """The Gi* bins of the blocks' tiles are drawn as outlines, hidden until asked for; a
+    participant's tiles have no bins, so their style has no such layer."""
+    fill_every_layer(area)
+    client = client_as(who, area, client_for)
+    layers = {
+        layer["id"]: layer for layer in client.get("/tiles/testarea/style.json").json()["layers"]
+    }
+    hotspots = {name: layer for name, layer in layers.items() if name.startswith("hotspots-")}
+    if who == Role.PARTICIPANT:
+        assert hotspots == {}
+        return
+    assert sorted(hotspots) == ["hotspots-crime", "hotspots-insecurity"]
+    for measure, layer in (
+        ("crime", hotspots["hotspots-crime"]),
+        ("insecurity", hotspots["hotspots-insecurity"]),
+    ):
+        assert layer["source"] == "blocks" and layer["layout"]["visibility"] == "none"
+        assert f"{measure}_gi_bin" in str(layer["filter"])
+
+
+def test_walk_routes_are_dashed_until_walked(client_for, member, area):
+    style = client_for(member(Role.PLANNER)).get("/tiles/testarea/style.json").json()
+    [route] = [layer for layer in style["layers"] if layer["id"] == "walks-route"]
+    dashes = route["paint"]["line-dasharray"]
+    assert dashes[:3] == ["match", ["get", "status"], ["planned", "walking"]]
+    assert dashes[3] == ["literal", [2, 1]] and dashes[4] == ["literal", [1, 0]]

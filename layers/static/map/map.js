@@ -41,6 +41,9 @@ for (const name of Object.keys(state)) {
 }
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
 config.rasters.forEach((name) => (visible[`raster-${name}`] = false));
+// The Gi* hot spots are drawn from the blocks' tiles of those who see their figures.
+const hotspots = config.layers.includes("blocks") && config.view !== "walks";
+if (hotspots) visible.hotspots = false;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -197,7 +200,15 @@ function legendFor(name) {
   if (name === "walks") {
     return el("ul", { class: "inline" },
       el("li", {}, swatch("#e08a00", "line"), t("day")),
-      el("li", {}, swatch("#1f2a6b", "line"), t("night")));
+      el("li", {}, swatch("#1f2a6b", "line"), t("night")),
+      el("li", {}, swatch("#737373", "line dashed"), t("walkPlanned")));
+  }
+  if (name === "hotspots") {
+    return el("div", {},
+      el("ul", {},
+        el("li", {}, swatch(config.hotspotColours.crime, "line"), t("hotspotCrime")),
+        el("li", {}, swatch(config.hotspotColours.insecurity, "line dashed"), t("hotspotInsecurity"))),
+      el("p", { class: "note" }, t("hotspotNote")));
   }
   if (name === "lamps") {
     return el("ul", { class: "inline" }, Object.entries(config.lampColours).map(([status, colour]) =>
@@ -219,7 +230,7 @@ function legendFor(name) {
 }
 
 function renderLayerList() {
-  const names = [...config.layers, ...config.rasters.map((r) => `raster-${r}`)];
+  const names = [...config.layers, ...(hotspots ? ["hotspots"] : []), ...config.rasters.map((r) => `raster-${r}`)];
   const items = names.map((name) => {
     const label = name.startsWith("raster-")
       ? t(`raster_${name.slice(7)}`)

@@ -5,6 +5,7 @@ import re
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 from isal import igzip, isal_zlib
 
 
@@ -25,7 +26,7 @@ class RejectNulInQuery:
             for key, values in request.GET.lists()
         ):
             return JsonResponse(
-                {"detail": "Query parameters must not contain NUL characters."}, status=400
+                {"detail": _("Query parameters must not contain NUL characters.")}, status=400
             )
         return None
 

@@ -144,11 +144,11 @@ def walk_choices(user, access: Access) -> list[dict]:
 
 
 def unseen_json() -> JsonResponse:
-    return JsonResponse({"detail": "No such area."}, status=404)
+    return JsonResponse({"detail": _("No such area.")}, status=404)
 
 
 def forbidden_json() -> JsonResponse:
-    return JsonResponse({"detail": "Your role in this area does not allow this."}, status=403)
+    return JsonResponse({"detail": _("Your role in this area does not allow this.")}, status=403)
 
 
 def observation_json(observation: Observation, language: str, *, full: bool) -> dict:

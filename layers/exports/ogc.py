@@ -10,6 +10,7 @@ import json
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.authentication import (
@@ -82,7 +83,9 @@ class OgcView(APIView):
     def check_format(self, allowed=("json", "application/json")):
         f = self.request.query_params.get("f")
         if f is not None and f not in allowed:
-            raise exceptions.ValidationError({"f": [f"Use one of {', '.join(allowed)}."]})
+            raise exceptions.ValidationError(
+                {"f": [_("Use one of %(values)s.") % {"values": ", ".join(allowed)}]}
+            )
 
 
 def _accesses(user) -> list[Access]:
@@ -132,9 +135,11 @@ def _limit(raw: str | None) -> int:
     try:
         limit = int(raw)
     except ValueError:
-        raise exceptions.ValidationError({"limit": ["Must be an integer."]}) from None
+        raise exceptions.ValidationError({"limit": [_("Must be an integer.")]}) from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise exceptions.ValidationError({"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
+        raise exceptions.ValidationError(
+            {"limit": [_("Must be between 1 and %(max)s.") % {"max": MAX_LIMIT}]}
+        )
     return limit
 
 
@@ -142,11 +147,11 @@ def _offset(raw: str | None) -> int:
     try:
         offset = int(raw or 0)
     except ValueError:
-        raise exceptions.ValidationError({"offset": ["Must be an integer."]}) from None
+        raise exceptions.ValidationError({"offset": [_("Must be an integer.")]}) from None
     if offset < 0:
-        raise exceptions.ValidationError({"offset": ["Must not be negative."]})
+        raise exceptions.ValidationError({"offset": [_("Must not be negative.")]})
     if offset > MAX_OFFSET:  # beyond PostgreSQL's bigint: a 500 otherwise
-        raise exceptions.ValidationError({"offset": [f"At most {MAX_OFFSET}."]})
+        raise exceptions.ValidationError({"offset": [_("At most %(max)s.") % {"max": MAX_OFFSET}]})
     return offset
 
 
@@ -167,7 +172,9 @@ def _filters(request, access: Access, layer: Layer) -> Filters:
         )
     crs = request.query_params.get("bbox-crs")
     if crs not in (None, CRS84):  # the only CRS the collections declare
-        raise exceptions.ValidationError({"bbox-crs": [f"Only {CRS84} is supported."]})
+        raise exceptions.ValidationError(
+            {"bbox-crs": [_("Only %(crs)s is supported.") % {"crs": CRS84}]}
+        )
     filters = filters_from_query(request.query_params, area=access.area, ogc=True)
     if layer.temporal is None:
         # No time in this layer: `datetime` cannot select anything, so it is ignored.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 
 from geo.access import Access
@@ -77,7 +78,9 @@ def export_open(
     """The export as a stream of bytes. GeoJSON and CSV are produced while they are sent;
     GeoPackage and DXF are written by GDAL to a temporary file first (removed once sent)."""
     if fmt not in writers.FORMATS:
-        raise ValidationError({"format": [f"Use one of {', '.join(writers.FORMATS)}."]})
+        raise ValidationError(
+            {"format": [_("Use one of %(values)s.") % {"values": ", ".join(writers.FORMATS)}]}
+        )
     qs = layer.queryset(area, filters, access)
     filename = export_filename(area, layer, filters, fmt)
     content_type = writers.FORMATS[fmt]

@@ -75,6 +75,8 @@ def membership_remove(*, membership: Membership) -> None:
     _keep_a_coordinator(membership, None)
     for walk in membership.user.walks.filter(area=membership.area, status__in=OPEN_WALK):
         walk.participants.remove(membership.user)
+        # Their tablet may still hold findings of it: it is told they left (walks.access).
+        walk.former_participants.add(membership.user)
     membership.delete()
 
 

@@ -1,6 +1,10 @@
 """Who may see a walk and who may capture on it.
 
-- A walk of an area the user may not see at all answers 404 (its existence is not revealed).
+- A walk of an area the user may not see at all answers 404 (its existence is not revealed),
+  except to those who took part in it (participants, former participants, authors of its
+  findings) and have since left the area: they knew the walk, and are told (403) that they are
+  no longer on it, so a tablet of theirs that still holds findings says so instead of retrying
+  against a walk that seems gone.
 - Planners, coordinators and analysts (who see the area's layers) see every walk of the area;
   participants see the walks they belong to, and only those they belong to.
 - Only the walk's own participants capture on it (403 for everyone else in the area).
@@ -42,14 +46,37 @@ def is_participant(user, walk: Walk) -> bool:
     return cache[walk.pk]
 
 
+def took_part(user, walk: Walk) -> bool:
+    """Whether `user` is or was on the walk: a participant (those who leave an area stay on
+    its walks that are done), one taken off it while it was open, or an author of its findings."""
+    if not user.is_authenticated:
+        return False
+    return (
+        is_participant(user, walk)
+        or walk.former_participants.filter(pk=user.pk).exists()
+        or walk.observations.filter(author=user).exists()
+    )
+
+
 def walk_access(
-    user, walk_id: int, *, capture: bool = False, unseen: str = "No such walk."
+    user,
+    walk_id: int,
+    *,
+    capture: bool = False,
+    unseen: str = "No such walk.",
+    known: bool | None = None,
 ) -> tuple[Walk, Access]:
     """`unseen`: what a user of another area is told, as for a thing that does not exist (a
-    photo's "No such photo.", not "No such walk.", which would say that the photo exists)."""
+    photo's "No such photo.", not "No such walk.", which would say that the photo exists).
+    `known`: whether a former participant may learn that the thing asked for is of this walk
+    (a 403 instead of `unseen`); by default only when the thing is the walk itself."""
     walk = get_object_or_404(Walk.objects.select_related("area"), pk=walk_id)
     access = access_for(user, walk.area)
     if not access.can("view_area"):
+        if (unseen == "No such walk." if known is None else known) and took_part(user, walk):
+            raise PermissionDenied(
+                _("You are no longer on this walk or in its area: ask your coordinator.")
+            )
         raise NotFound(_(unseen))  # one of config.errors.HIDDEN_AS
     if not user.is_authenticated:
         raise NotAuthenticated(_("Log in to see walks."))
@@ -83,7 +110,10 @@ def moderated(user, walk_id: int, unseen: str = "No such walk.") -> Access:
 def deletion_of(user, observation: Observation) -> str:
     """How `user` may delete `observation`, as the audit log names it: a coordinator's
     deletion, or its author's withdrawal while the walk is open. Anyone else is refused."""
-    walk, access = walk_access(user, observation.walk_id)
+    # Its author, if no longer on the walk, is told so (their tablet may still withdraw it).
+    walk, access = walk_access(
+        user, observation.walk_id, known=observation.author_id == getattr(user, "pk", None)
+    )
     if access.can("manage_area"):
         return "observation.delete"
     if observation.author_id != user.pk or not is_participant(user, walk):

@@ -115,6 +115,12 @@ class Walk(models.Model):
     participants = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="walks", blank=True
     )
+    # Those taken off the walk (or out of its area) while it was open: a tablet of theirs
+    # that still holds findings is told they are no longer on it (403), not that the walk
+    # does not exist (walks.access).
+    former_participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="walks_left", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

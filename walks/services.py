@@ -78,6 +78,11 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
     batch = _batch_sort(walk, items, checker.clean_batch(items))
 
     with transaction.atomic():
+        # Held until the commit: a walk deleted meanwhile answers 404, as it will from now on
+        # (a deletion that came first is seen here; one that comes after waits, then finds
+        # the walk's new findings and keeps the walk).
+        if not sql.walk_hold(walk.pk):
+            raise Http404(_("No such walk."))
         inserted = sql.observations_insert(
             walk_id=walk.pk, author_id=getattr(author, "pk", None), items=batch.fresh
         )
@@ -249,7 +254,12 @@ def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
     _clean(walk)
     walk.save()
     if participants is not None:
-        walk.participants.set(_participants(walk.area, participants))
+        chosen = _participants(walk.area, participants)
+        if walk.is_open:
+            # Taken off a walk still under way: their tablet may hold findings of it.
+            walk.former_participants.add(*walk.participants.exclude(pk__in=[u.pk for u in chosen]))
+        walk.former_participants.remove(*chosen)
+        walk.participants.set(chosen)
     data_version_bump(area=walk.area, layers=["walks"])
     return walk
 

@@ -34,6 +34,19 @@ STORED_BY_CLIENT_ID = """
 """
 
 
+WALK_HOLD = "SELECT 1 FROM walks_walk WHERE id = %s FOR KEY SHARE"
+
+
+def walk_hold(walk_id: int) -> bool:
+    """Whether the walk still exists, holding it so until the transaction ends. KEY SHARE is
+    what the findings' foreign key takes anyway: concurrent syncs do not wait for each other,
+    a deletion (walks.services.walk_delete locks the walk FOR UPDATE) waits for them. Without
+    it, a sync racing the deletion failed on the foreign key at its commit (a 409)."""
+    with connection.cursor() as cursor:
+        cursor.execute(WALK_HOLD, [walk_id])
+        return cursor.fetchone() is not None
+
+
 def observations_insert(*, walk_id: int, author_id: int | None, items) -> dict:
     """Insert the items that are not stored yet; {client_id: new id} of those inserted."""
     if not items:

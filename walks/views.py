@@ -241,7 +241,12 @@ class PhotoUpload(APIView):
         if observation is None:
             raise Http404(_("No such observation."))
         _walk, access = walk_access(
-            request.user, observation.walk_id, capture=True, unseen="No such observation."
+            request.user,
+            observation.walk_id,
+            capture=True,
+            unseen="No such observation.",
+            # Its author knows it is of the walk: a former participant's tablet is told so.
+            known=observation.author_id == request.user.pk,
         )
         if observation.author_id != request.user.pk and not access.is_superuser:
             # A photo shows what its finding's author saw; a fellow participant adding one (a

@@ -640,6 +640,10 @@ let failures = 0;
 let timer = null;
 // 401: the session ended (log in again); 403: no longer a participant of this walk. 0: none.
 let authProblem = 0;
+// 404 (or 409, the walk deleted while this sync ran): the walk is gone from the server. Its
+// findings stay in the outbox, listed as not accepted, and are not sent again from this page:
+// a retry cannot bring the walk back, and backing off for ever told the participant nothing.
+let walkGone = 0;
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -671,6 +675,7 @@ async function post(url, body, headers = {}) {
 // both sent every photo (the server kept one, but the mobile data went twice). The other tab
 // only refreshes what it shows from the outbox.
 async function sync() {
+  if (walkGone) return refresh();
   if (!navigator.locks) return syncNow();
   return navigator.locks.request(`trygg-sync-${queueKey}`, { ifAvailable: true }, (lock) =>
     lock ? syncNow() : refresh(),
@@ -678,7 +683,7 @@ async function sync() {
 }
 
 async function syncNow() {
-  if (syncing) return;
+  if (syncing || walkGone) return;
   if (!navigator.onLine) {
     showNet();
     return;
@@ -703,6 +708,12 @@ async function syncNow() {
         authProblem = response.status;
         break;
       }
+      if (response.status === 404 || response.status === 409) {
+        walkGone = response.status;
+        renderKinds();
+        if (draft) cancelDraft();
+        break;
+      }
       if (!response.ok) throw new Error(`sync answered ${response.status}`);
       const body = await response.json();
       if (body.walk_open === false) walkClosed();
@@ -710,9 +721,15 @@ async function syncNow() {
       await queue.settle(queueKey, sent, body.results);
       await refresh();
     }
+    failures = 0;
+    if (walkGone) {
+      // Nothing of this walk goes out any more (photos and withdrawals would only meet 404s).
+      flash("walk_gone", 12000, (await queue.counts(queueKey)).observations);
+      showNet();
+      return;
+    }
     await uploadPhotos();
     await sendWithdrawals();
-    failures = 0;
     showNet();
   } catch (error) {
     console.warn("sync failed, backing off", error);
@@ -793,6 +810,8 @@ async function refusalReasons(response) {
 }
 
 addEventListener("online", () => {
+  // A walk gone from the server stays gone: no request for it when the connection returns.
+  if (walkGone) return;
   failures = 0;
   authProblem = 0;
   showNet();
@@ -811,6 +830,10 @@ function showNet() {
     net.replaceChildren(login);
     return;
   }
+  if (walkGone) {
+    net.textContent = t("walk_gone_short");
+    return;
+  }
   net.textContent =
     authProblem === 403 ? t("not_participant") : navigator.onLine ? t("online") : t("offline");
 }
@@ -826,7 +849,8 @@ async function refresh() {
   counter.dataset.photos = String(counts.photos);
   // "All synced" only once the photos are up too: a participant who sees it closes the app.
   let status = t("all_synced");
-  if (waiting) status = t("waiting", waiting);
+  if (walkGone && counts.observations) status = t("kept_on_tablet", counts.observations);
+  else if (waiting) status = t("waiting", waiting);
   else if (counts.photos) status = t("photos_only", counts.photos);
   if (counter.textContent !== status) counter.textContent = status; // announced once, not per refresh
   counter.classList.toggle("pending", waiting + counts.photos > 0);
@@ -860,13 +884,27 @@ async function refresh() {
   const rejected = await queue.rejected(queueKey);
   if (rejected.length > rejectedShown) flash("needs_attention", 6000, rejected.length); // read aloud
   rejectedShown = rejected.length;
+  // A walk gone from the server: its findings still in the outbox are not accepted either, but
+  // stay on the tablet (no Dismiss: the coordinator may still want them).
+  const stranded = walkGone ? pending : [];
   const list = $("#rejected");
-  list.hidden = rejected.length === 0;
+  list.hidden = rejected.length + stranded.length === 0;
   list.replaceChildren();
-  if (rejected.length) {
+  if (rejected.length + stranded.length) {
     const title = document.createElement("strong");
-    title.textContent = t("needs_attention", rejected.length);
+    title.textContent = t("needs_attention", rejected.length + stranded.length);
     list.append(title);
+  }
+  if (stranded.length) {
+    const why = Object.assign(document.createElement("p"), { className: "walk-gone" });
+    why.textContent = t("walk_gone", stranded.length);
+    list.append(why);
+  }
+  for (const item of stranded) {
+    const time = new Date(item.captured_at).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit" });
+    const row = Object.assign(document.createElement("div"), { className: "rejected-item stranded" });
+    row.textContent = `${time} · ${kindLabel(kindsByCode[item.kind] || { code: item.kind })}`;
+    list.append(row);
   }
   for (const item of rejected) {
     const row = document.createElement("div");
@@ -1042,7 +1080,15 @@ function hint(text) {
 
 let flashTimer = null;
 // Words that ask something of the participant, shown as a warning rather than as a success.
-const WARNINGS = new Set(["needs_attention", "outside_area", "no_gps", "withdraw_refused", "not_stored", "not_stored_reload"]);
+const WARNINGS = new Set([
+  "needs_attention",
+  "outside_area",
+  "no_gps",
+  "withdraw_refused",
+  "not_stored",
+  "not_stored_reload",
+  "walk_gone",
+]);
 
 function flash(word, ms = 2500, count = undefined) {
   const toast = $("#toast");
@@ -1067,7 +1113,8 @@ function renderKinds() {
     button.addEventListener("click", () => startDraft(kind.code));
     // A walk marked done takes no new findings (the server refuses them); what was captured
     // during it still goes out.
-    button.disabled = !config.walk.open;
+    // Nor does a walk gone from the server.
+    button.disabled = !config.walk.open || Boolean(walkGone);
     bar.append(button);
   }
 }

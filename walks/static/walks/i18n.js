@@ -57,6 +57,12 @@ const WORDS = {
     photo_refused: "the server did not accept the file.",
     its_photo: "photo",
     not_participant: "You are no longer a participant of this walk: ask your coordinator.",
+    walk_gone: (n) =>
+      n === 1
+        ? "This walk no longer exists on the server; your finding stays on this tablet. Ask your coordinator."
+        : `This walk no longer exists on the server; your ${n} findings stay on this tablet. Ask your coordinator.`,
+    walk_gone_short: "Walk no longer on the server",
+    kept_on_tablet: (n) => (n === 1 ? "1 kept on this tablet" : `${n} kept on this tablet`),
     walk_closed: "This walk is done: findings captured during it are still sent, new ones are not taken.",
     yours: "yours",
     my_findings: "My findings",
@@ -119,6 +125,12 @@ const WORDS = {
     photo_refused: "servern tog inte emot filen.",
     its_photo: "foto",
     not_participant: "Du är inte längre deltagare i den här vandringen: fråga din samordnare.",
+    walk_gone: (n) =>
+      n === 1
+        ? "Vandringen finns inte längre på servern; din observation finns kvar på den här surfplattan. Fråga din samordnare."
+        : `Vandringen finns inte längre på servern; dina ${n} observationer finns kvar på den här surfplattan. Fråga din samordnare.`,
+    walk_gone_short: "Vandringen finns inte längre på servern",
+    kept_on_tablet: (n) => `${n} sparade på surfplattan`,
     walk_closed: "Vandringen är avslutad: observationer från vandringen skickas ändå, nya tas inte emot.",
     yours: "din",
     not_synced: "inte synkad ännu",
@@ -181,6 +193,12 @@ const WORDS = {
     photo_refused: "serveren tog ikke imod filen.",
     its_photo: "foto",
     not_participant: "Du er ikke længere deltager i denne vandring: spørg din koordinator.",
+    walk_gone: (n) =>
+      n === 1
+        ? "Vandringen findes ikke længere på serveren; din observation bliver på denne tablet. Spørg din koordinator."
+        : `Vandringen findes ikke længere på serveren; dine ${n} observationer bliver på denne tablet. Spørg din koordinator.`,
+    walk_gone_short: "Vandringen findes ikke længere på serveren",
+    kept_on_tablet: (n) => `${n} gemt på denne tablet`,
     walk_closed: "Vandringen er afsluttet: observationer fra vandringen sendes stadig, nye modtages ikke.",
     yours: "din",
     not_synced: "ikke synkroniseret endnu",

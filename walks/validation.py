@@ -29,6 +29,8 @@ from geo.models import Area
 from walks.models import ObservationKind
 
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
+# A position worse than this is no position (a tablet without a fix reports thousands of km).
+MAX_ACCURACY_M = 10_000
 CLOCK_SKEW = timedelta(minutes=10)
 NOTE_MAX = 4000
 
@@ -457,8 +459,12 @@ class ObservationChecker:
     def _accuracy(self, value, name):
         if value is None:
             return None
-        if not _number(value) or value < 0:
-            raise Rejected(name, _("accuracy_m must be a number of metres, 0 or more."))
+        if not _number(value) or not 0 <= value <= MAX_ACCURACY_M:
+            raise Rejected(
+                name,
+                _("accuracy_m must be a number of metres from 0 to %(max)s.")
+                % {"max": MAX_ACCURACY_M},
+            )
         return float(value)
 
 

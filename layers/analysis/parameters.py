@@ -178,7 +178,7 @@ def parameters_parse(data: dict) -> Parameters:
             else:
                 values[name] = data[name]
     numbers = {
-        "distance_m": dict(positive=True),
+        "distance_m": dict(positive=True, maximum=100_000),  # a neighbour band, not a region
         "k": dict(kind=int, minimum=1, maximum=100),
         "contiguity_m": dict(minimum=0, maximum=500),
         "permutations": dict(kind=int, minimum=0, maximum=MAX_PERMUTATIONS),

@@ -336,6 +336,7 @@ class Item(OgcView):
             area=access.area,
             layer=layer,
             action="crime.read",
+            via="ogc",
             feature=feature_id,
         )
         links = [

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
         ({"from": "0000-01"}, "from"),
         ({"to": "0000-12"}, "to"),
         ('{"insecurity_weights": {"survey": 1e400}}', "insecurity_weights"),
+        ({"weights": "distance", "distance_m": 1e300}, "distance_m"),  # failed in the worker
     ],
 )
 def test_a_parameter_off_the_scale_is_refused_by_name(client_for, body, field):

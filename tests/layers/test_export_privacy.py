@@ -130,13 +130,19 @@ def test_exact_crime_reads_leave_an_audit_entry(client_for, member, world):
     client.get(URL.format("crime_blocks.csv"))
     client.get("/ogc/collections/testarea-crime/items?limit=2")
     client.get("/api/areas/testarea/crime/?from=2024-01")
+    one = client.get("/ogc/collections/testarea-crime/items?limit=1").json()["features"][0]["id"]
+    client.get(f"/ogc/collections/testarea-crime/items/{one}")
     entries = list(AuditEntry.objects.order_by("at", "id"))
     assert [(e.username, e.action) for e in entries] == [
         (analyst.username, "crime.export"),
         (analyst.username, "crime.read"),
         (analyst.username, "crime.read"),
+        (analyst.username, "crime.read"),
+        (analyst.username, "crime.read"),
     ]
+    assert entries[1].detail["via"] == "ogc"
     assert entries[2].detail == {"layer": "crime", "via": "api", "query": {"from": "2024-01"}}
+    assert entries[4].detail["via"] == "ogc"  # one feature, as a page of them
     assert entries[0].detail["query"] == {"category": "robbery"}
     assert entries[0].detail["format"] == "csv"
 

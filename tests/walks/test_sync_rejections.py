@@ -145,6 +145,7 @@ def test_client_id_must_be_a_uuid(capture_client, walk):
 def test_negative_accuracy_is_refused(capture_client, walk):
     errors = rejection(capture_client, walk, accuracy_m=-1)
     assert "accuracy_m" in errors
+    assert "accuracy_m" in rejection(capture_client, walk, accuracy_m=1e308)  # no fix at all
 
 
 def test_rejection_reasons_are_translated(capture_client, walk):

@@ -36,7 +36,7 @@ from tiles.styles import (
 )
 from walks.access import is_participant, sees_all_walks
 from walks.models import (
-    NEAR_BLOCK_DEGREES,
+    NEAR_BLOCK_BOX_DEGREES,
     FollowUp,
     Observation,
     ObservationKind,
@@ -217,7 +217,7 @@ def block_detail(request, slug: str, pk: int):
         # The findings in the block or next to it, as the report and the exports place them.
         observations = (
             observations_in_area(access.area)
-            .filter(geom__dwithin=(block.geom, NEAR_BLOCK_DEGREES))
+            .filter(geom__dwithin=(block.geom, NEAR_BLOCK_BOX_DEGREES))
             .alias(block_id=block_of_observation(access.area, "pk"))
             .filter(block_id=block.pk)
         )

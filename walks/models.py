@@ -76,26 +76,35 @@ class WalkStatus(models.TextChoices):
 
 
 # How far a finding on a street may lie from the block it is reported in (the walk report, the
-# exports): in degrees, so the blocks' spatial index serves the search (about 45 m north-south,
-# 25 m east-west at 56° N).
-NEAR_BLOCK_DEGREES = 0.0004
+# exports, the map's block details), in metres on the ground.
+NEAR_BLOCK_M = 30.0
+# The same distance as a box in degrees, only to let the blocks' spatial index find candidates:
+# wide enough for NEAR_BLOCK_M east-west up to 70° of latitude (30 m is 0.00079° of longitude
+# there). The exact rule is then NEAR_BLOCK_M on the spheroid.
+NEAR_BLOCK_BOX_DEGREES = 0.0008
 
 
 def block_of_observation(area: Area, value: str = "code") -> Subquery:
     """For a query of findings: the block each lies in or next to (the nearest within
-    NEAR_BLOCK_DEGREES), as the walk report, the exports and the map's block details all name
-    it. Most findings are on the street between two blocks, not inside one."""
+    NEAR_BLOCK_M), as the walk report, the exports and the map's block details all name it.
+    Most findings are on the street between two blocks, not inside one."""
     nearest = (
-        Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_DEGREES))
-        .annotate(
-            away=Func(
-                F("geom"), OuterRef("geom"), function="ST_Distance", output_field=FloatField()
-            )
-        )
+        Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_BOX_DEGREES))
+        .annotate(away=metres_between(F("geom"), OuterRef("geom")))
+        .filter(away__lte=NEAR_BLOCK_M)
         .order_by("away")
         .values(value)[:1]
     )
     return Subquery(nearest)
+
+
+def metres_between(a, b) -> Func:
+    """The distance of two lon/lat geometries in metres on the spheroid."""
+    return Func(_Geography(a), _Geography(b), function="ST_Distance", output_field=FloatField())
+
+
+class _Geography(Func):
+    template = "(%(expressions)s)::geography"
 
 
 # A walk under way or still to come: its participants capture, and withdraw their own findings.

@@ -215,3 +215,31 @@ def test_bunched_findings_get_markers_that_do_not_cover_each_other():
     assert all(o.anchor == (300.0, 300.0) for o in bunch[1:])
     assert alone.anchor is None and spots[-1] == (600.0, 600.0)
     assert all(0 <= x <= 750 and 0 <= y <= 750 for x, y in spots)
+
+
+def test_a_finding_names_the_block_within_30_metres_on_the_ground(capture_client, walk):
+    """The rule is in metres whatever the latitude: at 55.6° N a degree-based box of 0.0004°
+    reached 25 m east but 45 m north."""
+    from walks.models import block_of_observation
+    from walks.report import blocks_of_observations
+
+    places = {
+        "east 25 m": [13.018 + 25 / 62_930, 55.603],  # 62.9 km a degree of longitude here
+        "north 40 m": [13.003, 55.610 + 40 / 111_250],
+        "inside": [13.003, 55.602],
+    }
+    items = [
+        item(geometry={"type": "Point", "coordinates": xy}, note=name)
+        for name, xy in places.items()
+    ]
+    results = sync(capture_client, walk, items).json()["results"]
+    assert [r["status"] for r in results] == ["created"] * 3  # within the area's tolerance
+    by_note = dict(
+        Observation.objects.filter(walk=walk)
+        .annotate(block=block_of_observation(walk.area))
+        .values_list("note", "block")
+    )
+    assert by_note == {"east 25 m": "SE", "north 40 m": None, "inside": "SW"}
+    found = blocks_of_observations(walk, None)  # the report's own statement agrees
+    notes = dict(Observation.objects.filter(walk=walk).values_list("pk", "note"))
+    assert {notes[pk]: code for pk, (code, _) in found.items()} == by_note

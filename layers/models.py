@@ -6,6 +6,7 @@ import uuid
 from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from geo.models import Area, Block
 from layers.categories import CrimeCategory
@@ -80,6 +81,20 @@ class CrimeIncident(models.Model):
     )
     # The block (e.g. LSOA) the source itself names for the incident, kept to check assignments.
     reported_block_code = models.CharField(max_length=64, blank=True)
+    # The import that stored the row, so the import can be deleted with its rows
+    # (layers.import_delete); empty for rows stored before imports were recorded (and for the
+    # demo's). A row a later import finds again (a duplicate) stays its first import's. No
+    # database constraint: checking it would cost every imported row, and attaching a first
+    # load's partition would validate and lock the import jobs' table; deleting a job through
+    # Django empties the column of its rows. Indexed within each area's partition.
+    import_job = models.ForeignKey(
+        "ImportJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="crime_incidents",
+    )
 
     class Meta:
         # Each area's incidents are a partition of their own (layers/partitions.py), so an area
@@ -263,6 +278,16 @@ class ImportJob(BackgroundJob):
     rejected_rows = models.JSONField(default=list)
     # Other facts worth telling the analyst: encoding used, geometries repaired, CRS read, …
     notes = models.JSONField(default=dict)
+    # A crime import deleted with the rows it stored (layers.import_delete): the job stays, so
+    # the data page and the API still say what was imported, when, and that it is gone.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    deleted_rows = models.PositiveIntegerField(null=True, blank=True)
+    # Whether the crime rows this job stored record it (jobs run before that, migration 0012,
+    # cannot be deleted: nothing tells their rows from others').
+    rows_recorded = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -273,3 +298,30 @@ class ImportJob(BackgroundJob):
             f"read: {self.read}, imported: {self.imported}, duplicates: {self.duplicates}, "
             f"rejected: {self.rejected}, outside: {self.outside}"
         )
+
+    @property
+    def deletable(self) -> bool:
+        """Whether analysts may delete the import with its rows: finished crime imports."""
+        return (
+            self.kind == ImportKind.CRIME
+            and self.status == RunStatus.DONE
+            and self.deleted_at is None
+            and self.rows_recorded
+        )
+
+    @property
+    def warning(self) -> str:
+        """What the analyst should check before using the data, or "": a crime import all of
+        whose accepted rows lie outside the area is most likely the wrong file (another
+        police force's) or meant for another area. The rows are stored like any others
+        (docs/data-formats.md), and the import can be deleted."""
+        accepted = self.imported + self.duplicates
+        if not (self.deletable and self.imported and self.outside == accepted):
+            return ""
+        return ngettext(
+            "The %(rows)s row of this import lies outside the area: is this the right file, "
+            "and the right area? If not, delete the import.",
+            "All %(rows)s rows of this import lie outside the area: is this the right file, "
+            "and the right area? If not, delete the import.",
+            accepted,
+        ) % {"rows": accepted}

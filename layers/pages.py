@@ -14,7 +14,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from config.forms import posted_id
 from geo.permissions import area_access
@@ -26,6 +26,7 @@ from layers.analysis.services import (
     analysis_unpin,
 )
 from layers.categories import CrimeCategory
+from layers.import_delete import import_delete
 from layers.importers.base import ImportRefused
 from layers.jobs import job_orphan_end
 from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus
@@ -90,6 +91,9 @@ def data_page(request, slug):
             shown, form = "import_form", _import(request, access.area)
         elif action == "analyse" and access.can("analyse"):
             shown, form = "analysis_form", _analyse(request, access.area)
+        elif action == "delete_import":
+            _delete_import(request, access.area)
+            return redirect("area-data", slug)
         elif action == "delete_run" and access.can("analyse"):
             _delete_run(request, access.area)
             return redirect("area-data", slug)
@@ -101,7 +105,8 @@ def data_page(request, slug):
         if form is None:  # done: a redirect, so a reload does not do it again
             return redirect("area-data", slug)
         forms_shown[shown] = form  # with what is wrong
-    imports = list(ImportJob.objects.filter(area=access.area).select_related("created_by")[:RECENT])
+    jobs = ImportJob.objects.filter(area=access.area).select_related("created_by", "deleted_by")
+    imports = list(jobs[:RECENT])
     for job in imports:
         job.shown_reasons = job.rejected_rows[:SHOWN_REASONS]
         job.status_url = reverse("import-detail", args=[job.pk])
@@ -199,6 +204,26 @@ def _delete_run(request, area) -> None:
         messages.error(request, " ".join(refused.messages))
         return
     messages.success(request, _("Analysis %(id)s is deleted.") % {"id": number})
+
+
+def _delete_import(request, area) -> None:
+    """Delete a crime import with the rows it stored (the wrong file); the job stays, marked."""
+    job = get_object_or_404(ImportJob.objects.filter(area=area), pk=posted_id(request, "job"))
+    job = job_orphan_end(job)  # an import whose worker died failed, and stored nothing
+    try:
+        deleted = import_delete(job=job, user=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return
+    messages.success(
+        request,
+        ngettext(
+            "Import %(id)s is deleted with the %(rows)s row it stored.",
+            "Import %(id)s is deleted with the %(rows)s rows it stored.",
+            deleted,
+        )
+        % {"id": job.pk, "rows": deleted},
+    )
 
 
 def _choose_shown(request, area, *, pin: bool) -> None:

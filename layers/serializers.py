@@ -38,6 +38,10 @@ class ImportUploadSerializer(serializers.Serializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     area = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     counts = serializers.SerializerMethodField()
+    # What to check before using the data (all rows outside the area), or "".
+    warning = serializers.SerializerMethodField()
+    # Whether DELETE takes the import away with its rows (finished crime imports).
+    deletable = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = ImportJob
@@ -58,13 +62,20 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "rejected_rows",
             "notes",
             "error",
+            "warning",
             "created_at",
             "started_at",
             "finished_at",
+            "deletable",
+            "deleted_at",
+            "deleted_rows",
         ]
 
     def get_counts(self, job) -> str:
         return job.counts_line()
+
+    def get_warning(self, job) -> str:
+        return job.warning
 
 
 class CrimeIncidentSerializer(GeoFeatureModelSerializer):

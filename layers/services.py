@@ -161,7 +161,7 @@ def _load(job: ImportJob, path: str, report: Report, progress) -> None:
     if job.kind == "crime":
         crime.crime_import(
             area=area, path=path, fmt=job.format, options=job.options, report=report,
-            progress=progress,
+            progress=progress, job_id=job.pk,
         )  # fmt: skip
     elif job.kind == "blocks":
         reference.blocks_import(

@@ -4,12 +4,13 @@ crime points analysts may read."""
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -24,6 +25,7 @@ from layers.exports import sql
 from layers.exports.definitions import LAYERS as EXPORT_LAYERS
 from layers.exports.filters import Filters, parse_day
 from layers.exports.services import exact_crime_audit
+from layers.import_delete import import_delete
 from layers.importers.base import ImportRefused
 from layers.jobs import job_orphan_end
 from layers.models import ImportJob
@@ -114,7 +116,8 @@ class ImportCreate(APIView):
 
 
 class ImportDetail(generics.RetrieveAPIView):
-    """Status and report of one import: progress, counts and the rejected rows' reasons."""
+    """Status and report of one import: progress, counts and the rejected rows' reasons;
+    analysts delete a finished crime import with the rows it stored (the wrong file)."""
 
     serializer_class = ImportJobSerializer
     permission_classes = [IsAuthenticated]
@@ -127,6 +130,17 @@ class ImportDetail(generics.RetrieveAPIView):
         if not access.can("import"):
             raise PermissionDenied(_("Only analysts see imports."))
         return job_orphan_end(job)
+
+    @extend_schema(
+        summary="Delete a crime import with the rows it stored",
+        responses={204: None, 409: OpenApiResponse(description="running, failed or not crime")},
+    )
+    def delete(self, request, pk):
+        try:
+            import_delete(job=self.get_object(), user=request.user)
+        except DjangoValidationError as refused:
+            return Response(refused.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CrimePoints(generics.GenericAPIView):

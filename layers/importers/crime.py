@@ -743,9 +743,17 @@ def _csv_batches(binary, fmt, options, extent, report, tick, tz) -> Iterator[pa.
 
 
 def crime_import(
-    *, area, path: str, fmt: str, options: dict, report: Report, progress: ProgressCallback
+    *,
+    area,
+    path: str,
+    fmt: str,
+    options: dict,
+    report: Report,
+    progress: ProgressCallback,
+    job_id: int | None = None,
 ) -> None:
-    """Read, place and load one crime file into `area` inside the caller's transaction."""
+    """Read, place and load one crime file into `area` inside the caller's transaction; the
+    rows stored record `job_id`, the import job storing them."""
     started = time.perf_counter()
     crime_check(path=path, fmt=fmt, options=options)
     extent = area.boundary.extent if area.boundary else None
@@ -756,7 +764,11 @@ def crime_import(
     with contextlib.ExitStack() as stack:
         writer = stack.enter_context(
             crimeload.CrimeWriter(
-                area=area, dataset=dataset, precision=precision, streaming=fmt == "police-uk"
+                area=area,
+                dataset=dataset,
+                precision=precision,
+                streaming=fmt == "police-uk",
+                job_id=job_id,
             )
         )
         if fmt == "generic" and geofiles.is_vector_file(path):

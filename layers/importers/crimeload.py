@@ -41,6 +41,7 @@ BATCH_SCHEMA = pa.schema(
 COLUMNS = (
     "area_id", "geom", "occurred_at", "month", "category", "original_category",
     "source_dataset", "source_id", "source_key", "precision", "reported_block_code", "block_id",
+    "import_job_id",
 )  # fmt: skip
 STAGING = "import_crime_staging"
 # One round trip per batch of projected points; PostGIS does the transformation, as it did
@@ -134,7 +135,15 @@ class Places:
 class CrimeWriter:
     """Use as a context manager: add() batches, then finish() → (imported, duplicates)."""
 
-    def __init__(self, *, area, dataset: str, precision: str, streaming: bool = False):
+    def __init__(
+        self,
+        *,
+        area,
+        dataset: str,
+        precision: str,
+        streaming: bool = False,
+        job_id: int | None = None,
+    ):
         self.first_load = None
         self.how = "insert into the populated area"
         if partitions.crime_partition_claim_empty(area_id=area.pk):
@@ -167,6 +176,10 @@ class CrimeWriter:
             "area_id": pgcopy.constant(int(area.pk).to_bytes(8, "big")),
             "source_dataset": pgcopy.constant(dataset.encode()),
             "precision": pgcopy.constant(precision.encode()),
+            # The import storing the rows (a row found again later stays its first import's).
+            "import_job_id": pgcopy.NULL
+            if job_id is None
+            else pgcopy.constant(int(job_id).to_bytes(8, "big")),
         }
         self._error: BaseException | None = None
         self._thread = None
@@ -257,6 +270,7 @@ class CrimeWriter:
                 self._constants["precision"],
                 pgcopy.text_cells(column("reported_block_code")),
                 pgcopy.int8_cells(block_id, null=block_id < 0),
+                self._constants["import_job_id"],
             ]
         )
 

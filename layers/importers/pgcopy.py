@@ -24,6 +24,10 @@ def constant(value: bytes) -> pa.Scalar:
     return pa.scalar(len(value).to_bytes(4, "big", signed=True) + value, pa.binary())
 
 
+# The cell of a NULL value: length −1 and nothing after it.
+NULL = pa.scalar((-1).to_bytes(4, "big", signed=True), pa.binary())
+
+
 def text_cells(values: pa.Array) -> pa.Array:
     """Cells of a text column; nulls are NULL."""
     values = values.cast(pa.binary())

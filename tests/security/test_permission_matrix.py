@@ -87,6 +87,9 @@ MATRIX = {
     ],
     "api/imports/<int:pk>/": [
         ("GET", "/api/imports/{job}/", None, "401 404 403 403 200 403"),
+        # A finished crime import, deleted with its rows by the area's analysts only.
+        ("DELETE", "/api/imports/{crime_job}/", None, "401 404 403 403 204 403"),
+        ("DELETE", "/api/imports/{job}/", None, "401 404 403 403 409 403"),  # lamps: not yet
     ],
     "api/areas/<slug:slug>/crime/": [
         ("GET", "/api/areas/{slug}/crime/", None, "404 404 403 403 200 403"),

@@ -43,6 +43,9 @@ def build_world(media_root) -> World:
     write_density_raster(area, media_root)
     run = area.analysis_runs.filter(rasters__isnull=False).get()
     job = ImportJob.objects.create(area=area, kind="lamps", format="geojson", file_name="l.json")
+    crime_job = ImportJob.objects.create(
+        area=area, kind="crime", format="police-uk", file_name="c.csv", status="done"
+    )
     member = area.memberships.get(user=users["participant"])
     return World(
         users=users,
@@ -54,6 +57,7 @@ def build_world(media_root) -> World:
             "photo": photo.pk,
             "run": run.pk,
             "job": job.pk,
+            "crime_job": crime_job.pk,
             "member": member.pk,
             "block": area.blocks.get(code="SW").pk,
         },

@@ -71,6 +71,11 @@ class ImportCommand(BaseCommand):
                     self.stderr.write(f"  {note}: {value}")
             if job.notes.get("repaired"):
                 self.stderr.write(f"  repaired geometries: {len(job.notes['repaired'])}")
+            if job.warning:
+                self.stderr.write(
+                    f"  warning: {job.warning} (import job {job.pk}: the area's data page or"
+                    f" DELETE /api/imports/{job.pk}/)"
+                )
             self.stdout.write(job.counts_line())
             if job.status != RunStatus.DONE:
                 failures.append(f"{path}: {job.error}")

@@ -15,6 +15,7 @@ from layers.analysis.results import analysis_shown
 from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
+from tiles.filters import parse_filters
 from tiles.raster import density_floor, raster_visible, value_range
 from tiles.sprite import FALLBACK, KIND_COLOURS, image_name
 
@@ -42,7 +43,9 @@ def visible_layers(access: Access) -> list[str]:
 
 
 def tile_url(request, slug: str, layer: TileLayer) -> str:
-    query = {name: request.GET[name] for name in layer.filters if request.GET.get(name)}
+    """The layer's tile address with the request's filters, checked and written canonically
+    (tiles.filters.FilterError for a bad one): a client copies the address as it is."""
+    query = parse_filters(request.GET, layer.filters).applied
     base = (
         f"{request.scheme}://{request.get_host()}/tiles/{slug}/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"
     )

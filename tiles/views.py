@@ -239,13 +239,19 @@ def tilejson(request, slug: str, layer: str):
     access = styles.access_or_404(request, slug)
     if layer_forbidden(access, layer):
         return forbidden()
-    return JsonResponse(styles.tilejson(request, access, LAYERS[layer]))
+    try:
+        return JsonResponse(styles.tilejson(request, access, LAYERS[layer]))
+    except FilterError as error:
+        return bad_request(error.errors)
 
 
 @require_safe
 def style(request, slug: str):
     access = styles.access_or_404(request, slug)
-    return JsonResponse(styles.style(request, access))
+    try:
+        return JsonResponse(styles.style(request, access))
+    except FilterError as error:
+        return bad_request(error.errors)
 
 
 def layer_forbidden(access, layer: str) -> bool:

@@ -186,3 +186,15 @@ def test_walk_routes_are_dashed_until_walked(client_for, member, area):
     dashes = route["paint"]["line-dasharray"]
     assert dashes[:3] == ["match", ["get", "status"], ["planned", "walking"]]
     assert dashes[3] == ["literal", [2, 1]] and dashes[4] == ["literal", [1, 0]]
+
+
+def test_tilejson_and_style_carry_only_checked_filters(client_for, member, area):
+    """A client copies the tile address as given: the filters in it are checked and written
+    canonically, and a bad one is a 400 naming it, as on the tiles themselves."""
+    client = client_for(member(Role.PLANNER))
+    tilejson = client.get("/tiles/testarea/observations.json?light=night&kind=unsafe_spot&x=1")
+    [url] = tilejson.json()["tiles"]
+    assert url.endswith("/observations/{z}/{x}/{y}.mvt?kind=unsafe_spot&light=night")
+    bad = client.get("/tiles/testarea/observations.json?kind=%3Cscript%3E")
+    assert bad.status_code == 400 and "kind" in bad.json()
+    assert client.get("/tiles/testarea/style.json?light=dusk").status_code == 400

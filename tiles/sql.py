@@ -258,7 +258,9 @@ features AS (
     SELECT w.id, w.light, w.status, MVT_GEOM(w.route) AS geom
     FROM go
     JOIN walks_walk w ON w.area_id = go.area_id AND w.route && (SELECT env4326 FROM go)
-    WHERE (%(time_from)s::timestamptz IS NULL OR w.starts_at >= %(time_from)s::timestamptz)
+    -- A walk is in the period when its time span overlaps it, as in the exports.
+    WHERE (%(time_from)s::timestamptz IS NULL
+           OR coalesce(w.ends_at, w.starts_at) >= %(time_from)s::timestamptz)
       AND (%(time_to)s::timestamptz IS NULL OR w.starts_at < %(time_to)s::timestamptz)
       AND (%(light)s::text IS NULL OR w.light = %(light)s::text)
       AND (%(walks)s::int[] IS NULL OR w.id = ANY(%(walks)s::int[]))

@@ -305,6 +305,21 @@ def test_walks_are_routes_with_light_and_status(client_for, member, area):
     assert walk["properties"] == {"light": "night", "status": "planned"}
 
 
+def test_a_walk_is_in_a_period_its_time_span_overlaps_as_in_the_exports(client_for, member, area):
+    """A night walk from 22:00 on the 10th to 01:00 on the 11th is in a map of the 11th."""
+    walk = add_walk(area, starts_at=timezone.make_aware(dt.datetime(2025, 3, 10, 22, 0)))
+    walk.ends_at = walk.starts_at + dt.timedelta(hours=3)
+    walk.save()
+    client = client_for(member("planner"))
+    for query, shown in (("?from=2025-03-11", 1), ("?from=2025-03-12", 0), ("?to=2025-03-09", 0)):
+        response = get_tile(client, "walks", *WHOLE_AREA, query)
+        assert len(features(response, "walks") if response.status_code == 200 else []) == shown
+    from tests.layers.export_helpers import geojson_of
+
+    export = client.get("/api/areas/testarea/export/walks.geojson?from=2025-03-11")
+    assert len(geojson_of(export)["features"]) == 1
+
+
 def test_lamps_carry_their_status(client_for, member, area):
     add_lamp(area, 13.001, 55.601, "working")
     add_lamp(area, 13.002, 55.601, "broken")

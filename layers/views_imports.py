@@ -110,7 +110,7 @@ class ImportCreate(APIView):
             )
         except ImportRefused as refused:
             raise ValidationError({refused.field: [refused.message]}) from None
-        status_url = reverse("import-detail", kwargs={"pk": job.pk})
+        status_url = request.build_absolute_uri(reverse("import-detail", kwargs={"pk": job.pk}))
         body = ImportJobSerializer(job).data | {"status_url": status_url}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
 

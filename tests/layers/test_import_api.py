@@ -41,7 +41,11 @@ def test_an_analyst_uploads_crime_and_reads_the_report(
         )
     assert response.status_code == 202, response.content
     status_url = response.json()["status_url"]
-    assert response["Location"] == status_url == f"/api/imports/{response.json()['id']}/"
+    assert (
+        response["Location"]
+        == status_url
+        == f"http://testserver/api/imports/{response.json()['id']}/"
+    )
     report = client.get(status_url).json()
     assert report["status"] == "done" and report["progress"] == 1.0
     assert report["counts"] == "read: 3, imported: 2, duplicates: 0, rejected: 1, outside: 1"

@@ -155,6 +155,7 @@ def test_only_the_walks_participants_add_photos(client_for, area, observation_id
     outsider = make_member(area, "participant")
     response = upload(client_for(outsider), observation_id, jpeg_with_gps())
     assert response.status_code == 403
+    assert Photo.objects.count() == 0  # refused, and nothing stored
 
 
 def test_only_the_findings_author_adds_photos_to_it_even_on_a_closed_walk(

@@ -4,16 +4,15 @@ is clicked. Same rules as the API and the tiles (geo.access)."""
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.gis.db.models import Extent
-from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from config.languages import current_language
 from geo.access import Access, access_for
 from geo.models import Area
 from layers.analysis.results import analysis_shown, block_figures
@@ -40,7 +39,6 @@ from walks.models import (
     FollowUp,
     Observation,
     ObservationKind,
-    Photo,
     Walk,
     block_of_observation,
     observations_matching,
@@ -68,7 +66,7 @@ def planner_map(request, slug: str):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         raise Http404(_("No such area.")) from None
-    language = (get_language() or "en")[:2]
+    language = current_language()
     kinds = ObservationKind.objects.of_area(access.area)
     run = shown_run(access)
     config = {
@@ -89,7 +87,7 @@ def planner_map(request, slug: str):
             {
                 "code": k.code,
                 "label": k.label(language),
-                "colour": KIND_COLOURS.get(k.code, "#737373"),
+                "colour": KIND_COLOURS.get(k.code, sprite.FALLBACK_COLOUR),
                 "symbol": sprite.symbol_index(k.code),
                 "positive": k.positive,
             }
@@ -186,11 +184,10 @@ def observation_json(observation: Observation, language: str, *, full: bool) -> 
 
 
 def observations_in_area(area: Area):
-    photos = Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
     return (
         Observation.objects.filter(walk__area=area)
         .select_related("kind", "walk")
-        .prefetch_related(photos)
+        .prefetch_related("photos")  # in Photo.Meta.ordering
     )
 
 
@@ -206,7 +203,7 @@ def block_detail(request, slug: str, pk: int):
     except FilterError as error:
         return JsonResponse(error.errors, status=400)
     block = get_object_or_404(access.area.blocks, pk=pk)
-    language = (get_language() or "en")[:2]
+    language = current_language()
     data = {"id": block.pk, "code": block.code, "name": block.name, "population": block.population}
     if access.can("view_layers"):
         run = analysis_shown(access.area)
@@ -249,7 +246,7 @@ def observation_detail(request, slug: str, pk: int):
     observation = get_object_or_404(observations_in_area(access.area), pk=pk)
     # A participant reads the notes of their own walks' findings, as the walks API allows.
     full = sees_all_walks(access) or is_participant(request.user, observation.walk)
-    data = observation_json(observation, (get_language() or "en")[:2], full=full)
+    data = observation_json(observation, current_language(), full=full)
     if sees_all_walks(access):  # the walk's report, for those who may open it
         data["walk_report"] = reverse("walk-report", args=[observation.walk_id])
     return JsonResponse(data)

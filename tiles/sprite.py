@@ -41,6 +41,8 @@ SIZE = 24  # px at pixel ratio 1: a finding of the highest severity
 SUPERSAMPLE = 4
 OUTLINE = 1.5  # px at pixel ratio 1, as the circles' stroke was
 FALLBACK = "other"  # a kind added to the taxonomy after the sprite was drawn
+# Its colour where a kind has none of its own (an area's own kinds).
+FALLBACK_COLOUR = "#737373"
 
 
 def _regular(corners: int, turn: float = -90, radius: float = 1.0) -> list[tuple[float, float]]:

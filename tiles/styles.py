@@ -17,7 +17,7 @@ from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
 from tiles.filters import parse_filters
 from tiles.raster import density_floor, raster_visible, value_range
-from tiles.sprite import FALLBACK, KIND_COLOURS, image_name
+from tiles.sprite import FALLBACK, FALLBACK_COLOUR, KIND_COLOURS, image_name
 
 # Zoom above which clients overzoom instead of fetching more tiles.
 SOURCE_MAXZOOM = {"blocks": 17, "crime": 17, "observations": 18, "walks": 17, "lamps": 18}
@@ -186,7 +186,7 @@ def _walks_layers() -> list[dict]:
 
 def _observations_layers() -> list[dict]:
     """Findings: areas, lines and a symbol per kind for points."""
-    colour = _match("kind", KIND_COLOURS, "#737373")
+    colour = _match("kind", KIND_COLOURS, FALLBACK_COLOUR)
     severity = ["coalesce", ["get", "severity"], 3]
     return [
         {

@@ -16,10 +16,11 @@ from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
+from config.languages import current_language
 from geo.access import access_for
 from geo.models import Area, Membership
 from walks.access import page_walk_access
@@ -146,7 +147,7 @@ def capture(request, pk):
             "tolerance_m": settings.TRYGG_OUTSIDE_TOLERANCE_M,
         },
         "kinds": ObservationKindSerializer(kinds, many=True).data,
-        "language": (get_language() or "en")[:2],
+        "language": current_language(),
         # Whose findings this page queues (the tablet may be passed round: walks/static/walks).
         "user": request.user.pk,
         "urls": {

@@ -20,14 +20,14 @@ from django.contrib.gis.db.models.functions import (
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Count, Func, Prefetch, Q
+from django.db.models import Count, Func, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from config.forms import posted_id
+from config.languages import current_language
 from geo.models import AuditEntry, Block
 from layers.analysis.results import CLASS_LABELS, analysis_shown
 from walks.access import page_walk_access, sees_all_walks
@@ -173,10 +173,9 @@ def blocks_of_observations(walk, run) -> dict[int, tuple[str | None, str | None]
 
 def report_observations(walk):
     """The walk's observations in the order they were captured, with what the report shows."""
-    photos = Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
     return list(
         walk.observations.select_related("kind", "follow_up_by")
-        .prefetch_related(photos)
+        .prefetch_related("photos")  # in Photo.Meta.ordering
         .annotate(
             svg=_svg(),
             label_at=Transform(PointOnSurface("geom"), WEB_MERCATOR),
@@ -236,7 +235,7 @@ def same_route(walk, user, access) -> list[Walk]:
 
 
 def report_context(walk, access) -> dict:
-    language = (get_language() or "en")[:2]
+    language = current_language()
     if language not in ("en", "sv", "da"):
         language = "en"
     observations = report_observations(walk)

@@ -2,7 +2,7 @@ import re
 import time
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.formats import number_format
@@ -213,9 +213,7 @@ class ObservationList(generics.ListAPIView):
 
     def get_queryset(self):
         walk, _access = walk_access(self.request.user, self.kwargs["pk"])
-        return walk.observations.select_related("kind").prefetch_related(
-            Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
-        )
+        return walk.observations.select_related("kind").prefetch_related("photos")
 
 
 class PhotoUpload(APIView):

@@ -73,6 +73,7 @@ def test_only_those_who_plan_walks_follow_up(client_for, member, participant, fi
     finding.refresh_from_db()
     assert finding.follow_up == "open"  # refused, and nothing changed
 
+
 def test_the_report_records_and_shows_the_follow_up(client, member, participant, walk, finding):
     page = f"/walks/{walk.pk}/report/"
     client.force_login(member("coordinator"))

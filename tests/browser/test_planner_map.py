@@ -133,6 +133,7 @@ def test_planner_toggles_layers_and_reads_a_block(
     # Its walk's name leads to the walk's report.
     assert re.fullmatch(r"/walks/\d+/report/", popup.locator(".figures a").get_attribute("href"))
     screenshot(page, "planner-map-observation")
+
     # Findings are drawn, listed and named with their kind's symbol (the style's sprite).
     assert page.evaluate("window.trygMap.hasImage('kind-hiding_place')")
     symbol = popup.locator("h3 .swatch.symbol")
@@ -150,6 +151,21 @@ def test_planner_toggles_layers_and_reads_a_block(
     assert popup.locator("h3").inner_text().startswith("Block NW")
     assert page.evaluate("!!document.activeElement.closest('.maplibregl-popup')")
     assert popup.locator(".thumbs img").first.get_attribute("alt") == "Photo of the finding"
+
+    # The SW block has figures in the analysis: its class and its count, rounded for planners.
+    page.keyboard.press("Escape")
+    page.evaluate("window.trygMap.jumpTo({ center: [13.0085, 55.6005] })")
+    wait_until(page, "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()")
+    click_lnglat(page, 13.0085, 55.6005)
+    popup.locator("h3", has_text="Block SW").wait_for(timeout=10_000)
+    figures = popup.locator(".figures").inner_text()
+    assert "Crime exceeds insecurity" in figures
+    assert re.search(r"Recorded incidents\s+5\b", figures)  # 4, rounded to 5
+    # The Gi* hot spots are a layer of their own, drawn from the blocks' tiles.
+    assert visibility(page, "hotspots-crime") == "none"
+    page.check("#toggle-hotspots")
+    assert visibility(page, "hotspots-crime") == "visible"
+    assert visibility(page, "hotspots-insecurity") == "visible"
     assert errors == []
 
 

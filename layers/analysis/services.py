@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from geo.models import Area
@@ -94,10 +95,17 @@ def analysis_pin(*, run: AnalysisRun, user) -> None:
     """Show this finished run on everyone's map, tiles, exports and walk reports until another
     is pinned or this one is unpinned: new runs (a month's, a category's) then no longer
     replace it."""
-    if run.status != RunStatus.DONE:
-        raise ValidationError({"status": _("Only a finished analysis can be shown on the map.")})
     with transaction.atomic():
         _lock_shown(run.area)
+        # Read again under the lock: the caller's copy may be of a run another analyst deleted
+        # meanwhile, and pinning it would record a pin of nothing.
+        status = AnalysisRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+        if status is None:
+            raise Http404(_("No such analysis."))
+        if status != RunStatus.DONE:
+            raise ValidationError(
+                {"status": _("Only a finished analysis can be shown on the map.")}
+            )
         # One pinned run per area (a constraint): the previous one is unpinned first.
         AnalysisRun.objects.filter(area=run.area, pinned=True).exclude(pk=run.pk).update(
             pinned=False

@@ -147,3 +147,17 @@ def test_the_map_says_the_analysis_was_chosen_in_the_page_language(client, membe
     assert config["run"]["variable"] == "count"  # the popup labels crime_value by it
     expected = timezone.localtime(year.finished_at).strftime("%d.%m.%Y")
     assert config["run"]["finished"] == expected
+
+
+def test_a_run_deleted_while_it_was_being_pinned_is_not_recorded_as_pinned(area, runs, member):
+    """Another analyst deletes the run between the pin's read of it and its write: the pin is
+    refused (404), with no audit entry claiming a pin and no data version bumped."""
+    from django.http import Http404
+
+    year, _month = runs
+    AnalysisRun.objects.filter(pk=year.pk).delete()  # `year` is now a stale copy, still "done"
+    versions = data_versions(area=area)
+    with pytest.raises(Http404):
+        analysis_pin(run=year, user=member("analyst"))
+    assert not AuditEntry.objects.filter(action="analysis.pin").exists()
+    assert data_versions(area=area) == versions

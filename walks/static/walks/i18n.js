@@ -130,7 +130,7 @@ const WORDS = {
         ? "Vandringen finns inte längre på servern; din observation finns kvar på den här surfplattan. Fråga din samordnare."
         : `Vandringen finns inte längre på servern; dina ${n} observationer finns kvar på den här surfplattan. Fråga din samordnare.`,
     walk_gone_short: "Vandringen finns inte längre på servern",
-    kept_on_tablet: (n) => `${n} sparade på surfplattan`,
+    kept_on_tablet: (n) => (n === 1 ? "1 sparad på surfplattan" : `${n} sparade på surfplattan`),
     walk_closed: "Vandringen är avslutad: observationer från vandringen skickas ändå, nya tas inte emot.",
     yours: "din",
     not_synced: "inte synkad ännu",

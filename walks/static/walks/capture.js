@@ -708,7 +708,9 @@ async function syncNow() {
         authProblem = response.status;
         break;
       }
-      if (response.status === 404 || response.status === 409) {
+      // 404: the walk is gone (a deletion racing this sync waits for it and then answers 404).
+      // Anything else, a 409 included, is passing: the outbox is sent again after a pause.
+      if (response.status === 404) {
         walkGone = response.status;
         renderKinds();
         if (draft) cancelDraft();

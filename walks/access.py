@@ -112,7 +112,10 @@ def deletion_of(user, observation: Observation) -> str:
     deletion, or its author's withdrawal while the walk is open. Anyone else is refused."""
     # Its author, if no longer on the walk, is told so (their tablet may still withdraw it).
     walk, access = walk_access(
-        user, observation.walk_id, known=observation.author_id == getattr(user, "pk", None)
+        user,
+        observation.walk_id,
+        unseen="No such observation.",  # "No such walk." would say the finding exists
+        known=observation.author_id == getattr(user, "pk", None),
     )
     if access.can("manage_area"):
         return "observation.delete"

@@ -184,3 +184,16 @@ def test_a_hand_edited_report_form_gets_404_not_a_server_error(client, member, w
     client.force_login(member("coordinator"))
     body = {field: value, **({"follow_up": "fixed"} if field == "finding" else {})}
     assert client.post(f"/walks/{walk.pk}/report/", body).status_code == 404
+
+
+def test_a_stranger_cannot_tell_an_existing_finding_from_a_missing_one(client_for, finding):
+    """A coordinator of another area gets the same 404 for a finding that exists as for one
+    that does not ("No such walk." would have said it exists)."""
+    from tests.factories import make_area, make_member
+
+    stranger = client_for(make_member(make_area("elsewhere"), "coordinator"))
+    existing = stranger.delete(f"/api/observations/{finding.pk}/")
+    missing = stranger.delete(f"/api/observations/{finding.pk + 1000}/")
+    assert (existing.status_code, existing.json()) == (missing.status_code, missing.json())
+    assert existing.status_code == 404
+    assert Observation.objects.filter(pk=finding.pk).exists()

@@ -127,10 +127,15 @@ def test_strangers_still_learn_nothing(walk, participant, client_for, member, ar
     outsider = client_for(make_member(make_area("elsewhere"), Role.PARTICIPANT))
     for answer in (
         sync(outsider, walk, [item()]),
-        withdraw(outsider, walk, finding["client_id"]),
         sync(outsider, Walk(pk=walk.pk + 1000), [item()]),
     ):
         assert (answer.status_code, answer.json()["detail"]) == (404, "No such walk.")
+    # A withdrawal names the finding: the same answer as for one that was never sent.
+    for answer in (
+        withdraw(outsider, walk, finding["client_id"]),
+        withdraw(outsider, walk, item()["client_id"]),
+    ):
+        assert (answer.status_code, answer.json()["detail"]) == (404, "No such observation.")
 
     # A former member of the area who was never on this walk: a stranger to it too.
     bystander = member(Role.PARTICIPANT)

@@ -35,12 +35,12 @@ from tiles.styles import (
 )
 from walks.access import is_participant, sees_all_walks
 from walks.models import (
-    NEAR_BLOCK_BOX_DEGREES,
     FollowUp,
     Observation,
     ObservationKind,
     Walk,
     block_of_observation,
+    near_block_box,
     observations_matching,
 )
 
@@ -214,7 +214,7 @@ def block_detail(request, slug: str, pk: int):
         # The findings in the block or next to it, as the report and the exports place them.
         observations = (
             observations_in_area(access.area)
-            .filter(geom__dwithin=(block.geom, NEAR_BLOCK_BOX_DEGREES))
+            .filter(geom__dwithin=(block.geom, near_block_box(access.area)))
             .alias(block_id=block_of_observation(access.area, "pk"))
             .filter(block_id=block.pk)
         )

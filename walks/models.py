@@ -1,5 +1,6 @@
 """Safety walks and what participants capture on them."""
 
+import math
 import uuid
 
 from django.conf import settings
@@ -78,21 +79,31 @@ class WalkStatus(models.TextChoices):
 # How far a finding on a street may lie from the block it is reported in (the walk report, the
 # exports, the map's block details), in metres on the ground.
 NEAR_BLOCK_M = 30.0
-# The same distance as a box in degrees, only to let the blocks' spatial index find candidates:
-# wide enough for NEAR_BLOCK_M east-west up to 70° of latitude (30 m is 0.00079° of longitude
-# there). The exact rule is then NEAR_BLOCK_M on the spheroid.
-NEAR_BLOCK_BOX_DEGREES = 0.0008
+
+
+def near_block_box(area: Area) -> float:
+    """NEAR_BLOCK_M as a distance in degrees wide enough everywhere in `area`, only to let the
+    blocks' spatial index find candidates; the rule itself is then NEAR_BLOCK_M on the
+    spheroid. A degree of longitude shrinks towards the poles, so the box follows the area's
+    latitude farthest from the equator."""
+    if area.boundary is not None:
+        south, north = area.boundary.extent[1], area.boundary.extent[3]
+        latitude = min(max(abs(south), abs(north)) + 0.5, 89.0)
+    else:
+        latitude = 89.0
+    return 1.05 * NEAR_BLOCK_M / (111_320 * math.cos(math.radians(latitude)))
 
 
 def block_of_observation(area: Area, value: str = "code") -> Subquery:
     """For a query of findings: the block each lies in or next to (the nearest within
-    NEAR_BLOCK_M), as the walk report, the exports and the map's block details all name it.
-    Most findings are on the street between two blocks, not inside one."""
+    NEAR_BLOCK_M; of two as near, the lower id, as crime is placed), as the walk report, the
+    exports and the map's block details all name it. Most findings are on the street between
+    two blocks, not inside one."""
     nearest = (
-        Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), NEAR_BLOCK_BOX_DEGREES))
+        Block.objects.filter(area=area, geom__dwithin=(OuterRef("geom"), near_block_box(area)))
         .annotate(away=metres_between(F("geom"), OuterRef("geom")))
         .filter(away__lte=NEAR_BLOCK_M)
-        .order_by("away")
+        .order_by("away", "id")
         .values(value)[:1]
     )
     return Subquery(nearest)

@@ -31,7 +31,7 @@ from config.languages import current_language
 from geo.models import AuditEntry, Block
 from layers.analysis.results import CLASS_LABELS, analysis_shown
 from walks.access import page_walk_access, sees_all_walks
-from walks.models import NEAR_BLOCK_BOX_DEGREES, NEAR_BLOCK_M, FollowUp, Photo, Walk
+from walks.models import NEAR_BLOCK_M, FollowUp, Photo, Walk, near_block_box
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
 
 WEB_MERCATOR = 3857
@@ -149,7 +149,7 @@ LEFT JOIN LATERAL (
     SELECT b.id, b.code FROM geo_block b
     WHERE b.area_id = %(area)s AND ST_DWithin(b.geom, o.geom, %(box)s)
       AND ST_DWithin(b.geom::geography, o.geom::geography, %(near_m)s)
-    ORDER BY ST_Distance(b.geom::geography, o.geom::geography) LIMIT 1
+    ORDER BY ST_Distance(b.geom::geography, o.geom::geography), b.id LIMIT 1
 ) near ON true
 LEFT JOIN layers_blockresult r ON r.block_id = near.id AND r.run_id = %(run)s
 WHERE o.walk_id = %(walk)s
@@ -162,7 +162,7 @@ def blocks_of_observations(walk, run) -> dict[int, tuple[str | None, str | None]
     params = {
         "area": walk.area_id,
         "walk": walk.pk,
-        "box": NEAR_BLOCK_BOX_DEGREES,  # the index's candidates; the rule is near_m
+        "box": near_block_box(walk.area),  # the index's candidates; the rule is near_m
         "near_m": NEAR_BLOCK_M,
         "run": run.pk if run else None,
     }

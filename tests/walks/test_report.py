@@ -243,3 +243,21 @@ def test_a_finding_names_the_block_within_30_metres_on_the_ground(capture_client
     found = blocks_of_observations(walk, None)  # the report's own statement agrees
     notes = dict(Observation.objects.filter(walk=walk).values_list("pk", "note"))
     assert {notes[pk]: code for pk, (code, _) in found.items()} == by_note
+
+
+def test_the_search_box_holds_30_metres_at_every_latitude_of_the_area():
+    """The index's box in degrees widens with the area's latitude: a fixed 0.0008° reached
+    only 18 m east-west at Svalbard's 78° N."""
+    import math
+
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geo.models import Area
+    from walks.models import NEAR_BLOCK_M, near_block_box
+
+    for south in (55.6, 69.6, 78.2, -54.8):
+        north = south + 0.01
+        boundary = MultiPolygon(Polygon.from_bbox((15.6, south, 15.62, north)))
+        box = near_block_box(Area(boundary=boundary))
+        farthest = max(abs(south), abs(north))
+        assert box * 111_320 * math.cos(math.radians(farthest)) >= NEAR_BLOCK_M

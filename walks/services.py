@@ -247,6 +247,9 @@ def walk_create(*, area: Area, participants=(), **fields) -> Walk:
 @transaction.atomic
 def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
     walk = Walk.objects.select_for_update().get(pk=walk.pk)
+    # Read before the change: a request that marks the walk done and takes people off it at
+    # once takes them off a walk that was under way.
+    was_open = walk.is_open
     if "route" in fields:
         _route_check(walk.area, fields["route"])
     for name, value in fields.items():
@@ -255,7 +258,7 @@ def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
     walk.save()
     if participants is not None:
         chosen = _participants(walk.area, participants)
-        if walk.is_open:
+        if was_open:
             # Taken off a walk still under way: their tablet may hold findings of it.
             walk.former_participants.add(*walk.participants.exclude(pk__in=[u.pk for u in chosen]))
         walk.former_participants.remove(*chosen)

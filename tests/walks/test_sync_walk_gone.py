@@ -121,6 +121,18 @@ def test_a_participant_taken_off_the_walk_gets_403_for_sync_and_withdrawal(
     assert sync(capture_client, walk, [item()]).json()["created"] == 1
 
 
+def test_taken_off_a_walk_in_the_request_that_marks_it_done_is_recorded(
+    capture_client, walk, participant, client_for, member
+):
+    """The walk was under way when they were taken off: its state after the request is done."""
+    planner = client_for(member(Role.PLANNER))
+    answer = planner.patch(
+        f"/api/walks/{walk.pk}/", {"participants": [], "status": "done"}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert list(walk.former_participants.all()) == [participant]
+
+
 def test_strangers_still_learn_nothing(walk, participant, client_for, member, area):
     finding = item()
     assert sync(client_for(participant), walk, [finding]).json()["created"] == 1

@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import re
 
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
@@ -21,6 +22,8 @@ LAMP_STATUSES = {"working", "broken", "dim", "unknown"}
 SURVEY_COLUMNS = ("block_code", "period", "respondents")
 MAX_WHOLE = 2_147_483_647  # the largest integer the tables hold
 GIVE_POPULATION = "give the number of residents as a whole number, or leave it empty"
+# A comma before exactly three digits: 1,000 or 12,500.
+THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
 GIVE_HEIGHT = "give the lamp's height in metres (e.g. 6.5 or 6,5), or leave it empty"
 GIVE_LUMEN = "give the lamp's luminous flux in lumens as a whole number, or leave it empty"
 GIVE_RESPONDENTS = "give the number of respondents, a whole number of at least 1"
@@ -67,6 +70,12 @@ def _number(value, what: str, give: str) -> float | None:
     if _blank(value):
         return None
     if isinstance(value, str):  # Nordic files write a decimal comma: 6,5
+        if THOUSANDS.match(value.strip()):  # 1,000: a thousand in English, 1.0 in Swedish
+            raise RowRejected(
+                f"{fixed(what)} {{value!r}} is ambiguous (a thousands separator or a decimal"
+                f" comma?): {give}, without a thousands separator",
+                value=value,
+            )
         value = value.strip().replace(",", ".") if value.count(",") == 1 else value
     try:
         number = float(value)

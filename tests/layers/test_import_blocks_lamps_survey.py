@@ -179,16 +179,19 @@ def test_lamp_and_block_numbers_that_are_not_numbers_get_a_reason(area, tmp_path
         (13.004, 55.602, {"id": "L3", "height_m": 6, "lumen": "bright"}),
         (13.005, 55.602, {"id": "L4", "height_m": 6, "lumen": "1e12"}),
         (13.006, 55.602, {"id": "L5", "height_m": "6,5", "lumen": "800"}),  # decimal comma
+        (13.007, 55.602, {"id": "L6", "height_m": 6, "lumen": "1,000"}),  # 1000 or 1.0?
     ]
     job = run_import(area, "lamps", "auto", write(tmp_path, "l.geojson", point_geojson(features)))
     height = "give the lamp's height in metres (e.g. 6.5 or 6,5), or leave it empty"
     lumen = "give the lamp's luminous flux in lumens as a whole number, or leave it empty"
-    assert counts(job) == (5, 1, 0, 4, 0)
+    assert counts(job) == (6, 1, 0, 5, 0)
     assert reasons(job) == [
         f"height_m 'tall' is not a number: {height}",
         f"height_m '-2' is negative: {height}",
         f"lumen 'bright' is not a number: {lumen}",
         f"lumen '1e12' is too large: {lumen}",
+        f"lumen '1,000' is ambiguous (a thousands separator or a decimal comma?): {lumen},"
+        " without a thousands separator",
     ]
     assert (Lamp.objects.get().height_m, Lamp.objects.get().lumen) == (6.5, 800)
     square = [(13.0, 55.6), (13.001, 55.6), (13.001, 55.601), (13.0, 55.601), (13.0, 55.6)]

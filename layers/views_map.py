@@ -82,6 +82,8 @@ def planner_map(request, slug: str):
         "crimePointsMinzoom": CRIME_POINTS_MINZOOM,
         "classColours": CLASS_COLOURS,
         "hotspotColours": HOTSPOT_COLOURS,
+        # The style draws the Gi* hot spots for the roles whose block tiles carry the bins.
+        "hotspots": "blocks" in visible_layers(access) and access.can("view_layers"),
         "lampColours": LAMP_COLOURS,
         "kinds": [
             {

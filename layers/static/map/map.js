@@ -42,7 +42,7 @@ for (const name of Object.keys(state)) {
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
 config.rasters.forEach((name) => (visible[`raster-${name}`] = false));
 // The Gi* hot spots are drawn from the blocks' tiles of those who see their figures.
-const hotspots = config.layers.includes("blocks") && config.view !== "walks";
+const hotspots = config.hotspots;
 if (hotspots) visible.hotspots = false;
 
 function el(tag, attrs = {}, ...children) {

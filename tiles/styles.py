@@ -161,26 +161,23 @@ def _crime_layers() -> list[dict]:
 
 def _walks_layers() -> list[dict]:
     """Walk routes, dark at night and orange by day; dashed while planned or under way, solid
-    once walked."""
+    once walked. Two layers filtered by status rather than one data-driven dash pattern, which
+    MapLibre Native and QGIS do not draw."""
+    under_way = ["match", ["get", "status"], ["planned", "walking"], True, False]
+    route = {
+        "type": "line",
+        "source": "walks",
+        "source-layer": "walks",
+        "layout": {"line-cap": "round", "line-join": "round"},
+        "paint": {
+            "line-color": _match("light", {"night": "#1f2a6b"}, "#e08a00"),
+            "line-width": 3,
+        },
+    }
+    planned = {**route, "paint": {**route["paint"], "line-dasharray": [2, 1]}}
     return [
-        {
-            "id": "walks-route",
-            "type": "line",
-            "source": "walks",
-            "source-layer": "walks",
-            "layout": {"line-cap": "round", "line-join": "round"},
-            "paint": {
-                "line-color": _match("light", {"night": "#1f2a6b"}, "#e08a00"),
-                "line-width": 3,
-                "line-dasharray": [
-                    "match",
-                    ["get", "status"],
-                    ["planned", "walking"],
-                    ["literal", [2, 1]],
-                    ["literal", [1, 0]],
-                ],
-            },
-        }
+        {"id": "walks-route", **route, "filter": ["!", under_way]},
+        {"id": "walks-route-planned", **planned, "filter": under_way},
     ]
 
 

@@ -182,10 +182,11 @@ def test_hot_spot_outlines_come_with_the_style_of_those_whose_tiles_have_the_bin
 
 def test_walk_routes_are_dashed_until_walked(client_for, member, area):
     style = client_for(member(Role.PLANNER)).get("/tiles/testarea/style.json").json()
-    [route] = [layer for layer in style["layers"] if layer["id"] == "walks-route"]
-    dashes = route["paint"]["line-dasharray"]
-    assert dashes[:3] == ["match", ["get", "status"], ["planned", "walking"]]
-    assert dashes[3] == ["literal", [2, 1]] and dashes[4] == ["literal", [1, 0]]
+    layers = {layer["id"]: layer for layer in style["layers"] if layer["id"].startswith("walks-")}
+    walked, planned = layers["walks-route"], layers["walks-route-planned"]
+    under_way = ["match", ["get", "status"], ["planned", "walking"], True, False]
+    assert planned["filter"] == under_way and planned["paint"]["line-dasharray"] == [2, 1]
+    assert walked["filter"] == ["!", under_way] and "line-dasharray" not in walked["paint"]
 
 
 def test_tilejson_and_style_carry_only_checked_filters(client_for, member, area):

@@ -174,7 +174,13 @@ def _walks_layers() -> list[dict]:
             "line-width": 3,
         },
     }
-    planned = {**route, "paint": {**route["paint"], "line-dasharray": [2, 1]}}
+    # Butt caps: round ones add half the line's width to each end of every dash, which closed
+    # the [2, 1] gaps, and a planned route looked walked.
+    planned = {
+        **route,
+        "layout": {**route["layout"], "line-cap": "butt"},
+        "paint": {**route["paint"], "line-dasharray": [2, 1]},
+    }
     return [
         {"id": "walks-route", **route, "filter": ["!", under_way]},
         {"id": "walks-route-planned", **planned, "filter": under_way},

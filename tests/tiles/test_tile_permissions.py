@@ -187,6 +187,8 @@ def test_walk_routes_are_dashed_until_walked(client_for, member, area):
     under_way = ["match", ["get", "status"], ["planned", "walking"], True, False]
     assert planned["filter"] == under_way and planned["paint"]["line-dasharray"] == [2, 1]
     assert walked["filter"] == ["!", under_way] and "line-dasharray" not in walked["paint"]
+    # Round caps would close the dashes' gaps: a planned route would look walked.
+    assert planned["layout"]["line-cap"] == "butt"
 
 
 def test_tilejson_and_style_carry_only_checked_filters(client_for, member, area):

@@ -169,6 +169,28 @@ def test_planner_toggles_layers_and_reads_a_block(
     assert errors == []
 
 
+def test_a_block_s_crime_count_names_the_months_of_the_analysis(
+    planner_session, live_server, chromium
+):
+    """An analysis of one month colours the blocks: its count is of that month, while the
+    crime layer's circles beside it count every month the filters leave, so the figure says
+    which months it counts."""
+    from layers.models import AnalysisRun
+
+    for run in AnalysisRun.objects.all():
+        run.parameters = {**(run.parameters or {}), "from": "2025-06", "to": "2025-06"}
+        run.save(update_fields=["parameters"])
+    page, errors = open_map(chromium, live_server, planner_session)
+    assert ": 2025-06, " in page.locator(".bivariate .run").inner_text()
+    page.evaluate("window.trygMap.jumpTo({ center: [13.0085, 55.6005] })")
+    wait_until(page, "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()")
+    click_lnglat(page, 13.0085, 55.6005)
+    popup = page.locator(".maplibregl-popup.details")
+    popup.locator("h3", has_text="Block SW").wait_for(timeout=10_000)
+    assert re.search(r"Recorded incidents, 2025-06\s+5\b", popup.locator(".figures").inner_text())
+    assert errors == []
+
+
 def test_a_toggle_takes_effect_while_tiles_are_still_loading(
     planner_session, live_server, chromium
 ):

@@ -171,13 +171,20 @@ function bivariateLegend() {
 function runSummary() {
   const run = config.run;
   if (!run) return t("noFigures");
-  const period = run.from || run.to ? `${run.from || "…"} – ${run.to || "…"}` : t("allMonths");
+  const period = runPeriod() || t("allMonths");
   const byCode = Object.fromEntries(config.categories.map((c) => [c.code, c]));
   const kinds = run.categories.length
     ? run.categories.map((code) => (byCode[code] ? byCode[code].label : code)).join(", ")
     : t("allCategories");
   const chosen = run.pinned ? ` ${t("runChosen")}` : "";
   return `${t("runSummary", { finished: run.finished || "…", period, kinds })} ${t(run.fdr ? "fdrApplied" : "fdrNotApplied")}${chosen}`;
+}
+
+// The months the analysis counted ("2025-06" for one), or "" for all of them.
+function runPeriod() {
+  const run = config.run;
+  if (!run || !(run.from || run.to)) return "";
+  return run.from === run.to ? run.from : `${run.from || "…"} – ${run.to || "…"}`;
 }
 
 function legendFor(name) {
@@ -359,7 +366,8 @@ function figureRows(block) {
   const klass = f.comparison_class;
   return [el("table", { class: "figures" },
     row(t("comparison"), klass ? el("span", {}, swatch(config.classColours[klass], "square"), t(klass)) : t("noClassInRun")),
-    row(t("crimeCount"), f.suppressed ? t("fewerThan", { k: config.minCount }) : number(f.crime_count, 0)),
+    // The analysis's count, of its months only: the crime layer's circles follow the filters.
+    row(runPeriod() ? t("crimeCountIn", { period: runPeriod() }) : t("crimeCount"), f.suppressed ? t("fewerThan", { k: config.minCount }) : number(f.crime_count, 0)),
     // The measure analysed: a count repeats the row above; a density or rate says per what.
     config.run?.variable === "density" ? row(t("crimeDensity"), f.suppressed ? "–" : number(f.crime_value)) : null,
     config.run?.variable === "rate" ? row(t("crimeRate"), f.suppressed ? "–" : number(f.crime_value)) : null,

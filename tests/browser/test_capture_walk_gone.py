@@ -134,9 +134,11 @@ def test_a_participant_who_left_the_area_is_told_so_and_keeps_the_findings(
     membership_remove(membership=Membership.objects.get(user__username="walker"))
 
     tablet.set_offline(False)
-    expect(page.locator("#net")).to_have_text(
-        "You are no longer a participant of this walk: ask your coordinator."
-    )
+    told = "You are no longer a participant of this walk: ask your coordinator."
+    expect(page.locator("#net")).to_have_text(told)
+    # Said out loud once, and nothing new can be captured that could never be sent.
+    expect(page.locator("#toast")).to_have_text(told)
+    expect(page.locator("#kinds button").first).to_be_disabled()
     expect(page.locator("#sync-count")).to_have_text("1 waiting to sync")
     expect(page.locator("#rejected .walk-gone")).to_have_count(0)
     assert not Observation.objects.exists()

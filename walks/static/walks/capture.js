@@ -640,6 +640,9 @@ let failures = 0;
 let timer = null;
 // 401: the session ended (log in again); 403: no longer a participant of this walk. 0: none.
 let authProblem = 0;
+// A 403 from the sync: this participant is no longer on the walk (asked again on each sync, as
+// they may be put back; the kinds stay greyed out until the page is reloaded).
+let offWalk = false;
 // 404 (or 409, the walk deleted while this sync ran): the walk is gone from the server. Its
 // findings stay in the outbox, listed as not accepted, and are not sent again from this page:
 // a retry cannot bring the walk back, and backing off for ever told the participant nothing.
@@ -706,6 +709,13 @@ async function syncNow() {
       });
       if (response.status === 401 || response.status === 403) {
         authProblem = response.status;
+        // Taken off the walk or out of its area: new findings could never be sent either.
+        if (response.status === 403 && !offWalk) {
+          offWalk = true;
+          renderKinds();
+          if (draft) cancelDraft();
+          flash("not_participant", 12000);
+        }
         break;
       }
       // 404: the walk is gone (a deletion racing this sync waits for it and then answers 404).
@@ -1083,6 +1093,7 @@ function hint(text) {
 let flashTimer = null;
 // Words that ask something of the participant, shown as a warning rather than as a success.
 const WARNINGS = new Set([
+  "not_participant",
   "needs_attention",
   "outside_area",
   "no_gps",
@@ -1116,7 +1127,7 @@ function renderKinds() {
     // A walk marked done takes no new findings (the server refuses them); what was captured
     // during it still goes out.
     // Nor does a walk gone from the server.
-    button.disabled = !config.walk.open || Boolean(walkGone);
+    button.disabled = !config.walk.open || Boolean(walkGone) || offWalk;
     bar.append(button);
   }
 }

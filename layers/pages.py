@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from config.forms import posted_id
 from geo.permissions import area_access
-from layers.analysis.results import analysis_shown
+from layers.analysis.results import analysis_period, analysis_shown
 from layers.analysis.services import (
     analysis_delete,
     analysis_pin,
@@ -113,6 +113,7 @@ def data_page(request, slug):
     runs = list(AnalysisRun.objects.filter(area=access.area).select_related("created_by")[:RECENT])
     for run in runs:
         run.status_url = reverse("analysis-detail", args=[run.pk])
+        run.period = analysis_period(run)
     context = {
         "area": access.area,
         "imports": imports,

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from config.forms import posted_id
 from config.languages import current_language
 from geo.models import AuditEntry, Block
-from layers.analysis.results import CLASS_LABELS, analysis_shown
+from layers.analysis.results import CLASS_LABELS, analysis_period, analysis_shown
 from walks.access import page_walk_access, sees_all_walks
 from walks.models import NEAR_BLOCK_M, FollowUp, Photo, Walk, near_block_box
 from walks.services import observation_delete, observation_follow_up_set, photo_delete
@@ -283,15 +283,6 @@ def report_context(walk, access) -> dict:
         "classes_from": run,
         "classes_period": analysis_period(run) if run else "",
     }
-
-
-def analysis_period(run) -> str:
-    """The period an analysis covered, as its parameters give it (months, from and to)."""
-    parameters = run.parameters or {}
-    start, end = parameters.get("from"), parameters.get("to")
-    if not (start or end):
-        return _("all months")
-    return f"{start or '…'} – {end or '…'}"
 
 
 def downloads(walk) -> list[tuple[str, str]]:

@@ -43,6 +43,17 @@ def analysis_shown(area: Area) -> AnalysisRun | None:
     )
 
 
+def analysis_period(run) -> str:
+    """The period an analysis covered, as its parameters give it (months, from and to)."""
+    parameters = run.parameters or {}
+    start, end = parameters.get("from"), parameters.get("to")
+    if not (start or end):
+        return _("all months")
+    if start == end:  # one month, written once
+        return start
+    return f"{start or '…'} – {end or '…'}"
+
+
 # The four classes comparing recorded crime with perceived insecurity (docs/methods.md).
 CLASS_LABELS = {
     "both_high": _("Both high"),

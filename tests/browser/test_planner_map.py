@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Session
 from geo.models import Area, Role
+from layers.models import AnalysisRun
 from tests.browser.conftest import screenshot, wait_until
 from tests.browser.tablet import stored_photo
 from tests.factories import make_area, make_member
@@ -102,7 +103,8 @@ def test_planner_toggles_layers_and_reads_a_block(
 
     # The legend names the analysis the blocks are coloured by.
     legend = page.locator(".bivariate .run").inner_text()
-    assert legend.startswith(f"Analysis of {timezone.localdate().isoformat()}: all months")
+    run = AnalysisRun.objects.get()  # numbered as on the data page
+    assert legend.startswith(f"Analysis {run.pk} of {timezone.localdate().isoformat()}: all months")
     assert visibility(page, "crime-counts") == "visible"
     page.uncheck("#toggle-crime")
     assert visibility(page, "crime-counts") == "none"

@@ -177,7 +177,7 @@ function runSummary() {
     ? run.categories.map((code) => (byCode[code] ? byCode[code].label : code)).join(", ")
     : t("allCategories");
   const chosen = run.pinned ? ` ${t("runChosen")}` : "";
-  return `${t("runSummary", { finished: run.finished || "…", period, kinds })} ${t(run.fdr ? "fdrApplied" : "fdrNotApplied")}${chosen}`;
+  return `${t("runSummary", { id: run.id, finished: run.finished || "…", period, kinds })} ${t(run.fdr ? "fdrApplied" : "fdrNotApplied")}${chosen}`;
 }
 
 // The months the analysis counted ("2025-06" for one), or "" for all of them.

@@ -106,7 +106,10 @@ def plan(request, slug):
         "participants": ngettext("participant", "participants", 2),
         "observation": ngettext("observation", "observations", 1),
         "observations": ngettext("observation", "observations", 2),
-        "delete_question": _("Delete the walk “{name}”?"),
+        "delete_question": _(
+            "Delete the walk “{name}”? Findings its participants' tablets have not sent yet"
+            " can then no longer be sent."
+        ),
         "deleted": _("Deleted."),
         "again": _("A new walk on the same route with the same people: choose its date."),
     }

@@ -57,7 +57,13 @@ def my_walks(request):
     # comes first, whatever its date; the others latest first, as the API lists them.
     under_way = Case(When(status=WalkStatus.WALKING, then=0), default=1)
     walks = (
-        walks_with_counts(Walk.objects.filter(participants=request.user))
+        # Only in areas they may still see: someone removed from an area keeps their place on
+        # its done walks (the record), but the area's pages are closed to them.
+        walks_with_counts(
+            Walk.objects.filter(
+                participants=request.user, area__in=Area.objects.visible_to(request.user)
+            )
+        )
         .prefetch_related(None)
         .annotate(under_way=under_way)
         .order_by("under_way", "-starts_at")

@@ -193,3 +193,16 @@ def test_a_planners_walks_page_leads_to_the_areas_latest_reports(member, walk):
     assert "You are not a participant of any walk yet." not in page
     assert f'<a href="/walks/{walk.pk}/report/">Evening walk</a>' in page
     assert 'href="/walks/plan/testarea/"' in page
+
+
+def test_my_walks_leaves_out_walks_of_an_area_one_was_removed_from(participant, walk):
+    """A done walk keeps its participants (the record), but its area's pages are closed to
+    someone removed from the area: the list does not offer them."""
+    from geo.models import Membership
+    from geo.services import membership_remove
+
+    walk.status = "done"
+    walk.save()
+    assert f"/walks/{walk.pk}/" in logged_in(participant).get("/walks/").content.decode()
+    membership_remove(membership=Membership.objects.get(user=participant, area=walk.area))
+    assert f"/walks/{walk.pk}/" not in logged_in(participant).get("/walks/").content.decode()

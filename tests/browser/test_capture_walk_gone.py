@@ -79,6 +79,7 @@ def test_a_deleted_walk_keeps_the_findings_on_the_tablet_and_says_so(
     expect(page.locator("#toast")).to_have_text(GONE)
     expect(page.locator("#net")).to_have_text("Walk no longer on the server")
     expect(page.locator('.kind[data-kind="unsafe_spot"]')).to_be_disabled()
+    expect(page.locator("#hint")).to_have_text("Walk no longer on the server")
     assert len(syncs) == 1
     the_finding_stays_and_no_more_is_asked(page, syncs)
 
@@ -139,6 +140,7 @@ def test_a_participant_who_left_the_area_is_told_so_and_keeps_the_findings(
     # Said out loud once, and nothing new can be captured that could never be sent.
     expect(page.locator("#toast")).to_have_text(told)
     expect(page.locator("#kinds button").first).to_be_disabled()
+    expect(page.locator("#hint")).to_have_text(told)  # not "choose what you see"
     expect(page.locator("#sync-count")).to_have_text("1 waiting to sync")
     expect(page.locator("#rejected .walk-gone")).to_have_count(0)
     assert not Observation.objects.exists()

@@ -303,3 +303,25 @@ def test_a_walk_reports_link_shows_that_walk_alone(planner_session, live_server,
     page.select_option("select[name=kind]", "safe_place")
     assert page.evaluate("location.search") == "?kind=safe_place"
     assert errors == []
+
+
+def test_on_a_tablet_the_closed_panels_button_says_the_map_is_filtered(
+    planner_session, live_server, chromium
+):
+    """The start page's "to follow up" link opens the map filtered; on a tablet the panel is
+    closed, so its button carries the mark."""
+    page, errors = open_map(
+        chromium,
+        live_server,
+        planner_session,
+        size=(768, 1024),
+        address="/map/testarea/?follow_up=open",
+    )
+    button = page.locator("#panel-toggle")
+    expect(button).to_have_class(re.compile(r"\bfiltered\b"))
+    assert button.get_attribute("aria-label") == "Layers and filters (filters on)"
+    page.click("#panel-toggle")
+    page.get_by_role("button", name="Reset filters").click()
+    expect(button).not_to_have_class(re.compile(r"\bfiltered\b"))
+    assert button.get_attribute("aria-label") == "Layers and filters"
+    assert errors == []

@@ -88,6 +88,7 @@ export const dictionary = {
     loading: "Loading…",
     failed: "Could not load the details.",
     showPanel: "Layers and filters",
+    filtersOn: "filters on",
   },
   sv: {
     layers: "Lager",
@@ -176,6 +177,7 @@ export const dictionary = {
     loading: "Laddar…",
     failed: "Kunde inte hämta detaljerna.",
     showPanel: "Lager och filter",
+    filtersOn: "filter valda",
   },
   da: {
     layers: "Lag",
@@ -264,6 +266,7 @@ export const dictionary = {
     loading: "Henter…",
     failed: "Kunne ikke hente detaljerne.",
     showPanel: "Lag og filtre",
+    filtersOn: "filtre valgt",
   },
 };
 

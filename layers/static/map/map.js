@@ -119,6 +119,15 @@ function applyFilters() {
   history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
   renderExports();
   popup.remove();
+  markFiltered();
+}
+
+// On a narrow screen the panel is closed: its button says when filters narrow the map (the
+// start page's "to follow up" link opens it filtered).
+function markFiltered() {
+  const on = Object.values(state).some(Boolean);
+  toggle.classList.toggle("filtered", on);
+  toggle.setAttribute("aria-label", on ? `${t("showPanel")} (${t("filtersOn")})` : t("showPanel"));
 }
 
 // Layers are switched as soon as the style is parsed, before any tile has arrived.
@@ -485,7 +494,7 @@ map.on("mousemove", (event) => {
 // ---------------------------------------------------------------- panel on small screens
 
 const toggle = document.getElementById("panel-toggle");
-toggle.setAttribute("aria-label", t("showPanel"));
+markFiltered();
 // On a narrow screen the closed panel is only moved out of sight: `inert` keeps the keyboard
 // and screen readers out of it too.
 const narrow = matchMedia("(max-width: 900px)");

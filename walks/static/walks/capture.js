@@ -334,7 +334,14 @@ function cancelDraft() {
   $("#photo").value = "";
   document.querySelectorAll(".scale button").forEach((b) => pressed(b, false));
   showShapes();
-  hint(t(config.walk.open ? "choose_kind" : "walk_closed"));
+  hint(t(idleHint()));
+}
+
+// What the hint says with no finding being placed: nothing to choose when nothing can be sent.
+function idleHint() {
+  if (walkGone) return "walk_gone_short";
+  if (offWalk) return "not_participant";
+  return config.walk.open ? "choose_kind" : "walk_closed";
 }
 
 function addPin(lngLat) {
@@ -714,6 +721,7 @@ async function syncNow() {
           offWalk = true;
           renderKinds();
           if (draft) cancelDraft();
+          else hint(t(idleHint()));
           flash("not_participant", 12000);
         }
         break;
@@ -724,6 +732,7 @@ async function syncNow() {
         walkGone = response.status;
         renderKinds();
         if (draft) cancelDraft();
+        else hint(t(idleHint()));
         break;
       }
       if (!response.ok) throw new Error(`sync answered ${response.status}`);

@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from isal import igzip, isal_zlib
@@ -29,6 +30,25 @@ class RejectNulInQuery:
                 {"detail": _("Query parameters must not contain NUL characters.")}, status=400
             )
         return None
+
+
+class RefusalsInRequestLanguage:
+    """Map tiles carry no text, but their refusals do (a bad zoom, a filter, a token, an
+    unknown area): those are written in the request's language, as the API's are. Unlike
+    Django's LocaleMiddleware this marks only refusals as varying by language, so a cache
+    keeps one copy of a tile whatever language its readers speak."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            response = self.get_response(request)
+        if response.status_code >= 400:
+            patch_vary_headers(response, ("Accept-Language",))
+            response.headers.setdefault("Content-Language", language)
+        return response
 
 
 class TokenRefusedAs401:

@@ -71,13 +71,15 @@ MIDDLEWARE = [
 ]
 # Map tiles (/tiles/….mvt and ….png) are served by a second handler with only the middleware
 # that concerns them (config/wsgi.py): HTTPS and security headers, the NUL guard, host checks and
-# session authentication. Static files, language, CSRF (tiles are GET only), messages, framing
-# and CSP do not apply to binary tiles, and skipping them is a third of a revalidation's cost.
+# session authentication, and the language of refusals. Static files, CSRF (tiles are GET only),
+# messages, framing and CSP do not apply to binary tiles, and skipping them is a third of a
+# revalidation's cost.
 TILE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RejectNulInQuery",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.RefusalsInRequestLanguage",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]

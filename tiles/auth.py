@@ -6,6 +6,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -52,7 +53,9 @@ def tile_requester(request) -> Requester:
         return Requester(session=session) if session else Requester.of(request.user)
     parts = header.split()
     if len(parts) != 2:
-        raise AuthenticationFailed("Invalid token header. Token string should not contain spaces.")
+        raise AuthenticationFailed(
+            _("Invalid token header. Token string should not contain spaces.")
+        )
     return Requester(token=parts[1])
 
 

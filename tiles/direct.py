@@ -12,7 +12,8 @@ Whatever this path is not sure of goes to the tile handler (config/wsgi.py), whi
 the same way, only slower: a session the view cannot confirm by itself (expired, signed out,
 a changed password: Django's middleware then flushes it or deletes the cookie), another
 method than GET, a host Django would refuse, a request to redirect to HTTPS, a NUL in the
-query, an unknown area (the 404 page) and any error. tests/tiles/test_direct_tiles.py checks
+query, an unknown area (the 404 page), any other refusal (written in the request's language,
+which this path does not look up) and any error. tests/tiles/test_direct_tiles.py checks
 that both give the same answers.
 """
 
@@ -61,6 +62,8 @@ def serving(handler, lender=None):
             response = run_on_connection(vector_tile, request, **address.groupdict(), lender=lender)
         except Exception:
             # Django renders the 404 page and logs and renders errors with the request.
+            return handler(environ, start_response)
+        if response.status_code >= 400:  # a refusal, in the request's language (the handler's)
             return handler(environ, start_response)
         response = security.process_response(request, response)
         # Cross-origin reads, as CorsMiddleware answers them on the other path (settings).

@@ -14,6 +14,7 @@ from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_safe
 from isal import igzip
 from rest_framework.exceptions import AuthenticationFailed
@@ -48,14 +49,20 @@ def bad_request(errors: dict[str, list[str]]) -> JsonResponse:
     return JsonResponse(errors, status=400)
 
 
+# The tile statement's refusals of a token (tiles/sql.py), DRF's words, for the translations.
+TOKEN_ERRORS = (gettext_noop("Invalid token."), gettext_noop("User inactive or deleted."))
+
+
 def unauthenticated(detail: str) -> JsonResponse:
-    response = JsonResponse({"detail": detail}, status=401)
+    response = JsonResponse({"detail": _(detail)}, status=401)
     response["WWW-Authenticate"] = "Token"
     return response
 
 
 def forbidden() -> JsonResponse:
-    return JsonResponse({"detail": "Your role in this area does not allow this layer."}, status=403)
+    return JsonResponse(
+        {"detail": _("Your role in this area does not allow this layer.")}, status=403
+    )
 
 
 def caching_headers(response: HttpResponse, etag: str, user) -> HttpResponse:
@@ -76,13 +83,15 @@ def bodiless(status: int) -> HttpResponse:
 
 def check_tile_address(z: int, x: int, y: int) -> dict[str, list[str]]:
     if z > MAX_ZOOM:
-        return {"z": [f"Zoom must be between 0 and {MAX_ZOOM}."]}
+        return {"z": [_("Zoom must be between 0 and %(max)s.") % {"max": MAX_ZOOM}]}
     size = 1 << z
     errors = {}
-    if x >= size:
-        errors["x"] = [f"x must be below {size} at zoom {z}."]
-    if y >= size:
-        errors["y"] = [f"y must be below {size} at zoom {z}."]
+    for name, value in (("x", x), ("y", y)):
+        if value >= size:
+            errors[name] = [
+                _("%(name)s must be below %(size)s at zoom %(z)s.")
+                % {"name": name, "size": size, "z": z}
+            ]
     return errors
 
 

@@ -102,6 +102,20 @@ COMPRESSED_TYPES = {
     "application/vnd.oai.openapi+json",
 }
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+# A compressed answer's strong ETag takes this suffix: its bytes differ from the uncompressed
+# answer's, so its tag must too (RFC 9110, 8.8.3). Made weak instead (W/), as Django's
+# GZipMiddleware does, it could never match in If-Match, whose comparison is strong: a client
+# that accepts gzip (every browser, Python's requests) could then change no walk.
+GZIP_ETAG_SUFFIX = "-gzip"
+
+
+def etag_uncompressed(etag: str) -> str:
+    """The strong ETag of the uncompressed answer whose compressed form carries `etag` (`etag`
+    itself when it is not such a tag)."""
+    compressed_end = GZIP_ETAG_SUFFIX + '"'
+    if etag.startswith('"') and etag.endswith(compressed_end):
+        return etag.removesuffix(compressed_end) + '"'
+    return etag
 
 
 class CompressData:
@@ -130,8 +144,8 @@ class CompressData:
             response.content = igzip.compress(response.content, compresslevel=1, mtime=0)
             response["Content-Length"] = str(len(response.content))
         etag = response.get("ETag", "")
-        if etag.startswith('"'):  # the bytes differ from the uncompressed answer's
-            response["ETag"] = f"W/{etag}"
+        if etag.startswith('"'):
+            response["ETag"] = etag[:-1] + GZIP_ETAG_SUFFIX + '"'
         response["Content-Encoding"] = "gzip"
         return response
 

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.passwords import tokens_end
@@ -73,7 +74,10 @@ def membership_remove(*, membership: Membership) -> None:
     from walks.models import OPEN_WALK  # walks builds on geo, not the other way
 
     _keep_a_coordinator(membership, None)
-    for walk in membership.user.walks.filter(area=membership.area, status__in=OPEN_WALK):
+    open_walks = membership.user.walks.filter(area=membership.area, status__in=OPEN_WALK)
+    # Their participants change: each walk's version (its ETag) too, as any change of a walk.
+    open_walks.update(version=F("version") + 1)
+    for walk in open_walks:
         walk.participants.remove(membership.user)
         # Their tablet may still hold findings of it: it is told they left (walks.access).
         walk.former_participants.add(membership.user)

@@ -1,4 +1,5 @@
 from django.contrib.gis import admin
+from django.db.models import F
 
 from geo.admin import VersionedAdmin
 from walks.models import Observation, ObservationKind, Photo, Walk
@@ -23,6 +24,13 @@ class WalkAdmin(VersionedAdmin, admin.GISModelAdmin):
     list_display = ["name", "area", "starts_at", "light", "status"]
     list_filter = ["area", "status", "light"]
     filter_horizontal = ["participants"]
+
+    def save_model(self, request, obj, form, change):
+        # A change of the walk: a planner's page holding it is told before undoing it (ETag).
+        if change:
+            obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+        obj.refresh_from_db(fields=["version"])
 
 
 class PhotoInline(admin.TabularInline):

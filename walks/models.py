@@ -142,6 +142,9 @@ class Walk(models.Model):
         settings.AUTH_USER_MODEL, related_name="walks_left", blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # One more with every change of the walk itself (not of its findings): its ETag, which a
+    # planner's change names in If-Match so that it cannot undo another's (walks.services).
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["-starts_at"]

@@ -117,6 +117,7 @@ def plan(request, slug):
             " can then no longer be sent."
         ),
         "deleted": _("Deleted."),
+        "reloaded": _("This is the walk as it is now, with the other change: make yours again."),
         "again": _("A new walk on the same route with the same people: choose its date."),
     }
     return render(

@@ -1,11 +1,15 @@
+import re
+
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from config.middleware import etag_uncompressed
 from walks.models import OPEN_WALK, FollowUp, Light, Observation, ObservationKind, Walk, WalkStatus
 from walks.validation import Rejected, geometry_from_geojson
 
@@ -45,6 +49,32 @@ class RouteField(serializers.Field):
         return {"type": "LineString", "coordinates": [list(c) for c in value.coords]}
 
 
+def walk_etag(walk: Walk) -> str:
+    """The walk's version as a strong HTTP entity tag: its ETag, which a change names in
+    If-Match so as not to undo a change made meanwhile."""
+    return f'"walk-{walk.pk}-{walk.version}"'
+
+
+WALK_ETAG = re.compile(r'"walk-(\d+)-(\d+)"')
+
+
+def walk_versions_held(if_match: str | None, walk: Walk) -> set[int] | None:
+    """The versions of `walk` an If-Match header names; None for any (no header, or `*`).
+    Strong comparison, as If-Match asks: a weak tag, another walk's or one that is no tag at
+    all names none. A compressed answer's tag (config.middleware) names the same version."""
+    if if_match is None:
+        return None
+    tags = parse_etags(if_match)
+    if tags == ["*"]:
+        return None
+    versions = set()
+    for tag in tags:
+        named = WALK_ETAG.fullmatch(etag_uncompressed(tag))
+        if named and int(named[1]) == walk.pk:
+            versions.add(int(named[2]))
+    return versions
+
+
 class WalkSerializer(serializers.ModelSerializer):
     """A walk. Participants' names are shown only to those who plan walks (`show_names`)."""
 
@@ -61,6 +91,9 @@ class WalkSerializer(serializers.ModelSerializer):
     you_participate = serializers.SerializerMethodField()
     observation_count = serializers.IntegerField(read_only=True, default=None)
     capture_url = serializers.SerializerMethodField()
+    etag = serializers.SerializerMethodField(
+        help_text="the walk's version, as its ETag header: send it as If-Match with a change"
+    )
 
     class Meta:
         model = Walk
@@ -80,6 +113,7 @@ class WalkSerializer(serializers.ModelSerializer):
             "you_participate",
             "observation_count",
             "capture_url",
+            "etag",
         ]
 
     def _participant_ids(self, walk) -> list[int]:
@@ -99,6 +133,9 @@ class WalkSerializer(serializers.ModelSerializer):
 
     def get_capture_url(self, walk) -> str:
         return reverse("walk-capture", args=[walk.pk])
+
+    def get_etag(self, walk) -> str:
+        return walk_etag(walk)
 
     def validate(self, attrs):
         starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))

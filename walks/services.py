@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -92,9 +93,10 @@ def observations_sync(*, walk: Walk, author, items: list, sent_at=None) -> list[
         if inserted:
             data_version_bump(area=walk.area, layers=["observations"])
             # The first finding says the walk is under way: every page showed it as planned
-            # until a coordinator marked it done.
+            # until a coordinator marked it done. A change of the walk (its version): a
+            # planner's page still holding it as planned cannot put that back unseen.
             Walk.objects.filter(pk=walk.pk, status=WalkStatus.PLANNED).update(
-                status=WalkStatus.WALKING
+                status=WalkStatus.WALKING, version=F("version") + 1
             )
 
     _stored_settle(batch, walk, inserted, already)
@@ -244,9 +246,28 @@ def walk_create(*, area: Area, participants=(), **fields) -> Walk:
     return walk
 
 
+class WalkChanged(Exception):
+    """The walk changed after the version a change was made against: someone else's change,
+    which this one would undo."""
+
+
+def _walk_locked(walk: Walk, versions) -> Walk:
+    """The walk read anew and locked until the commit, if it is still one of `versions` (None:
+    any). The version is checked and changed under the lock: of two changes made against the
+    same version, the second waits for the first and then finds the walk changed."""
+    locked = Walk.objects.select_for_update().filter(pk=walk.pk).first()
+    if locked is None:  # deleted meanwhile
+        raise Http404(_("No such walk."))
+    if versions is not None and locked.version not in versions:
+        raise WalkChanged
+    return locked
+
+
 @transaction.atomic
-def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
-    walk = Walk.objects.select_for_update().get(pk=walk.pk)
+def walk_update(*, walk: Walk, versions=None, participants=None, **fields) -> Walk:
+    """Change a walk. `versions`: those it may be at (the request's If-Match), else the change
+    is refused (WalkChanged); None changes it whatever its version."""
+    walk = _walk_locked(walk, versions)
     # Read before the change: a request that marks the walk done and takes people off it at
     # once takes them off a walk that was under way.
     was_open = walk.is_open
@@ -255,6 +276,7 @@ def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
     for name, value in fields.items():
         setattr(walk, name, value)
     _clean(walk)
+    walk.version += 1
     walk.save()
     if participants is not None:
         chosen = _participants(walk.area, participants)
@@ -268,10 +290,11 @@ def walk_update(*, walk: Walk, participants=None, **fields) -> Walk:
 
 
 @transaction.atomic
-def walk_delete(*, walk: Walk) -> None:
+def walk_delete(*, walk: Walk, versions=None) -> None:
     """Delete a walk planned by mistake. A walk with findings is kept: what residents recorded
-    is not thrown away with a click (a coordinator deletes findings one by one, audited)."""
-    walk = Walk.objects.select_for_update().get(pk=walk.pk)
+    is not thrown away with a click (a coordinator deletes findings one by one, audited).
+    `versions` as for walk_update: a walk changed since it was read is not deleted unseen."""
+    walk = _walk_locked(walk, versions)
     if walk.observations.exists():
         raise ValidationError(
             {"walk": _("This walk has findings and is kept. Mark it done instead.")}

@@ -7,15 +7,17 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -36,6 +38,8 @@ from walks.serializers import (
     SyncResponseSerializer,
     WalkSerializer,
     photo_urls,
+    walk_etag,
+    walk_versions_held,
 )
 
 # Empty means no area: the built-in kinds only.
@@ -87,9 +91,43 @@ def _walk_fields(data) -> tuple[dict, list | None]:
     return fields, participants
 
 
+class WalkChangedMeanwhile(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = gettext_lazy(
+        "Someone else changed this walk after you loaded it. Load it again, then make your change."
+    )
+    default_code = "walk_changed"
+
+
+# The walk's version (walks.serializers.walk_etag), in the schema of the answers that give it
+# and of the changes that may name it.
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    str,
+    location=OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="the walk's version (the same as its `etag` field); it changes with every"
+    " change of the walk, not with its findings",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="the walk's ETag as you read it (or `*`): a walk changed since then is left"
+    " as it is and answers 412; without it the change is made whatever the version",
+)
+STALE = OpenApiResponse(description="the walk changed since the ETag sent in If-Match")
+
+
+def _versioned(response: Response, walk: Walk) -> Response:
+    response["ETag"] = walk_etag(walk)
+    return response
+
+
 @extend_schema_view(
     get=extend_schema(summary="Walks of an area"),
-    post=extend_schema(summary="Plan a walk (coordinators and planners)"),
+    post=extend_schema(summary="Plan a walk (coordinators and planners)", parameters=[ETAG_HEADER]),
 )
 class WalkList(generics.ListCreateAPIView):
     """Walks of an area. Planners and coordinators see and create all; participants see the walks
@@ -121,33 +159,46 @@ class WalkList(generics.ListCreateAPIView):
             area=self.access.area, participants=participants or [], **fields
         )
         walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
-        return Response(self.get_serializer(walk).data, status=status.HTTP_201_CREATED)
+        return _versioned(
+            Response(self.get_serializer(walk).data, status=status.HTTP_201_CREATED), walk
+        )
 
 
 class WalkDetail(APIView):
-    """One walk; coordinators and planners change it (route, times, participants, status)."""
+    """One walk; coordinators and planners change it (route, times, participants, status).
+    Its `ETag` is its version: a change that sends it back as `If-Match` is refused (412) if
+    someone else changed the walk meanwhile, instead of undoing their change."""
 
     permission_classes = [IsAuthenticated]
 
     def _context(self, request, access):
         return {"request": request, "show_names": access.can("plan_walks")}
 
-    @extend_schema(summary="One walk", responses=WalkSerializer)
+    @extend_schema(summary="One walk", responses=WalkSerializer, parameters=[ETAG_HEADER])
     def get(self, request, pk):
         walk, access = walk_access(request.user, pk)
         walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
-        return Response(WalkSerializer(walk, context=self._context(request, access)).data)
+        data = WalkSerializer(walk, context=self._context(request, access)).data
+        return _versioned(Response(data), walk)
 
     @extend_schema(
         summary="Delete a walk without findings, planned by mistake (coordinators and planners)",
-        responses={204: None},
+        parameters=[IF_MATCH],
+        responses={
+            204: None,
+            409: OpenApiResponse(description="the walk has findings: it is kept"),
+            412: STALE,
+        },
     )
     def delete(self, request, pk):
         walk, access = walk_access(request.user, pk)
         if not access.can("plan_walks"):
             raise PermissionDenied(_("Only coordinators and planners delete walks."))
+        versions = walk_versions_held(request.headers.get("If-Match"), walk)
         try:
-            services.walk_delete(walk=walk)
+            services.walk_delete(walk=walk, versions=versions)
+        except services.WalkChanged:
+            raise WalkChangedMeanwhile from None
         except DjangoValidationError as refusal:
             return Response(refusal.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -155,7 +206,8 @@ class WalkDetail(APIView):
     @extend_schema(
         summary="Change a walk: route, times, participants, status (coordinators and planners)",
         request=WalkSerializer,
-        responses=WalkSerializer,
+        parameters=[IF_MATCH, ETAG_HEADER],
+        responses={200: WalkSerializer, 412: STALE},
     )
     def patch(self, request, pk):
         walk, access = walk_access(request.user, pk)
@@ -165,9 +217,13 @@ class WalkDetail(APIView):
         serializer = WalkSerializer(walk, data=request.data, partial=True, context=context)
         serializer.is_valid(raise_exception=True)
         fields, participants = _walk_fields(serializer.validated_data)
-        services.walk_update(walk=walk, participants=participants, **fields)
+        versions = walk_versions_held(request.headers.get("If-Match"), walk)
+        try:
+            services.walk_update(walk=walk, versions=versions, participants=participants, **fields)
+        except services.WalkChanged:
+            raise WalkChangedMeanwhile from None
         walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
-        return Response(WalkSerializer(walk, context=context).data)
+        return _versioned(Response(WalkSerializer(walk, context=context).data), walk)
 
 
 class ObservationSync(APIView):

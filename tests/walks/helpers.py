@@ -1,9 +1,11 @@
 """Shared builders for the walks tests: a walk in the test area and sync items."""
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.gis.geos import LineString
+from django.db import connection
 
 from walks.models import Walk
 
@@ -43,3 +45,20 @@ def sync(client, walk, items):
     return client.post(
         f"/api/walks/{walk.pk}/observations/sync", {"observations": items}, format="json"
     )
+
+
+def backends_waiting_for_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_until_waiting(n: int) -> None:
+    for _ in range(200):  # at most 10 s
+        if backends_waiting_for_locks() >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"expected {n} backends waiting for a lock")

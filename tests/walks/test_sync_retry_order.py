@@ -2,34 +2,16 @@
 (found by bench/load): the two must not deadlock on each other's new rows."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.walks.helpers import item, make_walk, sync
+from tests.walks.helpers import item, make_walk, sync, wait_until_waiting
 from walks import services
 from walks.models import Observation
 from walks.taxonomy import builtin_kinds_ensure
-
-
-def backends_waiting_for_locks() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
-def wait_until_waiting(n: int) -> None:
-    for _ in range(200):  # at most 10 s
-        if backends_waiting_for_locks() >= n:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"expected {n} backends waiting for a lock")
 
 
 @pytest.mark.django_db(transaction=True)

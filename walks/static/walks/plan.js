@@ -87,22 +87,36 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-async function api(url, method = "GET", body) {
+async function api(url, method = "GET", body, headers = {}) {
   const response = await fetch(url, {
     method,
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
   // An answer that is not JSON (a server error page) still says something.
   const data = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
-  return { ok: response.ok, data };
+  return { ok: response.ok, status: response.status, data };
+}
+
+// A change of the walk being edited names the version this page read (its ETag): a walk someone
+// else changed meanwhile is left as it is (412) instead of getting this page's older copy back.
+function changeWalk(method, body) {
+  return api(config.urls.walk.replace("{id}", current.id), method, body, { "If-Match": current.etag });
+}
+
+// A change refused, or someone else's change met (412): the form and the route drawn stay as
+// they are, and the planner may load the walk as it now is.
+function refused({ status, data }) {
+  say(errorsText(data), false);
+  $("#reload").hidden = status !== 412;
 }
 
 function say(text, good) {
   const message = $("#message");
   message.textContent = text;
   message.className = `message ${good ? "good" : "bad"}`;
+  $("#reload").hidden = true;
 }
 
 // Times are the area's wall-clock times, whatever the planner's computer is set to: the API
@@ -205,10 +219,9 @@ $("#walk-form").addEventListener("submit", async (event) => {
     participants: [...document.querySelectorAll("#participants input:checked")].map((b) => b.value),
     route: route.length > 1 ? { type: "LineString", coordinates: route } : null,
   };
-  const { ok, data } = current
-    ? await api(config.urls.walk.replace("{id}", current.id), "PATCH", body)
-    : await api(config.urls.walks, "POST", body);
-  if (!ok) return say(errorsText(data), false);
+  const answer = current ? await changeWalk("PATCH", body) : await api(config.urls.walks, "POST", body);
+  if (!answer.ok) return refused(answer);
+  const { data } = answer;
   current = data;
   await loadWalks();
   edit(data);
@@ -217,23 +230,31 @@ $("#walk-form").addEventListener("submit", async (event) => {
 
 $("#done").addEventListener("click", async () => {
   if (!current) return;
-  const { ok, data } = await api(config.urls.walk.replace("{id}", current.id), "PATCH", { status: "done" });
-  if (!ok) return say(errorsText(data), false);
+  const answer = await changeWalk("PATCH", { status: "done" });
+  if (!answer.ok) return refused(answer);
   await loadWalks();
-  edit(data);
+  edit(answer.data);
   say(words.saved, true);
 });
 $("#delete").addEventListener("click", async () => {
   if (!current || !window.confirm(words.delete_question.replace("{name}", current.name))) return;
-  const response = await fetch(config.urls.walk.replace("{id}", current.id), {
-    method: "DELETE",
-    credentials: "same-origin",
-    headers: { "X-CSRFToken": csrfToken() },
-  });
-  if (!response.ok) return say(errorsText(await response.json().catch(() => ({}))), false);
+  const answer = await changeWalk("DELETE");
+  if (!answer.ok) return refused(answer);
   edit(null);
   await loadWalks();
   say(words.deleted, true);
+});
+// After someone else's change: the walk as it now is replaces this page's copy and drawing.
+$("#reload").addEventListener("click", async () => {
+  if (!current) return;
+  const { ok, data } = await api(config.urls.walk.replace("{id}", current.id));
+  await loadWalks();
+  if (!ok) {
+    edit(null); // deleted meanwhile
+    return say(errorsText(data), false);
+  }
+  edit(data);
+  say(words.reloaded, true);
 });
 $("#new-walk").addEventListener("click", () => edit(null));
 // Safety walks are repeated (each season, after a fix, at the other light): the same route,

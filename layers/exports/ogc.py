@@ -6,7 +6,9 @@ Authentication: token, session, or HTTP Basic (what QGIS's basic authentication 
 """
 
 import json
+from dataclasses import dataclass
 
+from django.core import signing
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +40,7 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
 MAX_OFFSET = 2**62
-ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "datetime", "f"}
+ITEMS_PARAMS = {"limit", "offset", "cursor", "bbox", "bbox-crs", "datetime", "f"}
 
 
 def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> dict:
@@ -155,6 +157,107 @@ def _offset(raw: str | None) -> int:
     return offset
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of a collection starts: after the feature with id `key`, or, for a `prev`
+    page, before it. Features are in id order (the layer's unique, indexed key), so a page is a
+    range scan of that index however deep it lies, and rows added or removed meanwhile neither
+    repeat nor skip a feature, as they would with an offset."""
+
+    key: int | str
+    before: bool = False
+
+    def token(self, collection_id: str) -> str:
+        side = "before" if self.before else "after"
+        return signing.Signer(salt=_cursor_salt(collection_id)).sign_object({side: self.key})
+
+
+def _cursor_salt(collection_id: str) -> str:
+    # Per collection: a cursor taken from one collection is refused by every other one.
+    return f"layers.exports.ogc.cursor:{collection_id}"
+
+
+def _cursor(raw: str | None, collection_id: str, layer: Layer) -> Cursor | None:
+    """The page's cursor: only what `next` and `prev` links carry, checked by its signature,
+    so a key of another type or beyond the database's integers never reaches a statement."""
+    if raw is None:
+        return None
+    refused = exceptions.ValidationError(
+        {"cursor": [_("Not a cursor of this collection: follow the next and prev links as given.")]}
+    )
+    try:
+        value = signing.Signer(salt=_cursor_salt(collection_id)).unsign_object(raw)
+    except (signing.BadSignature, ValueError):
+        raise refused from None
+    if not isinstance(value, dict) or len(value) != 1:
+        raise refused
+    ((side, key),) = value.items()
+    key_type = int if layer.id_type == "int" else str
+    if side not in ("after", "before") or type(key) is not key_type:
+        raise refused
+    if key_type is int and not -(2**63) <= key < 2**63:
+        raise refused
+    return Cursor(key, before=side == "before")
+
+
+def _page(
+    layer: Layer, qs, *, limit: int, offset: int, cursor: Cursor | None
+) -> tuple[list[tuple[str, int | str]], bool]:
+    """The page's features (JSON text, id) in id order, and whether more lie beyond it in the
+    direction it was read: one feature more than the page is read to tell, instead of counting
+    the collection. A `prev` page is read backwards from its cursor and turned round."""
+    order = ("a_fid",)
+    if cursor is not None:
+        if cursor.before:
+            qs, order = qs.filter(a_fid__lt=cursor.key), ("-a_fid",)
+        else:
+            qs = qs.filter(a_fid__gt=cursor.key)
+    rows = sql.fetch_all(
+        *sql.geojson_sql(layer, qs, limit=limit + 1, offset=offset, order=order, with_fid=True)
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if cursor is not None and cursor.before:
+        rows.reverse()
+    return rows, more
+
+
+def _paging_links(
+    request,
+    here: str,
+    collection_id: str,
+    *,
+    rows: list,
+    more: bool,
+    limit: int,
+    offset: int,
+    cursor: Cursor | None,
+) -> list[dict]:
+    """`next` and `prev` of a page: a cursor after its last feature and before its first, where
+    there are features beyond them; `prev` of a page by offset stays an offset."""
+
+    def page(name: str, value: str) -> str:
+        # This page's query with the limit it was read with and `name` where it started.
+        query = request.query_params.copy()
+        query.pop("offset", None)
+        query.pop("cursor", None)
+        query["limit"], query[name] = str(limit), value
+        return f"{here}?{query.urlencode()}"
+
+    links = []
+    backwards = cursor is not None and cursor.before
+    if rows and (more or backwards):
+        after = Cursor(rows[-1][1]).token(collection_id)
+        links.append(link(page("cursor", after), "next", GEOJSON, "Next page"))
+    if cursor is None and offset > 0:
+        prev = page("offset", str(max(offset - limit, 0)))
+        links.append(link(prev, "prev", GEOJSON, "Previous page"))
+    elif rows and cursor is not None and (more or not backwards):
+        before = Cursor(rows[0][1], before=True).token(collection_id)
+        links.append(link(page("cursor", before), "prev", GEOJSON, "Previous page"))
+    return links
+
+
 def _filters(request, access: Access, layer: Layer) -> Filters:
     allowed = set(ITEMS_PARAMS)
     if layer.uses_kind:
@@ -263,7 +366,10 @@ class Items(OgcView):
         summary="Features of a collection (GeoJSON), paged",
         parameters=[
             OpenApiParameter("limit", int, description=f"1…{MAX_LIMIT}, default {DEFAULT_LIMIT}"),
-            OpenApiParameter("offset", int, description="features to skip (follow `next`)"),
+            OpenApiParameter(
+                "cursor", str, description="where the page starts: follow `next` and `prev`"
+            ),
+            OpenApiParameter("offset", int, description="features to skip (instead of a cursor)"),
             OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (CRS84)"),
             OpenApiParameter("datetime", str, description="RFC 3339 instant or interval a/b"),
             OpenApiParameter("kind", str, description="observations: kind codes"),
@@ -276,11 +382,13 @@ class Items(OgcView):
         access, layer = _resolve(request, collection_id)
         limit = _limit(request.query_params.get("limit"))
         offset = _offset(request.query_params.get("offset"))
+        cursor = _cursor(request.query_params.get("cursor"), collection_id, layer)
+        if cursor is not None and "offset" in request.query_params:
+            raise exceptions.ValidationError(
+                {"offset": [_("Give either offset or cursor, not both.")]}
+            )
         qs = layer.queryset(access.area, _filters(request, access, layer), access)
-        matched = sql.fetch_all(*sql.count_sql(qs))[0][0]
-        features = [
-            row[0] for row in sql.fetch_all(*sql.geojson_sql(layer, qs, limit=limit, offset=offset))
-        ]
+        rows, more = _page(layer, qs, limit=limit, offset=offset, cursor=cursor)
         exact_crime_audit(
             user=request.user,
             method=request.method,
@@ -290,28 +398,33 @@ class Items(OgcView):
             via="ogc",
             query=request.query_params.dict(),
         )
-        here = self.url(f"collections/{collection_id}/items")
         links = [
             link(request.build_absolute_uri(), "self", GEOJSON, "This page"),
             link(self.url(f"collections/{collection_id}"), "collection", title="The collection"),
+            *_paging_links(
+                request,
+                self.url(f"collections/{collection_id}/items"),
+                collection_id,
+                rows=rows,
+                more=more,
+                limit=limit,
+                offset=offset,
+                cursor=cursor,
+            ),
         ]
-
-        def page(at: int) -> str:
-            query = request.query_params.copy()
-            query["offset"], query["limit"] = str(at), str(limit)
-            return f"{here}?{query.urlencode()}"
-
-        if offset + len(features) < matched:
-            links.append(link(page(offset + limit), "next", GEOJSON, "Next page"))
-        if offset > 0:
-            links.append(link(page(max(offset - limit, 0)), "prev", GEOJSON, "Previous page"))
+        # Counting the whole filtered collection costs as much as a scan of it (30 ms for the
+        # demo's 300,000 crime points), so only a page asked for without a cursor (the first,
+        # or one by offset) says how many match; the standard lets the others leave it out.
+        matched = ""
+        if cursor is None:
+            matched = f'"numberMatched": {sql.fetch_all(*sql.count_sql(qs))[0][0]}, '
         head = (
             '{"type": "FeatureCollection", '
-            f'"numberMatched": {matched}, "numberReturned": {len(features)}, '
+            f'{matched}"numberReturned": {len(rows)}, '
             f'"timeStamp": "{timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")}", '
             f'"links": {json.dumps(links)}, "features": ['
         )
-        return _geojson_response(head + ",\n".join(features) + "]}")
+        return _geojson_response(head + ",\n".join(row[0] for row in rows) + "]}")
 
 
 class Item(OgcView):

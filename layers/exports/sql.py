@@ -54,9 +54,16 @@ def _json_value(attribute) -> str:
 
 
 def geojson_sql(
-    layer: Layer, qs: QuerySet, *, limit: int | None = None, offset: int = 0, order=("a_fid",)
+    layer: Layer,
+    qs: QuerySet,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    order=("a_fid",),
+    with_fid: bool = False,
 ) -> tuple[str, tuple]:
-    """One row per feature: the Feature object as JSON text.
+    """One row per feature: the Feature object as JSON text, and with `with_fid` its id as a
+    second column (an OGC page's links name the ids it starts and ends with).
 
     The text is concatenated rather than built with json_build_object, and the geometry text of
     ST_AsGeoJSON is spliced in rather than parsed into json and written out again: together
@@ -70,7 +77,7 @@ def geojson_sql(
         """SELECT '{"type": "Feature", "id": ' || to_json(l.a_fid)::text """  # noqa: S608
         f"""|| ', "geometry": ' || coalesce(ST_AsGeoJSON({geom}, 7), 'null') """
         f"""|| ', "properties": {{' || {properties} || '}}}}' """
-        f"FROM ({inner}) AS l"
+        f"{', l.a_fid' if with_fid else ''} FROM ({inner}) AS l"
     )
     return sql, params
 

@@ -111,7 +111,8 @@ def test_paging_follows_next_links_through_every_feature(analyst, world):
     url, seen, pages = "/ogc/collections/testarea-crime/items?limit=3", [], 0
     while url and pages < 10:
         body = analyst.get(url).json()
-        assert body["numberMatched"] == 8
+        # Only the first page counts the collection (docs/exports.md).
+        assert body.get("numberMatched") == (None if pages else 8)
         seen += [f["id"] for f in body["features"]]
         if pages:
             assert "prev" in rels(body)

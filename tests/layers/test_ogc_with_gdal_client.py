@@ -21,23 +21,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CLIENT = """
 import json, sys
 import pyogrio
-url, layer, credentials = sys.argv[1:4]
+url, layer, credentials, page_size = sys.argv[1:5]
 options = {"GDAL_HTTP_TIMEOUT": "60"}
 if credentials:
     options.update(GDAL_HTTP_AUTH="BASIC", GDAL_HTTP_USERPWD=credentials)
 pyogrio.set_gdal_config_options(options)
 source = "OAPIF:" + url
 names = sorted(name for name, _ in pyogrio.list_layers(source))
-meta, _, wkb, values = pyogrio.raw.read(source, layer=layer)
+open_options = {"PAGE_SIZE": page_size} if page_size else {}
+meta, _, wkb, values = pyogrio.raw.read(source, layer=layer, **open_options)
 rows = [dict(zip(meta["fields"], (v.item() if hasattr(v, "item") else v for v in row)))
         for row in zip(*values)]
 print(json.dumps({"layers": names, "crs": meta["crs"], "rows": rows}, default=str))
 """
 
 
-def gdal_read(url: str, layer: str, credentials: str = "") -> dict:
+def gdal_read(url: str, layer: str, credentials: str = "", page_size: int | None = None) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", CLIENT, url, layer, credentials],
+        [sys.executable, "-c", CLIENT, url, layer, credentials, str(page_size or "")],
         capture_output=True,
         text=True,
         timeout=180,
@@ -69,3 +70,14 @@ def test_gdal_reads_walk_layers_with_basic_authentication(live_server, world, me
         "safe_place",
         "unsafe_spot",
     ]
+
+
+def test_gdal_walks_a_layer_page_by_page_by_the_cursor_links(live_server, world, member):
+    from layers.models import CrimeIncident
+
+    analyst = member("analyst")
+    read = gdal_read(
+        f"{live_server.url}/ogc/", "testarea-crime", f"{analyst.username}:{PASSWORD}", page_size=3
+    )
+    everything = CrimeIncident.objects.order_by("pk").values_list("pk", flat=True)
+    assert [row["id"] for row in read["rows"]] == list(everything)

@@ -1,9 +1,17 @@
-"""System checks: Trygg needs PostGIS, and a recent enough one."""
+"""System checks: Trygg needs PostGIS, and a recent enough one; what /healthz reports."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import connection
+from django.db.models import Count, Min
 from django.db.utils import DatabaseError, OperationalError
+from django.utils import timezone
+
+# Imports of a million rows and analyses of the largest areas take seconds to a minute or two
+# (docs/scaling.md): a task that waited this long for the background worker found none free.
+TASK_LATE = timedelta(minutes=10)
 
 
 def postgis_version() -> str | None:
@@ -15,6 +23,16 @@ def postgis_version() -> str | None:
             return None
         cursor.execute("SELECT PostGIS_Lib_Version()")
         return cursor.fetchone()[0]
+
+
+def task_queue_state() -> dict:
+    """How the background worker keeps up: the tasks waiting for it, and whether one has waited
+    longer than TASK_LATE (no worker runs, or it is stuck on a task, or too few run)."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.ready().aggregate(count=Count("pk"), oldest=Min("enqueued_at"))
+    late = waiting["oldest"] is not None and timezone.now() - waiting["oldest"] > TASK_LATE
+    return {"worker": "late" if late else "ok", "tasks_waiting": waiting["count"]}
 
 
 @register(Tags.database)

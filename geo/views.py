@@ -1,3 +1,6 @@
+import logging
+
+from django.db import DatabaseError
 from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -8,7 +11,7 @@ from rest_framework.response import Response
 
 from geo.access import access_with_role
 from geo.bbox import parse_bbox
-from geo.checks import postgis_version
+from geo.checks import postgis_version, task_queue_state
 from geo.geojson import feature, feature_collection, geojson_of
 from geo.models import Area, Membership, Role
 from geo.permissions import AreaCapability, area_access, requires
@@ -21,9 +24,20 @@ from geo.serializers import (
 )
 from geo.services import membership_remove, membership_set
 
+log = logging.getLogger(__name__)
+
 
 def healthz(request):
-    return JsonResponse({"database": "ok", "postgis": postgis_version()})
+    """For a load balancer and monitoring: 503 while the database cannot be reached (the web
+    workers can answer nothing else), 200 otherwise; `worker` is "late" when a task has waited
+    for the background worker too long (imports and analyses stall, pages do not)."""
+    try:
+        health = {"database": "ok", "postgis": postgis_version(), **task_queue_state()}
+    except DatabaseError as error:
+        # One line, not the traceback of an Internal Server Error at every probe.
+        log.warning("healthz: the database cannot be reached: %s", error)
+        return JsonResponse({"database": "unavailable"}, status=503)
+    return JsonResponse(health)
 
 
 class AreaList(generics.ListAPIView):

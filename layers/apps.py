@@ -25,9 +25,17 @@ class LayersConfig(AppConfig):
     name = "layers"
 
     def ready(self):
+        from layers.analysis.services import analysis_files_delete
+
         # Every area has its own crime partition (layers/partitions.py), from its creation to
         # its deletion (its incidents are deleted before it).
         post_save.connect(_area_partition, sender="geo.Area", dispatch_uid="layers_area_partition")
         post_delete.connect(
             _area_partition_drop, sender="geo.Area", dispatch_uid="layers_area_partition_drop"
+        )
+        # A run's rasters live in media/ and go with it, also when its area is deleted.
+        post_delete.connect(
+            analysis_files_delete,
+            sender="layers.AnalysisRun",
+            dispatch_uid="layers_analysis_files_delete",
         )

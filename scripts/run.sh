@@ -21,7 +21,6 @@ fi
 $PY -m config.serve --check "$HOST" "$PORT"
 $PY manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 $PY manage.py migrate --noinput -v 0
-$PY manage.py createcachetable
 $PY manage.py load_demo --if-missing
 $PY manage.py collectstatic --noinput -v 0
 

@@ -19,7 +19,7 @@ from geo.services import data_version_bump
 from layers.analysis import rasters, sql
 from layers.analysis.insecurity import block_insecurity, survey_shares
 from layers.analysis.parameters import Parameters, parameters_parse
-from layers.analysis.services import analysis_check
+from layers.analysis.services import analysis_check, analysis_folder
 from layers.analysis.statistics import bivariate, gi_star
 from layers.analysis.weights import weights_build
 from layers.assignment import crime_assignment_totals
@@ -374,7 +374,7 @@ def _rasters(run, area, blocks, totals, parameters: Parameters, until):
     fear = rasters.kernel_density(obs_points, obs_weights, grid, bandwidth)
     np.maximum(fear, 0, out=fear)
     gap = rasters.perception_gap(fear, crime, grid)
-    relative = Path("analyses") / str(run.pk)
+    relative = analysis_folder(run.pk)
     paths = {}
     for name, array, nodata in (
         ("crime_density", crime, None),

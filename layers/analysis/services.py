@@ -78,7 +78,6 @@ def analysis_delete(*, run: AnalysisRun, user) -> None:
         raise ValidationError(
             {"status": _("The analysis is still running; delete it once it has ended.")}
         )
-    rasters = Path(settings.MEDIA_ROOT) / "analyses" / str(run.pk)
     with transaction.atomic():
         audit_record(
             user=user,
@@ -86,9 +85,25 @@ def analysis_delete(*, run: AnalysisRun, user) -> None:
             action="analysis.delete",
             detail={"run": run.pk, "status": run.status, "parameters": run.parameters},
         )
-        run.delete()  # its block results and raster rows go with it
+        run.delete()  # its block results and raster rows go with it, its files after the commit
         data_version_bump(area=run.area, layers=["analysis", "blocks"])
-        transaction.on_commit(lambda: shutil.rmtree(rasters, ignore_errors=True))
+
+
+def analysis_folder(run_id: int) -> Path:
+    """Where a run's rasters are written, relative to MEDIA_ROOT."""
+    return Path("analyses") / str(run_id)
+
+
+def analysis_files_delete(sender, instance, using, **kwargs) -> None:
+    """post_delete of a run, however it is deleted (analysis_delete, the admin deleting its
+    area, a shell): its rasters go once the deletion commits, and stay if it rolls back.
+    Left to analysis_delete, the folders of runs deleted any other way stayed in media/ for good.
+
+    A raster being sent or read for a tile at that moment is not cut short: the process has it
+    open, and a removed file lives on until it is closed. Requests that come after find no run,
+    or no file, and answer 404."""
+    folder = Path(settings.MEDIA_ROOT) / analysis_folder(instance.pk)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True), using=using)
 
 
 def analysis_pin(*, run: AnalysisRun, user) -> None:

@@ -208,11 +208,14 @@ class AnalysisRasterDownload(APIView):
         raster = run.rasters.filter(name=name).first()
         if raster is None:
             raise Http404(_("The run has no such raster (yet)."))
-        path = Path(settings.MEDIA_ROOT) / raster.path
-        if not path.is_file():
-            raise Http404(_("The raster file is missing."))
+        try:
+            # Opened, the file is sent whole even if the run is deleted meanwhile (a removed
+            # file lives on while open); one removed after the row was read is a 404.
+            opened = (Path(settings.MEDIA_ROOT) / raster.path).open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise Http404(_("The raster file is missing.")) from None
         return FileResponse(
-            path.open("rb"),
+            opened,
             content_type="image/tiff",
             as_attachment=True,
             filename=f"analysis-{run.pk}-{name}.tif",

@@ -1,6 +1,9 @@
+import datetime as dt
+
 import pytest
 from django.core.checks import Error
 from django.db import connection
+from django.utils import timezone
 
 from geo.checks import check_postgis
 
@@ -13,6 +16,25 @@ def test_healthz_reports_database_and_postgis_version(client):
     body = response.json()
     assert body["database"] == "ok"
     assert body["postgis"].startswith("3.")
+    assert body["worker"] == "ok" and body["tasks_waiting"] == 0
+
+
+def test_healthz_says_the_worker_is_late_once_a_task_waited_ten_minutes(client):
+    from django_tasks_db.models import DBTaskResult
+
+    from layers.tasks import import_job_task
+
+    import_job_task.enqueue(0)  # no worker runs in the tests: it waits
+    assert client.get("/healthz").json() | {"postgis": ""} == {
+        "database": "ok",
+        "postgis": "",
+        "worker": "ok",
+        "tasks_waiting": 1,
+    }
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - dt.timedelta(minutes=11))
+    response = client.get("/healthz")
+    assert response.status_code == 200  # the web side serves; imports and analyses stall
+    assert response.json()["worker"] == "late"
 
 
 def test_postgis_check_passes_on_this_database():

@@ -18,6 +18,7 @@ import rasterio
 from django.conf import settings
 from PIL import Image
 from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
 from rasterio.transform import from_bounds
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
@@ -105,6 +106,11 @@ def raster_for(request, slug: str, name: str, user):
         return None
     floor = density_floor(access, run) if name == "crime_density" else None
     return RasterSource(path, name, run.pk, data_versions(area=area)["analysis"], floor)
+
+
+# A raster whose run was deleted after raster_for found it: its files go when the deletion
+# commits (layers.analysis.services.analysis_files_delete), between render_tile's reads.
+RASTER_GONE = (RasterioIOError, FileNotFoundError)
 
 
 def raster_etag(source: RasterSource, z: int, x: int, y: int) -> str:

@@ -222,7 +222,10 @@ def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
     held = if_none_match(request)
     if etag in held or "*" in held:
         return caching_headers(bodiless(304), etag, user)
-    png = raster.render_tile(found.path, found.name, z, x, y, found.floor)
+    try:
+        png = raster.render_tile(found.path, found.name, z, x, y, found.floor)
+    except raster.RASTER_GONE:
+        raise Http404(_("No such raster.")) from None
     if png is None:
         return caching_headers(bodiless(204), etag, user)
     return caching_headers(HttpResponse(png, content_type="image/png"), etag, user)

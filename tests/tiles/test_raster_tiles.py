@@ -9,6 +9,7 @@ from PIL import Image
 
 from geo.models import Role
 from tests.tiles.data import tile_of, write_density_raster
+from tiles import raster
 from tiles.raster import overview_level
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,23 @@ def test_the_analysis_writes_its_surfaces_with_overviews(tmp_path):
     with rasterio.open(path) as src:
         assert src.overviews(1)[0] == 2
         assert overview_level(src, tile_metres=40.0) is not None
+
+
+def test_a_raster_deleted_while_its_tile_is_drawn_is_a_404(
+    client_for, member, density, monkeypatch
+):
+    """The run's files go when its deletion commits, which can fall after the view has found
+    the raster and before it reads it."""
+    found = raster.raster_for
+
+    def found_then_deleted(*args, **kwargs):
+        source = found(*args, **kwargs)
+        source.path.unlink()
+        return source
+
+    monkeypatch.setattr(raster, "raster_for", found_then_deleted)
+    z, x, y = tile_of(13.009, 55.605, 14)
+    response = client_for(member(Role.PLANNER)).get(
+        f"/tiles/testarea/raster/crime_density/{z}/{x}/{y}.png"
+    )
+    assert response.status_code == 404

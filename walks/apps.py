@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate
 
 
 def _kinds_restore(sender, apps=None, **kwargs):
@@ -25,3 +25,8 @@ class WalksConfig(AppConfig):
         # The taxonomy is reference data: restore it after a flush as Django does for
         # content types, so a database is never without its kinds.
         post_migrate.connect(_kinds_restore, sender=self, dispatch_uid="walks_kinds_restore")
+        from walks.services import photo_files_delete
+
+        post_delete.connect(
+            photo_files_delete, sender="walks.Photo", dispatch_uid="walks_photo_files_delete"
+        )

@@ -343,7 +343,6 @@ def observation_delete(*, observation: Observation, user, action="observation.de
     test entry, a wrong tap its author withdraws). The audit entry (`action`) records who
     deleted what kind of finding, not its content."""
     walk = observation.walk
-    photos = list(observation.photos.all())
     with transaction.atomic():
         audit_record(
             user=user,
@@ -353,12 +352,11 @@ def observation_delete(*, observation: Observation, user, action="observation.de
                 "observation": observation.pk,
                 "walk": walk.pk,
                 "kind": observation.kind.code,
-                "photos": len(photos),
+                "photos": observation.photos.count(),
             },
         )
-        observation.delete()
+        observation.delete()  # its photos' files go after the commit (photo_files_delete)
         data_version_bump(area=walk.area, layers=["observations"])
-        transaction.on_commit(lambda: _files_delete(photos))
 
 
 def photo_delete(*, photo: Photo, user) -> None:
@@ -370,16 +368,21 @@ def photo_delete(*, photo: Photo, user) -> None:
             action="photo.delete",
             detail={"photo": photo.pk, "observation": photo.observation_id},
         )
-        photo.delete()
+        photo.delete()  # its files go after the commit (photo_files_delete)
         data_version_bump(area=area, layers=["observations"])
-        transaction.on_commit(lambda: _files_delete([photo]))
 
 
-def _files_delete(photos) -> None:
-    """Remove the files once the rows are gone for good (a rolled-back delete keeps both)."""
-    for photo in photos:
-        photo.image.delete(save=False)
-        photo.thumbnail.delete(save=False)
+def photo_files_delete(sender, instance, using, **kwargs) -> None:
+    """post_delete of a photo, however it is deleted (a coordinator, its finding withdrawn,
+    the admin deleting it or its walk or area): its files go once the deletion commits, and
+    stay if it rolls back. A photo showing a face must not outlive its row on disk."""
+    image, thumbnail = instance.image, instance.thumbnail
+
+    def remove():
+        image.delete(save=False)
+        thumbnail.delete(save=False)
+
+    transaction.on_commit(remove, using=using)
 
 
 def observation_follow_up_set(

@@ -6,6 +6,7 @@ finding without keeping its content. A finding's author may withdraw it while th
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from geo.models import AuditEntry
 from geo.services import data_versions
@@ -197,3 +198,19 @@ def test_a_stranger_cannot_tell_an_existing_finding_from_a_missing_one(client_fo
     assert (existing.status_code, existing.json()) == (missing.status_code, missing.json())
     assert existing.status_code == 404
     assert Observation.objects.filter(pk=finding.pk).exists()
+
+
+def test_photo_files_go_with_their_rows_however_deleted(
+    walk, finding, django_capture_on_commit_callbacks
+):
+    """The admin deletes photos, findings, walks and areas with the ORM, past the services."""
+    stored = files(finding)
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            walk.area.delete()
+            raise RuntimeError  # rolled back: rows and files stay
+    assert Photo.objects.count() == 2 and all(path.exists() for path in stored)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Photo.objects.filter(observation=finding).delete()  # the admin's bulk action
+    assert not any(path.exists() for path in stored)

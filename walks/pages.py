@@ -35,7 +35,7 @@ METRES_PER_DEGREE = 111_320  # of latitude; of longitude at the equator
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"  # a URL pattern's stand-in for {client_id}
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "walks"
-SHELL_FILES = ["capture.js", "queue.js", "i18n.js", "capture.css", "icon.svg"]
+SHELL_FILES = ["capture.js", "queue.js", "refused.js", "i18n.js", "capture.css", "icon.svg"]
 # The site's own modules the capture app imports (static/), cached and versioned with it.
 SHARED_DIR = Path(settings.BASE_DIR) / "static"
 SHARED_FILES = ["js/map-words.js"]
@@ -79,7 +79,33 @@ def my_walks(request):
         area.latest_walks = list(
             Walk.objects.filter(area=area).order_by("-starts_at", "-id")[:RECENT_WALKS]
         )
-    return render(request, "walks/my_walks.html", {"walks": walks, "planning_areas": planning})
+    return render(
+        request,
+        "walks/my_walks.html",
+        {"walks": walks, "planning_areas": planning, "kept": _kept_config(request.user, walks)},
+    )
+
+
+def _kept_config(user, walks) -> dict:
+    """What My walks needs to list the findings this tablet holds for walks the server no
+    longer takes them for (walks/static/walks/kept.js): whose outboxes are the user's, which
+    walks need no asking (listed here, so theirs), and its words."""
+    return {
+        "user": user.pk,
+        "walks": [walk.pk for walk in walks],
+        "capture": reverse("walk-capture", args=[0]).replace("/0/", "/{id}/"),
+        "words": {
+            "finding": ngettext("%(n)s finding", "%(n)s findings", 1),
+            "findings": ngettext("%(n)s finding", "%(n)s findings", 2),
+            "photo": ngettext("%(n)s photo", "%(n)s photos", 1),
+            "photos": ngettext("%(n)s photo", "%(n)s photos", 2),
+            "walk": _("Walk %(id)s"),
+            "discard_question": _(
+                "Discard the findings of “%(name)s” from this tablet? They were never sent,"
+                " so they are then gone for good."
+            ),
+        },
+    }
 
 
 @login_required

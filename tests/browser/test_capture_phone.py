@@ -32,3 +32,38 @@ def test_the_capture_app_fits_a_phone(live_server, chromium, capture_area):
     finally:
         context.close()
         connections.close_all()  # as the tablet fixture does (tests/browser/conftest.py)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1024, 820, 390])
+def test_the_bars_buttons_stay_put_whatever_the_connection_says(
+    live_server, chromium, capture_area, width
+):
+    """The connection's words ("Online", "Retrying in 32 s", "You are no longer a participant…")
+    moved the buttons between the bar's rows as they changed length: a thumb on its way to
+    *My findings* met *My position*."""
+    walk = make_walk(capture_area, [make_member(capture_area, "participant", "walker")])
+    context = chromium.new_context(
+        viewport={"width": width, "height": 768}, has_touch=True, is_mobile=True
+    )
+    try:
+        page = context.new_page()
+        sign_in_to_capture(page, live_server, walk, "walker")
+        places = []
+        for words in (
+            "Online",
+            "Retrying in 32 s",
+            "You are no longer a participant of this walk: ask your coordinator.",
+            "Vandringen finns inte längre på servern",
+        ):
+            page.evaluate(f"document.getElementById('net').textContent = {words!r}")
+            places.append(
+                [page.locator(c).bounding_box() for c in ("#locate", "#mine-button", "#language")]
+            )
+        assert all(place == places[0] for place in places), places
+        for box in places[0]:
+            assert 0 <= box["x"] and box["x"] + box["width"] <= width
+    finally:
+        context.close()
+        connections.close_all()

@@ -17,7 +17,7 @@ from walks.models import Observation, Walk
 
 GONE = (
     "This walk no longer exists on the server; your finding stays on this tablet."
-    " Ask your coordinator."
+    " Download it under My walks for your coordinator."
 )
 
 

@@ -66,6 +66,19 @@ def test_valid_items_are_stored_when_others_are_rejected(capture_client, walk):
     ]
 
 
+def test_a_refused_item_put_right_is_stored_under_the_same_client_id(capture_client, walk):
+    """The capture app resends a refused finding, fixed, with its client_id: a refusal stores
+    nothing under it, so the fixed one is created, not taken for a duplicate of the refusal."""
+    refused = item(geometry={"type": "Point", "coordinates": [13.028, 55.605]})  # outside
+    [first] = sync(capture_client, walk, [refused]).json()["results"]
+    assert first["status"] == "rejected" and not Observation.objects.exists()
+    [again] = sync(capture_client, walk, [{**refused, "geometry": item()["geometry"]}]).json()[
+        "results"
+    ]
+    assert again["status"] == "created"
+    assert str(Observation.objects.get(pk=again["id"]).client_id) == refused["client_id"]
+
+
 def test_sync_bumps_the_observations_version_only_when_it_stores(capture_client, walk, area):
     before = data_versions(area=area)["observations"]
     batch = [item()]

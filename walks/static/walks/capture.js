@@ -3,6 +3,7 @@
 import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
 import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
 import { openQueue } from "./queue.js";
+import { reasonsOf, renderRefused } from "./refused.js";
 import { mapWords, rewordControls } from "/static/js/map-words.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
@@ -20,6 +21,9 @@ let flashWord = null;
 const $ = (selector) => document.querySelector(selector);
 const queue = await openQueue();
 await queue.adopt(walkId, queueKey);
+// Stored with each finding: should the walk be deleted, or the participant taken off it, My walks
+// still names the walk whose findings the outbox holds.
+const walkAbout = { id: walkId, name: config.walk.name, area_name: config.walk.area_name };
 
 // ---------- map ----------
 // Each source's findings are drawn by three layers, one per kind of geometry.
@@ -248,6 +252,7 @@ function geometryMode(kind) {
 }
 
 function startDraft(code) {
+  const fixing = correcting; // a kind tapped while fixing a refused finding is its new kind
   cancelDraft();
   closeFinding();
   closeMine();
@@ -256,6 +261,60 @@ function startDraft(code) {
   document.querySelectorAll(".kind").forEach((b) => pressed(b, b.dataset.kind === code, "active"));
   showShapes();
   hintForDraft();
+  if (fixing) restoreDraft(fixing);
+}
+
+// ---------- a finding the server refused, put right ----------
+// Fix brings a refused finding back as the finding being drafted: its pins where it was put,
+// its answers in the sheet, the server's reasons above them. Saved, it takes the place of its
+// refusal in the outbox under the same client_id: the server stored nothing under that id, so
+// it stores the finding put right (and a lost answer still only makes a harmless duplicate).
+let correcting = null; // the refused finding being put right
+
+function fixRefused(item) {
+  correcting = item;
+  if (kindsByCode[item.kind]) startDraft(item.kind);
+  else {
+    // A kind this page no longer offers: what the finding is must be chosen again first.
+    cancelDraft();
+    correcting = item;
+    hint(t("choose_other_kind"));
+  }
+}
+
+function restoreDraft(item) {
+  correcting = item;
+  draft.severity = item.severity ?? null;
+  draft.feeling = item.feeling ?? null;
+  document.querySelectorAll(".scale").forEach((scale) => {
+    scale.querySelectorAll("button").forEach((b) => pressed(b, Number(b.value) === draft[scale.dataset.field]));
+  });
+  $("#note").value = item.note || "";
+  $("#sheet-why").textContent = reasonsOf(item);
+  $("#sheet-why").hidden = false;
+  const mode = drawnAs(item.geometry, draft.kind);
+  if (!mode) return; // the new kind is drawn in another way: drawn afresh, as the hint says
+  setMode(mode);
+  const vertices = verticesOf(item.geometry);
+  vertices.forEach((vertex) => addPin(vertex));
+  const bounds = vertices.reduce((b, v) => b.extend(v), new maplibregl.LngLatBounds(vertices[0], vertices[0]));
+  map.fitBounds(bounds, { padding: 120, maxZoom: 17, duration: 0 });
+  openSheet();
+}
+
+// How the draft draws `geometry` for `kind`, or null when the kind takes no such shape.
+function drawnAs(geometry, kind) {
+  const modes = modesOf(kind);
+  const mode = SHAPES_OF[geometry?.type];
+  if (modes.includes(mode)) return mode;
+  const twoPins = geometry?.type === "LineString" && geometry.coordinates.length === 2;
+  return twoPins && modes.includes("sightline") ? "sightline" : null;
+}
+
+function verticesOf(geometry) {
+  if (geometry.type === "Point") return [geometry.coordinates];
+  if (geometry.type === "Polygon") return geometry.coordinates[0].slice(0, -1); // open the ring
+  return geometry.coordinates;
 }
 
 // A choice shown by colour is also told to screen readers.
@@ -327,6 +386,8 @@ function cancelDraft() {
   if (draft) draft.markers.forEach((m) => m.remove());
   moveBack();
   draft = null;
+  correcting = null;
+  $("#sheet-why").hidden = true;
   map.getSource("draft")?.setData(empty());
   document.querySelectorAll(".kind").forEach((b) => pressed(b, false, "active"));
   $("#sheet").hidden = true;
@@ -588,18 +649,20 @@ async function saveDraft() {
     return;
   }
   const observation = {
-    client_id: newClientId(),
+    client_id: correcting?.client_id ?? newClientId(),
     kind: draft.kind.code,
     geometry: draftGeometry(),
     severity: draft.severity,
     feeling: draft.feeling,
     note: $("#note").value.trim(),
-    captured_at: new Date().toISOString(),
-    accuracy_m: gps ? Math.round(gps.accuracy * 10) / 10 : null,
+    // A refused finding put right was still seen when it was captured, from where it was.
+    captured_at: correcting?.captured_at ?? new Date().toISOString(),
+    accuracy_m: correcting ? (correcting.accuracy_m ?? null) : gpsAccuracy(),
   };
   const photo = await fitPhoto($("#photo").files[0] || null);
   try {
-    await queue.add(queueKey, observation, photo);
+    if (correcting) await queue.resend(queueKey, observation, photo, walkAbout);
+    else await queue.add(queueKey, observation, photo, walkAbout);
   } catch (error) {
     // The tablet's storage is full (or the browser refused it): the sheet stays as it is, so
     // nothing typed is lost, and the participant is told rather than left with a dead Save.
@@ -613,6 +676,10 @@ async function saveDraft() {
   flash("saved");
   await refresh();
   syncSoon(0);
+}
+
+function gpsAccuracy() {
+  return gps ? Math.round(gps.accuracy * 10) / 10 : null;
 }
 
 // The server takes photos up to 15 MB; a camera's can be larger. Rather than refuse it after
@@ -907,42 +974,23 @@ async function refresh() {
   rejectedShown = rejected.length;
   // A walk gone from the server: its findings still in the outbox are not accepted either, but
   // stay on the tablet (no Dismiss: the coordinator may still want them).
-  const stranded = walkGone ? pending : [];
-  const list = $("#rejected");
-  list.hidden = rejected.length + stranded.length === 0;
-  list.replaceChildren();
-  if (rejected.length + stranded.length) {
-    const title = document.createElement("strong");
-    title.textContent = t("needs_attention", rejected.length + stranded.length);
-    list.append(title);
-  }
-  if (stranded.length) {
-    const why = Object.assign(document.createElement("p"), { className: "walk-gone" });
-    why.textContent = t("walk_gone", stranded.length);
-    list.append(why);
-  }
-  for (const item of stranded) {
-    const time = new Date(item.captured_at).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit" });
-    const row = Object.assign(document.createElement("div"), { className: "rejected-item stranded" });
-    row.textContent = `${time} · ${kindLabel(kindsByCode[item.kind] || { code: item.kind })}`;
-    list.append(row);
-  }
-  for (const item of rejected) {
-    const row = document.createElement("div");
-    row.className = "rejected-item";
-    const reasons = Object.values(item.errors || {}).flat().join(" ");
-    const what = kindLabel(kindsByCode[item.kind] || { code: item.kind });
-    row.textContent = item.photo ? `${what}, ${t("its_photo")}: ${reasons}` : `${what}: ${reasons}`;
-    const dismiss = document.createElement("button");
-    dismiss.textContent = t("dismiss");
-    dismiss.addEventListener("click", async () => {
+  renderRefused($("#rejected"), {
+    rejected,
+    stranded: walkGone ? pending : [],
+    say: t,
+    describe: (item, timed) => {
+      const what = kindLabel(kindsByCode[item.kind] || { code: item.kind });
+      if (!timed) return what;
+      return `${new Date(item.captured_at).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit" })} · ${what}`;
+    },
+    onDismiss: async (item) => {
+      if (correcting?.client_id === item.client_id) cancelDraft();
       await queue.dismissRejected(item.client_id);
       await refresh();
       focusKind(null);
-    });
-    row.append(dismiss);
-    list.append(row);
-  }
+    },
+    onFix: fixRefused,
+  });
 }
 
 // ---------- a finding already saved: what it says, and withdrawing one's own ----------

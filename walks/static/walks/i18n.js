@@ -37,6 +37,8 @@ const WORDS = {
     no_gps: "No GPS position yet.",
     needs_attention: (n) => `${n} not accepted`,
     outside_area: (m) => `This lies about ${m} m outside the area and would not be accepted: move it inside the dashed line.`,
+    fix: "Fix",
+    choose_other_kind: "This kind is no longer offered: choose what it is, then fix it and save.",
     dismiss: "Dismiss",
     language: "Language",
     walk: "Walk",
@@ -59,8 +61,8 @@ const WORDS = {
     not_participant: "You are no longer a participant of this walk: ask your coordinator.",
     walk_gone: (n) =>
       n === 1
-        ? "This walk no longer exists on the server; your finding stays on this tablet. Ask your coordinator."
-        : `This walk no longer exists on the server; your ${n} findings stay on this tablet. Ask your coordinator.`,
+        ? "This walk no longer exists on the server; your finding stays on this tablet. Download it under My walks for your coordinator."
+        : `This walk no longer exists on the server; your ${n} findings stay on this tablet. Download them under My walks for your coordinator.`,
     walk_gone_short: "Walk no longer on the server",
     kept_on_tablet: (n) => (n === 1 ? "1 kept on this tablet" : `${n} kept on this tablet`),
     walk_closed: "This walk is done: findings captured during it are still sent, new ones are not taken.",
@@ -105,6 +107,8 @@ const WORDS = {
     no_gps: "Ingen GPS-position ännu.",
     needs_attention: (n) => `${n} togs inte emot`,
     outside_area: (m) => `Detta ligger ungefär ${m} m utanför området och skulle inte tas emot: flytta det innanför den streckade linjen.`,
+    fix: "Rätta",
+    choose_other_kind: "Den här sorten finns inte längre: välj vad det är, rätta och spara sedan.",
     dismiss: "Stäng",
     language: "Språk",
     walk: "Vandring",
@@ -127,8 +131,8 @@ const WORDS = {
     not_participant: "Du är inte längre deltagare i den här vandringen: fråga din samordnare.",
     walk_gone: (n) =>
       n === 1
-        ? "Vandringen finns inte längre på servern; din observation finns kvar på den här surfplattan. Fråga din samordnare."
-        : `Vandringen finns inte längre på servern; dina ${n} observationer finns kvar på den här surfplattan. Fråga din samordnare.`,
+        ? "Vandringen finns inte längre på servern; din observation finns kvar på den här surfplattan. Ladda ner den under Mina vandringar åt din samordnare."
+        : `Vandringen finns inte längre på servern; dina ${n} observationer finns kvar på den här surfplattan. Ladda ner dem under Mina vandringar åt din samordnare.`,
     walk_gone_short: "Vandringen finns inte längre på servern",
     kept_on_tablet: (n) => (n === 1 ? "1 sparad på surfplattan" : `${n} sparade på surfplattan`),
     walk_closed: "Vandringen är avslutad: observationer från vandringen skickas ändå, nya tas inte emot.",
@@ -173,6 +177,8 @@ const WORDS = {
     no_gps: "Ingen GPS-position endnu.",
     needs_attention: (n) => `${n} blev ikke modtaget`,
     outside_area: (m) => `Dette ligger cirka ${m} m uden for området og ville ikke blive modtaget: flyt det inden for den stiplede linje.`,
+    fix: "Ret",
+    choose_other_kind: "Denne type findes ikke længere: vælg hvad det er, ret det og gem så.",
     dismiss: "Luk",
     language: "Sprog",
     walk: "Tryghedsvandring",
@@ -195,8 +201,8 @@ const WORDS = {
     not_participant: "Du er ikke længere deltager i denne vandring: spørg din koordinator.",
     walk_gone: (n) =>
       n === 1
-        ? "Vandringen findes ikke længere på serveren; din observation bliver på denne tablet. Spørg din koordinator."
-        : `Vandringen findes ikke længere på serveren; dine ${n} observationer bliver på denne tablet. Spørg din koordinator.`,
+        ? "Vandringen findes ikke længere på serveren; din observation bliver på denne tablet. Download den under Mine vandringer til din koordinator."
+        : `Vandringen findes ikke længere på serveren; dine ${n} observationer bliver på denne tablet. Download dem under Mine vandringer til din koordinator.`,
     walk_gone_short: "Vandringen findes ikke længere på serveren",
     kept_on_tablet: (n) => `${n} gemt på denne tablet`,
     walk_closed: "Vandringen er afsluttet: observationer fra vandringen sendes stadig, nye modtages ikke.",

@@ -2,10 +2,12 @@
 // server has acknowledged it: "created" or "duplicate" removes it, "rejected" moves it to the
 // list a participant must look at. Nothing is deleted on a network error. A finding its author
 // withdraws leaves the outbox at once and waits in "withdrawals" until the server confirms it
-// is gone there too.
+// is gone there too. "walks" remembers each outbox's walk by name: once the walk is deleted, or
+// its participant taken off it, the server no longer names it, and My walks (kept.js) still
+// has to say whose findings these are.
 
 const DB_NAME = "trygg-capture";
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -20,6 +22,22 @@ function done(tx) {
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error);
   });
+}
+
+// A finding, its photo and its walk's name into the outbox, within `tx`.
+function queueIn(tx, walk, observation, photoBlob, about) {
+  tx.objectStore("outbox").put({ walk, queued_at: Date.now(), ...observation });
+  if (about) tx.objectStore("walks").put({ key: walk, ...about });
+  if (photoBlob) {
+    tx.objectStore("photos").put({
+      walk,
+      kind: observation.kind,
+      client_id: observation.client_id,
+      observation_id: null,
+      blob: photoBlob,
+      name: photoBlob.name || "photo.jpg",
+    });
+  }
 }
 
 export async function openQueue() {
@@ -38,6 +56,9 @@ export async function openQueue() {
     }
     if (event.oldVersion < 2) {
       db.createObjectStore("withdrawals", { keyPath: "client_id" }).createIndex("walk", "walk");
+    }
+    if (event.oldVersion < 3) {
+      db.createObjectStore("walks", { keyPath: "key" });
     }
   };
   const db = await promised(open);
@@ -65,6 +86,57 @@ class Queue {
     await done(tx);
   }
 
+  // Every outbox on this tablet that still holds findings or photos, with the walk it remembers: `key`,
+  // `walk` ({id, name, area_name}, or only the id for an outbox older than the store), `findings`
+  // (queued and refused; a refused one carries its `errors`) and `photos`.
+  async outboxes() {
+    const stores = ["outbox", "rejected", "photos", "walks"];
+    const tx = this.db.transaction(stores);
+    const [queued, refused, photos, walks] = await Promise.all(
+      stores.map((name) => promised(tx.objectStore(name).getAll())),
+    );
+    const byKey = new Map();
+    const of = (key) => {
+      if (!byKey.has(key)) {
+        const walk = walks.find((w) => w.key === key) || { id: Number(String(key).split(":")[0]) };
+        byKey.set(key, { key, walk, findings: [], photos: [] });
+      }
+      return byKey.get(key);
+    };
+    // A photo the server refused for a finding it stored is listed on its own: not a finding.
+    [...queued, ...refused.filter((r) => !r.photo)].forEach((item) => of(item.walk).findings.push(item));
+    // Photos too whose finding the server already has: they wait for an upload that the
+    // server will no longer take either.
+    photos.forEach((photo) => of(photo.walk).photos.push(photo));
+    return [...byKey.values()];
+  }
+
+  // Everything this tablet holds for the outbox `key`, gone for good.
+  async discard(key) {
+    const stores = ["outbox", "photos", "rejected", "withdrawals"];
+    const tx = this.db.transaction([...stores, "walks"], "readwrite");
+    for (const name of stores) {
+      const store = tx.objectStore(name);
+      for (const id of await promised(store.index("walk").getAllKeys(key))) store.delete(id);
+    }
+    tx.objectStore("walks").delete(key);
+    await done(tx);
+  }
+
+  // A refused finding, put right, goes back into the outbox in place of its refusal, under the
+  // same client_id (the server stored nothing under it) and with its photos.
+  async resend(walk, observation, photoBlob, about) {
+    const tx = this.db.transaction(["outbox", "photos", "rejected", "walks"], "readwrite");
+    tx.objectStore("rejected").delete(observation.client_id);
+    const photos = tx.objectStore("photos");
+    // The kind may have changed: the photos the list names go with the new one.
+    for (const photo of await promised(photos.index("client_id").getAll(observation.client_id))) {
+      photos.put({ ...photo, kind: observation.kind });
+    }
+    queueIn(tx, walk, observation, photoBlob, about);
+    await done(tx);
+  }
+
   // How many findings other participants left on this tablet for this walk (keys `prefix…`).
   async othersWaiting(prefix, own) {
     const byWalk = this.db.transaction("outbox").objectStore("outbox").index("walk");
@@ -72,19 +144,11 @@ class Queue {
     return all - (await promised(byWalk.count(own)));
   }
 
-  async add(walk, observation, photoBlob) {
-    const tx = this.db.transaction(["outbox", "photos"], "readwrite");
-    tx.objectStore("outbox").put({ walk, queued_at: Date.now(), ...observation });
-    if (photoBlob) {
-      tx.objectStore("photos").put({
-        walk,
-        kind: observation.kind,
-        client_id: observation.client_id,
-        observation_id: null,
-        blob: photoBlob,
-        name: photoBlob.name || "photo.jpg",
-      });
-    }
+  // `about`: the walk as the capture page knows it ({id, name, area_name}), kept with its
+  // findings in the same transaction (a full tablet stores neither).
+  async add(walk, observation, photoBlob, about) {
+    const tx = this.db.transaction(["outbox", "photos", "walks"], "readwrite");
+    queueIn(tx, walk, observation, photoBlob, about);
     await done(tx);
   }
 

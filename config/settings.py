@@ -149,6 +149,8 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/maplibre", BASE_DIR / "node_modules" / "maplibre-gl" / "dist"),
+    # The zip archive My walks hands over the findings a tablet could not send in.
+    ("vendor/fflate", BASE_DIR / "node_modules" / "fflate" / "esm"),
 ]
 # collectstatic also writes a gzip copy of each file, which WhiteNoise serves to browsers that
 # accept it: MapLibre's module is 1.1 MB as it is, a fraction of that compressed, and tablets

@@ -3,7 +3,7 @@
 // opens, so here they are listed by the walk's name as the tablet remembers it: Download hands
 // them over (to the coordinator), Discard drops them after asking.
 import { openQueue } from "./queue.js";
-import { zipBlob } from "./zip.js";
+import { strToU8, zipSync } from "/static/vendor/fflate/browser.js";
 
 const config = JSON.parse(document.getElementById("kept-config").textContent);
 const words = config.words;
@@ -64,19 +64,25 @@ function collection(outbox, photoNames) {
   };
 }
 
+function zipArchive(files) {
+  return new Blob([zipSync(files)], { type: "application/zip" });
+}
+
 // One GeoJSON file; with photos, a zip of it and the photos.
 async function download(outbox) {
   const base = `trygg-walk-${outbox.walk.id}`;
   const photoNames = new Map();
-  const photoFiles = outbox.photos.map((photo) => {
+  const photoFiles = {};
+  for (const photo of outbox.photos) {
     const names = photoNames.get(photo.client_id) || [];
     const name = `photos/${photo.client_id}-${names.length + 1}.${extension(photo)}`;
     photoNames.set(photo.client_id, [...names, name]);
-    return { name, data: photo.blob };
-  });
+    // Stored as they are: a JPEG does not compress further.
+    photoFiles[name] = [new Uint8Array(await photo.blob.arrayBuffer()), { level: 0 }];
+  }
   const geojson = JSON.stringify(collection(outbox, photoNames), null, 1);
-  const [file, name] = photoFiles.length
-    ? [await zipBlob([{ name: `${base}.geojson`, data: geojson }, ...photoFiles]), `${base}.zip`]
+  const [file, name] = outbox.photos.length
+    ? [zipArchive({ [`${base}.geojson`]: strToU8(geojson), ...photoFiles }), `${base}.zip`]
     : [new Blob([geojson], { type: "application/geo+json" }), `${base}.geojson`];
   const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(file), download: name });
   document.body.append(link);

@@ -9,7 +9,7 @@ MAX_REJECTED_REASONS = 1000
 REASON_KINDS_LISTED = 20
 # The reason of the good rows a --strict import refuses along with the rejected ones.
 STRICT_REFUSED = "not imported because other rows were rejected and the import is strict"
-# Crime formats (layers/importers/crime.py presets) and the keys of a generic column map.
+# Crime formats (layers/importers/crimeformats.py presets) and the keys of a generic column map.
 FORMATS = ("police-uk", "chicago", "generic")
 MAP_KEYS = ("lon", "lat", "date", "category", "id", "block")
 

@@ -11,8 +11,10 @@ CONFLICT DO NOTHING, the deduplication by source key.
 """
 
 import hashlib
+import itertools
 import queue
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +46,9 @@ COLUMNS = (
     "import_job_id",
 )  # fmt: skip
 STAGING = "import_crime_staging"
+# Rows a reader hands over at a time: big enough for arrow and numpy to pay off, small
+# enough to keep memory flat.
+BATCH_ROWS = 20_000
 # One round trip per batch of projected points; PostGIS does the transformation, as it did
 # when the rows were transformed in the INSERT.
 TO_LONLAT = """
@@ -65,6 +70,12 @@ def rows_to_batch(rows: list[tuple]) -> pa.Table:
         [pa.array(values, type=f.type) for values, f in zip(columns, BATCH_SCHEMA, strict=True)],
         schema=BATCH_SCHEMA,
     )
+
+
+def batched(rows: Iterator[tuple], size: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """Batches of `size` row tuples (the last one shorter)."""
+    while chunk := list(itertools.islice(rows, size)):
+        yield rows_to_batch(chunk)
 
 
 def ewkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from layers.importers.base import (
     StrictRefused,
     fixed,
 )
-from layers.importers.crime import check_lonlat, check_srid, point_of, too_few_fields
+from layers.importers.checks import check_lonlat, check_srid, point_of, too_few_fields
 
 LAMP_STATUSES = {"working", "broken", "dim", "unknown"}
 SURVEY_COLUMNS = ("block_code", "period", "respondents")

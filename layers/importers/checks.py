@@ -1,6 +1,7 @@
 """Checks of one row's values that every importer shares, and of a file's coordinate
 reference system: coordinates (in degrees or a projected CRS, swapped or placeholder ones
-caught), points of a GDAL layer, months and dates, rows shorter than their header.
+caught), points of a GDAL layer, months and dates, rows shorter than their header, text
+PostgreSQL cannot store.
 
 A check returns the value it read or raises RowRejected with the row's reason (ImportRefused
 for a whole file)."""
@@ -15,7 +16,9 @@ from django.utils import timezone
 
 from geo.crs import looks_swapped
 from layers.importers import sql
-from layers.importers.base import ImportRefused, RowRejected
+from layers.importers.base import ImportRefused, RowRejected, fixed
+
+NUL = "\x00"
 
 
 def check_srid(srid: int) -> None:
@@ -143,3 +146,15 @@ def parse_datetime(text: str, tz) -> tuple[datetime | None, date]:
 
 def too_few_fields(row: list[str]) -> RowRejected:
     return RowRejected("the row has {n} fields, fewer than the header", n=len(row))
+
+
+def storable_text(column: str, text: str) -> str:
+    """`text`, unless it holds a NUL character, which PostgreSQL's text cannot: one in a field
+    to be stored failed the whole import, so the row is refused instead. Decoding keeps NUL
+    bytes in CSV fields; GDAL ends a field's text at its first NUL, so GDAL layers have none."""
+    if NUL in text:
+        raise RowRejected(
+            f"{fixed(column)} contains a NUL character (a zero byte), which cannot be stored as"
+            " text"
+        )
+    return text

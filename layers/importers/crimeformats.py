@@ -15,7 +15,13 @@ from layers.categories import CrimeCategory
 from layers.importers import textfiles
 from layers.importers.base import ImportRefused, Report, RowRejected
 from layers.importers.categories_map import chicago_category, generic_category
-from layers.importers.checks import check_lonlat, parse_datetime, point_of, too_few_fields
+from layers.importers.checks import (
+    check_lonlat,
+    parse_datetime,
+    point_of,
+    storable_text,
+    too_few_fields,
+)
 
 PRESET_COLUMNS = {
     "police-uk": [
@@ -155,7 +161,7 @@ def chicago_rows(reader, index, extent, report: Report, tick) -> Iterator[tuple]
     chicago = zoneinfo.ZoneInfo("America/Chicago")
     for row in _full_rows(reader, index, report, tick):
         try:
-            source_id = row[index["ID"]].strip()
+            source_id = storable_text("ID", row[index["ID"]].strip())
             if not source_id:
                 raise RowRejected("ID is empty")
             if row[index["Latitude"]].strip() and row[index["Longitude"]].strip():
@@ -175,7 +181,8 @@ def chicago_rows(reader, index, extent, report: Report, tick) -> Iterator[tuple]
                 raise RowRejected(
                     "Date {text!r} is not MM/DD/YYYY hh:mm:ss AM/PM", text=raw_date
                 ) from None
-            primary, description = row[index["Primary Type"]], row[index["Description"]]
+            primary = storable_text("Primary Type", row[index["Primary Type"]])
+            description = storable_text("Description", row[index["Description"]])
             if not primary.strip():
                 raise RowRejected("Primary Type is empty")
             category = chicago_category(primary, description)
@@ -210,17 +217,17 @@ def _generic_row(
     """The staging tuple of a generic row (CSV or GDAL feature) whose point has been checked;
     `fields` are its values as text, for the content key of a row without an id."""
     occurred, month = parse_datetime(str(values["date"] or ""), tz)
-    original = str(values["category"] or "").strip()
+    original = storable_text("the category", str(values["category"] or "").strip())
     if not original:
         raise RowRejected("the category is empty")
+    source_id = storable_text("the id", str(values.get("id") or "").strip())
+    block = storable_text("the block", str(values.get("block") or "").strip())
     category = generic_category(original)
-    if category is None:
+    if category is None:  # counted for accepted rows only
         category = CrimeCategory.OTHER_CRIME
         unknown = report.notes.setdefault("unknown_categories", {})
         unknown[original] = unknown.get(original, 0) + 1
-    source_id = str(values.get("id") or "").strip()
     key = f"{keys.prefix}:{source_id}" if source_id else keys.key(fields)
-    block = str(values.get("block") or "").strip()
     return (
         number, key, source_id, x, y, srid, occurred, month, category.value, original, block,
     )  # fmt: skip

@@ -231,16 +231,21 @@ class CrimeWriter:
             self._thread.join()
 
     def _run(self) -> None:
+        ended = False  # the main thread's end mark (None) has been taken from the queue
         try:
             with self._raw.cursor() as cursor, cursor.copy(self._statement) as copy:
                 copy.write(pgcopy.SIGNATURE)
                 while (text := self._queue.get()) is not None:
                     copy.write(text)
+                ended = True
                 copy.write(pgcopy.TRAILER)
         except BaseException as error:  # handed to the main thread
             self._error = error
-            while self._queue.get() is not None:
-                pass  # drain: the import fails anyway
+            # Drain what the main thread still puts, up to its end mark (the import fails
+            # anyway). The server may refuse a row only as the COPY ends, after the mark was
+            # taken: waiting for another one then hung the import for good.
+            while not ended and self._queue.get() is not None:
+                pass
 
     def _lonlat(self, batch: pa.Table) -> tuple[np.ndarray, np.ndarray]:
         x = batch.column("x").to_numpy()

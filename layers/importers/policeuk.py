@@ -21,9 +21,12 @@ import pyarrow.csv as pacsv
 from layers.categories import POLICE_UK_TYPES, CrimeCategory
 from layers.importers import textfiles
 from layers.importers.base import Report, RowRejected
-from layers.importers.checks import check_lonlat, parse_month, too_few_fields
+from layers.importers.checks import NUL, check_lonlat, parse_month, storable_text, too_few_fields
 from layers.importers.crimeformats import ContentKeys
 from layers.importers.crimeload import BATCH_ROWS, BATCH_SCHEMA, rows_to_batch
+
+# The columns stored as text, as they are in the file.
+STORED = ("Crime ID", "Crime type", "LSOA code")
 
 
 class PoliceUk:
@@ -35,6 +38,7 @@ class PoliceUk:
             index[c] for c in ("Crime ID", "Month", "Longitude", "Latitude")
         )
         self.i_lsoa, self.i_type = index["LSOA code"], index["Crime type"]
+        self.stored = [(column, index[column]) for column in STORED]
         self.width = max(index.values()) + 1
         self.extent, self.report = extent, report
         self.keys = ContentKeys("police-uk")
@@ -58,6 +62,9 @@ class PoliceUk:
             crime_type = row[self.i_type].strip()
             if not crime_type:
                 raise RowRejected("Crime type is empty")
+            # Checked before an unknown type is counted: the counts are stored as text too.
+            for column, i in self.stored:
+                storable_text(column, row[i])
             category = self.types.get(crime_type)
             if category is None:
                 category = CrimeCategory.OTHER_CRIME.value
@@ -98,6 +105,8 @@ class PoliceUk:
         for column in columns:
             blank &= pc.binary_length(column).to_numpy() == 0
         fine &= ~blank  # an empty line: row() rejects it with the reason a CSV reader gives
+        for _column, i in self.stored:  # a NUL: row() gives the reason
+            fine &= ~pc.match_substring(text[i], NUL).to_numpy(zero_copy_only=False)
         at = np.flatnonzero(fine)
         crime_type = crime_type.take(at)
         category = self._categories(crime_type)

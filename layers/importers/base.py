@@ -19,6 +19,9 @@ class ImportRefused(Exception):
     map, srid, …) so the API can answer 400 {field: [message]} and the CLI can say it plainly."""
 
     def __init__(self, field: str, message: str):
+        # A message quoting the file (its header) is stored as the job's error: PostgreSQL's
+        # text cannot hold a NUL, and saving one left the job running.
+        message = message.replace("\x00", "\\x00")
         super().__init__(message)
         self.field = field
         self.message = message

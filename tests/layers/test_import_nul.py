@@ -110,6 +110,19 @@ def test_survey_rows_with_a_nul_are_rejected_and_the_rest_imported(area, tmp_pat
     assert SurveyResult.objects.get().block.code == "NW"
 
 
+def test_a_refusal_quoting_a_header_with_a_nul_fails_the_job_with_its_reason(area, tmp_path):
+    text = "nr,x,y,da\x00tum,brott\n1,13.002,55.602,2025-01-02,Rån\n"
+    job = run_import(
+        area, "crime", "generic", write(tmp_path, "c.csv", text),
+        map="id=nr,lon=x,lat=y,date=datum,category=brott",
+    )  # fmt: skip
+    assert job.status == "failed"
+    assert job.error == (
+        "map: The mapped columns datum are not in the file; its columns are nr, x, y,"
+        " da\\x00tum, brott."
+    )
+
+
 def test_gdal_ends_a_text_field_at_a_nul_so_blocks_and_lamps_import(area, tmp_path):
     """GDAL reads a field's text up to its first NUL (GeoJSON, GeoPackage and Shapefile alike):
     no NUL reaches the importer from a layer, and the text after it is lost."""

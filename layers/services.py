@@ -310,10 +310,10 @@ def import_job_execute(*, job_id: int) -> ImportJob:
 
 
 def _boundary_from_file(path: str, srid: int | None) -> GEOSGeometry:
-    from layers.importers import crime, geofiles
+    from layers.importers import checks, geofiles
 
     with geofiles.open_vector(path, srid) as source:
-        crime.check_srid(source.srid)
+        checks.check_srid(source.srid)
         wkbs = [bytes(wkb) for _fid, wkb, _values in source.features([]) if wkb is not None]
         if not wkbs:
             raise ImportRefused("boundary", _("The boundary file holds no geometry."))

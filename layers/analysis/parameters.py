@@ -14,7 +14,7 @@ VARIABLES = ("count", "density", "rate")
 WEIGHTS = ("queen", "distance", "knn")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_PERMUTATIONS = 9999
-# The years a period may name: those crime imports accept (layers.importers.crime).
+# The years a period may name: those crime imports accept (layers.importers.checks).
 YEARS = (1900, 2100)
 
 # Default weights of the three evidence components of the insecurity index (docs/methods.md).

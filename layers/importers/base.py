@@ -9,7 +9,7 @@ MAX_REJECTED_REASONS = 1000
 REASON_KINDS_LISTED = 20
 # The reason of the good rows a --strict import refuses along with the rejected ones.
 STRICT_REFUSED = "not imported because other rows were rejected and the import is strict"
-# Crime formats (layers/importers/crime.py presets) and the keys of a generic column map.
+# Crime formats (layers/importers/crimeformats.py presets) and the keys of a generic column map.
 FORMATS = ("police-uk", "chicago", "generic")
 MAP_KEYS = ("lon", "lat", "date", "category", "id", "block")
 
@@ -19,6 +19,9 @@ class ImportRefused(Exception):
     map, srid, …) so the API can answer 400 {field: [message]} and the CLI can say it plainly."""
 
     def __init__(self, field: str, message: str):
+        # A message quoting the file (its header) is stored as the job's error: PostgreSQL's
+        # text cannot hold a NUL, and saving one left the job running.
+        message = message.replace("\x00", "\\x00")
         super().__init__(message)
         self.field = field
         self.message = message

@@ -11,8 +11,10 @@ CONFLICT DO NOTHING, the deduplication by source key.
 """
 
 import hashlib
+import itertools
 import queue
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +46,9 @@ COLUMNS = (
     "import_job_id",
 )  # fmt: skip
 STAGING = "import_crime_staging"
+# Rows a reader hands over at a time: big enough for arrow and numpy to pay off, small
+# enough to keep memory flat.
+BATCH_ROWS = 20_000
 # One round trip per batch of projected points; PostGIS does the transformation, as it did
 # when the rows were transformed in the INSERT.
 TO_LONLAT = """
@@ -65,6 +70,12 @@ def rows_to_batch(rows: list[tuple]) -> pa.Table:
         [pa.array(values, type=f.type) for values, f in zip(columns, BATCH_SCHEMA, strict=True)],
         schema=BATCH_SCHEMA,
     )
+
+
+def batched(rows: Iterator[tuple], size: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """Batches of `size` row tuples (the last one shorter)."""
+    while chunk := list(itertools.islice(rows, size)):
+        yield rows_to_batch(chunk)
 
 
 def ewkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -220,16 +231,21 @@ class CrimeWriter:
             self._thread.join()
 
     def _run(self) -> None:
+        ended = False  # the main thread's end mark (None) has been taken from the queue
         try:
             with self._raw.cursor() as cursor, cursor.copy(self._statement) as copy:
                 copy.write(pgcopy.SIGNATURE)
                 while (text := self._queue.get()) is not None:
                     copy.write(text)
+                ended = True
                 copy.write(pgcopy.TRAILER)
         except BaseException as error:  # handed to the main thread
             self._error = error
-            while self._queue.get() is not None:
-                pass  # drain: the import fails anyway
+            # Drain what the main thread still puts, up to its end mark (the import fails
+            # anyway). The server may refuse a row only as the COPY ends, after the mark was
+            # taken: waiting for another one then hung the import for good.
+            while not ended and self._queue.get() is not None:
+                pass
 
     def _lonlat(self, batch: pa.Table) -> tuple[np.ndarray, np.ndarray]:
         x = batch.column("x").to_numpy()

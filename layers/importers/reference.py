@@ -16,7 +16,13 @@ from layers.importers.base import (
     StrictRefused,
     fixed,
 )
-from layers.importers.crime import check_lonlat, check_srid, point_of, too_few_fields
+from layers.importers.checks import (
+    check_lonlat,
+    check_srid,
+    point_of,
+    storable_text,
+    too_few_fields,
+)
 
 LAMP_STATUSES = {"working", "broken", "dim", "unknown"}
 SURVEY_COLUMNS = ("block_code", "period", "respondents")
@@ -309,6 +315,8 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
                     values = {c: row[i].strip() for c, i in index.items()}
                     if not values["block_code"] or not values["period"]:
                         raise RowRejected("block_code and period must not be empty")
+                    storable_text("block_code", values["block_code"])
+                    storable_text("period", values["period"])
                     if not values["respondents"]:
                         raise RowRejected(f"respondents is empty: {GIVE_RESPONDENTS}")
                     respondents = _whole_number(

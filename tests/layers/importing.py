@@ -23,6 +23,12 @@ def police_row(crime_id="", lon="13.002", lat="55.602", month="2025-01", kind="B
     return [crime_id, month, "Skåne", "Skåne", lon, lat, location, lsoa, lsoa, kind, "", ""]
 
 
+def chicago_row(id_, date_text, primary, description, lat="55.602", lon="13.002", x="", y=""):
+    return [id_, "JA1", date_text, "012XX W MADISON ST", "0486", primary, description,
+            "STREET", "false", "false", "1", "1", "1", "1", "08B", x, y, "2021", "", lat, lon,
+            ""]  # fmt: skip
+
+
 def csv_text(header: str, rows: list[list[str]], delimiter=",") -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")

@@ -12,6 +12,7 @@ from layers.models import CrimeIncident, source_key_of
 from tests.layers.importing import (
     CHICAGO_HEADER,
     POLICE_UK_HEADER,
+    chicago_row,
     counts,
     csv_text,
     point_geojson,
@@ -91,12 +92,6 @@ def test_an_import_bumps_the_crime_data_version(area, tmp_path):
     assert DataVersion.objects.get(area=area, layer="crime").version == 2
     run_import(area, "crime", "police-uk", path)  # nothing new: the version stays
     assert DataVersion.objects.get(area=area, layer="crime").version == 2
-
-
-def chicago_row(id_, date_text, primary, description, lat="55.602", lon="13.002", x="", y=""):
-    return [id_, "JA1", date_text, "012XX W MADISON ST", "0486", primary, description,
-            "STREET", "false", "false", "1", "1", "1", "1", "08B", x, y, "2021", "", lat, lon,
-            ""]  # fmt: skip
 
 
 def test_chicago_dates_categories_and_state_plane_coordinates(tmp_path):

@@ -6,7 +6,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layers.importers import crime, textfiles
+from layers.importers import crime, crimeformats, policeuk, textfiles
 from layers.importers.base import Report
 from tests.layers.importing import POLICE_UK_HEADER
 
@@ -57,7 +57,7 @@ def reference(data: bytes):
     """The row-by-row import of before: Python's CSV reader over lines decoded one by one."""
     report = Report()
     lines, reader, header = textfiles.open_csv(io.BytesIO(data), ",")
-    preset = crime.PoliceUk(crime.header_index(header, "police-uk", {}), EXTENT, report)
+    preset = policeuk.PoliceUk(crimeformats.header_index(header, "police-uk", {}), EXTENT, report)
     accepted = []
     for row in reader:
         report.read += 1

@@ -1,4 +1,4 @@
-from layers.importers.crime import FORMATS
+from layers.importers.base import FORMATS
 from layers.management.commands._importing import ImportCommand
 
 

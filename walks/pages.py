@@ -35,7 +35,23 @@ METRES_PER_DEGREE = 111_320  # of latitude; of longitude at the equator
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"  # a URL pattern's stand-in for {client_id}
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "walks"
-SHELL_FILES = ["capture.js", "queue.js", "refused.js", "i18n.js", "capture.css", "icon.svg"]
+# The capture app's own files: every module it imports (tests/walks/test_pages.py follows the
+# imports from capture.js), or it does not start offline.
+SHELL_FILES = [
+    "capture.js",
+    "capture-map.js",
+    "drawing.js",
+    "sheet.js",
+    "findings.js",
+    "sync.js",
+    "status.js",
+    "dom.js",
+    "queue.js",
+    "refused.js",
+    "i18n.js",
+    "capture.css",
+    "icon.svg",
+]
 # The site's own modules the capture app imports (static/), cached and versioned with it.
 SHARED_DIR = Path(settings.BASE_DIR) / "static"
 SHARED_FILES = ["js/map-words.js"]

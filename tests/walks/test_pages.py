@@ -1,5 +1,8 @@
 import json
+import posixpath
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -8,6 +11,7 @@ from tests.factories import make_member
 from tests.walks.helpers import make_walk
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def logged_in(user):
@@ -206,3 +210,25 @@ def test_my_walks_leaves_out_walks_of_an_area_one_was_removed_from(participant, 
     assert f"/walks/{walk.pk}/" in logged_in(participant).get("/walks/").content.decode()
     membership_remove(membership=Membership.objects.get(user=participant, area=walk.area))
     assert f"/walks/{walk.pk}/" not in logged_in(participant).get("/walks/").content.decode()
+
+
+def test_service_worker_precaches_every_module_the_capture_app_imports():
+    # A tablet opens the app offline from the worker's cache: a module missing from its precache
+    # list fails to load, and with it the whole app. Follows the imports from the entry module.
+    body = Client().get("/walks/sw.js").content.decode()
+    precache = set(json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body).group(1)))
+    sources = {"/static/walks/": ROOT / "walks/static/walks/", "/static/js/": ROOT / "static/js/"}
+    imported, todo = set(), ["/static/walks/capture.js"]
+    while todo:
+        url = todo.pop()
+        if url in imported:
+            continue
+        imported.add(url)
+        folder = next((prefix for prefix in sources if url.startswith(prefix)), None)
+        if folder is None:
+            continue  # MapLibre and the other vendored files come whole
+        source = (sources[folder] / url.removeprefix(folder)).read_text()
+        for name in re.findall(r"""\b(?:from|import)\s*\(?\s*["']([^"'\s]+\.m?js)["']""", source):
+            todo.append(name if name.startswith("/") else posixpath.normpath(folder + name))
+    assert {"/static/walks/sync.js", "/static/js/map-words.js"} <= imported
+    assert imported - precache == set()

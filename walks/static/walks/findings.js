@@ -1,0 +1,153 @@
+// Findings already saved: what one says when its dot is tapped, withdrawing one's own, and the
+// participant's own findings as a list (My findings), the synced and the waiting alike.
+import { $, clockTime } from "./dom.js";
+import { asFinding } from "./sync.js";
+
+// The stored finding's photos, as thumbnails: the participant sees that theirs arrived. The map
+// hands nested properties over as JSON text. Offline, a thumbnail not seen before cannot load,
+// and goes rather than show as broken.
+function photoStrip(finding, t) {
+  const strip = document.createElement("div");
+  strip.className = "finding-photos";
+  let photos = [];
+  try {
+    photos = typeof finding.photos === "string" ? JSON.parse(finding.photos) : finding.photos || [];
+  } catch (error) {
+    photos = [];
+  }
+  for (const photo of photos) {
+    const image = Object.assign(document.createElement("img"), {
+      src: photo.thumbnail_url,
+      alt: t("photo"),
+    });
+    image.addEventListener("error", () => image.remove());
+    strip.append(image);
+  }
+  return strip;
+}
+
+// `justSent`: the sync's findings the server has just taken; `flash` is the status bar's;
+// `focusKind` puts the focus back on the kinds bar; `withdrawn()` shows and sends the outbox
+// once a finding is withdrawn.
+export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn }) {
+  const { queue, queueKey } = app;
+  let shown = null; // the properties of the finding the sheet shows
+
+  function show(finding) {
+    const t = app.t;
+    close();
+    if (!finding) return;
+    shown = finding;
+    $("#finding-title").textContent = app.label(app.kindOf(finding.kind));
+    const facts = [clockTime(finding.captured_at, app.language)];
+    if (finding.mine === true) facts.push(t("yours"));
+    if (finding.queued) facts.push(t("not_synced"));
+    const details = [facts.join(" · ")];
+    if (finding.severity) details.push(`${t("severity_is")} ${t("of_five", finding.severity)}`);
+    if (finding.feeling) details.push(`${t("feeling_is")} ${t("of_five", finding.feeling)}`);
+    if (finding.note) details.push(finding.note);
+    $("#finding-details").replaceChildren(
+      ...details.map((text) => Object.assign(document.createElement("p"), { textContent: text })),
+      photoStrip(finding, t),
+    );
+    $("#withdraw").hidden = !(finding.mine === true && app.config.walk.open);
+    $("#finding").hidden = false;
+    $("#finding-title").focus({ preventScroll: true });
+  }
+
+  function close() {
+    shown = null;
+    $("#finding").hidden = true;
+    $("#finding").classList.remove("confirming");
+  }
+
+  // The participant's findings: on the server, just sent, and still in the outbox, oldest first.
+  async function mine() {
+    const stored = await map.getSource("stored").getData();
+    const withdrawals = new Set((await queue.withdrawals(queueKey)).map((w) => w.client_id));
+    const queued = (await queue.pending(queueKey)).map((item) => {
+      const { geometry, ...finding } = asFinding(item);
+      return { ...finding, mine: true, queued: true };
+    });
+    const synced = (stored.features || [])
+      .map((f) => f.properties)
+      .filter((o) => o.mine === true && !withdrawals.has(o.client_id));
+    synced.forEach((o) => justSent.delete(o.client_id));
+    const refused = new Set((await queue.rejected(queueKey)).map((r) => r.client_id));
+    const arrived = [...justSent.values()].filter((o) => !refused.has(o.client_id) && !withdrawals.has(o.client_id));
+    const byId = new Map();
+    for (const o of [...synced, ...arrived, ...queued]) if (!byId.has(o.client_id)) byId.set(o.client_id, o);
+    return [...byId.values()].sort((a, b) => a.captured_at.localeCompare(b.captured_at));
+  }
+
+  async function openMine() {
+    close();
+    const items = (await mine()).map((finding) => {
+      const open = Object.assign(document.createElement("button"), {
+        type: "button",
+        textContent: `${clockTime(finding.captured_at, app.language)} · ${app.label(app.kindOf(finding.kind))}`,
+      });
+      open.addEventListener("click", () => {
+        closeMine();
+        show(finding);
+      });
+      const item = document.createElement("li");
+      item.append(open);
+      return item;
+    });
+    if (!items.length) items.push(Object.assign(document.createElement("li"), { textContent: app.t("no_findings") }));
+    $("#mine-list").replaceChildren(...items);
+    $("#mine").hidden = false;
+    $("#mine-button").setAttribute("aria-expanded", "true");
+    $("#mine-title").focus({ preventScroll: true });
+  }
+
+  function closeMine() {
+    $("#mine").hidden = true;
+    $("#mine-button").setAttribute("aria-expanded", "false");
+  }
+
+  $("#finding-close").addEventListener("click", () => {
+    close();
+    focusKind(null);
+  });
+  $("#withdraw").addEventListener("click", () => {
+    $("#finding").classList.add("confirming");
+    $("#withdraw-keep").focus();
+  });
+  $("#withdraw-keep").addEventListener("click", () => {
+    $("#finding").classList.remove("confirming");
+    $("#withdraw").focus();
+  });
+  $("#withdraw-confirm").addEventListener("click", async () => {
+    if (!shown) return;
+    await queue.withdraw(queueKey, shown.client_id);
+    justSent.delete(shown.client_id);
+    close();
+    focusKind(null);
+    flash("withdrawn");
+    await withdrawn();
+  });
+  $("#mine-button").addEventListener("click", () => ($("#mine").hidden ? openMine() : closeMine()));
+  $("#mine-close").addEventListener("click", () => {
+    closeMine();
+    $("#mine-button").focus();
+  });
+
+  return {
+    show,
+    close,
+    closeMine,
+    // Escape closes what is open, the list before a finding's details. False: nothing was.
+    closeOpen() {
+      if (!$("#mine").hidden) $("#mine-close").click();
+      else if (!$("#finding").hidden) close();
+      else return false;
+      return true;
+    },
+    // The language was switched: the finding shown says it again in the new one.
+    reword() {
+      if (shown) show(shown);
+    },
+  };
+}

@@ -86,6 +86,8 @@ def test_a_deleted_walk_keeps_the_findings_on_the_tablet_and_says_so(
     page.click("#mine-close")
     page.select_option("#language", "sv")
     expect(gone).to_contain_text("Vandringen finns inte längre på servern")
+    # The hint says it too, in the new language: not "choose what you see".
+    expect(page.locator("#hint")).to_have_text("Vandringen finns inte längre på servern")
     page.select_option("#language", "da")
     expect(gone).to_contain_text("Vandringen findes ikke længere på serveren")
     assert not Observation.objects.exists()

@@ -244,7 +244,7 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
         const active = $(`.kind[data-kind="${draft.kind.code}"]`);
         if (active) pressed(active, true, "active");
         $("#sheet-title").textContent = app.label(draft.kind);
-      } else hint(app.t(app.config.walk.open ? "choose_kind" : "walk_closed"));
+      } else hint(app.t(idleHint()));
     },
   };
 }

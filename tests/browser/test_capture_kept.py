@@ -26,8 +26,8 @@ def walker_walk(capture_area):
     return make_walk(capture_area, [walker], name="Harbour at dusk")
 
 
-def capture(page, kind, note, severity, photo: bytes | None = None):
-    place(page, kind, (300, 300))
+def capture(page, kind, note, severity, photo: bytes | None = None, at=(300, 300)):
+    place(page, kind, at)
     page.tap(f'.scale[data-field="severity"] button[value="{severity}"]')
     page.tap('.scale[data-field="feeling"] button[value="2"]')
     page.fill("#note", note)
@@ -59,7 +59,8 @@ def test_findings_of_a_deleted_walk_are_downloaded_with_their_photo(
     sign_in_to_capture(page, live_server, walker_walk, "walker")
     tablet.set_offline(True)
     capture(page, "unsafe_spot", "Dark underpass", 4, photo=camera_jpeg())
-    capture(page, "neglect", "Broken fence", 2)
+    # Not on the first one's spot: a tap there may read that finding rather than place a pin.
+    capture(page, "neglect", "Broken fence", 2, at=(420, 340))
     walk_id = walker_walk.pk
     Walk.objects.filter(pk=walk_id).delete()  # a planner deletes it meanwhile
     tablet.set_offline(False)

@@ -172,7 +172,7 @@ def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
 class TileAnswer(NamedTuple):
     """A vector tile's answer (200, 204 or 304) as status, headers and body: tiles/direct.py
     sends it as it is. Building an HttpResponse and finishing it through the security
-    middleware and patch_vary_headers cost 10-40 µs of the 150-180 µs of Python a small tile
+    middleware and patch_vary_headers cost 10-50 µs of the 150-180 µs of CPU a small tile
     took beyond its statement (docs/benchmarks.md)."""
 
     status: int

@@ -6,7 +6,7 @@ or token up itself (tiles/sql.py). The cycle (signals, middleware, URL resolving
 database health check it triggers cost about 0.7 ms a tile, as much as a small tile's
 statement, and Django's session and user lookups two more round trips (docs/benchmarks.md), so
 these requests call the view directly and get the security headers from Django's own
-middleware.
+middleware (worked out once, at start-up: they depend on the settings and the scheme only).
 
 Whatever this path is not sure of goes to the tile handler (config/wsgi.py), which answers it
 the same way, only slower: a session the view cannot confirm by itself (expired, signed out,
@@ -20,6 +20,7 @@ that both give the same answers.
 import re
 import threading
 from functools import partial
+from http.client import responses
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -32,12 +33,11 @@ from django.db import (
     connection,
     connections,
 )
-from django.http import parse_cookie
+from django.http import HttpResponse, parse_cookie
 from django.middleware.security import SecurityMiddleware
-from django.utils.cache import patch_vary_headers
 
 from tiles.catalogue import LAYERS
-from tiles.views import vector_tile
+from tiles.views import TileAnswer, tile_answer
 
 # The URL pattern of tiles/urls.py's vector-tile route, with Django's slug and int converters.
 _LAYER = "|".join(map(re.escape, LAYERS))
@@ -51,6 +51,7 @@ def serving(handler, lender=None):
     """A WSGI application answering vector tiles directly where it can, else by `handler`."""
     # Django's security middleware, built as the handler builds its own.
     security = SecurityMiddleware(get_response=handler)
+    secured = {scheme: security_headers(security, scheme) for scheme in (False, True)}
     lender = lender or Connections()
 
     def application(environ, start_response):
@@ -59,26 +60,52 @@ def serving(handler, lender=None):
         if request is None or security.process_request(request):  # e.g. a redirect to HTTPS
             return handler(environ, start_response)
         try:
-            response = run_on_connection(vector_tile, request, **address.groupdict(), lender=lender)
+            answer = run_on_connection(tile_answer, request, **address.groupdict(), lender=lender)
         except Exception:
             # Django renders the 404 page and logs and renders errors with the request.
             return handler(environ, start_response)
-        if response.status_code >= 400:  # a refusal, in the request's language (the handler's)
-            return handler(environ, start_response)
-        response = security.process_response(request, response)
-        # Cross-origin reads, as CorsMiddleware answers them on the other path (settings).
-        patch_vary_headers(response, ("origin",))
+        if not isinstance(answer, TileAnswer):  # a refusal, in the request's language
+            return handler(environ, start_response)  # (the handler's)
+        # The answer as the handler's middleware would finish it: the security headers, and
+        # cross-origin reads as CorsMiddleware answers them (settings), built here from the
+        # tile's own headers rather than through an HttpResponse.
+        headers = [
+            (name, f"{value}, origin") if name == "Vary" else (name, value)
+            for name, value in answer.headers
+        ]
+        headers += secured[request.is_secure()]
         if "HTTP_ORIGIN" in environ:
-            response["access-control-allow-origin"] = "*"
-            response["access-control-expose-headers"] = "ETag"
-        if not response.has_header("Content-Length"):  # CommonMiddleware's job on the other path
-            response["Content-Length"] = str(len(response.content))
-        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
-        # Not the response itself: its close() sends request_finished, whose receivers tidy
-        # what this path never touches (the thread's own connection, caches) for 15-20 µs.
-        return [response.content]
+            headers += CROSS_ORIGIN
+        headers.append(("Content-Length", str(len(answer.body))))
+        start_response(STATUS_LINES[answer.status], headers)
+        # No request_finished: its receivers tidy what this path never touches (the thread's
+        # own connection, caches) for 15-20 µs.
+        return [answer.body]
 
     return application
+
+
+# What CorsMiddleware adds to a tile for a page on another site (settings), in its spelling.
+CROSS_ORIGIN = [("access-control-allow-origin", "*"), ("access-control-expose-headers", "ETag")]
+STATUS_LINES = {status: f"{status} {responses[status]}" for status in (200, 204, 304)}
+
+
+class _Scheme:
+    """Stands for a request in SecurityMiddleware.process_response, which asks it one thing."""
+
+    def __init__(self, secure: bool):
+        self.secure = secure
+
+    def is_secure(self) -> bool:
+        return self.secure
+
+
+def security_headers(security: SecurityMiddleware, secure: bool) -> list[tuple[str, str]]:
+    """The headers Django's security middleware adds to a tile over HTTPS or plain HTTP (only
+    HSTS depends on the request, and only on its scheme): computed once, at start-up, as the
+    middleware reads its settings once."""
+    response = security.process_response(_Scheme(secure), HttpResponse())
+    return [(name, value) for name, value in response.items() if name != "Content-Type"]
 
 
 def direct_request(environ) -> WSGIRequest | None:

@@ -7,11 +7,15 @@
   against a walk that seems gone.
 - Planners, coordinators and analysts (who see the area's layers) see every walk of the area;
   participants see the walks they belong to, and only those they belong to.
-- Only the walk's own participants capture on it (403 for everyone else in the area).
+- Only the walk's own participants capture on it (403 for everyone else in the area). Those who
+  plan the area's walks may preview the capture app (capture_access): they see it as the
+  participants will, and it stores and sends nothing (the server refuses their sync as ever).
 - A finding is deleted by the area's coordinators (moderation), or withdrawn by its author
   while the walk is still open (a wrong tap on the tablet); once the walk is done its findings
   are its record (409).
 """
+
+from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
@@ -88,14 +92,45 @@ def walk_access(
     return walk, access
 
 
-def page_walk_access(request, walk_id: int, *, capture: bool = False) -> tuple[Walk, Access]:
-    """walk_access for a page: Django's 404 page or 403 instead of the API's JSON answers."""
+def capture_access(user, walk_id: int, *, preview: bool = False) -> tuple[Walk, Access, bool]:
+    """Who may open a walk's capture app, and whether as a preview (the third value). Its
+    participants capture, a preview asked for or not. With `preview`, those who plan the area's
+    walks see the app as its participants will, before the evening, without being on the walk;
+    anyone else gets the capture page's own answer, as without it."""
     try:
-        return walk_access(request.user, walk_id, capture=capture)
+        return (*walk_access(user, walk_id, capture=True), False)
+    except PermissionDenied:
+        if not preview:
+            raise
+        # Refused only after the walk and the area were found visible (else a NotFound).
+        walk = Walk.objects.select_related("area").get(pk=walk_id)
+        access = access_for(user, walk.area)
+        if not access.can("plan_walks"):
+            raise
+        return walk, access, True
+
+
+@contextmanager
+def _page_refusals():
+    """A page's refusals: Django's 404 page or 403 instead of the API's JSON answers."""
+    try:
+        yield
     except APIException as refusal:
         if refusal.status_code == 404:
             raise Http404(str(refusal.detail)) from None
         raise DjangoPermissionDenied(str(refusal.detail)) from None
+
+
+def page_walk_access(request, walk_id: int, *, capture: bool = False) -> tuple[Walk, Access]:
+    """walk_access for a page."""
+    with _page_refusals():
+        return walk_access(request.user, walk_id, capture=capture)
+
+
+def page_capture_access(request, walk_id: int, *, preview: bool) -> tuple[Walk, Access, bool]:
+    """capture_access for a page."""
+    with _page_refusals():
+        return capture_access(request.user, walk_id, preview=preview)
 
 
 def moderated(user, walk_id: int, unseen: str = "No such walk.") -> Access:

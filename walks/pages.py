@@ -12,7 +12,7 @@ from django.contrib.gis.db.models import Extent
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, When
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from config.languages import current_language
 from geo.access import access_for
 from geo.models import Area, Membership
-from walks.access import page_walk_access
+from walks.access import page_capture_access, page_walk_access
 from walks.models import Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
 from walks.views import walks_with_counts
@@ -142,6 +142,7 @@ def plan(request, slug):
             "walks": reverse("walk-list", args=[area.slug]),
             "walk": reverse("walk-detail", args=[0]).replace("/0/", "/{id}/"),
             "report": reverse("walk-report", args=[0]).replace("/0/", "/{id}/"),
+            "preview": preview_url(0).replace("/0/", "/{id}/"),
             # The planner's basemap: the blocks' vector tiles, fast at any zoom. The capture
             # app reads GeoJSON instead, which it can keep offline.
             "blocks": reverse("tilejson", args=[area.slug, "blocks"]),
@@ -180,7 +181,11 @@ def plan(request, slug):
 @never_cache
 @login_required
 def capture(request, pk):
-    walk, _access = page_walk_access(request, pk, capture=True)
+    # ?preview=1: those who plan the area's walks see the app as its participants will.
+    asked = "preview" in request.GET
+    walk, _access, preview = page_capture_access(request, pk, preview=asked)
+    if asked and not preview:
+        return redirect("walk-capture", pk=walk.pk)  # a participant gets the app itself
     kinds = ObservationKind.objects.of_area(walk.area)
     extent, blocks_url = _capture_map(walk)
     config = {
@@ -198,6 +203,8 @@ def capture(request, pk):
             "boundary": _outline(walk.area),
             "tolerance_m": settings.TRYGG_OUTSIDE_TOLERANCE_M,
         },
+        # A preview stores and sends nothing: the app's modules read this one flag.
+        "preview": preview,
         "kinds": ObservationKindSerializer(kinds, many=True).data,
         "language": current_language(),
         # Whose findings this page queues (the tablet may be passed round: walks/static/walks).
@@ -215,11 +222,21 @@ def capture(request, pk):
             "map_worker": static("vendor/maplibre/maplibre-gl-worker.mjs"),
         },
     }
+    if preview:
+        # Nowhere to send anything to: a stray call fails in the browser, before the server
+        # (which refuses a non-participant's sync anyway) is even asked.
+        for name in ("sync", "photos", "withdraw", "service_worker"):
+            del config["urls"][name]
+    # A preview is not installable: the manifest is its participants' only.
+    manifest = None if preview else reverse("capture-manifest", args=[walk.pk])
     return render(
-        request,
-        "walks/capture.html",
-        {"walk": walk, "config": config, "manifest": reverse("capture-manifest", args=[walk.pk])},
+        request, "walks/capture.html", {"walk": walk, "config": config, "manifest": manifest}
     )
+
+
+def preview_url(walk_id: int) -> str:
+    """The capture app of a walk as its participants will see it, for those who plan it."""
+    return f"{reverse('walk-capture', args=[walk_id])}?preview=1"
 
 
 def _capture_map(walk) -> tuple[list[float], str]:

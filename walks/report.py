@@ -210,7 +210,11 @@ def walk_report(request, pk):
     walk, access = page_walk_access(request, pk)
     if request.method == "POST":
         return _change(request, walk, access)
-    context = report_context(walk, access) | {"same_route": same_route(walk, request.user, access)}
+    context = report_context(walk, access) | {
+        "same_route": same_route(walk, request.user, access),
+        # Those who plan the walk may see its capture app as its participants will.
+        "previews": access.can("plan_walks"),
+    }
     return render(request, "walks/report.html", context)
 
 

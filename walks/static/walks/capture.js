@@ -3,6 +3,9 @@
 // and ties its parts together: the map (capture-map.js), drawing a finding (drawing.js), the
 // sheet that saves it (sheet.js), findings already saved (findings.js), the sync (sync.js) and
 // the status bar (status.js). The service worker precaches every one of them (walks/pages.py).
+// In a preview (config.preview: a planner sees the app as its participants will) the app stores
+// and sends nothing: the outbox is an empty one (queue.js), the sync stays off (sync.js), Save
+// only says so (sheet.js), and no service worker or offline copy is set up here.
 import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
 import { openQueue } from "./queue.js";
 import { renderRefused } from "./refused.js";
@@ -24,7 +27,7 @@ const language = pickLanguage(config.language);
 // has said about the walk.
 const app = {
   config,
-  queue: await openQueue(),
+  queue: await openQueue(config.preview),
   // The outbox keeps each participant's findings apart: on a tablet passed round, what one
   // captured goes out under their name, when they are signed in, never under the next one's.
   queueKey: `${walkId}:${config.user}`,
@@ -183,9 +186,9 @@ outbox.start();
 
 // Ask the browser not to clear this site's storage when the tablet runs short of space: the
 // outbox holds findings that exist nowhere else until they are synced.
-navigator.storage?.persist?.().catch(() => {});
+if (!config.preview) navigator.storage?.persist?.().catch(() => {});
 
-if ("serviceWorker" in navigator) {
+if ("serviceWorker" in navigator && !config.preview) {
   navigator.serviceWorker
     .register(config.urls.service_worker, { scope: "/walks/" })
     .then(() => navigator.serviceWorker.ready)

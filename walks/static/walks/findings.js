@@ -50,7 +50,7 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
       ...details.map((text) => Object.assign(document.createElement("p"), { textContent: text })),
       photoStrip(finding, t),
     );
-    $("#withdraw").hidden = !(finding.mine === true && app.config.walk.open);
+    $("#withdraw").hidden = !(finding.mine === true && app.config.walk.open) || app.config.preview;
     $("#finding").hidden = false;
     $("#finding-title").focus({ preventScroll: true });
   }

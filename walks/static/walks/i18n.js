@@ -73,6 +73,8 @@ const WORDS = {
     of_five: (n) => `${n} of 5`,
     severity_is: "Severity:",
     feeling_is: "Feeling of safety:",
+    preview: "Preview: nothing you place is sent or kept",
+    preview_not_kept: "This is a preview: the finding is not kept.",
   },
   sv: {
     waiting: (n) => `${n} väntar på synk`,
@@ -143,6 +145,8 @@ const WORDS = {
     of_five: (n) => `${n} av 5`,
     severity_is: "Allvarlighet:",
     feeling_is: "Trygghet:",
+    preview: "Förhandsvisning: inget du placerar skickas eller sparas",
+    preview_not_kept: "Det här är en förhandsvisning: observationen sparas inte.",
   },
   da: {
     waiting: (n) => `${n} venter på synkronisering`,
@@ -213,6 +217,8 @@ const WORDS = {
     of_five: (n) => `${n} af 5`,
     severity_is: "Alvor:",
     feeling_is: "Tryghed:",
+    preview: "Forhåndsvisning: intet, du placerer, sendes eller gemmes",
+    preview_not_kept: "Dette er en forhåndsvisning: observationen gemmes ikke.",
   },
 };
 

@@ -176,10 +176,12 @@ function edit(walk) {
   takeOver(walk);
   $("#done").hidden = !walk || walk.status === "done";
   $("#report").hidden = !walk;
+  $("#preview").hidden = !walk;
   $("#again").hidden = !walk;
   // Only a walk without findings can go (the API keeps the others).
   $("#delete").hidden = !walk || walk.observation_count > 0;
   if (walk) $("#report").href = config.urls.report.replace("{id}", walk.id);
+  if (walk) $("#preview").href = config.urls.preview.replace("{id}", walk.id);
   document.querySelectorAll("#walk-list li").forEach((li) => markSelected(li, walk && Number(li.dataset.id) === walk.id));
   say("", true);
 }

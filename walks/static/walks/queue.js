@@ -40,7 +40,28 @@ function queueIn(tx, walk, observation, photoBlob, about) {
   }
 }
 
-export async function openQueue() {
+// A preview's outbox (config.preview, walks/pages.py): it holds nothing and opens no IndexedDB,
+// so a coordinator's tablet keeps no stray findings. A write to it is a bug, and says so.
+function emptyQueue() {
+  const queue = {
+    adopt: async () => {},
+    othersWaiting: async () => 0,
+    counts: async () => ({ observations: 0, photos: 0, rejected: 0, withdrawals: 0 }),
+  };
+  for (const read of ["outboxes", "pending", "withdrawals", "rejected", "photosReady"]) {
+    queue[read] = async () => [];
+  }
+  const writes = ["add", "resend", "discard", "markSent", "withdraw", "withdrawn", "settle"];
+  for (const write of [...writes, "dropPhoto", "refusePhoto", "dismissRejected"]) {
+    queue[write] = async () => {
+      throw new Error(`a preview keeps nothing (${write})`);
+    };
+  }
+  return queue;
+}
+
+export async function openQueue(preview = false) {
+  if (preview) return emptyQueue();
   const open = indexedDB.open(DB_NAME, DB_VERSION);
   open.onupgradeneeded = (event) => {
     const db = open.result;

@@ -160,6 +160,13 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
       return;
     }
     const draft = drawing.current();
+    if (app.config.preview) {
+      // Placed and checked as on the walk, then let go: a preview keeps nothing.
+      cancel();
+      focusKind(draft.kind.code);
+      flash("preview_not_kept", 6000);
+      return;
+    }
     const observation = {
       client_id: correcting?.client_id ?? newClientId(),
       kind: draft.kind.code,

@@ -59,6 +59,8 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  // A planner's preview of the app (?preview=1) keeps no offline copy: the network answers.
+  if (request.mode === "navigate" && url.searchParams.has("preview")) return;
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(cacheFirst(request));
   } else if (

@@ -67,7 +67,7 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
   // both sent every photo (the server kept one, but the mobile data went twice). The other tab
   // only refreshes what it shows from the outbox.
   async function sync() {
-    if (app.walkGone) return refresh();
+    if (config.preview || app.walkGone) return refresh(); // a preview sends nothing
     if (!navigator.locks) return syncNow();
     return navigator.locks.request(`trygg-sync-${queueKey}`, { ifAvailable: true }, (lock) =>
       lock ? syncNow() : refresh(),
@@ -218,6 +218,7 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
 
   // Sends what waits now, when the connection returns, and on a slow heartbeat.
   function start() {
+    if (config.preview) return;
     addEventListener("online", () => {
       // A walk gone from the server stays gone: no request for it when the connection returns.
       if (app.walkGone) return;

@@ -10,8 +10,20 @@ from geo.checks import check_postgis
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_and_postgis_version(client):
-    response = client.get("/healthz")
+def test_healthz_tells_the_public_only_whether_the_service_works(client, django_user_model):
+    assert client.get("/healthz").json() == {"database": "ok", "worker": "ok"}
+    client.force_login(django_user_model.objects.create_user("someone"))
+    assert client.get("/healthz").json() == {"database": "ok", "worker": "ok"}
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("operator", is_staff=True))
+    return client
+
+
+def test_healthz_reports_database_and_postgis_version_to_staff(staff_client):
+    response = staff_client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok"
@@ -19,20 +31,20 @@ def test_healthz_reports_database_and_postgis_version(client):
     assert body["worker"] == "ok" and body["tasks_waiting"] == 0
 
 
-def test_healthz_says_the_worker_is_late_once_a_task_waited_ten_minutes(client):
+def test_healthz_says_the_worker_is_late_once_a_task_waited_ten_minutes(staff_client):
     from django_tasks_db.models import DBTaskResult
 
     from layers.tasks import import_job_task
 
     import_job_task.enqueue(0)  # no worker runs in the tests: it waits
-    assert client.get("/healthz").json() | {"postgis": ""} == {
+    assert staff_client.get("/healthz").json() | {"postgis": ""} == {
         "database": "ok",
         "postgis": "",
         "worker": "ok",
         "tasks_waiting": 1,
     }
     DBTaskResult.objects.update(enqueued_at=timezone.now() - dt.timedelta(minutes=11))
-    response = client.get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 200  # the web side serves; imports and analyses stall
     assert response.json()["worker"] == "late"
 

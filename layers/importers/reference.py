@@ -23,9 +23,11 @@ from layers.importers.checks import (
     storable_text,
     too_few_fields,
 )
+from layers.models import SurveyResult
 
 LAMP_STATUSES = {"working", "broken", "dim", "unknown"}
 SURVEY_COLUMNS = ("block_code", "period", "respondents")
+SURVEY_PERIOD_MAX = SurveyResult._meta.get_field("period").max_length
 MAX_WHOLE = 2_147_483_647  # the largest integer the tables hold
 GIVE_POPULATION = "give the number of residents as a whole number, or leave it empty"
 # A comma before exactly three digits: 1,000 or 12,500.
@@ -317,6 +319,14 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
                         raise RowRejected("block_code and period must not be empty")
                     storable_text("block_code", values["block_code"])
                     storable_text("period", values["period"])
+                    if len(values["period"]) > SURVEY_PERIOD_MAX:
+                        # Cut short, two survey rounds could become one period (and one
+                        # would replace the other's results).
+                        raise RowRejected(
+                            f"period {{period!r}} is longer than {SURVEY_PERIOD_MAX} characters:"
+                            " give a short label such as 2025 or 2025-H2",
+                            period=values["period"],
+                        )
                     if not values["respondents"]:
                         raise RowRejected(f"respondents is empty: {GIVE_RESPONDENTS}")
                     respondents = _whole_number(
@@ -348,7 +358,7 @@ def survey_import(*, area, path, options, report: Report, progress: ProgressCall
                 yield (
                     reader.line_num,
                     values["block_code"],
-                    values["period"][:20],
+                    values["period"],
                     respondents,
                     share,
                 )

@@ -172,6 +172,24 @@ def test_survey_values_that_are_not_numbers_get_a_reason_saying_what_to_give(are
     )
 
 
+def test_a_survey_period_too_long_to_store_is_refused_not_cut(area, tmp_path):
+    """Cut to the column's 20 characters, two rounds would become one period."""
+    text = (
+        "block_code,period,respondents,share_unsafe\n"
+        "SW,resident survey 2025 spring,10,0.5\nSE,resident survey 2025 autumn,10,0.2\n"
+        "NE,2025-H2,10,0.3\n"
+    )
+    job = run_import(area, "survey", "auto", write(tmp_path, "s.csv", text))
+    assert counts(job) == (3, 1, 0, 2, 0)
+    assert reasons(job) == [
+        "period 'resident survey 2025 spring' is longer than 20 characters: give a short label"
+        " such as 2025 or 2025-H2",
+        "period 'resident survey 2025 autumn' is longer than 20 characters: give a short label"
+        " such as 2025 or 2025-H2",
+    ]
+    assert list(SurveyResult.objects.values_list("period", flat=True)) == ["2025-H2"]
+
+
 def test_lamp_and_block_numbers_that_are_not_numbers_get_a_reason(area, tmp_path):
     features = [
         (13.002, 55.602, {"id": "L1", "height_m": "tall", "lumen": 3000}),

@@ -130,6 +130,11 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
         showNet();
         return;
       }
+      if (authProblem) {
+        // Signed out or off the walk: photos and withdrawals would only meet the same answer.
+        showNet();
+        return;
+      }
       await uploadPhotos();
       await sendWithdrawals();
       showNet();

@@ -236,16 +236,28 @@ def _paging_links(
     """`next` and `prev` of a page: a cursor after its last feature and before its first, where
     there are features beyond them; `prev` of a page by offset stays an offset."""
 
-    def page(name: str, value: str) -> str:
-        # This page's query with the limit it was read with and `name` where it started.
+    def page(name: str | None = None, value: str = "") -> str:
+        # This page's query with the limit it was read with and `name` where it started (none:
+        # the first page).
         query = request.query_params.copy()
         query.pop("offset", None)
         query.pop("cursor", None)
-        query["limit"], query[name] = str(limit), value
+        query["limit"] = str(limit)
+        if name:
+            query[name] = value
         return f"{here}?{query.urlencode()}"
 
     links = []
     backwards = cursor is not None and cursor.before
+    if cursor is not None and not rows:
+        # The features beyond the cursor were deleted after it was handed out: lead back to
+        # those left rather than leave the client with no link at all.
+        if backwards:  # none before it: the first page starts at the first feature left
+            links.append(link(page(), "next", GEOJSON, "Next page"))
+        else:
+            before = Cursor(cursor.key, before=True).token(collection_id)
+            links.append(link(page("cursor", before), "prev", GEOJSON, "Previous page"))
+        return links
     if rows and (more or backwards):
         after = Cursor(rows[-1][1]).token(collection_id)
         links.append(link(page("cursor", after), "next", GEOJSON, "Next page"))

@@ -122,6 +122,25 @@ def test_prev_links_walk_back_through_the_same_pages(analyst, area, world):
     assert ids([read(analyst, path_of(rels(backward[0])["next"]["href"]))]) == ids(forward[-1:])
 
 
+def test_a_cursor_page_emptied_by_deletions_leads_back_to_the_features_left(analyst, area, world):
+    forward = walk(analyst, f"{CRIME}?limit=3")
+    everything = crime_ids(area)
+    # The last page's features are deleted before the client follows `next` to it.
+    CrimeIncident.objects.filter(pk__in=ids(forward[-1:])).delete()
+    emptied = read(analyst, path_of(rels(forward[-2])["next"]["href"]))
+    assert emptied["features"] == [] and "next" not in rels(emptied)
+    # The page before the cursor's feature: the features left, none skipped on the way on.
+    back = read(analyst, path_of(rels(emptied)["prev"]["href"]))
+    assert ids([back]) == everything[2:5]
+    assert ids(walk(analyst, path_of(rels(back)["next"]["href"]))) == everything[5:6]
+
+    # Going back from the second page after the first page's features were deleted.
+    CrimeIncident.objects.filter(pk__in=everything[:3]).delete()
+    emptied = read(analyst, path_of(rels(forward[1])["prev"]["href"]))
+    assert emptied["features"] == [] and "prev" not in rels(emptied)
+    assert ids([read(analyst, path_of(rels(emptied)["next"]["href"]))]) == everything[3:6]
+
+
 def test_only_the_first_page_and_offset_pages_count_the_collection(
     analyst, world, django_assert_max_num_queries
 ):

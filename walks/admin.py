@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib.gis import admin
+from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 from geo.admin import VersionedAdmin
 from walks.models import Observation, ObservationKind, Photo, Walk
@@ -18,8 +21,45 @@ class ObservationKindAdmin(VersionedAdmin, admin.ModelAdmin):
         return super().areas_of(objects) | set(used.values_list("area", flat=True).distinct())
 
 
+class WalkAdminForm(forms.ModelForm):
+    """The admin's change of a walk names the version it was opened at, as the planner page's
+    If-Match does: a walk a planner changed meanwhile is not saved back over their change."""
+
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Walk
+        fields = "__all__"  # noqa: DJ007 (the admin's own fields decide what it shows)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        opened = cleaned.get("opened_version")
+        if self.instance.pk and opened is not None:
+            # The admin saves in the transaction this runs in: the lock holds until then.
+            current = (
+                Walk.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if current != opened:
+                raise ValidationError(
+                    _(
+                        "Someone else changed this walk after you loaded it. Load it again, "
+                        "then make your change."
+                    )
+                )
+        return cleaned
+
+
 @admin.register(Walk)
 class WalkAdmin(VersionedAdmin, admin.GISModelAdmin):
+    form = WalkAdminForm
     versioned_layers = ("walks",)  # the observation tiles depend on the walks' version too
     list_display = ["name", "area", "starts_at", "light", "status"]
     list_filter = ["area", "status", "light"]

@@ -5,13 +5,15 @@ the older copy back."""
 import threading
 
 import pytest
+from django import forms
 from django.contrib import admin
 from django.db import connection, transaction
 
 from geo.models import Membership
 from geo.services import data_versions, membership_remove
 from tests.walks.helpers import item, make_walk, sync, wait_until_waiting
-from walks.admin import WalkAdmin
+from walks import services
+from walks.admin import WalkAdmin, WalkAdminForm
 from walks.models import Walk
 from walks.serializers import walk_etag
 
@@ -235,3 +237,35 @@ def test_openapi_documents_if_match_the_etag_and_the_412(api):
     for method, code in (("get", "200"), ("patch", "200")):
         assert "ETag" in detail[method]["responses"][code]["headers"]
     assert "etag" in schema["components"]["schemas"]["Walk"]["properties"]
+
+
+def admin_form_data(walk, **changes) -> dict:
+    data = forms.model_to_dict(walk)
+    data["participants"] = [user.pk for user in data["participants"]]
+    return {key: value for key, value in data.items() if value is not None} | changes
+
+
+def test_the_admin_does_not_save_over_a_change_made_since_it_opened_the_walk(walk):
+    opened = WalkAdminForm(instance=walk).fields["opened_version"].initial
+    services.walk_update(walk=Walk.objects.get(pk=walk.pk), name="Planner's name")
+    with transaction.atomic():  # as the admin saves
+        form = WalkAdminForm(
+            data=admin_form_data(walk, name="Admin's name", opened_version=opened),
+            instance=Walk.objects.get(pk=walk.pk),
+        )
+        assert not form.is_valid()
+    assert form.non_field_errors() == [REFUSAL]
+    assert Walk.objects.get(pk=walk.pk).name == "Planner's name"
+
+    current = Walk.objects.get(pk=walk.pk)
+    form = WalkAdminForm(
+        data=admin_form_data(current, name="Admin's name", opened_version=current.version),
+        instance=current,
+    )
+    assert form.is_valid(), form.errors
+
+
+def test_the_admin_change_page_carries_the_version_it_opened(client, walk, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", password="x" * 12))
+    page = client.get(f"/admin/walks/walk/{walk.pk}/change/").content.decode()
+    assert f'name="opened_version" value="{walk.version}"' in page

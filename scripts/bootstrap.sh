@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for Trygg and makes sure a PostGIS database is reachable.
 # Safe to run again: each step checks first, so a second run takes a few seconds.
+#
+#   scripts/bootstrap.sh                       a development machine: `make run` and `make test`
+#   TRYGG_BOOTSTRAP=server scripts/bootstrap.sh
+#                                              a server: what the service runs on, without the test
+#                                              tools (Chromium, pytest, Playwright, ruff)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -10,8 +15,17 @@ say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- system packages (Debian 12 / Ubuntu) ----------------------------------------------------
+PROFILE=${TRYGG_BOOTSTRAP:-dev}
+case "$PROFILE" in
+  dev) extras=".[dev]"; browsers=(chromium chromium-driver) ;;
+  server) extras="."; browsers=() ;;
+  *) echo "TRYGG_BOOTSTRAP is dev or server, not '$PROFILE'" >&2; exit 2 ;;
+esac
+
 missing=()
-for pkg in postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev gettext chromium chromium-driver nodejs npm; do
+# libgdal-dev and gettext build and translate on the server too (pip builds GDAL's bindings
+# against the system library; compilemessages needs msgfmt).
+for pkg in postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev gettext "${browsers[@]}" nodejs npm; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # node and npm may come from elsewhere than Debian; only their commands matter.
@@ -33,11 +47,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 # Only the dependency lists matter: editing ruff or pytest settings must not reinstall.
-deps_stamp=$(sed -n '/^dependencies/,/^\[build-system\]/p' pyproject.toml | sha256sum | cut -c1-16)
+# (A server's stamp differs from a development machine's, so that switching reinstalls.)
+deps_stamp=$( ([ "$PROFILE" = dev ] || echo "$PROFILE"; sed -n '/^dependencies/,/^\[build-system\]/p' pyproject.toml) | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.trygg-deps 2>/dev/null)" != "$deps_stamp" ]; then
   say "installing Python packages"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q ".[dev]"
+  .venv/bin/pip install -q "$extras"
   rm -rf build ./*.egg-info
   echo "$deps_stamp" > .venv/.trygg-deps
 fi

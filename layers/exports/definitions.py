@@ -30,10 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import Expression
 from django.db.models.functions import Cast, Coalesce, Substr
-from django.db.models.sql.constants import LOUTER
-from django.db.models.sql.datastructures import Join
 
 from geo.access import Access
 from geo.models import Area, Block
@@ -44,8 +41,9 @@ from layers.analysis.results import (
     shown_value_expression,
     suppression_threshold,
 )
+from layers.exports.crimecounts import crime_in_filters, with_crime_counts
 from layers.exports.filters import Filters
-from layers.models import CrimeIncident, Lamp, crime_matching
+from layers.models import CrimeIncident, Lamp
 from walks.access import sees_all_walks
 from walks.models import Observation, Photo, Walk, block_of_observation, observations_matching
 
@@ -114,15 +112,6 @@ def _period(qs: QuerySet, column: str, filters: Filters) -> QuerySet:
     if filters.end:
         qs = qs.filter(**{f"{column}__lte": filters.end})
     return qs
-
-
-def _months(qs: QuerySet, filters: Filters) -> QuerySet:
-    return crime_matching(
-        qs,
-        month_from=filters.month_from,
-        month_to=filters.month_to,
-        categories=filters.categories,
-    )
 
 
 def _in_bbox(qs: QuerySet, filters: Filters, column: str = "geom") -> QuerySet:
@@ -294,107 +283,6 @@ def _walks(area: Area, filters: Filters, access: Access) -> QuerySet:
     )
 
 
-# Up to this many blocks (a page: offset + limit), each block's incidents are counted through the
-# block-id index (about 30 µs a block at scale 10); beyond it, all of the area's incidents are
-# grouped by block once (about 0.1 s for 300,000) and joined by hash.
-LOOKUPS_UP_TO = 2000
-
-
-class _CountsJoin(Join):
-    """Each block joined once to its count of `incidents` (a queryset of their `block_id`), as
-    column `n` of `alias`: a derived table Django's ORM cannot name. An annotated subquery would
-    be repeated, and run, once for every column and condition that uses the count."""
-
-    def __init__(self, incidents: QuerySet, parent_alias: str, alias: str):
-        self.incidents = incidents
-        self.table_name = self.table_alias = alias
-        self.parent_alias = parent_alias
-        self.join_type = LOUTER
-        self.join_field = None
-        self.nullable = True
-        self.filtered_relation = None
-
-    # S608 below: only Django's compiled SQL, the alias and quoted column names go into the text;
-    # every value is a parameter.
-    def as_sql(self, compiler, connection):
-        qn, column = compiler.quote_name_unless_alias, connection.ops.quote_name
-        alias, block = qn(self.table_alias), f"{qn(self.parent_alias)}.{column('id')}"
-        page_end = compiler.query.high_mark
-        if page_end is not None and page_end <= LOOKUPS_UP_TO:
-            sql, params = self.incidents.query.get_compiler(connection=connection).as_sql()
-            return (
-                f"LEFT OUTER JOIN LATERAL (SELECT count(*) AS n FROM ({sql}) i"  # noqa: S608
-                f" WHERE i.block_id = {block}) {alias} ON true",
-                params,
-            )
-        grouped = self.incidents.annotate(n=Count("block_id"))
-        sql, params = grouped.query.get_compiler(connection=connection).as_sql()
-        return f"LEFT OUTER JOIN ({sql}) {alias} ON ({alias}.block_id = {block})", params
-
-    def relabeled_clone(self, change_map):
-        return _CountsJoin(
-            self.incidents,
-            change_map.get(self.parent_alias, self.parent_alias),
-            change_map.get(self.table_alias, self.table_alias),
-        )
-
-    @property
-    def identity(self):
-        return (self.__class__, self.table_alias, self.parent_alias, id(self.incidents))
-
-    def demote(self):  # always an outer join: a block without incidents counts 0
-        return self
-
-    def promote(self):
-        return self
-
-
-class _JoinedCount(Expression):
-    """Column `n` of the `_CountsJoin` named `alias`, 0 where the block has no row there."""
-
-    output_field = IntegerField()
-
-    def __init__(self, alias: str):
-        super().__init__()
-        self.alias = alias
-
-    def as_sql(self, compiler, connection):
-        return f"coalesce({compiler.quote_name_unless_alias(self.alias)}.n, 0)", []
-
-    def relabeled_clone(self, change_map):
-        return _JoinedCount(change_map.get(self.alias, self.alias))
-
-    def get_group_by_cols(self):
-        return [self]
-
-
-CRIME_COUNTS_ALIAS = "crime_per_block"
-
-
-def crime_per_block(area: Area, filters: Filters) -> QuerySet:
-    """The block ids of the area's incidents in the period and categories, one row each: every
-    incident carries the block the exactly-once rule gives it (layers.assignment: inside, else
-    the nearest within the snap distance), stored by every crime or blocks import and counted
-    by the crime tiles as well. Unassigned incidents are left out."""
-    return (
-        _months(CrimeIncident.objects.filter(area=area, block__isnull=False), filters)
-        .order_by()
-        .values("block_id")
-    )
-
-
-def _with_crime_counts(blocks: QuerySet, area: Area, filters: Filters) -> QuerySet:
-    """`blocks` with `n`, each block's count of incidents, from one join (`_CountsJoin`)."""
-    blocks = blocks.all()
-    query = blocks.query
-    parent = query.get_initial_alias()
-    query.alias_map[CRIME_COUNTS_ALIAS] = _CountsJoin(
-        crime_per_block(area, filters), parent, CRIME_COUNTS_ALIAS
-    )
-    query.alias_refcount[CRIME_COUNTS_ALIAS] = 1
-    return blocks.annotate(n=_JoinedCount(CRIME_COUNTS_ALIAS))
-
-
 def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
     rate = Case(
         When(population__gt=0, then=Cast(F("n"), FloatField()) * 1000.0 / F("population")),
@@ -404,7 +292,7 @@ def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
     suppressed = Value(False) if hidden is None else Case(When(hidden, then=True), default=False)
     blocks = _in_bbox(Block.objects.filter(area=area), filters)
     return (
-        _with_crime_counts(blocks, area, filters)
+        with_crime_counts(blocks, area, filters)
         .order_by()
         .values(
             a_fid=F("code"),
@@ -421,7 +309,7 @@ def _crime_blocks(area: Area, filters: Filters, access: Access) -> QuerySet:
 
 def _crime(area: Area, filters: Filters, access: Access) -> QuerySet:
     return (
-        _in_bbox(_months(CrimeIncident.objects.filter(area=area), filters), filters)
+        _in_bbox(crime_in_filters(CrimeIncident.objects.filter(area=area), filters), filters)
         .order_by()
         .values(
             a_fid=F("pk"),

@@ -1,7 +1,8 @@
 import logging
 
 from django.db import DatabaseError
-from django.db.models import Count
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -9,6 +10,7 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from config.pagination import PagesWhenAsked, search_parameter, searched
 from geo.access import access_with_role
 from geo.bbox import parse_bbox
 from geo.checks import postgis_version, task_queue_state
@@ -101,7 +103,7 @@ class BlockList(generics.ListAPIView):
 
 
 @extend_schema_view(
-    get=extend_schema(summary="Members of an area"),
+    get=extend_schema(summary="Members of an area", parameters=[search_parameter("username")]),
     post=extend_schema(
         summary="Add a member or change their role, creating an account with `password` for "
         "someone who has none (coordinators)",
@@ -110,19 +112,21 @@ class BlockList(generics.ListAPIView):
     ),
 )
 class MemberList(generics.ListCreateAPIView):
-    """Members of an area; coordinators add members or change their role."""
+    """Members of an area by username; coordinators add members or change their role. `?q=`
+    finds members by username; `?limit=` answers page by page."""
 
     serializer_class = MembershipSerializer
-    pagination_class = None
+    pagination_class = PagesWhenAsked
 
     def get_permissions(self):
         capability = "manage_members" if self.request.method == "POST" else "view_members"
         return [requires(capability)()]
 
     def get_queryset(self):
-        return area_access(self.request, self.kwargs["slug"]).area.memberships.select_related(
-            "user"
-        )
+        memberships = area_access(self.request, self.kwargs["slug"]).area.memberships
+        # By username, so that pages follow each other without gaps or repeats.
+        memberships = memberships.select_related("user").order_by("user__username", "id")
+        return searched(self.request, memberships, "user__username")
 
     def create(self, request, *args, **kwargs):
         serializer = MemberAddSerializer(data=request.data)
@@ -158,7 +162,7 @@ def home(request):
     areas = list(Area.objects.visible_to(request.user))
     if request.user.is_authenticated:
         roles = dict(Membership.objects.filter(user=request.user).values_list("area_id", "role"))
-        walks = request.user.walks.filter(area__in=areas).order_by("-starts_at")
+        walks = _latest_walks(request.user, areas)
         superuser = request.user.is_superuser
         open_findings = _open_findings(areas)
         for area in areas:
@@ -172,6 +176,20 @@ def home(request):
             # Those who follow findings up see how many wait, linked to the map showing them.
             area.open_findings = open_findings.get(area.pk, 0) if area.plans_walks else 0
     return render(request, "home.html", {"areas": areas})
+
+
+# The start page lists a member's latest walks per area, and links to My walks for more.
+HOME_WALKS = 5
+
+
+def _latest_walks(user, areas) -> list:
+    """The user's latest HOME_WALKS + 1 walks in each area (the one more tells that there are
+    more), in one query: a resident on a walk a week has hundreds after a few years."""
+    latest = Window(
+        RowNumber(), partition_by=F("area_id"), order_by=[F("starts_at").desc(), F("id").desc()]
+    )
+    walks = user.walks.filter(area__in=areas).annotate(latest=latest)
+    return list(walks.filter(latest__lte=HOME_WALKS + 1).order_by("-starts_at", "-id"))
 
 
 def _open_findings(areas) -> dict[int, int]:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Case, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -64,6 +65,7 @@ VENDOR_FILES = [
 
 
 RECENT_WALKS = 5
+MY_WALKS_PER_PAGE = 25
 
 
 @login_required
@@ -82,7 +84,7 @@ def my_walks(request):
         )
         .prefetch_related(None)
         .annotate(under_way=under_way)
-        .order_by("under_way", "-starts_at")
+        .order_by("under_way", "-starts_at", "-id")
     )
     planning = Area.objects.filter(
         memberships__user=request.user, memberships__role__in=["coordinator", "planner"]
@@ -95,10 +97,19 @@ def my_walks(request):
         area.latest_walks = list(
             Walk.objects.filter(area=area).order_by("-starts_at", "-id")[:RECENT_WALKS]
         )
+    # A page at a time, those under way and to come first: a resident on a walk a week has
+    # hundreds after a few years.
+    page = Paginator(walks, MY_WALKS_PER_PAGE).get_page(request.GET.get("page"))
+    walks = list(page.object_list)
     return render(
         request,
         "walks/my_walks.html",
-        {"walks": walks, "planning_areas": planning, "kept": _kept_config(request.user, walks)},
+        {
+            "walks": walks,
+            "page": page,
+            "planning_areas": planning,
+            "kept": _kept_config(request.user, walks),
+        },
     )
 
 

@@ -23,6 +23,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.pagination import PagesWhenAsked, search_parameter, searched
 from geo.models import Area
 from geo.permissions import AreaCapability
 from walks import services
@@ -126,19 +127,20 @@ def _versioned(response: Response, walk: Walk) -> Response:
 
 
 @extend_schema_view(
-    get=extend_schema(summary="Walks of an area"),
+    get=extend_schema(summary="Walks of an area", parameters=[search_parameter("name")]),
     post=extend_schema(summary="Plan a walk (coordinators and planners)", parameters=[ETAG_HEADER]),
 )
 class WalkList(generics.ListCreateAPIView):
-    """Walks of an area. Planners and coordinators see and create all; participants see the walks
-    they belong to."""
+    """Walks of an area, latest first. Planners and coordinators see and create all;
+    participants see the walks they belong to. `?q=` finds walks by name; `?limit=` answers
+    page by page (an area walked twice a week has hundreds)."""
 
     serializer_class = WalkSerializer
     permission_classes = [IsAuthenticated, AreaCapability]
-    pagination_class = None
+    pagination_class = PagesWhenAsked
 
     def get_queryset(self):
-        walks = walks_with_counts(self.access.area.walks.all())
+        walks = walks_with_counts(searched(self.request, self.access.area.walks.all(), "name"))
         if not sees_all_walks(self.access):
             walks = walks.filter(participants=self.request.user)
         return walks

@@ -296,15 +296,7 @@ function renderFilters() {
     controls.push(field("light", select("light", [["day", t("day")], ["night", t("night")]])));
     controls.push(field("follow_up", select("follow_up", config.followUps)));
   }
-  if (config.walks?.length) {
-    const walk = select("walk", config.walks.map((w) => [String(w.id), `${w.date} · ${w.name}`]));
-    walk.addEventListener("change", () => {
-      // The chosen walk, or the whole area again when the filter is cleared.
-      const bounds = walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)];
-      map.fitBounds(bounds, { padding: state.walk ? 60 : 24, maxZoom: 17 });
-    });
-    controls.push(field("walk", walk));
-  }
+  if (config.walks?.length) controls.push(field("walk", walkFilter(set("walk"))));
   controls.push(el("button", {
     type: "button",
     class: "link",
@@ -315,6 +307,45 @@ function renderFilters() {
     },
   }, t("reset")));
   document.getElementById("filters").replaceChildren(el("h2", {}, t("filters")), ...controls);
+}
+
+// An area walked twice a week has hundreds of walks: the filter lists the latest and finds any
+// by a part of its name (or its date) typed above the list; Enter takes the first found.
+const WALKS_LISTED = 50;
+
+function walkFilter(onchange) {
+  const search = el("input", { type: "search", name: "walk-search", autocomplete: "off", placeholder: t("walkSearch"), "aria-label": t("walkSearch") });
+  const list = el("select", { name: "walk", "aria-label": t("walk") });
+  const fill = () => {
+    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const found = config.walks.filter((w) => words.every((word) => `${w.date} ${w.name}`.toLowerCase().includes(word)));
+    const shown = found.slice(0, WALKS_LISTED);
+    // The walk filtered to stays listed (and chosen) whatever is typed.
+    if (state.walk && !shown.some((w) => String(w.id) === state.walk)) shown.unshift(walkById[state.walk]);
+    list.replaceChildren(
+      el("option", { value: "" }, t("all")),
+      ...shown.map((w) => el("option", { value: String(w.id), selected: state.walk === String(w.id) }, `${w.date} · ${w.name}`)),
+      ...(found.length > WALKS_LISTED ? [el("option", { disabled: true, value: "-" }, t("walksMore", { n: found.length - WALKS_LISTED }))] : []));
+    return found;
+  };
+  const choose = (event) => {
+    onchange(event);
+    // The chosen walk, or the whole area again when the filter is cleared.
+    const bounds = walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)];
+    map.fitBounds(bounds, { padding: state.walk ? 60 : 24, maxZoom: 17 });
+  };
+  list.addEventListener("change", choose);
+  search.addEventListener("input", fill);
+  search.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const [first] = fill();
+    if (!first) return;
+    list.value = String(first.id);
+    choose({ target: list });
+  });
+  fill();
+  return el("span", { class: "walk-filter" }, search, list);
 }
 
 // The export behind a map layer: crime is exported as points to analysts only; everyone else

@@ -132,12 +132,27 @@ function nextDay(date) {
   return d.toISOString().slice(0, 10);
 }
 
-async function loadWalks() {
-  const { data } = await api(config.urls.walks);
-  walks = Array.isArray(data) ? data : [];
+// An area walked twice a week has hundreds of walks: the list shows the latest a page at a
+// time (More walks) and finds the others by name.
+const WALKS_PAGE = 25;
+let listing = 0; // the latest listing asked for: an older answer arriving late is dropped
+
+async function loadWalks({ more = false } = {}) {
+  const asked = ++listing;
+  const params = new URLSearchParams({ limit: WALKS_PAGE, offset: more ? walks.length : 0 });
+  const text = $("#walk-search").value.trim();
+  if (text) params.set("q", text);
+  const { data } = await api(`${config.urls.walks}?${params}`);
+  if (asked !== listing) return;
+  const page = Array.isArray(data?.results) ? data.results : [];
   const list = $("#walk-list");
-  list.replaceChildren();
-  for (const walk of walks) {
+  if (!more) {
+    walks = [];
+    list.replaceChildren();
+  }
+  walks.push(...page);
+  $("#more-walks").hidden = walks.length >= (data?.count ?? 0);
+  for (const walk of page) {
     const item = document.createElement("li");
     item.dataset.id = walk.id;
     const [date, time] = localParts(walk.starts_at);
@@ -189,7 +204,7 @@ function edit(walk) {
 // The participants and route of `walk` (none for null) into the form and onto the map.
 function takeOver(walk) {
   const chosen = new Set(walk ? walk.participant_names || [] : []);
-  document.querySelectorAll("#participants input").forEach((box) => (box.checked = chosen.has(box.value)));
+  document.querySelectorAll("#participants input[type=checkbox]").forEach((box) => (box.checked = chosen.has(box.value)));
   route = walk && walk.route ? walk.route.coordinates.map((c) => [...c]) : [];
   drawRoute();
 }
@@ -218,7 +233,7 @@ $("#walk-form").addEventListener("submit", async (event) => {
     ends_at: end ? `${endDate}T${end}` : null,
     light: $("#light").value,
     status: $("#status").value,
-    participants: [...document.querySelectorAll("#participants input:checked")].map((b) => b.value),
+    participants: [...document.querySelectorAll("#participants input[type=checkbox]:checked")].map((b) => b.value),
     route: route.length > 1 ? { type: "LineString", coordinates: route } : null,
   };
   const answer = current ? await changeWalk("PATCH", body) : await api(config.urls.walks, "POST", body);
@@ -259,6 +274,19 @@ $("#reload").addEventListener("click", async () => {
   say(words.reloaded, true);
 });
 $("#new-walk").addEventListener("click", () => edit(null));
+$("#more-walks").addEventListener("click", () => loadWalks({ more: true }));
+let searching;
+$("#walk-search").addEventListener("input", () => {
+  clearTimeout(searching);
+  searching = setTimeout(loadWalks, 250);
+});
+$("#participant-search").addEventListener("input", (event) => {
+  const text = event.target.value.trim().toLowerCase();
+  document.querySelectorAll("#participants label").forEach((label) => {
+    const box = label.querySelector("input");
+    label.hidden = Boolean(text) && !box.checked && !box.value.toLowerCase().includes(text);
+  });
+});
 // Safety walks are repeated (each season, after a fix, at the other light): the same route,
 // name, light and participants as a new walk, whose date is left to choose.
 $("#again").addEventListener("click", () => {

@@ -1,0 +1,47 @@
+"""The walk planner in an area of many walks and members: the list shows the latest a page at a
+time and finds the others by name; the participants' list narrows as a name is typed."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in, wait_until
+from tests.factories import PASSWORD, make_member
+from walks.models import Walk
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_planner_pages_through_and_searches_many_walks(live_server, browser_page, member, area):
+    page = browser_page
+    first = timezone.make_aware(dt.datetime(2024, 1, 2, 19, 0))
+    Walk.objects.bulk_create(
+        Walk(area=area, name=f"Round {n:02d}", starts_at=first + dt.timedelta(days=3 * n))
+        for n in range(30)
+    )
+    for name in ("caretaker-anna", "police-bo", "resident-cecilie"):
+        make_member(area, "participant", name)
+    log_in(page, live_server.url, member("planner").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    walks = page.locator("#walk-list li")
+    expect(walks).to_have_count(25)
+    expect(walks.first).to_contain_text("Round 29")
+    page.click("#more-walks")
+    expect(walks).to_have_count(30)
+    expect(walks.last).to_contain_text("Round 00")
+    expect(page.locator("#more-walks")).to_be_hidden()
+
+    page.fill("#walk-search", "round 07")
+    expect(walks).to_have_count(1)
+    walks.first.locator("button").click()
+    expect(page.locator("#form-title")).to_have_text("Round 07")
+
+    page.check("#participants input[value='police-bo']")
+    page.fill("#participant-search", "anna")
+    shown = page.locator("#participants label:visible")
+    # The one typed for, and the one ticked already.
+    expect(shown).to_have_count(2)
+    expect(shown).to_contain_text(["caretaker-anna", "police-bo"])

@@ -22,7 +22,7 @@ from layers.analysis.results import ROUNDED_TO
 from tiles import raster, sprite, styles
 from tiles.auth import Requester, confirm_session, tile_requester, tile_user
 from tiles.catalogue import FORBIDDEN, HIDDEN, LAYERS, MAX_ZOOM, layer_mode, mode_table
-from tiles.filters import FilterError, parse_filters
+from tiles.filters import FilterError, check_kinds, parse_filters
 from tiles.sql import REVALIDATIONS, STATEMENTS
 
 # Part of every ETag: change it when a deploy changes what the same data renders to.
@@ -136,6 +136,8 @@ class TileRow(NamedTuple):
     token_error: str | None
     mode: str
     etag: str
+    # The area's kinds, when a kind asked for is not one of them (then there is no tile).
+    kinds_known: list[str] | None
     tile: bytes | None
     # The session cookie's user, for tiles.auth.confirm_session.
     session_user: int | None
@@ -190,18 +192,25 @@ class TileAnswer(NamedTuple):
 
 class TileRefusal(NamedTuple):
     """A refusal the tile statement decided: a token it does not know, an area the requester
-    may not see, a layer their role does not allow. Its words are written when it is answered
-    (response), so that tiles/direct.py, which does not look the request's language up, can
-    hand it to the tile handler to answer in that language without running the statement
-    again."""
+    may not see, a layer their role does not allow, a kind the area does not have. Its words
+    are written when it is answered (response), so that tiles/direct.py, which does not look
+    the request's language up, can hand it to the tile handler to answer in that language
+    without running the statement again."""
 
     token_error: str | None
     mode: str
+    kinds_known: list[str] | None
     # Decided by the session cookie, or its absence, rather than a token header.
     by_session: bool
 
+    @classmethod
+    def of(cls, row: TileRow, requester: Requester) -> "TileRefusal | None":
+        if not refused(row):
+            return None
+        return cls(row.token_error, row.mode, row.kinds_known, requester.token is None)
+
     def response(self, request) -> HttpResponse:
-        """401 or 403 (404 raised), in the active language."""
+        """401, 403 or 400 (404 raised), in the active language."""
         if self.by_session and hasattr(request, "session"):
             # The view that runs the statement reads the user from the session, so the session
             # middleware marks its answer as varying by Cookie: so does one decided before.
@@ -210,7 +219,13 @@ class TileRefusal(NamedTuple):
             return unauthenticated(self.token_error)
         if self.mode == HIDDEN:
             raise Http404(_("No such area."))
-        return forbidden()
+        if self.mode == FORBIDDEN:
+            return forbidden()
+        try:
+            check_kinds(request.GET, self.kinds_known)
+        except FilterError as error:
+            return bad_request(error.errors)
+        raise AssertionError("a refusal without a reason")  # pragma: no cover
 
 
 def tile_answer(request, slug: str, layer: str, z: int, x: int, y: int):
@@ -236,13 +251,11 @@ def tile_answer(request, slug: str, layer: str, z: int, x: int, y: int):
     row = tile_row(layer, params, held, database)
     if requester.session:
         confirm_session(row.session_user, row.session_password, row.session_data)
-    if refused(row):
-        return TileRefusal(row.token_error, row.mode, by_session=requester.token is None)
-    return tile_content(request, row, held, requester)
+    return TileRefusal.of(row, requester) or tile_content(request, row, held, requester)
 
 
 def refused(row: TileRow) -> bool:
-    return bool(row.token_error) or row.mode in (HIDDEN, FORBIDDEN)
+    return bool(row.token_error) or row.mode in (HIDDEN, FORBIDDEN) or row.kinds_known is not None
 
 
 def tile_content(request, row: TileRow, held: list[str], requester: Requester) -> TileAnswer:

@@ -48,12 +48,14 @@ class AddMember(forms.Form):
     def clean(self):
         data = super().clean()
         username, password = data.get("username"), data.get("password")
-        taken = get_user_model().objects.filter(username__iexact=username)
+        # The name as typed: one spelt otherwise is membership_set's to answer, which names it
+        # only to those who may see it (geo.services._spelling_known_to).
+        taken = get_user_model().objects.filter(username=username)
         if username and password and taken.exists():
             self.add_error(
                 "password",
                 _("There is already an account named %(username)s. Leave the password empty.")
-                % {"username": taken.first().username},
+                % {"username": username},
             )
         return data
 
@@ -113,6 +115,7 @@ def _change(request, area) -> AddMember | None:
                 role=data["role"],
                 create=bool(data["password"]),
                 password=data["password"],
+                requester=request.user,
             )
         except ValidationError as error:
             for field, problems in error.message_dict.items():

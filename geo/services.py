@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.passwords import tokens_end
+from geo.access import CAPABILITIES
 from geo.models import Area, Membership, Role
 
 # The first half of the advisory lock key of a user name (layers.jobs has 7301 and 7302).
@@ -18,10 +19,18 @@ NAME_LOCK_SPACE = 7310
 
 @transaction.atomic
 def membership_set(
-    *, area: Area, username: str, role: str, create: bool = False, password: str | None = None
+    *,
+    area: Area,
+    username: str,
+    role: str,
+    create: bool = False,
+    password: str | None = None,
+    requester=None,
 ) -> Membership:
     """Give `username` the `role` in `area` (replacing any role they had there); with `create`,
-    a missing user is created with `password`, which must pass the password rules."""
+    a missing user is created with `password`, which must pass the password rules.
+    `requester`: who asks (a coordinator), for what a refusal may tell them of other accounts
+    (_spelling_known_to); None for the operator's command, which may be told everything."""
     if role not in Role.values:
         raise ValidationError(
             {
@@ -43,7 +52,7 @@ def membership_set(
         # Names that differ only in letter case are one person to the people who type them:
         # a second account would split a resident's walks and findings between two logins.
         similar = User.objects.filter(username__iexact=username).first()
-        if similar is not None:
+        if similar is not None and _spelling_known_to(requester, similar):
             raise ValidationError(
                 {
                     "username": _(
@@ -54,8 +63,18 @@ def membership_set(
                 }
             )
         if not create:
+            # An account the requester may not know of answers as no account at all.
             raise ValidationError(
                 {"username": _("No user named %(username)r.") % {"username": username}}
+            )
+        if similar is not None:  # a new account must not be a second one of that person
+            raise ValidationError(
+                {
+                    "username": _(
+                        "No new account can be made with the name %(username)r; choose another."
+                    )
+                    % {"username": username}
+                }
             )
         user = _user_create(User, username, password)
     membership = Membership.objects.filter(user=user, area=area).first()
@@ -65,6 +84,24 @@ def membership_set(
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
+
+
+def _spelling_known_to(requester, user) -> bool:
+    """Whether a refusal may name `user`'s account as it is spelt to `requester`.
+
+    A coordinator typing "karin" would be told "There is an account named Karin" while a name
+    nobody has answers "No user named …": the difference told them, without a trace, which
+    names exist anywhere, in areas that are not theirs. So the hint is for accounts whose names
+    the requester already sees on a members list (a member of an area where they see the
+    members), where it saves them a second account for one of their own people; any other
+    account answers as if there were none. Adding an account by its exact name still works
+    anywhere: that is how a coordinator brings in someone who has one (who tells them the name),
+    and it leaves a membership behind, not a silent answer."""
+    if requester is None or requester.is_superuser:
+        return True
+    seeing = [role for role, capabilities in CAPABILITIES.items() if "view_members" in capabilities]
+    areas = Membership.objects.filter(user=requester, role__in=seeing).values("area")
+    return Membership.objects.filter(user=user, area__in=areas).exists()
 
 
 @transaction.atomic

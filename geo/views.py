@@ -138,6 +138,7 @@ class MemberList(generics.ListCreateAPIView):
             role=serializer.validated_data["role"],
             create=bool(password),
             password=password,
+            requester=request.user,
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 

@@ -12,9 +12,11 @@ Whatever this path is not sure of goes to the tile handler (config/wsgi.py), whi
 the same way, only slower: a session the view cannot confirm by itself (expired, signed out,
 a changed password: Django's middleware then flushes it or deletes the cookie), another
 method than GET, a host Django would refuse, a request to redirect to HTTPS, a NUL in the
-query, an unknown area (the 404 page), any other refusal (written in the request's language,
-which this path does not look up) and any error. tests/tiles/test_direct_tiles.py checks
-that both give the same answers.
+query, any refusal (written in the request's language, which this path does not look up) and
+any error. A refusal the tile statement decided (an unknown token, an area the requester may
+not see: the 404 page, a layer their role does not allow) goes to the handler with the
+decision (tiles.views.TileRefusal), so the statement does not run twice.
+tests/tiles/test_direct_tiles.py checks that both give the same answers.
 """
 
 import re
@@ -37,7 +39,7 @@ from django.http import HttpResponse, parse_cookie
 from django.middleware.security import SecurityMiddleware
 
 from tiles.catalogue import LAYERS
-from tiles.views import TileAnswer, tile_answer
+from tiles.views import KNOWN_REFUSAL, TileAnswer, TileRefusal, tile_answer
 
 # The URL pattern of tiles/urls.py's vector-tile route, with Django's slug and int converters.
 _LAYER = "|".join(map(re.escape, LAYERS))
@@ -64,8 +66,13 @@ def serving(handler, lender=None):
         except Exception:
             # Django renders the 404 page and logs and renders errors with the request.
             return handler(environ, start_response)
-        if not isinstance(answer, TileAnswer):  # a refusal, in the request's language
-            return handler(environ, start_response)  # (the handler's)
+        if isinstance(answer, TileRefusal):
+            # Decided by the statement: the handler writes it in the request's language,
+            # without running the statement again.
+            environ[KNOWN_REFUSAL] = answer
+            return handler(environ, start_response)
+        if not isinstance(answer, TileAnswer):  # a refusal made before the statement: the
+            return handler(environ, start_response)  # handler's, in the request's language
         # The answer as the handler's middleware would finish it: the security headers, and
         # cross-origin reads as CorsMiddleware answers them (settings), built here from the
         # tile's own headers rather than through an HttpResponse.

@@ -15,8 +15,9 @@ Every statement does, in this order and in one round trip:
    InitPlan): PostgreSQL then probes the GiST index with it, and finds nothing at once when
    `go` is empty, instead of scanning the area's rows before joining an empty `go`.
 
-It returns one row (token_error, mode, etag, tile, then the session cookie's user id, password
-hash and session data for the view's check); the mode is hidden for an unknown slug.
+It returns one row (token_error, mode, etag, the area's kinds when a kind asked for is not one of
+them, tile, then the session cookie's user id, password hash and session data for the view's
+check); the mode is hidden for an unknown slug.
 The tile envelope is transformed to the storage SRID 4326 so the GiST indexes on the geometry
 columns are used; geometries are only transformed to Web Mercator for the few features inside
 the tile.
@@ -96,7 +97,8 @@ meta AS (
                   FROM geo_dataversion v
                  WHERE v.area_id = area.id AND v.layer = ANY(%(version_layers)s::text[])),
                {run_id}
-           )) AS etag
+           )) AS etag,
+           {kinds_known} AS kinds_known
     FROM area
     LEFT JOIN json_to_recordset(%(p_modes)s::json)
               AS p(role text, published boolean, superuser boolean, mode text, view text)
@@ -104,6 +106,19 @@ meta AS (
      AND p.superuser = area.superuser
 ),
 """
+
+# Kind codes asked for that the area does not have (the built-in kinds and its own): then the
+# area's kinds, for the 400 that names them as the exports do (tiles.filters.check_kinds), and
+# no tile; NULL when all are known or none asked. Only the layer that takes `kind` has it.
+_KINDS_KNOWN = """
+CASE WHEN EXISTS (
+         SELECT FROM unnest(%(kinds)s::text[]) AS asked(code)
+         WHERE NOT EXISTS (
+             SELECT FROM walks_observationkind k
+             WHERE k.code = asked.code AND (k.area_id IS NULL OR k.area_id = area.id)))
+     THEN ARRAY(SELECT k.code FROM walks_observationkind k
+                WHERE k.area_id IS NULL OR k.area_id = area.id)
+END"""
 
 _GO = """
 go AS (
@@ -115,6 +130,7 @@ go AS (
                                        ST_TileEnvelope(0, 0, 0)), 4326) AS env4326
     FROM meta
     WHERE meta.mode NOT IN ('hidden', 'forbidden')
+      AND meta.kinds_known IS NULL
       AND meta.etag <> ALL(%(if_none_match)s::text[])
 ),
 """
@@ -135,9 +151,12 @@ def _mvt_geom(match: re.Match) -> str:
     return f"ST_AsMVTGeom({simplified}, go.env, 4096, 64, true)"
 
 
-def _steps_1_to_3(*, with_run: bool) -> str:
-    """The CTEs up to and including `meta` (requester, area, role, mode, ETag)."""
-    meta = _META.format(run_id="(SELECT id FROM run)::text" if with_run else "''")
+def _steps_1_to_3(*, with_run: bool, with_kinds: bool) -> str:
+    """The CTEs up to and including `meta` (requester, area, role, mode, ETag, unknown kinds)."""
+    meta = _META.format(
+        run_id="(SELECT id FROM run)::text" if with_run else "''",
+        kinds_known=_KINDS_KNOWN if with_kinds else "NULL::text[]",
+    )
     return _AREA + (_RUN if with_run else "") + meta
 
 
@@ -148,14 +167,14 @@ _SESSION_CHECK = """
 FROM meta"""
 
 
-def _statement(body: str, layer: str, *, with_run: bool = False) -> str:
+def _statement(body: str, layer: str, *, with_run: bool = False, with_kinds: bool = False) -> str:
     tail = (
-        "\nSELECT meta.token_error, meta.mode, meta.etag, "  # noqa: S608 (constants only)
+        "\nSELECT meta.token_error, meta.mode, meta.etag, meta.kinds_known, "  # noqa: S608
         f"(SELECT ST_AsMVT(f, '{layer}', 4096, 'geom', 'id') FROM features f"
         f" WHERE f.geom IS NOT NULL), {_SESSION_CHECK}"
     )
     body = re.sub(r"MVT_GEOM(_3857)?\(([a-z_.]+)\)", _mvt_geom, body)
-    return _steps_1_to_3(with_run=with_run) + _GO + body + tail
+    return _steps_1_to_3(with_run=with_run, with_kinds=with_kinds) + _GO + body + tail
 
 
 BLOCKS = _statement(
@@ -250,6 +269,7 @@ features AS (
       AND (%(walks)s::int[] IS NULL OR o.walk_id = ANY(%(walks)s::int[]))
 )""",
     "observations",
+    with_kinds=True,
 )
 
 WALKS = _statement(
@@ -280,15 +300,16 @@ features AS (
 )
 
 
-def _revalidation(*, with_run: bool = False) -> str:
-    """Steps 1–3 alone, for a request holding an ETag: (token_error, mode, etag, NULL, then the
-    session columns). The blocks, observations and crime tile statements are planned afresh on
-    every execution (PostgreSQL keeps choosing custom plans, 1–1.5 ms of planning each); this
-    statement is a fraction of their size. Only when the held ETag turns out stale does the
-    tile statement follow."""
+def _revalidation(*, with_run: bool = False, with_kinds: bool = False) -> str:
+    """Steps 1–3 alone, for a request holding an ETag: (token_error, mode, etag, kinds_known,
+    NULL, then the session columns). The blocks, observations and crime tile statements are
+    planned afresh on every execution (PostgreSQL keeps choosing custom plans, 1–1.5 ms of
+    planning each); this statement is a fraction of their size. Only when the held ETag turns
+    out stale does the tile statement follow."""
     return (
-        _steps_1_to_3(with_run=with_run).rstrip().rstrip(",")
-        + f"\nSELECT meta.token_error, meta.mode, meta.etag, NULL::bytea, {_SESSION_CHECK}"
+        _steps_1_to_3(with_run=with_run, with_kinds=with_kinds).rstrip().rstrip(",")
+        + "\nSELECT meta.token_error, meta.mode, meta.etag, meta.kinds_known, NULL::bytea,"
+        + _SESSION_CHECK
     )
 
 
@@ -300,4 +321,7 @@ STATEMENTS = {
     "lamps": LAMPS,
 }
 
-REVALIDATIONS = {layer: _revalidation(with_run=layer == "blocks") for layer in STATEMENTS}
+REVALIDATIONS = {
+    layer: _revalidation(with_run=layer == "blocks", with_kinds=layer == "observations")
+    for layer in STATEMENTS
+}

@@ -10,12 +10,14 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 
 from geo.access import Access
+from geo.models import Area
 from geo.permissions import area_access
 from layers.analysis.results import analysis_shown
+from layers.exports.filters import kind_codes
 from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
-from tiles.filters import parse_filters
+from tiles.filters import check_kinds, parse_filters
 from tiles.raster import density_floor, raster_visible, value_range
 from tiles.sprite import FALLBACK, FALLBACK_COLOUR, KIND_COLOURS, image_name
 
@@ -42,12 +44,16 @@ def visible_layers(access: Access) -> list[str]:
     return [name for name in LAYERS if layer_mode(name, access, MAX_ZOOM) != FORBIDDEN]
 
 
-def tile_url(request, slug: str, layer: TileLayer) -> str:
+def tile_url(request, area: Area, layer: TileLayer) -> str:
     """The layer's tile address with the request's filters, checked and written canonically
-    (tiles.filters.FilterError for a bad one): a client copies the address as it is."""
+    (tiles.filters.FilterError for a bad one, a kind the area lacks included, as its tiles
+    answer): a client copies the address as it is."""
     query = parse_filters(request.GET, layer.filters).applied
+    if "kind" in query:
+        check_kinds(request.GET, kind_codes(area))
     base = (
-        f"{request.scheme}://{request.get_host()}/tiles/{slug}/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"
+        f"{request.scheme}://{request.get_host()}/tiles/{area.slug}/{layer.name}"
+        "/{z}/{x}/{y}.mvt"
     )
     return f"{base}?{urlencode(query)}" if query else base
 
@@ -67,7 +73,7 @@ def tilejson(request, access: Access, layer: TileLayer) -> dict:
         "tilejson": "3.0.0",
         "name": f"{access.area.name}: {layer.name}",
         "scheme": "xyz",
-        "tiles": [tile_url(request, access.area.slug, layer)],
+        "tiles": [tile_url(request, access.area, layer)],
         "minzoom": 0,
         "maxzoom": maxzoom,
         "bounds": bounds,
@@ -360,7 +366,7 @@ def style(request, access: Access) -> dict:
     sources = {
         name: {
             "type": "vector",
-            "tiles": [tile_url(request, slug, LAYERS[name])],
+            "tiles": [tile_url(request, access.area, LAYERS[name])],
             "minzoom": 0,
             "maxzoom": SOURCE_MAXZOOM[name],
             "bounds": bounds,

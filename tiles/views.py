@@ -22,7 +22,7 @@ from layers.analysis.results import ROUNDED_TO
 from tiles import raster, sprite, styles
 from tiles.auth import Requester, confirm_session, tile_requester, tile_user
 from tiles.catalogue import FORBIDDEN, HIDDEN, LAYERS, MAX_ZOOM, layer_mode, mode_table
-from tiles.filters import FilterError, parse_filters
+from tiles.filters import FilterError, check_kinds, parse_filters
 from tiles.sql import REVALIDATIONS, STATEMENTS
 
 # Part of every ETag: change it when a deploy changes what the same data renders to.
@@ -136,6 +136,8 @@ class TileRow(NamedTuple):
     token_error: str | None
     mode: str
     etag: str
+    # The area's kinds, when a kind asked for is not one of them (then there is no tile).
+    kinds_known: list[str] | None
     tile: bytes | None
     # The session cookie's user, for tiles.auth.confirm_session.
     session_user: int | None
@@ -151,16 +153,24 @@ def tile_row(layer: str, params: dict, held: list[str], database=connection) -> 
         if held:
             cursor.execute(REVALIDATIONS[layer], params)
             row = TileRow(*cursor.fetchone())
-            settled = row.token_error or row.mode in (HIDDEN, FORBIDDEN)
-            if settled or row.etag in held or "*" in held:
+            if refused(row) or row.etag in held or "*" in held:
                 return row
         cursor.execute(STATEMENTS[layer], params)
         return TileRow(*cursor.fetchone())
 
 
+# Where tiles/direct.py leaves the TileRefusal its statement decided, for the tile handler to
+# answer: a WSGI environ key, which no request can set (its headers come as HTTP_*).
+KNOWN_REFUSAL = "trygg.tile_refusal"
+
+
 @require_safe
 def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
-    answer = tile_answer(request, slug, layer, z, x, y)
+    answer = request.META.get(KNOWN_REFUSAL)
+    if not isinstance(answer, TileRefusal):
+        answer = tile_answer(request, slug, layer, z, x, y)
+    if isinstance(answer, TileRefusal):
+        return answer.response(request)
     if isinstance(answer, HttpResponse):  # a refusal
         return answer
     response = HttpResponse(answer.body, status=answer.status, headers=answer.headers)
@@ -180,8 +190,47 @@ class TileAnswer(NamedTuple):
     body: bytes
 
 
+class TileRefusal(NamedTuple):
+    """A refusal the tile statement decided: a token it does not know, an area the requester
+    may not see, a layer their role does not allow, a kind the area does not have. Its words
+    are written when it is answered (response), so that tiles/direct.py, which does not look
+    the request's language up, can hand it to the tile handler to answer in that language
+    without running the statement again."""
+
+    token_error: str | None
+    mode: str
+    kinds_known: list[str] | None
+    # Decided by the session cookie, or its absence, rather than a token header.
+    by_session: bool
+
+    @classmethod
+    def of(cls, row: TileRow, requester: Requester) -> "TileRefusal | None":
+        if not refused(row):
+            return None
+        return cls(row.token_error, row.mode, row.kinds_known, requester.token is None)
+
+    def response(self, request) -> HttpResponse:
+        """401, 403 or 400 (404 raised), in the active language."""
+        if self.by_session and hasattr(request, "session"):
+            # The view that runs the statement reads the user from the session, so the session
+            # middleware marks its answer as varying by Cookie: so does one decided before.
+            request.session.accessed = True
+        if self.token_error:
+            return unauthenticated(self.token_error)
+        if self.mode == HIDDEN:
+            raise Http404(_("No such area."))
+        if self.mode == FORBIDDEN:
+            return forbidden()
+        try:
+            check_kinds(request.GET, self.kinds_known)
+        except FilterError as error:
+            return bad_request(error.errors)
+        raise AssertionError("a refusal without a reason")  # pragma: no cover
+
+
 def tile_answer(request, slug: str, layer: str, z: int, x: int, y: int):
-    """The tile, or the HttpResponse of a refusal (400, 401, 403; 404 raised)."""
+    """The tile, the TileRefusal the statement decided, or the HttpResponse of a refusal made
+    before it (400, 401)."""
     spec = LAYERS[layer]
     errors = check_tile_address(z, x, y)
     if errors:
@@ -202,17 +251,11 @@ def tile_answer(request, slug: str, layer: str, z: int, x: int, y: int):
     row = tile_row(layer, params, held, database)
     if requester.session:
         confirm_session(row.session_user, row.session_password, row.session_data)
-    return tile_refusal(row) or tile_content(request, row, held, requester)
+    return TileRefusal.of(row, requester) or tile_content(request, row, held, requester)
 
 
-def tile_refusal(row: TileRow) -> HttpResponse | None:
-    if row.token_error:
-        return unauthenticated(row.token_error)
-    if row.mode == HIDDEN:
-        raise Http404(_("No such area."))
-    if row.mode == FORBIDDEN:
-        return forbidden()
-    return None
+def refused(row: TileRow) -> bool:
+    return bool(row.token_error) or row.mode in (HIDDEN, FORBIDDEN) or row.kinds_known is not None
 
 
 def tile_content(request, row: TileRow, held: list[str], requester: Requester) -> TileAnswer:

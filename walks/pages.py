@@ -172,6 +172,10 @@ def plan(request, slug):
         ),
         "deleted": _("Deleted."),
         "reloaded": _("This is the walk as it is now, with the other change: make yours again."),
+        "findings_arrived": _(
+            "Findings have arrived on this walk since you opened it; it is now under way."
+            " Load it again, then make your change."
+        ),
         "again": _("A new walk on the same route with the same people: choose its date."),
     }
     return render(

@@ -248,7 +248,11 @@ def walk_create(*, area: Area, participants=(), **fields) -> Walk:
 
 class WalkChanged(Exception):
     """The walk changed after the version a change was made against: someone else's change,
-    which this one would undo."""
+    which this one would undo. `walk` is the walk as it is now (its current version)."""
+
+    def __init__(self, walk: Walk):
+        super().__init__(walk.pk)
+        self.walk = walk
 
 
 def _walk_locked(walk: Walk, versions) -> Walk:
@@ -259,7 +263,7 @@ def _walk_locked(walk: Walk, versions) -> Walk:
     if locked is None:  # deleted meanwhile
         raise Http404(_("No such walk."))
     if versions is not None and locked.version not in versions:
-        raise WalkChanged
+        raise WalkChanged(locked)
     return locked
 
 

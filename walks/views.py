@@ -106,9 +106,9 @@ ETAG_HEADER = OpenApiParameter(
     "ETag",
     str,
     location=OpenApiParameter.HEADER,
-    response=[200, 201],
-    description="the walk's version (the same as its `etag` field); it changes with every"
-    " change of the walk, not with its findings",
+    response=[200, 201, 412],
+    description="the walk's version (the same as its `etag` field; on a 412, the version it"
+    " has now); it changes with every change of the walk, not with its findings",
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -118,12 +118,24 @@ IF_MATCH = OpenApiParameter(
     description="the walk's ETag as you read it (or `*`): a walk changed since then is left"
     " as it is and answers 412; without it the change is made whatever the version",
 )
-STALE = OpenApiResponse(description="the walk changed since the ETag sent in If-Match")
+STALE = OpenApiResponse(
+    description="the walk changed since the ETag sent in If-Match; the answer's `ETag` is its"
+    " version now"
+)
 
 
 def _versioned(response: Response, walk: Walk) -> Response:
     response["ETag"] = walk_etag(walk)
     return response
+
+
+def _changed_meanwhile(changed: services.WalkChanged) -> Response:
+    """412 with the walk's current ETag: a client sees which version it met (and may send
+    that one, or read the walk first) without another GET to learn it."""
+    refusal = WalkChangedMeanwhile()
+    return _versioned(
+        Response({"detail": refusal.detail}, status=refusal.status_code), changed.walk
+    )
 
 
 @extend_schema_view(
@@ -185,7 +197,7 @@ class WalkDetail(APIView):
 
     @extend_schema(
         summary="Delete a walk without findings, planned by mistake (coordinators and planners)",
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, ETAG_HEADER],
         responses={
             204: None,
             409: OpenApiResponse(description="the walk has findings: it is kept"),
@@ -199,8 +211,8 @@ class WalkDetail(APIView):
         versions = walk_versions_held(request.headers.get("If-Match"), walk)
         try:
             services.walk_delete(walk=walk, versions=versions)
-        except services.WalkChanged:
-            raise WalkChangedMeanwhile from None
+        except services.WalkChanged as changed:
+            return _changed_meanwhile(changed)
         except DjangoValidationError as refusal:
             return Response(refusal.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -222,8 +234,8 @@ class WalkDetail(APIView):
         versions = walk_versions_held(request.headers.get("If-Match"), walk)
         try:
             services.walk_update(walk=walk, versions=versions, participants=participants, **fields)
-        except services.WalkChanged:
-            raise WalkChangedMeanwhile from None
+        except services.WalkChanged as changed:
+            return _changed_meanwhile(changed)
         walk = walks_with_counts(Walk.objects.filter(pk=walk.pk)).get()
         return _versioned(Response(WalkSerializer(walk, context=context).data), walk)
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot, wait_until
 from tests.factories import PASSWORD
-from tests.walks.helpers import make_walk
+from tests.walks.helpers import item, make_walk
 from walks import services
 from walks.models import Walk
 
@@ -67,3 +67,42 @@ def test_a_colleagues_change_is_not_overwritten_by_an_older_page(
     # Chromium logs each refused request; nothing else went wrong.
     refused = "the server responded with a status of 412"
     assert len(page.errors) == 2 and all(refused in error for error in page.errors)
+
+
+def test_findings_arriving_are_told_as_such_not_as_someone_elses_change(
+    live_server, browser_page, member, area
+):
+    # The first finding marks a planned walk under way, a change of the walk: "Mark done" sent
+    # from a page still showing it planned is refused (412) as any change against an old
+    # version, but the page says what happened instead of blaming a colleague.
+    page = browser_page
+    participant = member("participant")
+    started = make_walk(area, [participant], name="Underpass round")
+    renamed = make_walk(area, [participant], name="Park round")
+    log_in(page, live_server.url, member("coordinator").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+
+    page.click(f"#walk-list li[data-id='{started.pk}'] button")
+    services.observations_sync(walk=started, author=participant, items=[item()])
+    page.click("#done")
+    expect(page.locator("#message")).to_have_text(
+        "Findings have arrived on this walk since you opened it; it is now under way."
+        " Load it again, then make your change."
+    )
+    expect(page.locator("#reload")).to_be_visible()
+    assert Walk.objects.get(pk=started.pk).status == "walking"  # still the 412: nothing done
+    page.click("#reload")
+    expect(page.locator("#status")).to_have_value("walking")
+    page.click("#done")
+    expect(page.locator("#message")).to_have_text("Saved.")
+    assert Walk.objects.get(pk=started.pk).status == "done"
+
+    # Findings and a colleague's change of the planning: that is someone else's change.
+    page.click(f"#walk-list li[data-id='{renamed.pk}'] button")
+    services.observations_sync(walk=renamed, author=participant, items=[item()])
+    services.walk_update(walk=renamed, name="Park round, dusk")
+    page.click("#done")
+    expect(page.locator("#message")).to_contain_text("Someone else changed this walk")
+    expect(page.locator("#reload")).to_be_visible()
+    assert Walk.objects.get(pk=renamed.pk).status == "walking"

@@ -4,6 +4,7 @@ no health check, and everything the direct path is unsure of handed to the handl
 
 import gzip
 import io
+import json
 from datetime import timedelta
 
 import psycopg
@@ -109,6 +110,39 @@ def test_refusals_are_the_handlers(wsgi_get, tokens, case):
     assert both(wsgi_get, path, **environ)[0] in (400, 401, 404, 405)
 
 
+SWEDISH_REFUSALS = {
+    401: "Ogiltig token.",
+    403: "Din roll i området ger inte tillgång till lagret.",
+    404: "Hittades inte.",  # config.errors.not_found, as for any address that is none
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"HTTP_AUTHORIZATION": "Token nosuchtoken"},  # 401
+        {"token": Role.PARTICIPANT, "PATH_INFO": f"/tiles/testarea/crime/{TILE}.mvt"},  # 403
+        {"PATH_INFO": "/tiles/nosucharea/lamps/9/274/160.mvt"},  # 404
+        {"session": Role.PARTICIPANT, "PATH_INFO": f"/tiles/testarea/crime/{TILE}.mvt"},  # 403
+        {},  # anonymous, an area not published: 404
+    ],
+)
+def test_a_refusal_the_statement_decided_runs_it_once_in_the_readers_language(
+    wsgi_get, client, member, tokens, case
+):
+    environ = {"HTTP_ACCEPT_LANGUAGE": "sv"} | case
+    path = environ.pop("PATH_INFO", f"/tiles/testarea/lamps/{TILE}.mvt")
+    if "token" in environ:
+        environ["HTTP_AUTHORIZATION"] = f"Token {tokens[environ.pop('token')]}"
+    if "session" in environ:
+        environ["HTTP_COOKIE"] = signed_in(client, member(environ.pop("session")))
+    status, headers, body = both(wsgi_get, path, **environ)
+    assert headers["Content-Language"] == "sv"
+    assert json.loads(body)["detail"] == SWEDISH_REFUSALS[status]
+    # The statement decided it; the handler wrote it without running the statement again.
+    assert statements(wsgi_get, path, **environ) == (status, 1)
+
+
 def test_https_redirect_goes_to_the_handler(wsgi_get, tokens):
     path = f"/tiles/testarea/lamps/{TILE}.mvt"
     with override_settings(SECURE_SSL_REDIRECT=True):
@@ -138,10 +172,9 @@ def test_session_tiles_answer_as_the_handler_does_in_one_statement(
     path = f"/tiles/testarea/{layer}/{TILE}.mvt"
     status, headers, _ = both(wsgi_get, path, **browser)
     assert status == EXPECTED[role][layer]
-    if status < 400:
-        assert statements(wsgi_get, path, **browser) == (status, 1)  # no session or user lookup
-    else:  # a refusal is the handler's, in the request's language, after the tile statement
-        assert statements(wsgi_get, path, **browser)[1] > 1
+    # No session or user lookup; a refusal is the handler's to write (in the request's
+    # language), with the statement's decision instead of the statement again.
+    assert statements(wsgi_get, path, **browser) == (status, 1)
     if status == 200:
         held = {"HTTP_IF_NONE_MATCH": headers["ETag"]}
         assert both(wsgi_get, path, **held, **browser)[0] == 304

@@ -74,6 +74,23 @@ def test_a_change_against_an_older_version_is_refused_and_changes_nothing(
     assert data_versions(area=area)["walks"] == walks_version
 
 
+def test_a_refusal_carries_the_walks_current_etag(planner, walk):
+    held = planner.get(url(walk))["ETag"]
+    planner.patch(url(walk), {"name": "The colleague's name"}, format="json")  # behind its back
+    now = planner.get(url(walk))["ETag"]
+
+    for late in (
+        planner.patch(url(walk), {"name": "Mine"}, format="json", HTTP_IF_MATCH=held),
+        planner.delete(url(walk), HTTP_IF_MATCH=held),
+    ):
+        assert late.status_code == 412 and late.json() == {"detail": REFUSAL}
+        assert late["ETag"] == now != held
+    # Named back, it is the version the walk has: the change is made.
+    answer = planner.patch(url(walk), {"name": "Mine"}, format="json", HTTP_IF_MATCH=now)
+    assert answer.status_code == 200
+    assert stored(walk)[0] == "Mine"
+
+
 @pytest.mark.parametrize(
     "if_match",
     [
@@ -234,7 +251,7 @@ def test_openapi_documents_if_match_the_etag_and_the_412(api):
         headers = {p["name"] for p in detail[method]["parameters"] if p["in"] == "header"}
         assert "If-Match" in headers
         assert "412" in detail[method]["responses"]
-    for method, code in (("get", "200"), ("patch", "200")):
+    for method, code in (("get", "200"), ("patch", "200"), ("patch", "412"), ("delete", "412")):
         assert "ETag" in detail[method]["responses"][code]["headers"]
     assert "etag" in schema["components"]["schemas"]["Walk"]["properties"]
 

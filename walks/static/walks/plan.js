@@ -107,9 +107,24 @@ function changeWalk(method, body) {
 
 // A change refused, or someone else's change met (412): the form and the route drawn stay as
 // they are, and the planner may load the walk as it now is.
-function refused({ status, data }) {
-  say(errorsText(data), false);
+async function refused({ status, data }) {
+  say(status === 412 ? await conflictText(data) : errorsText(data), false);
   $("#reload").hidden = status !== 412;
+}
+
+// What a 412 met. The first finding of a planned walk marks it under way, a change of the walk
+// (so that this page cannot put "planned" back), though nobody else touched its planning: said
+// as it is, not as someone else's change, when the walk differs from this page's copy only there.
+async function conflictText(data) {
+  const now = await api(config.urls.walk.replace("{id}", current.id));
+  const started = now.ok && current.status === "planned" && now.data.status === "walking";
+  return started && planning(now.data) === planning(current) ? words.findings_arrived : errorsText(data);
+}
+
+// A walk without what its findings change (their count, its status) and its version.
+function planning(walk) {
+  const { status, observation_count, etag, ...rest } = walk;
+  return JSON.stringify(rest);
 }
 
 function say(text, good) {

@@ -5,13 +5,24 @@ for as long as it works. If the process dies (killed, out of memory, the machine
 connection ends and PostgreSQL releases the lock. So a job that says `running` while nobody
 holds its lock has lost its worker: reading its status ends it as failed, instead of showing it
 running for ever. No timeout to tune: a long phase with no progress is not mistaken for death.
+
+An analyst stops a job (the wrong file, the wrong period) with `job_stop`. A queued job ends
+`stopped` at once, and the worker finds it so and never starts it (`job_start` takes only a
+queued job). A running one learns of the stop where it reports progress (`progress_store`: an
+import at most once a second on its own connection while it reads, an analysis after each
+stage) and raises JobStopped, which unwinds its transaction; its last check (`job_stop_check`)
+locks its row just before it commits, so a stop either lands before the commit or is answered
+"ended already".
 """
 
 from contextlib import contextmanager, suppress
 
-from django.db import DatabaseError, connection
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from geo.services import audit_record
 from layers.models import AnalysisRun, ImportJob, RunStatus
 
 # The first half of the two-integer advisory lock key, one per kind of job.
@@ -53,8 +64,111 @@ def job_orphan_end(job):
         if unheld:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _key(job))
     if unheld:
+        # Asked to stop, it is stopped: its worker died before it could say so, and nothing
+        # was stored either way.
+        ended = (
+            {"status": RunStatus.STOPPED}
+            if job.stop_requested_at
+            else {"status": RunStatus.FAILED, "error": ORPHANED}
+        )
         type(job).objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), error=ORPHANED
+            finished_at=timezone.now(), **ended
         )
         job.refresh_from_db()
     return job
+
+
+class JobStopped(Exception):  # noqa: N818 -- a stop asked for, not an error
+    """Raised in a running job an analyst asked to stop, to unwind all it did."""
+
+
+def job_start(job) -> bool:
+    """Mark `job` running if it is still queued; False (and `job` read again) if a stop ended
+    it meanwhile. Conditional, so a stop and the worker cannot both take a queued job."""
+    now = timezone.now()
+    started = (
+        type(job)
+        .objects.filter(pk=job.pk, status=RunStatus.QUEUED)
+        .update(status=RunStatus.RUNNING, started_at=now, progress=0.0, error="")
+    )
+    if not started:
+        job.refresh_from_db()
+        return False
+    job.status, job.started_at, job.progress, job.error = RunStatus.RUNNING, now, 0.0, ""
+    return True
+
+
+def progress_store(cursor, model, job_id: int, fraction: float) -> None:
+    """Store a running job's progress on `cursor`; JobStopped if it was asked to stop."""
+    cursor.execute(
+        f"UPDATE {model._meta.db_table} SET progress = %s"  # noqa: S608 -- a model's table
+        " WHERE id = %s AND status = %s RETURNING stop_requested_at",
+        (fraction, job_id, RunStatus.RUNNING),
+    )
+    row = cursor.fetchone()
+    if row is not None and row[0] is not None:
+        raise JobStopped()
+
+
+def job_stop_check(job) -> None:
+    """The last check, inside the job's transaction just before it commits: lock its row, so a
+    stop asked from now on waits for the commit and finds the job ended; JobStopped if one was
+    asked before."""
+    asked = (
+        type(job)
+        .objects.select_for_update()
+        .filter(pk=job.pk)
+        .values_list("stop_requested_at", flat=True)
+        .get()
+    )
+    if asked is not None:
+        raise JobStopped()
+
+
+def job_stopped_end(job):
+    """End a running job the worker has stopped, its work rolled back; returns it read again."""
+    type(job).objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.STOPPED, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def job_stop(*, job, user):
+    """Stop a queued or running import or analysis for `user` (an analyst of its area), with an
+    audit entry; returns the job. ValidationError (answered 409) once it has ended. Asking again
+    while it stops changes nothing."""
+    with transaction.atomic():
+        job = type(job).objects.select_for_update().select_related("area").get(pk=job.pk)
+        if job.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            raise ValidationError({"status": _ended(job)})
+        if job.stop_requested_at is not None:
+            return job
+        action, detail = _stop_audit(job)
+        now = timezone.now()
+        job.stop_requested_at = now
+        job.stopped_by = user if user is not None and user.is_authenticated else None
+        fields = ["stop_requested_at", "stopped_by"]
+        if job.status == RunStatus.QUEUED:  # no process has it: it ends here
+            job.status, job.finished_at = RunStatus.STOPPED, now
+            fields += ["status", "finished_at"]
+        job.save(update_fields=fields)
+        audit_record(user=user, area=job.area, action=action, detail=detail)
+    return job
+
+
+def _stop_audit(job) -> tuple[str, dict]:
+    if isinstance(job, ImportJob):
+        return "import.stop", {"import": job.pk, "file_name": job.file_name, "status": job.status}
+    return "analysis.stop", {"run": job.pk, "status": job.status, "parameters": job.parameters}
+
+
+def _ended(job) -> str:
+    status = job.get_status_display().lower()
+    if isinstance(job, ImportJob):
+        return _("The import has ended already (%(status)s): there is nothing to stop.") % {
+            "status": status
+        }
+    return _("The analysis has ended already (%(status)s): there is nothing to stop.") % {
+        "status": status
+    }

@@ -161,6 +161,8 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    # Stopped by an analyst before it finished (layers.jobs.job_stop): nothing of it was kept.
+    STOPPED = "stopped", _("Stopped")
 
 
 class BackgroundJob(models.Model):
@@ -175,9 +177,20 @@ class BackgroundJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who asked to stop the job, and when (layers.jobs.job_stop): a queued job ends `stopped`
+    # at once, a running one at its next progress report, with its work rolled back.
+    stop_requested_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         abstract = True
+
+    @property
+    def stopping(self) -> bool:
+        """Asked to stop, and still running until its next progress report."""
+        return self.stop_requested_at is not None and self.status == RunStatus.RUNNING
 
 
 class AnalysisRun(BackgroundJob):

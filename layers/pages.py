@@ -28,7 +28,7 @@ from layers.analysis.services import (
 from layers.categories import CrimeCategory
 from layers.import_delete import import_delete
 from layers.importers.base import ImportRefused
-from layers.jobs import job_orphan_end
+from layers.jobs import job_orphan_end, job_stop
 from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus
 from layers.serializers import ImportUploadSerializer
 from layers.services import FORMATS_OF, import_submit
@@ -94,6 +94,12 @@ def data_page(request, slug):
         elif action == "delete_import":
             _delete_import(request, access.area)
             return redirect("area-data", slug)
+        elif action == "stop_import":
+            _stop(request, ImportJob.objects.filter(area=access.area), "job")
+            return redirect("area-data", slug)
+        elif action == "stop_run" and access.can("analyse"):
+            _stop(request, AnalysisRun.objects.filter(area=access.area), "run")
+            return redirect("area-data", slug)
         elif action == "delete_run" and access.can("analyse"):
             _delete_run(request, access.area)
             return redirect("area-data", slug)
@@ -105,12 +111,15 @@ def data_page(request, slug):
         if form is None:  # done: a redirect, so a reload does not do it again
             return redirect("area-data", slug)
         forms_shown[shown] = form  # with what is wrong
-    jobs = ImportJob.objects.filter(area=access.area).select_related("created_by", "deleted_by")
+    jobs = ImportJob.objects.filter(area=access.area).select_related(
+        "created_by", "deleted_by", "stopped_by"
+    )
     imports = list(jobs[:RECENT])
     for job in imports:
         job.shown_reasons = job.rejected_rows[:SHOWN_REASONS]
         job.status_url = reverse("import-detail", args=[job.pk])
-    runs = list(AnalysisRun.objects.filter(area=access.area).select_related("created_by")[:RECENT])
+    runs = AnalysisRun.objects.filter(area=access.area).select_related("created_by", "stopped_by")
+    runs = list(runs[:RECENT])
     for run in runs:
         run.status_url = reverse("analysis-detail", args=[run.pk])
         run.period = analysis_period(run)
@@ -225,6 +234,24 @@ def _delete_import(request, area) -> None:
         )
         % {"id": job.pk, "rows": deleted},
     )
+
+
+def _stop(request, jobs, field: str) -> None:
+    """Stop a queued or running import or analysis: the row says "Stopping…" until the worker
+    has rolled it back (a queued one is stopped at once)."""
+    job = job_orphan_end(get_object_or_404(jobs, pk=posted_id(request, field)))
+    try:
+        job = job_stop(job=job, user=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return
+    if isinstance(job, ImportJob):
+        message = _("Stopping the import of %(file)s: nothing of it is kept.") % {
+            "file": job.file_name
+        }
+    else:
+        message = _("Stopping analysis %(id)s: nothing of it is kept.") % {"id": job.pk}
+    messages.success(request, message)
 
 
 def _choose_shown(request, area, *, pin: bool) -> None:

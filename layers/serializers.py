@@ -66,6 +66,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "stop_requested_at",
             "deletable",
             "deleted_at",
             "deleted_rows",

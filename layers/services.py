@@ -30,7 +30,7 @@ from layers.importers.base import (
     no_progress,
 )
 from layers.importers.progress import JobProgress
-from layers.jobs import job_held
+from layers.jobs import JobStopped, job_held, job_start, job_stop_check, job_stopped_end
 from layers.models import ImportJob, ImportKind, LocationPrecision, RunStatus
 from layers.partitions import load_table_discard
 
@@ -186,19 +186,21 @@ def _report_into(job: ImportJob, report: Report) -> None:
 
 
 def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> ImportJob:
-    """Run one import in one transaction and store its report on the job.
+    """Run one queued import in one transaction and store its report on the job.
 
     A refused file or a --strict import with rejected rows changes nothing: the job ends
-    `failed` with the reason and, for --strict, the rejected rows. The job's lock is held
-    throughout, so a status read can tell a dead worker from a slow one (layers/jobs.py).
+    `failed` with the reason and, for --strict, the rejected rows; one an analyst stopped
+    (layers.jobs.job_stop) ends `stopped`, having changed nothing either, and one stopped
+    before it started is not run. The job's lock is held throughout, so a status read can tell
+    a dead worker from a slow one (layers/jobs.py).
     """
     with job_held(job):
+        if not job_start(job):
+            return job
         return _import_job_run(job, path, progress)
 
 
 def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
-    job.status, job.started_at, job.progress = RunStatus.RUNNING, timezone.now(), 0.0
-    job.save(update_fields=["status", "started_at", "progress"])
     tracker = JobProgress(job.pk, also=progress)
     report = Report()
     try:
@@ -214,8 +216,12 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
                     crime_blocks_store(area=job.area)
                 data_version_bump(area=job.area, layers=LAYERS_OF[job.kind])
             _report_into(job, report)
+            job_stop_check(job)
             job.status, job.progress, job.finished_at = RunStatus.DONE, 1.0, timezone.now()
             job.save()
+    except JobStopped:
+        _discard(job)
+        job = job_stopped_end(job)
     except StrictRefused:
         own = report.refuse_all()
         _report_into(job, report)
@@ -230,9 +236,7 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.save()
     except Exception as error:
-        if job.kind == "crime":
-            # A first load commits its rows apart; with the transaction gone, drop them.
-            load_table_discard(area_id=job.area_id)
+        _discard(job)
         # Never leave a job 'running' behind; the caller still sees the error.
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
@@ -241,6 +245,12 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
     finally:
         tracker.close()
     return job
+
+
+def _discard(job: ImportJob) -> None:
+    if job.kind == "crime":
+        # A first load commits its rows apart; with the transaction gone, drop them.
+        load_table_discard(area_id=job.area_id)
 
 
 def import_upload_dir() -> Path:
@@ -289,11 +299,12 @@ def import_submit(*, area: Area, user, upload, kind: str, fmt: str, raw: dict) -
 def import_job_execute(*, job_id: int) -> ImportJob:
     """The worker's side of an upload: run the job on its stored file, then delete the file."""
     job = ImportJob.objects.select_related("area").get(pk=job_id)
+    path = _stored_upload(job)
     if job.status != RunStatus.QUEUED:
+        if job.status == RunStatus.STOPPED:  # stopped before it started: it only had a file
+            _upload_delete(job, path)
         return job  # a task delivered twice runs the import once
-    uploads = import_upload_dir().resolve()
-    path = (uploads.parent / job.stored_path).resolve()
-    if not job.stored_path or uploads not in path.parents:
+    if path is None:
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.error = "The uploaded file of this import is gone."
         job.save(update_fields=["status", "finished_at", "error"])
@@ -305,8 +316,20 @@ def import_job_execute(*, job_id: int) -> ImportJob:
         job.refresh_from_db()
         return job
     finally:
+        _upload_delete(job, path)
+
+
+def _stored_upload(job: ImportJob) -> Path | None:
+    """The job's uploaded file, if its stored path is one under the uploads folder."""
+    uploads = import_upload_dir().resolve()
+    path = (uploads.parent / job.stored_path).resolve()
+    return path if job.stored_path and uploads in path.parents else None
+
+
+def _upload_delete(job: ImportJob, path: Path | None) -> None:
+    if path is not None:
         shutil.rmtree(path.parent, ignore_errors=True)
-        ImportJob.objects.filter(pk=job_id).update(stored_path="")
+    ImportJob.objects.filter(pk=job.pk).update(stored_path="")
 
 
 def _boundary_from_file(path: str, srid: int | None) -> GEOSGeometry:

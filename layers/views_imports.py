@@ -27,7 +27,7 @@ from layers.exports.filters import Filters, parse_day
 from layers.exports.services import exact_crime_audit
 from layers.import_delete import import_delete
 from layers.importers.base import ImportRefused
-from layers.jobs import job_orphan_end
+from layers.jobs import job_orphan_end, job_stop
 from layers.models import ImportJob
 from layers.serializers import (
     CrimeIncidentSerializer,
@@ -115,6 +115,18 @@ class ImportCreate(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
 
 
+def import_of(request, pk: int) -> ImportJob:
+    """The import, for the analysts of its area: 404 if the area is hidden from the user, 403
+    if they see the area but may not import into it."""
+    job = get_object_or_404(ImportJob.objects.select_related("area"), pk=pk)
+    access = access_for(request.user, job.area)
+    if not access.can("view_area"):
+        raise NotFound(_("No such import."))
+    if not access.can("import"):
+        raise PermissionDenied(_("Only analysts see imports."))
+    return job_orphan_end(job)
+
+
 class ImportDetail(generics.RetrieveAPIView):
     """Status and report of one import: progress, counts and the rejected rows' reasons;
     analysts delete a finished crime import with the rows it stored (the wrong file)."""
@@ -123,13 +135,7 @@ class ImportDetail(generics.RetrieveAPIView):
     permission_classes = [IsAuthenticated]
 
     def get_object(self):
-        job = get_object_or_404(ImportJob.objects.select_related("area"), pk=self.kwargs["pk"])
-        access = access_for(self.request.user, job.area)
-        if not access.can("view_area"):
-            raise NotFound(_("No such import."))
-        if not access.can("import"):
-            raise PermissionDenied(_("Only analysts see imports."))
-        return job_orphan_end(job)
+        return import_of(self.request, self.kwargs["pk"])
 
     @extend_schema(
         summary="Delete a crime import with the rows it stored",
@@ -141,6 +147,28 @@ class ImportDetail(generics.RetrieveAPIView):
         except DjangoValidationError as refused:
             return Response(refused.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImportStop(APIView):
+    """Stop a queued or running import (the wrong file): a queued one never starts, a running
+    one stops at its next progress report and keeps nothing it read; audited."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Stop a queued or running import; nothing of it is kept",
+        request=None,
+        responses={
+            202: ImportJobSerializer,
+            409: OpenApiResponse(description="the import has ended already"),
+        },
+    )
+    def post(self, request, pk):
+        try:
+            job = job_stop(job=import_of(request, pk), user=request.user)
+        except DjangoValidationError as refused:
+            return Response(refused.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CrimePoints(generics.GenericAPIView):

@@ -1,6 +1,7 @@
 """Computing a hotspot analysis: `analysis_run` computes and stores one run, in the background
 worker (layers.analysis.tasks) or from a command (docs/methods.md describes every step)."""
 
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from pyproj import Transformer
 
@@ -23,7 +24,14 @@ from layers.analysis.services import analysis_check, analysis_folder
 from layers.analysis.statistics import bivariate, gi_star
 from layers.analysis.weights import weights_build
 from layers.assignment import crime_assignment_totals
-from layers.jobs import job_held
+from layers.jobs import (
+    JobStopped,
+    job_held,
+    job_start,
+    job_stop_check,
+    job_stopped_end,
+    progress_store,
+)
 from layers.models import AnalysisRaster, AnalysisRun, RunStatus
 
 Progress = Callable[[str, float], None]
@@ -70,7 +78,9 @@ class _Stages:
                     stages.timings[name] = round(time.perf_counter() - self.started, 4)
                     stages.done += stages.WEIGHTS[name]
                     fraction = stages.done / sum(stages.WEIGHTS.values())
-                    AnalysisRun.objects.filter(pk=stages.run.pk).update(progress=fraction)
+                    # Where a run learns that an analyst asked to stop it (JobStopped).
+                    with connection.cursor() as cursor:
+                        progress_store(cursor, AnalysisRun, stages.run.pk, fraction)
                     if stages.progress:
                         stages.progress(name, fraction)
 
@@ -85,7 +95,9 @@ def analysis_run(
     run: AnalysisRun | None = None,
     progress: Progress | None = None,
 ) -> AnalysisRun:
-    """Compute and store one analysis of `area`; a failure is stored on the run and re-raised."""
+    """Compute and store one analysis of `area`; a failure is stored on the run and re-raised.
+    A run an analyst stopped (layers.jobs.job_stop) ends `stopped` with nothing stored, and
+    one stopped before it started is not computed."""
     if not isinstance(parameters, Parameters):
         parameters = parameters_parse(parameters or {})
     if run is None:
@@ -94,16 +106,16 @@ def analysis_run(
             area=area, created_by=created_by, parameters=parameters.as_json(), seed=parameters.seed
         )
     with job_held(run):  # so a status read can tell a dead worker from a slow one
-        run.status, run.started_at, run.progress, run.error = (
-            RunStatus.RUNNING,
-            timezone.now(),
-            0.0,
-            "",
-        )
-        run.save(update_fields=["status", "started_at", "progress", "error"])
+        if not job_start(run):
+            return run
         try:
             analysis_check(area=area, parameters=parameters)  # the data may have changed since
             _compute_and_store(run, area, parameters, _Stages(run, progress))
+        except JobStopped:
+            # The results are stored in one transaction at the end, so only rasters written
+            # before the stop are left to remove.
+            shutil.rmtree(Path(settings.MEDIA_ROOT) / analysis_folder(run.pk), ignore_errors=True)
+            return job_stopped_end(run)
         except Exception as error:
             AnalysisRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
@@ -269,6 +281,7 @@ def _store(run: AnalysisRun, area: Area, rows, raster_paths, figures, fingerprin
     """Replace the run's results with these and mark it done, in one transaction: a reader
     sees the previous results or all of the new ones."""
     with transaction.atomic():
+        job_stop_check(run)
         run.block_results.all().delete()
         run.rasters.all().delete()
         sql.block_results_copy(run_id=run.pk, rows=rows)

@@ -22,7 +22,7 @@ AnalysisRequestSerializer._declared_fields["from"] = serializers.CharField(
 class AnalysisSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     area = serializers.CharField()
-    status = serializers.ChoiceField(["queued", "running", "done", "failed"])
+    status = serializers.ChoiceField(["queued", "running", "done", "failed", "stopped"])
     progress = serializers.FloatField()
     parameters = serializers.DictField()
     seed = serializers.IntegerField()
@@ -33,6 +33,9 @@ class AnalysisSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    stop_requested_at = serializers.DateTimeField(
+        allow_null=True, help_text="When an analyst asked to stop the run (POST …/stop/)."
+    )
     pinned = serializers.BooleanField(help_text="Pinned by an analyst for the area's map.")
     shown = serializers.BooleanField(
         help_text="The run the area's map, tiles, exports and reports show now: the pinned one,"

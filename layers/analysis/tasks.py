@@ -12,5 +12,4 @@ def analysis_execute(run_id: int) -> str:
     run = AnalysisRun.objects.select_related("area").get(pk=run_id)
     if run.status != RunStatus.QUEUED:
         return run.status  # a retried delivery of a run already taken
-    analysis_run(area=run.area, parameters=run.parameters, run=run)
-    return RunStatus.DONE
+    return analysis_run(area=run.area, parameters=run.parameters, run=run).status

@@ -28,7 +28,7 @@ from layers.analysis.services import (
     analysis_queue,
     analysis_unpin,
 )
-from layers.jobs import job_orphan_end
+from layers.jobs import job_orphan_end, job_stop
 from layers.models import AnalysisRun, RunStatus
 
 
@@ -68,6 +68,7 @@ def run_summary(request, run: AnalysisRun) -> dict:
         "created_at": run.created_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
+        "stop_requested_at": run.stop_requested_at,
         "pinned": run.pinned,
         "shown": run.status == RunStatus.DONE and analysis_shown(run.area) == run,
         "blocks": request.build_absolute_uri(reverse("analysis-blocks", args=[run.pk])),
@@ -160,6 +161,31 @@ class AnalysisPin(APIView):
         if run.pinned:
             analysis_unpin(area=run.area, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AnalysisStop(APIView):
+    """Stop a queued or running run (the wrong period): a queued one never starts, a running
+    one stops after its current stage and stores no results or rasters; audited."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Stop a queued or running analysis; nothing of it is stored",
+        request=None,
+        responses={
+            202: AnalysisSummarySerializer,
+            409: OpenApiResponse(description="the analysis has ended already"),
+        },
+    )
+    def post(self, request, pk):
+        run, access = run_access(request, pk)
+        if not access.can("analyse"):
+            raise PermissionDenied(_("Only analysts stop analyses."))
+        try:
+            run = job_stop(job=run, user=request.user)
+        except DjangoValidationError as invalid:
+            return Response(invalid.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(run_summary(request, run), status=status.HTTP_202_ACCEPTED)
 
 
 class AnalysisBlocks(APIView):

@@ -2,13 +2,17 @@
 
 The import itself runs in one transaction, so nothing it writes is visible before it commits;
 the status endpoint must see progress while it runs. The main transaction never touches the job
-row until it finishes, so this connection never waits on a lock.
+row until it finishes, so this connection never waits on a lock. The same UPDATE tells the import
+whether an analyst asked to stop it (layers.jobs.progress_store raises JobStopped).
 """
 
 import time
 
 import psycopg
 from django.db import connection
+
+from layers.jobs import progress_store
+from layers.models import ImportJob
 
 
 class JobProgress:
@@ -30,10 +34,8 @@ class JobProgress:
         if self._conn is None:
             params = connection.get_connection_params()
             self._conn = psycopg.connect(**params, autocommit=True)
-        self._conn.execute(
-            "UPDATE layers_importjob SET progress = %s WHERE id = %s AND status = 'running'",
-            (round(fraction * 0.9, 4), self.job_id),
-        )
+        with self._conn.cursor() as cursor:
+            progress_store(cursor, ImportJob, self.job_id, round(fraction * 0.9, 4))
 
     def close(self) -> None:
         if self._conn is not None:

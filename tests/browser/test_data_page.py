@@ -1,13 +1,23 @@
 """The imports and analyses page in Chromium: an analyst uploads a crime CSV, watches the job
-while the worker runs it, and reads the report; then starts an analysis."""
+while the worker runs it, and reads the report; then starts an analysis. An analyst stops an
+import that is running."""
+
+import threading
 
 import pytest
+from django.db import connections
 from playwright.sync_api import expect
 
 from layers.models import AnalysisRun, CrimeIncident, ImportJob
-from layers.services import import_job_execute
+from layers.services import (
+    import_job_create,
+    import_job_execute,
+    import_job_run,
+    import_options_parse,
+)
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import PASSWORD
+from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,4 +68,58 @@ def test_an_analyst_imports_and_analyses_from_the_page(
     expect(page.locator(".messages")).to_contain_text("The analysis is queued")
     run = AnalysisRun.objects.get()
     assert (run.parameters["from"], run.parameters["categories"]) == ("2026-10", ["burglary"])
+    assert page.errors == []
+
+
+def test_an_analyst_stops_a_running_import(live_server, browser_page, member, area, tmp_path):
+    page = browser_page
+    analyst = member("analyst")
+    options = import_options_parse(kind="crime", fmt="police-uk", raw={})
+    job = import_job_create(
+        area=area, kind="crime", fmt="police-uk", file_name="wrong-force.csv", options=options
+    )
+    path = tmp_path / "wrong-force.csv"
+    path.write_text(csv_text(POLICE_UK_HEADER, [police_row("w1"), police_row("w2")]))
+    # The worker (here a thread) reads the file and waits at its first progress report until
+    # the analyst has pressed Stop: that report is where it learns of the stop.
+    reading, stop_pressed = threading.Event(), threading.Event()
+
+    def report(done, total):
+        reading.set()
+        assert stop_pressed.wait(timeout=60)
+
+    def worker():
+        try:
+            import_job_run(job=job, path=str(path), progress=report)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert reading.wait(timeout=60)
+        log_in(page, live_server.url, analyst.username, PASSWORD)
+        page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+        row = page.locator("table.jobs tr", has_text="wrong-force.csv")
+        expect(row.locator(".state")).to_have_text("Running")
+        questions = []
+        page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+        # By keyboard, as the Delete buttons: focus it and press Enter.
+        row.get_by_role("button", name="Stop the import of wrong-force.csv").focus()
+        page.keyboard.press("Enter")
+        expect(row.locator(".state")).to_have_text("Stopping…")
+        assert questions == [
+            "Stop the import of wrong-force.csv? Nothing of it is kept: no rows are stored."
+        ]
+        assert row.get_by_role("button", name="Stop the import of wrong-force.csv").count() == 0
+    finally:
+        stop_pressed.set()
+        thread.join(timeout=60)
+    # The page's polling sees the job end and shows it stopped.
+    expect(row.locator(".state")).to_have_text("Stopped", timeout=15_000)
+    expect(row).to_contain_text("nothing of it was kept")
+    job.refresh_from_db()
+    assert (job.status, job.stopped_by) == ("stopped", analyst)
+    assert not CrimeIncident.objects.exists()
+    screenshot(page, "data-page-stopped")
     assert page.errors == []

@@ -216,3 +216,56 @@ def test_runs_of_another_area_or_bad_ids_are_not_found(analyst, two_runs):
     for value in (other.pk, "x", ""):
         assert analyst.post(PAGE, {"action": "delete_run", "run": value}).status_code == 404
     assert AnalysisRun.objects.count() == 3
+
+
+def row_of(page: str, status_url: str) -> str:
+    """The table row whose work polls `status_url`."""
+    return page.split(f'data-job="{status_url}"')[1].split("</tr>")[0]
+
+
+def test_an_analyst_stops_a_queued_import_and_analysis_from_the_page(analyst, area):
+    job = ImportJob.objects.create(area=area, kind="crime", format="police-uk", file_name="a.csv")
+    run = AnalysisRun.objects.create(area=area)
+    page = analyst.get(PAGE).content.decode()
+    import_row, run_row = (
+        row_of(page, f"/api/imports/{job.pk}/"),
+        row_of(page, f"/api/analyses/{run.pk}/"),
+    )
+    assert 'data-confirm="Stop the import of a.csv? Nothing of it is kept' in import_row
+    assert 'aria-label="Stop the import of a.csv"' in import_row
+    assert f'aria-label="Stop analysis {run.pk}"' in run_row
+
+    response = analyst.post(PAGE, {"action": "stop_import", "job": job.pk}, follow=True)
+    assert "Stopping the import of a.csv: nothing of it is kept." in response.content.decode()
+    response = analyst.post(PAGE, {"action": "stop_run", "run": run.pk}, follow=True)
+    page = response.content.decode()
+    assert f"Stopping analysis {run.pk}: nothing of it is kept." in page
+    job.refresh_from_db(), run.refresh_from_db()
+    assert (job.status, run.status) == ("stopped", "stopped")
+    assert "data-job=" not in page and 'name="action" value="stop_' not in page
+    assert page.count("nothing of it was kept") == 2
+
+
+def test_a_job_asked_to_stop_says_stopping_until_its_worker_has_stopped(analyst, area):
+    from django.utils import timezone
+
+    job = ImportJob.objects.create(
+        area=area, kind="crime", format="police-uk", file_name="a.csv", status="running",
+        stop_requested_at=timezone.now(),
+    )  # fmt: skip
+    row = row_of(analyst.get(PAGE).content.decode(), f"/api/imports/{job.pk}/")
+    assert '<span class="state">Stopping…</span>' in row and "stop_import" not in row
+
+
+def test_an_ended_or_anothers_job_is_not_stopped_from_the_page(analyst, area, two_runs):
+    from tests.factories import make_area
+
+    done = two_runs[0]
+    response = analyst.post(PAGE, {"action": "stop_run", "run": done.pk}, follow=True)
+    assert "The analysis has ended already (done): there is nothing to stop." in (
+        response.content.decode()
+    )
+    other = ImportJob.objects.create(area=make_area("elsewhere"), kind="crime", file_name="b")
+    assert analyst.post(PAGE, {"action": "stop_import", "job": other.pk}).status_code == 404
+    done.refresh_from_db(), other.refresh_from_db()
+    assert (done.status, other.status) == ("done", "queued")

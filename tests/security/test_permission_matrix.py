@@ -91,6 +91,10 @@ MATRIX = {
         ("DELETE", "/api/imports/{crime_job}/", None, "401 404 403 403 204 403"),
         ("DELETE", "/api/imports/{job}/", None, "401 404 403 403 409 403"),  # lamps: not yet
     ],
+    "api/imports/<int:pk>/stop/": [
+        # A queued import: stopped at once, by the area's analysts only.
+        ("POST", "/api/imports/{job}/stop/", None, "401 404 403 403 202 403"),
+    ],
     "api/areas/<slug:slug>/crime/": [
         ("GET", "/api/areas/{slug}/crime/", None, "404 404 403 403 200 403"),
     ],
@@ -104,6 +108,9 @@ MATRIX = {
     "api/analyses/<int:pk>/pin/": [
         ("POST", "/api/analyses/{run}/pin/", None, "404 404 403 403 200 403"),
         ("DELETE", "/api/analyses/{run}/pin/", None, "404 404 403 403 204 403"),
+    ],
+    "api/analyses/<int:pk>/stop/": [
+        ("POST", "/api/analyses/{run}/stop/", None, "404 404 403 403 409 403"),  # done already
     ],
     "api/analyses/<int:pk>/blocks/": [
         ("GET", "/api/analyses/{run}/blocks/", None, "404 404 403 200 200 200"),

@@ -78,6 +78,6 @@ class ImportCommand(BaseCommand):
                 )
             self.stdout.write(job.counts_line())
             if job.status != RunStatus.DONE:
-                failures.append(f"{path}: {job.error}")
+                failures.append(f"{path}: {job.error or 'stopped by an analyst'}")
         if failures:
             raise CommandError("; ".join(failures))

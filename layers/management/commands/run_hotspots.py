@@ -10,6 +10,7 @@ from tqdm import tqdm
 from geo.models import Area
 from layers.analysis.parameters import VARIABLES, WEIGHTS
 from layers.analysis.runs import analysis_run
+from layers.models import RunStatus
 
 
 class Command(BaseCommand):
@@ -58,6 +59,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         finally:
             bar.close()
+        if run.status == RunStatus.STOPPED:
+            raise CommandError(f"Run {run.pk} was stopped by an analyst; nothing was stored.")
         figures = run.figures
         self.stdout.write(
             f"Run {run.pk} done: {figures['blocks']} blocks; incidents inside"

@@ -2,7 +2,8 @@
 // IndexedDB outbox and sync them when a connection is there. This entry module sets the app up
 // and ties its parts together: the map (capture-map.js), drawing a finding (drawing.js), the
 // sheet that saves it (sheet.js), findings already saved (findings.js), the sync (sync.js) and
-// the status bar (status.js). The service worker precaches every one of them (walks/pages.py).
+// the status bar (status.js), the copies kept for offline use (offline.js). The service worker
+// precaches every one of them (walks/pages.py).
 // In a preview (config.preview: a planner sees the app as its participants will) the app stores
 // and sends nothing: the outbox is an empty one (queue.js), the sync stays off (sync.js), Save
 // only says so (sheet.js), and no service worker or offline copy is set up here.
@@ -17,6 +18,7 @@ import { findingSheet, focusKind } from "./sheet.js";
 import { savedFindings } from "./findings.js";
 import { asFinding, outboxSync } from "./sync.js";
 import { statusBar } from "./status.js";
+import { keepOffline } from "./offline.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
 const walkId = config.walk.id;
@@ -194,8 +196,7 @@ if ("serviceWorker" in navigator && !config.preview) {
     .then(() => navigator.serviceWorker.ready)
     // This very page load happened before the worker could see it: store the page and the
     // area's data now, so reopening the app without a connection works from the first visit.
-    .then(() => navigator.onLine && caches.open("trygg-data"))
-    .then((cache) => cache && cache.addAll([location.pathname, config.urls.blocks, config.urls.observations]))
+    .then(() => navigator.onLine && keepOffline([location.pathname, config.urls.blocks, config.urls.observations]))
     .then(() => (document.body.dataset.offlineReady = "true"))
     .catch((e) => console.warn("offline copy not prepared", e));
 }

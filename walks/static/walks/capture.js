@@ -12,7 +12,7 @@ import { openQueue } from "./queue.js";
 import { renderRefused } from "./refused.js";
 import { rewordControls } from "/static/js/map-words.js";
 import { $, clockTime } from "./dom.js";
-import { createMap, findingAt, followPosition, showOutbox } from "./capture-map.js";
+import { createMap, findingsAt, followPosition, showOutbox } from "./capture-map.js";
 import { drawingPins } from "./drawing.js";
 import { findingSheet, focusKind } from "./sheet.js";
 import { savedFindings } from "./findings.js";
@@ -88,10 +88,11 @@ const findings = savedFindings(app, map, {
 
 map.on("click", (event) => {
   if (drawing.current()) drawing.placeAt(event.lngLat, event.point);
-  else findings.show(findingAt(map, event.point));
+  else findings.showAt(findingsAt(map, event.point));
 });
 
-// Escape closes what is open: a finding's details, else the finding being drafted.
+// Escape closes what is open: a finding's details or the findings to choose from, else the
+// finding being drafted.
 addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
   if (!findings.closeOpen() && drawing.current()) $("#cancel").click();
@@ -167,16 +168,17 @@ select.addEventListener("change", async () => {
 });
 
 // ---------- start ----------
-// The bar's height (it wraps on a phone) for what the stylesheet places below it.
-const bar = document.querySelector(".bar");
-const barHeight = () => document.documentElement.style.setProperty("--bar", `${bar.offsetHeight}px`);
-new ResizeObserver(barHeight).observe(bar);
-barHeight();
-// The hint's height (one line on a tablet, three on a phone) for the list placed below it.
-const hintBox = $("#hint");
-new ResizeObserver(() => document.documentElement.style.setProperty("--hint", `${hintBox.offsetHeight}px`)).observe(
-  hintBox,
-);
+// Heights the stylesheet places things by: the bar's (it wraps on a phone) for what sits below
+// it, the hint's (one line on a tablet, three on a phone) for the list below that, and the kinds'
+// for the drawing tools above them.
+function keepHeight(element, variable) {
+  const set = () => document.documentElement.style.setProperty(variable, `${element.offsetHeight}px`);
+  new ResizeObserver(set).observe(element);
+  set();
+}
+keepHeight(document.querySelector(".bar"), "--bar");
+keepHeight($("#hint"), "--hint");
+keepHeight($("#kinds"), "--kinds");
 applyLanguage();
 map.on("load", async () => {
   position.show();

@@ -46,6 +46,7 @@ SHELL_FILES = [
     "findings.js",
     "sync.js",
     "status.js",
+    "offline.js",
     "dom.js",
     "queue.js",
     "refused.js",
@@ -116,10 +117,12 @@ def my_walks(request):
 def _kept_config(user, walks) -> dict:
     """What My walks needs to list the findings this tablet holds for walks the server no
     longer takes them for (walks/static/walks/kept.js): whose outboxes are the user's, which
-    walks need no asking (listed here, so theirs), and its words."""
+    walks need no asking (listed here, so theirs), and its words; and to prune the copies kept
+    for offline use (offline.js): which of those walks are open, and so keep theirs."""
     return {
         "user": user.pk,
         "walks": [walk.pk for walk in walks],
+        "open": [walk.pk for walk in walks if walk.is_open],
         "capture": reverse("walk-capture", args=[0]).replace("/0/", "/{id}/"),
         "words": {
             "finding": ngettext("%(n)s finding", "%(n)s findings", 1),

@@ -1,6 +1,7 @@
 """A whole walk offline on a tablet: everything captured arrives once when the network returns."""
 
 import pytest
+from django.contrib.gis.geos import LineString
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -8,6 +9,7 @@ from tests.browser.tablet import camera_jpeg, place, sign_in_to_capture
 from tests.factories import make_member
 from tests.walks.helpers import make_walk
 from walks.models import Observation, Photo
+from walks.pages import _capture_map
 
 # The page's own scripts, and those of them the service worker's caches do not hold.
 SCRIPTS_NOT_PRECACHED = """async () => {
@@ -197,3 +199,91 @@ def test_two_tabs_send_a_photo_once(live_server, tablet, capture_area, settings,
         first.wait_for_timeout(100)
     first.wait_for_timeout(6000)  # the other tab's upload, had it started one
     assert Photo.objects.count() == 1 and len(uploads) == 1, uploads
+
+
+# The offline copies' addresses, without the server's.
+OFFLINE_COPIES = """async () => (await (await caches.open("trygg-data")).keys())
+  .map((request) => { const url = new URL(request.url); return url.pathname + url.search; })"""
+
+# Every copy but those of `spared` (walk ids) stored `days` days ago.
+STORED_DAYS_AGO = """async ([days, spared]) => {
+  const cache = await caches.open("trygg-data");
+  for (const request of await cache.keys()) {
+    if (spared.some((id) => request.url.includes(`/walks/${id}/`))) continue;
+    const response = await cache.match(request);
+    const headers = new Headers(response.headers);
+    headers.set("X-Trygg-Stored", String(Date.now() - days * 24 * 60 * 60 * 1000));
+    const body = await response.blob();
+    await cache.put(request, new Response(body, { status: response.status, headers }));
+  }
+}"""
+
+# A finding waiting in the outbox of walk `id` (as the capture page queues one).
+QUEUED_FOR = """async ([id, user]) => {
+  const { openQueue } = await import("/static/walks/queue.js");
+  const queue = await openQueue();
+  await queue.add(`${id}:${user}`, {
+    client_id: crypto.randomUUID(), kind: "neglect", captured_at: new Date().toISOString(),
+    geometry: { type: "Point", coordinates: [13.005, 55.605] },
+  }, null, { id, name: "Done, not yet sent" });
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_my_walks_prunes_the_offline_copies_a_walk_no_longer_needs(
+    live_server, tablet, capture_area
+):
+    # A tablet passed round kept every walk's page, findings and area blocks for ever.
+    walker = make_member(capture_area, "participant", "walker")
+    under_way = make_walk(capture_area, [walker], name="Under way", status="walking")
+    done = make_walk(capture_area, [walker], name="Done", status="done")
+    unsent = make_walk(capture_area, [walker], name="Done, not yet sent", status="done")
+    # Another route: blocks of its own, which go with it.
+    left = make_walk(
+        capture_area,
+        [walker],
+        name="Taken off",
+        route=LineString((13.003, 55.603), (13.009, 55.604), srid=4326),
+    )
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, under_way, "walker")
+    page.wait_for_selector("body[data-offline-ready=true]")
+    for walk in (done, unsent, left):
+        page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
+        page.wait_for_selector("body[data-offline-ready=true]")
+    kept = set(page.evaluate(OFFLINE_COPIES))
+    for walk in (under_way, done, unsent, left):
+        assert {f"/walks/{walk.pk}/capture/", f"/api/walks/{walk.pk}/observations/"} <= kept
+    blocks = {path for path in kept if "/blocks/" in path}
+    assert len(blocks) == 2  # one for the walks on the first route, one for the other
+
+    # Weeks later: every copy but the last walk's is old; the walker was taken off that one.
+    page.evaluate(STORED_DAYS_AGO, [45, [left.pk]])
+    page.evaluate(QUEUED_FOR, [unsent.pk, walker.pk])
+    left.participants.remove(walker)
+    page.goto(f"{live_server.url}/walks/")
+    page.wait_for_selector("body[data-pruned=true]", state="attached")
+
+    pruned = set(page.evaluate(OFFLINE_COPIES))
+    for walk, stays in ((under_way, True), (unsent, True), (done, False), (left, False)):
+        of_walk = {path for path in kept if f"walks/{walk.pk}/" in path}
+        assert (of_walk <= pruned) if stays else not (of_walk & pruned), (walk.name, pruned)
+    # The blocks the open walk's map reads stay; those only the walk left behind read go.
+    assert blocks_of(under_way) in pruned and blocks_of(left) not in pruned
+    assert blocks_of(left) != blocks_of(under_way) == blocks_of(done)
+
+    # The walk under way still opens offline, its map on its blocks.
+    tablet.set_offline(True)
+    page.goto(f"{live_server.url}/walks/{under_way.pk}/capture/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function(
+        "() => window.tryggCapture.map.querySourceFeatures('blocks')"
+        ".some(f => f.properties.population === 100)"
+    )
+    expect(page.locator("#sync-count")).to_have_text("All synced")
+
+
+def blocks_of(walk) -> str:
+    """The address of the blocks the walk's capture map reads (and keeps offline)."""
+    return _capture_map(walk)[1]

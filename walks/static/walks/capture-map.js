@@ -185,15 +185,21 @@ export function showOutbox(map, { queued, hidden, storedUrl }) {
   }
 }
 
-// The properties of the finding under a tap, or null.
-export function findingAt(map, point) {
+// The findings under a tap, the topmost first: each one's properties, with `shape` (its
+// geometry's type). One finding drawn across tiles comes back in pieces: it is listed once.
+export function findingsAt(map, point) {
   const reach = 16; // pixels around the tap: a thumb, not a mouse pointer
   const box = [
     [point.x - reach, point.y - reach],
     [point.x + reach, point.y + reach],
   ];
   const layers = FINDING_LAYERS.filter((id) => map.getLayer(id));
-  return map.queryRenderedFeatures(box, { layers })[0]?.properties || null;
+  const found = new Map();
+  for (const feature of map.queryRenderedFeatures(box, { layers })) {
+    const id = feature.properties.client_id ?? feature.id;
+    if (!found.has(id)) found.set(id, { ...feature.properties, shape: feature.geometry.type });
+  }
+  return [...found.values()];
 }
 
 // The outline of a finding being drawn (a dashed line), or none.

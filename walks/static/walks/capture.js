@@ -2,7 +2,8 @@
 // IndexedDB outbox and sync them when a connection is there. This entry module sets the app up
 // and ties its parts together: the map (capture-map.js), drawing a finding (drawing.js), the
 // sheet that saves it (sheet.js), findings already saved (findings.js), the sync (sync.js) and
-// the status bar (status.js). The service worker precaches every one of them (walks/pages.py).
+// the status bar (status.js), the copies kept for offline use (offline.js). The service worker
+// precaches every one of them (walks/pages.py).
 // In a preview (config.preview: a planner sees the app as its participants will) the app stores
 // and sends nothing: the outbox is an empty one (queue.js), the sync stays off (sync.js), Save
 // only says so (sheet.js), and no service worker or offline copy is set up here.
@@ -11,12 +12,13 @@ import { openQueue } from "./queue.js";
 import { renderRefused } from "./refused.js";
 import { rewordControls } from "/static/js/map-words.js";
 import { $, clockTime } from "./dom.js";
-import { createMap, findingAt, followPosition, showOutbox } from "./capture-map.js";
+import { createMap, findingsAt, followPosition, showOutbox } from "./capture-map.js";
 import { drawingPins } from "./drawing.js";
 import { findingSheet, focusKind } from "./sheet.js";
 import { savedFindings } from "./findings.js";
 import { asFinding, outboxSync } from "./sync.js";
 import { statusBar } from "./status.js";
+import { keepOffline } from "./offline.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
 const walkId = config.walk.id;
@@ -86,10 +88,11 @@ const findings = savedFindings(app, map, {
 
 map.on("click", (event) => {
   if (drawing.current()) drawing.placeAt(event.lngLat, event.point);
-  else findings.show(findingAt(map, event.point));
+  else findings.showAt(findingsAt(map, event.point));
 });
 
-// Escape closes what is open: a finding's details, else the finding being drafted.
+// Escape closes what is open: a finding's details or the findings to choose from, else the
+// finding being drafted.
 addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
   if (!findings.closeOpen() && drawing.current()) $("#cancel").click();
@@ -165,16 +168,17 @@ select.addEventListener("change", async () => {
 });
 
 // ---------- start ----------
-// The bar's height (it wraps on a phone) for what the stylesheet places below it.
-const bar = document.querySelector(".bar");
-const barHeight = () => document.documentElement.style.setProperty("--bar", `${bar.offsetHeight}px`);
-new ResizeObserver(barHeight).observe(bar);
-barHeight();
-// The hint's height (one line on a tablet, three on a phone) for the list placed below it.
-const hintBox = $("#hint");
-new ResizeObserver(() => document.documentElement.style.setProperty("--hint", `${hintBox.offsetHeight}px`)).observe(
-  hintBox,
-);
+// Heights the stylesheet places things by: the bar's (it wraps on a phone) for what sits below
+// it, the hint's (one line on a tablet, three on a phone) for the list below that, and the kinds'
+// for the drawing tools above them.
+function keepHeight(element, variable) {
+  const set = () => document.documentElement.style.setProperty(variable, `${element.offsetHeight}px`);
+  new ResizeObserver(set).observe(element);
+  set();
+}
+keepHeight(document.querySelector(".bar"), "--bar");
+keepHeight($("#hint"), "--hint");
+keepHeight($("#kinds"), "--kinds");
 applyLanguage();
 map.on("load", async () => {
   position.show();
@@ -194,8 +198,7 @@ if ("serviceWorker" in navigator && !config.preview) {
     .then(() => navigator.serviceWorker.ready)
     // This very page load happened before the worker could see it: store the page and the
     // area's data now, so reopening the app without a connection works from the first visit.
-    .then(() => navigator.onLine && caches.open("trygg-data"))
-    .then((cache) => cache && cache.addAll([location.pathname, config.urls.blocks, config.urls.observations]))
+    .then(() => navigator.onLine && keepOffline([location.pathname, config.urls.blocks, config.urls.observations]))
     .then(() => (document.body.dataset.offlineReady = "true"))
     .catch((e) => console.warn("offline copy not prepared", e));
 }

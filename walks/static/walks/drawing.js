@@ -10,6 +10,8 @@ import { fitTo, placePin, showOutline } from "./capture-map.js";
 // the quickest, and offers the others.
 const SHAPES_OF = { Point: "point", LineString: "line", Polygon: "area" };
 const MAX_VERTICES = 50;
+const CROSS_SIZE = 44; // the cross's box (capture.css)
+const CROSS_CLEARANCE = 12; // between the cross and the drawing tools below it
 
 function modesOf(kind) {
   const modes = kind.geometry_types.map((type) => SHAPES_OF[type]).filter(Boolean);
@@ -147,7 +149,27 @@ export function drawingPins(app, map, { pinColour, hint, openSheet }) {
     const placing = Boolean(draft) && !sheetOpen() && draft.markers.length < pinsWanted();
     $("#place").hidden = !placing;
     $("#crosshair").hidden = !placing;
+    aimCross();
   }
+
+  // Where the cross stands, in the map's pixels: the map's centre, or as far above it as the
+  // drawing tools need, so that they never hide the spot it marks (a phone held sideways leaves
+  // the map a strip, and the tools came over its middle).
+  function crossPoint() {
+    const frame = map.getContainer().getBoundingClientRect();
+    const tools = $(".draw-tools").getBoundingClientRect();
+    const room = tools.height ? tools.top - frame.top - CROSS_CLEARANCE - CROSS_SIZE / 2 : Infinity;
+    return { x: frame.width / 2, y: Math.max(CROSS_SIZE / 2, Math.min(frame.height / 2, room)) };
+  }
+
+  function aimCross() {
+    const cross = $("#crosshair");
+    if (!cross.hidden) cross.style.top = `${crossPoint().y}px`;
+  }
+  // The tools' rows and the map's height change with the language and the screen's turning.
+  const resized = new ResizeObserver(aimCross);
+  resized.observe(map.getContainer());
+  resized.observe($(".draw-tools"));
 
   function pinsWanted() {
     if (draft.mode === "point") return 1;
@@ -274,10 +296,10 @@ export function drawingPins(app, map, { pinColour, hint, openSheet }) {
     if (draft && shapeComplete()) openSheet();
   });
 
-  // The map's centre, under the cross: where a keyboard (arrow keys move the map) or a steady
-  // finger places a pin.
+  // Under the cross: where a keyboard (arrow keys move the map) or a steady finger places a pin.
   $("#place").addEventListener("click", () => {
-    if (draft) placeAt(map.getCenter(), map.project(map.getCenter()));
+    const { x, y } = crossPoint();
+    if (draft) placeAt(map.unproject([x, y]), { x, y });
   });
 
   return {

@@ -1,7 +1,11 @@
-// Findings already saved: what one says when its dot is tapped, withdrawing one's own, and the
-// participant's own findings as a list (My findings), the synced and the waiting alike.
+// Findings already saved: what one says when its dot is tapped (or which one, when a tap covers
+// several), withdrawing one's own, and the participant's own findings as a list (My findings),
+// the synced and the waiting alike.
 import { $, clockTime } from "./dom.js";
 import { asFinding } from "./sync.js";
+
+// How a finding to choose from is pictured: its shape, in its colour on the map.
+const SHAPE_CLASSES = { Point: "point", LineString: "line", Polygon: "area" };
 
 // The stored finding's photos, as thumbnails: the participant sees that theirs arrived. The map
 // hands nested properties over as JSON text. Offline, a thumbnail not seen before cannot load,
@@ -32,6 +36,46 @@ function photoStrip(finding, t) {
 export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn }) {
   const { queue, queueKey } = app;
   let shown = null; // the properties of the finding the sheet shows
+  let choices = null; // the findings under a tap, while the participant picks one
+
+  // The findings under a tap (findingsAt): one opens at once; several are listed to choose from,
+  // as a thumb covers more than one dot and only the topmost could be read.
+  function showAt(found) {
+    if (found.length < 2) {
+      show(found[0] || null);
+      return;
+    }
+    close();
+    choices = found;
+    $("#here-list").replaceChildren(...found.map(choice));
+    $("#here").hidden = false;
+    $("#here-title").focus({ preventScroll: true });
+  }
+
+  // A finding in that list: its shape in its colour, its kind, when, how serious, and whether
+  // it still waits on the tablet.
+  function choice(finding) {
+    const t = app.t;
+    const facts = [clockTime(finding.captured_at, app.language)];
+    if (finding.severity) facts.push(`${t("severity_is")} ${t("of_five", finding.severity)}`);
+    if (finding.queued) facts.push(t("not_synced"));
+    const swatch = document.createElement("span");
+    swatch.className = `swatch ${SHAPE_CLASSES[finding.shape] || "point"}`;
+    swatch.classList.toggle("positive", finding.positive === true);
+    swatch.classList.toggle("queued", finding.queued === true);
+    swatch.setAttribute("aria-hidden", "true");
+    const what = document.createElement("span");
+    what.append(
+      Object.assign(document.createElement("strong"), { textContent: app.label(app.kindOf(finding.kind)) }),
+      Object.assign(document.createElement("span"), { className: "facts", textContent: facts.join(" · ") }),
+    );
+    const open = Object.assign(document.createElement("button"), { type: "button" });
+    open.append(swatch, what);
+    open.addEventListener("click", () => show(finding));
+    const item = document.createElement("li");
+    item.append(open);
+    return item;
+  }
 
   function show(finding) {
     const t = app.t;
@@ -57,8 +101,10 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
 
   function close() {
     shown = null;
+    choices = null;
     $("#finding").hidden = true;
     $("#finding").classList.remove("confirming");
+    $("#here").hidden = true;
   }
 
   // The participant's findings: on the server, just sent, and still in the outbox, oldest first.
@@ -107,10 +153,12 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
     $("#mine-button").setAttribute("aria-expanded", "false");
   }
 
-  $("#finding-close").addEventListener("click", () => {
-    close();
-    focusKind(null);
-  });
+  for (const button of ["#finding-close", "#here-close"]) {
+    $(button).addEventListener("click", () => {
+      close();
+      focusKind(null);
+    });
+  }
   $("#withdraw").addEventListener("click", () => {
     $("#finding").classList.add("confirming");
     $("#withdraw-keep").focus();
@@ -135,19 +183,22 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
   });
 
   return {
-    show,
+    showAt,
     close,
     closeMine,
     // Escape closes what is open, the list before a finding's details. False: nothing was.
     closeOpen() {
       if (!$("#mine").hidden) $("#mine-close").click();
+      else if (!$("#here").hidden) $("#here-close").click();
       else if (!$("#finding").hidden) close();
       else return false;
       return true;
     },
-    // The language was switched: the finding shown says it again in the new one.
+    // The language was switched: the finding shown, or those to choose from, say it again in
+    // the new one.
     reword() {
       if (shown) show(shown);
+      else if (choices) showAt(choices);
     },
   };
 }

@@ -1,8 +1,10 @@
 // My walks: findings this tablet holds for a walk that no longer takes them (deleted, or the
 // participant taken off it). Their capture page cannot send them and, once reloaded, no longer
 // opens, so here they are listed by the walk's name as the tablet remembers it: Download hands
-// them over (to the coordinator), Discard drops them after asking.
+// them over (to the coordinator), Discard drops them after asking. Knowing the user's walks, the
+// page also prunes the copies the capture app keeps for offline use (offline.js).
 import { openQueue } from "./queue.js";
+import { pruneOffline, refusedAt } from "./offline.js";
 import { strToU8, zipSync } from "/static/vendor/fflate/browser.js";
 
 const config = JSON.parse(document.getElementById("kept-config").textContent);
@@ -22,13 +24,7 @@ function isMine(key) {
 // answer, the outbox is left to its capture page, which sends it.
 async function refused(walkId) {
   if (config.walks.includes(walkId)) return false;
-  try {
-    const url = config.capture.replace("{id}", String(walkId));
-    const response = await fetch(url, { method: "HEAD", credentials: "same-origin", redirect: "manual" });
-    return response.status === 404 || response.status === 403;
-  } catch {
-    return false;
-  }
+  return refusedAt(config.capture.replace("{id}", String(walkId)));
 }
 
 function walkName(walk) {
@@ -110,10 +106,8 @@ function row(queue, outbox) {
   return item;
 }
 
-async function show() {
-  if (!window.indexedDB) return;
-  const queue = await openQueue();
-  const mine = (await queue.outboxes()).filter((outbox) => isMine(outbox.key));
+async function show(queue, outboxes) {
+  const mine = outboxes.filter((outbox) => isMine(outbox.key));
   const kept = [];
   for (const outbox of mine) if (await refused(outbox.walk.id)) kept.push(outbox);
   document.getElementById("kept-list").replaceChildren(...kept.map((outbox) => row(queue, outbox)));
@@ -121,4 +115,22 @@ async function show() {
   document.body.dataset.keptReady = "true"; // for the browser tests
 }
 
-show().catch((error) => console.warn("the tablet's kept findings could not be read", error));
+// The offline copies of walks the user no longer has, or grown old; never those of a walk whose
+// findings (anyone's: the tablet may be passed round) still wait in the outbox.
+async function prune(outboxes) {
+  const waiting = new Set(outboxes.map((outbox) => outbox.walk.id));
+  await pruneOffline({ walks: config.walks, open: config.open, waiting });
+  document.body.dataset.pruned = "true"; // for the browser tests
+}
+
+async function start() {
+  if (!window.indexedDB) return;
+  const queue = await openQueue();
+  const outboxes = await queue.outboxes();
+  await Promise.all([
+    show(queue, outboxes).catch((error) => console.warn("the tablet's kept findings could not be read", error)),
+    prune(outboxes).catch((error) => console.warn("the offline copies were not pruned", error)),
+  ]);
+}
+
+start().catch((error) => console.warn("the tablet's outbox could not be opened", error));

@@ -1,12 +1,15 @@
 // Service worker of the capture app: the app shell and the area's basemap stay usable offline.
 // Static files: cache first (their URLs change with each release's cache name). Pages and the
 // GeoJSON the map reads: network first, the cached copy when offline. Writes (POST) always go to
-// the network; the app's IndexedDB outbox keeps them until the server acknowledges them.
+// the network; the app's IndexedDB outbox keeps them until the server acknowledges them. Each
+// copy in the data cache carries the time it was stored, by which My walks prunes the cache
+// (offline.js, which stamps the capture page's own copies the same way).
 
 const VERSION = "__VERSION__";
 const SHELL = `trygg-shell-${VERSION}`;
 const DATA = "trygg-data";
 const PRECACHE = __PRECACHE__;
+const STORED = "X-Trygg-Stored"; // ms since the epoch (offline.js)
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -39,14 +42,25 @@ async function cacheFirst(request) {
   return response;
 }
 
+// The response as stored in the data cache: its own headers and body, and the time.
+function stamped(response) {
+  const headers = new Headers(response.headers);
+  headers.set(STORED, String(Date.now()));
+  const { status, statusText } = response;
+  return new Response(response.body, { status, statusText, headers });
+}
+
 async function networkFirst(request) {
   const cache = await caches.open(DATA);
-  // The map busts its own cache with ?t=; offline, any copy of the same path will do.
+  // The map busts its own cache with ?t=; offline, any copy of the same path will do. Other
+  // addresses are kept as asked for: rewriting the query (searchParams writes the blocks' bbox
+  // commas as %2C) made the capture page's own copy of them (offline.js) one the worker never
+  // looked up.
   const key = new URL(request.url);
-  key.searchParams.delete("t");
+  if (key.searchParams.has("t")) key.searchParams.delete("t");
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(key.href, response.clone());
+    if (response.ok) await cache.put(key.href, stamped(response.clone()));
     return response;
   } catch (error) {
     const cached = await cache.match(key.href);

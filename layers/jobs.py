@@ -139,7 +139,11 @@ def job_stop(*, job, user):
     audit entry; returns the job. ValidationError (answered 409) once it has ended. Asking again
     while it stops changes nothing."""
     with transaction.atomic():
-        job = type(job).objects.select_for_update().select_related("area").get(pk=job.pk)
+        # The job's row only: the area joined for the audit entry stays unlocked, or the stop
+        # would wait for any work in the area that holds its row (every row inserted with a
+        # key to it does), such as another import committing.
+        jobs = type(job).objects.select_for_update(of=("self",)).select_related("area")
+        job = jobs.get(pk=job.pk)
         if job.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise ValidationError({"status": _ended(job)})
         if job.stop_requested_at is not None:

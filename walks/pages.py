@@ -25,7 +25,7 @@ from config.languages import current_language
 from geo.access import access_for
 from geo.models import Area, Membership
 from walks.access import page_capture_access, page_walk_access
-from walks.models import Light, ObservationKind, Walk, WalkStatus
+from walks.models import OPEN_WALK, Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
 from walks.views import walks_with_counts
 
@@ -75,14 +75,13 @@ def my_walks(request):
     # The page names no participants: the API's prefetch of them is dropped. A walk under way
     # comes first, whatever its date; the others latest first, as the API lists them.
     under_way = Case(When(status=WalkStatus.WALKING, then=0), default=1)
+    # Only in areas they may still see: someone removed from an area keeps their place on its
+    # done walks (the record), but the area's pages are closed to them.
+    theirs = Walk.objects.filter(
+        participants=request.user, area__in=Area.objects.visible_to(request.user)
+    )
     walks = (
-        # Only in areas they may still see: someone removed from an area keeps their place on
-        # its done walks (the record), but the area's pages are closed to them.
-        walks_with_counts(
-            Walk.objects.filter(
-                participants=request.user, area__in=Area.objects.visible_to(request.user)
-            )
-        )
+        walks_with_counts(theirs)
         .prefetch_related(None)
         .annotate(under_way=under_way)
         .order_by("under_way", "-starts_at", "-id")
@@ -109,20 +108,23 @@ def my_walks(request):
             "walks": walks,
             "page": page,
             "planning_areas": planning,
-            "kept": _kept_config(request.user, walks),
+            "kept": _kept_config(request.user, theirs),
         },
     )
 
 
-def _kept_config(user, walks) -> dict:
+def _kept_config(user, theirs) -> dict:
     """What My walks needs to list the findings this tablet holds for walks the server no
     longer takes them for (walks/static/walks/kept.js): whose outboxes are the user's, which
-    walks need no asking (listed here, so theirs), and its words; and to prune the copies kept
-    for offline use (offline.js): which of those walks are open, and so keep theirs."""
+    walks need no asking (`theirs`), and its words; and to prune the copies kept for offline
+    use (offline.js): which of those walks are open, and so keep theirs. All of their walks,
+    not the page's: offline.js drops a month-old copy of a walk listed as not open, or not
+    listed and served, so an open walk on another page would lose its offline start."""
+    walks = list(theirs.values_list("pk", "status"))
     return {
         "user": user.pk,
-        "walks": [walk.pk for walk in walks],
-        "open": [walk.pk for walk in walks if walk.is_open],
+        "walks": [pk for pk, _status in walks],
+        "open": [pk for pk, status in walks if status in OPEN_WALK],
         "capture": reverse("walk-capture", args=[0]).replace("/0/", "/{id}/"),
         "words": {
             "finding": ngettext("%(n)s finding", "%(n)s findings", 1),

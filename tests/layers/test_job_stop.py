@@ -340,3 +340,22 @@ def test_a_finished_analysis_is_not_stopped(crime, member, client_for):
     assert (run.status, run.stop_requested_at) == ("done", None)
     assert BlockResult.objects.filter(run=run).count() == 4
     assert not AuditEntry.objects.exists()
+
+
+# --- what a stop waits for ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("jobs", ["imports", "analyses"])
+def test_a_stop_does_not_wait_for_other_work_in_the_area(area, member, client_for, jobs):
+    # Another import of the area in its last phase: every row it inserts (blocks, lamps, data
+    # versions) holds a key-share lock on the area's row until it commits, minutes at worst.
+    job = queued_import(area) if jobs == "imports" else queued_run(area)
+    client = client_for(member("analyst"))
+    other_import = psycopg.connect(**connection.get_connection_params())
+    try:
+        other_import.execute("SELECT FROM geo_area WHERE id = %s FOR KEY SHARE", [area.pk])
+        answer = in_another_session(lambda: client.post(f"/api/{jobs}/{job.pk}/stop/"))
+    finally:
+        other_import.close()
+    assert answer.status_code == 202 and answer.json()["status"] == "stopped"

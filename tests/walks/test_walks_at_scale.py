@@ -106,6 +106,25 @@ def test_my_walks_lists_a_page_at_a_time(client, area, participant, django_asser
     assert f"/walks/{walks[0].pk}/report/" in older
 
 
+def kept_config(page: str) -> dict:
+    config = page.split('id="kept-config" type="application/json">')[1].split("</script>")[0]
+    return json.loads(config)
+
+
+def test_my_walks_keeps_the_offline_copies_of_open_walks_on_any_page(client, area, participant):
+    # offline.js prunes the copies of walks this config does not list as open once they are a
+    # month old: the open walks of another page (a walk a week planned a season ahead, or one
+    # never marked done) must be listed all the same, or their capture app no longer opens
+    # offline once My walks has been looked at.
+    walks = many_walks(area, [participant])
+    Walk.objects.filter(pk__in=[w.pk for w in walks[:5]]).update(status="done")
+    client.force_login(participant)
+    for page in ("/walks/", "/walks/?page=2"):
+        config = kept_config(client.get(page).content.decode())
+        assert sorted(config["walks"]) == sorted(w.pk for w in walks)
+        assert sorted(config["open"]) == sorted(w.pk for w in walks[5:])
+
+
 def test_the_start_page_shows_a_members_latest_walks_per_area(
     client, area, participant, django_assert_max_num_queries
 ):

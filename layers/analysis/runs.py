@@ -112,17 +112,24 @@ def analysis_run(
             analysis_check(area=area, parameters=parameters)  # the data may have changed since
             _compute_and_store(run, area, parameters, _Stages(run, progress))
         except JobStopped:
-            # The results are stored in one transaction at the end, so only rasters written
-            # before the stop are left to remove.
-            shutil.rmtree(Path(settings.MEDIA_ROOT) / analysis_folder(run.pk), ignore_errors=True)
+            _unstored_rasters_remove(run)
             return job_stopped_end(run)
         except Exception as error:
+            _unstored_rasters_remove(run)
             AnalysisRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
             )
             run.refresh_from_db()
             raise
     return run
+
+
+def _unstored_rasters_remove(run: AnalysisRun) -> None:
+    """The raster files of a run that stopped or failed before its results were stored: they
+    are written first and recorded with the results in one transaction at the end, so no row
+    refers to them and nothing else would ever remove them."""
+    if not AnalysisRaster.objects.filter(run=run).exists():
+        shutil.rmtree(Path(settings.MEDIA_ROOT) / analysis_folder(run.pk), ignore_errors=True)
 
 
 def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, stage: _Stages):

@@ -311,6 +311,26 @@ def test_a_running_analysis_stops_before_it_stores_and_leaves_no_results_or_rast
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_analysis_that_fails_after_writing_its_rasters_leaves_no_files_either(crime, tmp_path):
+    run = queued_run(crime)
+    folder = tmp_path / analysis_folder(run.pk)
+
+    def fail_once_the_rasters_are_written(stage, _fraction):
+        if stage == "rasters":
+            assert len(list(folder.iterdir())) == 3
+            raise RuntimeError("no space left on device")
+
+    with pytest.raises(RuntimeError):
+        analysis_run(
+            area=crime, parameters=SMALL, run=run, progress=fail_once_the_rasters_are_written
+        )
+
+    run.refresh_from_db()
+    assert run.status == "failed" and "no space left" in run.error
+    assert not AnalysisRaster.objects.exists() and not folder.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_running_analysis_stops_after_its_current_stage(crime, member, client_for):
     client = client_for(member("analyst"))
     run = queued_run(crime)

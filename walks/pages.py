@@ -169,8 +169,8 @@ def plan(request, slug):
         "saved": _("Saved."),
         "participant": ngettext("participant", "participants", 1),
         "participants": ngettext("participant", "participants", 2),
-        "observation": ngettext("observation", "observations", 1),
-        "observations": ngettext("observation", "observations", 2),
+        "observation": ngettext("finding", "findings", 1),
+        "observations": ngettext("finding", "findings", 2),
         "delete_question": _(
             "Delete the walk “{name}”? Findings its participants' tablets have not sent yet"
             " can then no longer be sent."

@@ -142,7 +142,8 @@ def kind_codes(area: Area) -> set[str]:
 
 def filters_from_query(params, *, area: Area, ogc: bool = False) -> Filters:
     """Filters from a request's query parameters (the map's `from`/`to` for exports, the OGC
-    `datetime` for the OGC API; `kind`, `category`, `light`, `follow_up` and `bbox` for both)."""
+    `datetime` for the OGC API; then `kind`, `category`, `light`, `follow_up`, `walk` and `bbox`,
+    of which the OGC API lets only `kind`, `category` and `bbox` through: layers/exports/ogc.py)."""
     if ogc:
         start, end = parse_datetime_param(params.get("datetime"))
     else:

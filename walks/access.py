@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, PermissionDenied
 
-from geo.access import Access, access_for
+from geo.access import CAPABILITIES, Access, access_for
 from walks.models import Observation, Walk
 
 
@@ -37,8 +37,10 @@ class WalkClosed(APIException):
 
 
 def sees_all_walks(access: Access) -> bool:
-    # A published area lends the public "view_layers" for aggregates only; walks are raw data.
-    return access.is_superuser or (access.role is not None and access.can("view_layers"))
+    # By the role's own capabilities: a published area lends everyone, its participants
+    # included, the public "view_layers" for aggregates only, and walks are raw data (the
+    # notes of other walks among them).
+    return access.is_superuser or "view_layers" in CAPABILITIES.get(access.role, ())
 
 
 def is_participant(user, walk: Walk) -> bool:

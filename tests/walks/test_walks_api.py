@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from geo.services import data_versions
@@ -188,6 +189,27 @@ def test_published_area_does_not_show_walks_to_the_public(api):
     walk = make_walk(area, [])
     assert api.get(f"/api/walks/{walk.pk}/observations/").status_code == 401
     assert api.get("/api/areas/open-town/walks/").status_code in (401, 403)
+
+
+def test_a_participant_of_a_published_area_still_sees_only_their_own_walks(client_for):
+    """Publishing lends everyone the public's view of the aggregates; a participant's view of
+    the walks stays what it is in an area that is not published."""
+    area = make_area("open-town", published=True)
+    participant = make_member(area, "participant")
+    theirs, other = make_walk(area, [participant], name="Theirs"), make_walk(area, [], name="Other")
+    client = client_for(participant)
+    listed = client.get("/api/areas/open-town/walks/").json()
+    assert [walk["id"] for walk in listed] == [theirs.pk]
+    # Refused as in an area that is not published (test_permission_matrix): the walk's area
+    # is theirs, the walk is not.
+    assert client.get(f"/api/walks/{other.pk}/").status_code == 403
+    assert client.get(f"/api/walks/{other.pk}/observations/").status_code == 403
+    browser = Client()
+    browser.force_login(participant)
+    assert browser.get(f"/walks/{other.pk}/report/").status_code == 403
+    assert browser.get(f"/walks/{theirs.pk}/report/").status_code == 200
+    planner = client_for(make_member(area, "planner"))
+    assert len(planner.get("/api/areas/open-town/walks/").json()) == 2
 
 
 def test_a_walk_planned_by_mistake_is_deleted_but_one_with_findings_is_kept(

@@ -31,11 +31,13 @@ from layers.importers.base import ImportRefused
 from layers.jobs import job_orphan_end, job_stop
 from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus
 from layers.serializers import ImportUploadSerializer
-from layers.services import FORMATS_OF, import_submit
+from layers.services import FORMATS_OF, OPTIONS_OF, import_submit
 from layers.views_imports import upload_refusal
 
 RECENT = 20  # imports and analyses listed
 SHOWN_REASONS = 50  # rejected rows listed per import (the API gives up to 1,000)
+# Analyses that may be run again: one that ended done has its results, one under way may yet.
+RUN_AGAIN = (RunStatus.STOPPED, RunStatus.FAILED)
 
 # Every format some kind takes; "" is "auto" (found from the file), which crime has not.
 FORMAT_CHOICES = list(dict.fromkeys(f for formats in FORMATS_OF.values() for f in formats))
@@ -43,6 +45,15 @@ FORMAT_CHOICES = list(dict.fromkeys(f for formats in FORMATS_OF.values() for f i
 # The options an import takes besides kind, format and file, as the API names them.
 OPTIONS = [
     name for name in ImportUploadSerializer().fields if name not in ("file", "kind", "format")
+]
+# The delimiters offered for a CSV, as import_options_parse reads them ("" is not given: its
+# default, a comma); "other" takes the one typed in the delimiter_other box.
+DELIMITER_CHOICES = [
+    ("", gettext_lazy("Comma (,)")),
+    (";", gettext_lazy("Semicolon (;)")),
+    ("tab", gettext_lazy("Tab")),
+    ("|", gettext_lazy("Pipe (|)")),
+    ("other", gettext_lazy("Other…")),
 ]
 
 
@@ -103,6 +114,9 @@ def data_page(request, slug):
         elif action == "delete_run" and access.can("analyse"):
             _delete_run(request, access.area)
             return redirect("area-data", slug)
+        elif action == "run_again" and access.can("analyse"):
+            _run_again(request, access.area)
+            return redirect("area-data", slug)
         elif action in ("pin_run", "unpin") and access.can("analyse"):
             _choose_shown(request, access.area, pin=action == "pin_run")
             return redirect("area-data", slug)
@@ -130,11 +144,16 @@ def data_page(request, slug):
         "analyses": access.can("analyse"),
         # The import options as last posted, so a refused upload keeps what was typed.
         "options": [(name, request.POST.get(name, "")) for name in OPTIONS],
+        "delimiter_choices": DELIMITER_CHOICES,
+        "delimiter_other": request.POST.get("delimiter_other", ""),
         "under_way": (RunStatus.QUEUED, RunStatus.RUNNING),
+        "run_again": RUN_AGAIN,
         # The map colours the blocks by one analysis: the pinned one, else the latest finished.
         "on_the_map": analysis_shown(access.area),
         # Which formats each kind takes, for the form's script (layers/static/data/imports.js).
         "formats_of": {kind: list(formats) for kind, formats in FORMATS_OF.items()},
+        # And which options each kind and format uses: the script hides the others.
+        "options_of": OPTIONS_OF,
         **forms_shown,
     }
     return render(request, "layers/data.html", context)
@@ -151,6 +170,16 @@ def _import(request, area) -> ImportForm | None:
         return form
     # Only what was filled in: an empty box means "not given", as in the API.
     given = {name: value for name in OPTIONS if (value := request.POST.get(name, "")).strip()}
+    try:
+        given.update(_delimiter(request))
+    except ImportRefused as refused:
+        form.add_error(None, f"{refused.field}: {refused.message}")
+        return form
+    # Without the page's script every option is shown; those this kind and format do not use
+    # are left out (the importer would ignore them) and named, so nobody thinks they counted.
+    used = OPTIONS_OF[form.cleaned_data["kind"]].get(form.cleaned_data["format"] or "auto")
+    ignored = [name for name in given if used is not None and name not in used]
+    given = {name: value for name, value in given.items() if name not in ignored}
     options = ImportUploadSerializer(data=given, partial=True)
     if not options.is_valid():
         for name, errors in options.errors.items():
@@ -178,7 +207,29 @@ def _import(request, area) -> ImportForm | None:
         request,
         _("%(file)s is queued for import (job %(id)s).") % {"file": job.file_name, "id": job.pk},
     )
+    if ignored:
+        messages.info(
+            request,
+            _("Not used for this kind and format, so ignored: %(options)s.")
+            % {"options": ", ".join(ignored)},
+        )
     return None
+
+
+def _delimiter(request) -> dict:
+    """The delimiter chosen in the list, or the one typed when it says "Other…" ({} if none)."""
+    chosen = request.POST.get("delimiter", "")
+    typed = request.POST.get("delimiter_other", "")
+    if chosen == "other":
+        if not typed:
+            raise ImportRefused("delimiter", _("Type the other delimiter, e.g. ':'."))
+        return {"delimiter": typed}
+    if typed:  # both filled in: which one was meant is not ours to guess
+        raise ImportRefused(
+            "delimiter",
+            _("Choose “Other…” in the list to use the delimiter typed, or empty its box."),
+        )
+    return {"delimiter": chosen} if chosen else {}
 
 
 def _analyse(request, area) -> AnalysisForm | None:
@@ -202,6 +253,30 @@ def _analyse(request, area) -> AnalysisForm | None:
         return form
     messages.success(request, _("The analysis is queued (run %(id)s).") % {"id": run.pk})
     return None
+
+
+def _run_again(request, area) -> None:
+    """Queue a new analysis with the parameters of a stopped or failed one, its seed included,
+    so it gives what that one would have given on the same data. The old run stays as it is."""
+    run = get_object_or_404(AnalysisRun.objects.filter(area=area), pk=posted_id(request, "run"))
+    run = job_orphan_end(run)  # a run whose worker died has failed, and may run again
+    if run.status not in RUN_AGAIN:
+        messages.error(
+            request,
+            _("Analysis %(id)s is %(status)s: only a stopped or failed analysis is run again.")
+            % {"id": run.pk, "status": run.get_status_display().lower()},
+        )
+        return
+    try:
+        again = analysis_queue(area=area, data=run.parameters, user=request.user)
+    except ValidationError as refused:  # e.g. the crime of its period has been deleted since
+        messages.error(request, " ".join(refused.messages))
+        return
+    messages.success(
+        request,
+        _("Analysis %(id)s is queued with the parameters of analysis %(old)s.")
+        % {"id": again.pk, "old": run.pk},
+    )
 
 
 def _delete_run(request, area) -> None:

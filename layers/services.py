@@ -44,6 +44,33 @@ FORMATS_OF = {
     "lamps": ("auto", "geojson", "gpkg", "shapefile"),
     "survey": ("csv", "auto"),
 }
+# The options each importer reads, by kind and format (docs/data-formats.md); the others are
+# accepted and ignored by the API and the commands, and the imports page hides them. A GDAL
+# file's `layer` picks one of a GeoPackage's layers ("auto" may be one); a GeoJSON or Shapefile
+# has one. A generic crime file may be a CSV (delimiter) or a point layer (layer).
+_CRIME_PRESET = ("delimiter", "dataset", "precision", "strict")
+_CRIME_GENERIC = ("map", "srid", "layer", "delimiter", "timezone", "dataset", "precision", "strict")
+_BLOCKS = ("srid", "layer", "code_field", "name_field", "population_field", "strict")
+_LAMPS = ("srid", "layer", "id_field", "status_field", "height_field", "lumen_field", "strict")
+
+
+def _one_layer(options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in options if name != "layer")
+
+
+OPTIONS_OF = {
+    "crime": {"police-uk": _CRIME_PRESET, "chicago": _CRIME_PRESET, "generic": _CRIME_GENERIC},
+    **{
+        kind: {
+            "auto": used,
+            "geojson": _one_layer(used),
+            "gpkg": used,
+            "shapefile": _one_layer(used),
+        }
+        for kind, used in (("blocks", _BLOCKS), ("lamps", _LAMPS))
+    },
+    "survey": {"csv": ("delimiter", "strict"), "auto": ("delimiter", "strict")},
+}
 TEXT_OPTIONS = (
     "layer",
     "delimiter",

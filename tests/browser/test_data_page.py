@@ -1,8 +1,10 @@
 """The imports and analyses page in Chromium: an analyst uploads a crime CSV, watches the job
 while the worker runs it, and reads the report; then starts an analysis. An analyst stops an
-import that is running."""
+import that is running. The form shows only the options of the chosen kind and format, and a
+stopped analysis is run again."""
 
 import threading
+from datetime import date
 
 import pytest
 from django.db import connections
@@ -17,6 +19,7 @@ from layers.services import (
 )
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import PASSWORD
+from tests.layers.exports_data import crime
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -122,4 +125,95 @@ def test_an_analyst_stops_a_running_import(live_server, browser_page, member, ar
     assert (job.status, job.stopped_by) == ("stopped", analyst)
     assert not CrimeIncident.objects.exists()
     screenshot(page, "data-page-stopped")
+    assert page.errors == []
+
+
+def shown_options(page) -> list[str]:
+    return [
+        box.get_attribute("data-option")
+        for box in page.locator("[data-option]").all()
+        if box.is_visible()
+    ]
+
+
+def test_the_form_shows_the_options_of_the_kind_and_format_chosen(
+    live_server, browser_page, member, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    page = browser_page
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/testarea/data/")
+    page.click("details.options summary")
+    expected = {
+        ("crime", "police-uk"): ["delimiter", "strict", "dataset", "precision"],
+        ("crime", "generic"): [
+            "map", "srid", "layer", "delimiter", "strict", "timezone", "dataset", "precision",
+        ],
+        ("blocks", ""): ["srid", "layer", "strict", "code_field", "name_field", "population_field"],
+        ("blocks", "geojson"): ["srid", "strict", "code_field", "name_field", "population_field"],
+        ("lamps", ""): [
+            "srid", "layer", "strict", "id_field", "status_field", "height_field", "lumen_field",
+        ],
+        ("survey", ""): ["delimiter", "strict"],
+    }  # fmt: skip
+    for (kind, fmt), options in expected.items():
+        page.select_option("select[name=kind]", kind)
+        page.select_option("select[name=format]", fmt)
+        assert shown_options(page) == options, (kind, fmt)
+    # Hidden is gone for a screen reader and the keyboard too, not merely greyed.
+    assert page.get_by_role("textbox", name="code_field").count() == 0
+    assert page.locator("input[name=code_field]").is_disabled()
+    screenshot(page, "data-page-survey-options")
+
+    # The delimiter is chosen by name; "Other…" asks for the character.
+    other = page.locator("input[name=delimiter_other]")
+    expect(other).to_be_hidden()
+    page.select_option("select[name=delimiter]", "other")
+    expect(other).to_be_visible()
+    page.select_option("select[name=delimiter]", "tab")
+    expect(other).to_be_hidden()
+
+    # What was typed in an option before the kind changed is not sent once it is hidden.
+    page.select_option("select[name=kind]", "crime")
+    page.select_option("select[name=format]", "generic")
+    page.fill("input[name=srid]", "3006")
+    page.select_option("select[name=format]", "police-uk")
+    page.select_option("select[name=delimiter]", ";")
+    path = tmp_path / "semicolons.csv"
+    path.write_text(csv_text(POLICE_UK_HEADER, [police_row("s1")], delimiter=";"))
+    page.set_input_files("input[name=file]", str(path))
+    page.click("text=Upload and import")
+    expect(page.locator(".messages")).to_contain_text("semicolons.csv is queued for import")
+    expect(page.locator(".messages")).not_to_contain_text("ignored")
+    job = ImportJob.objects.get()
+    assert (job.format, job.options.get("delimiter"), "srid" in job.options) == (
+        "police-uk", ";", False,
+    )  # fmt: skip
+    assert page.errors == []
+
+
+def test_an_analyst_runs_a_stopped_analysis_again(live_server, browser_page, member, area):
+    from layers.analysis.parameters import parameters_parse
+
+    page = browser_page
+    crime(area, 13.002, 55.602, "b1", category="burglary", month=date(2025, 6, 1))
+    parameters = parameters_parse(
+        {"from": "2025-01", "categories": ["burglary"], "variable": "density", "seed": 7}
+    ).as_json()
+    stopped = AnalysisRun.objects.create(area=area, status="stopped", parameters=parameters, seed=7)
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name=f"Run analysis {stopped.pk} again").click()
+    expect(page.locator(".messages")).to_contain_text(
+        f"with the parameters of analysis {stopped.pk}"
+    )
+    assert questions == [
+        f"Run analysis {stopped.pk} again with the same parameters? A new analysis is queued;"
+        " this one stays as it is."
+    ]
+    again = AnalysisRun.objects.exclude(pk=stopped.pk).get()
+    assert (again.status, again.parameters, again.seed) == ("queued", stopped.parameters, 7)
+    expect(page.locator(f"tr[data-job='/api/analyses/{again.pk}/']")).to_contain_text("Queued")
     assert page.errors == []

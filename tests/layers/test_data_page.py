@@ -29,9 +29,9 @@ def analyst(client, member):
     return client
 
 
-def police_csv() -> SimpleUploadedFile:
+def police_csv(delimiter=",") -> SimpleUploadedFile:
     rows = [police_row("r1"), police_row("r2", month="someday"), police_row("r3")]
-    text = csv_text(POLICE_UK_HEADER, rows)
+    text = csv_text(POLICE_UK_HEADER, rows, delimiter)
     return SimpleUploadedFile("august.csv", text.encode(), content_type="text/csv")
 
 
@@ -269,3 +269,173 @@ def test_an_ended_or_anothers_job_is_not_stopped_from_the_page(analyst, area, tw
     assert analyst.post(PAGE, {"action": "stop_import", "job": other.pk}).status_code == 404
     done.refresh_from_db(), other.refresh_from_db()
     assert (done.status, other.status) == ("done", "queued")
+
+
+def queued_options(analyst, separator=",", **posted) -> dict:
+    """Upload the police CSV, its columns separated by `separator`, with these form fields; the
+    options the queued job keeps."""
+    upload = police_csv(separator)
+    response = analyst.post(
+        PAGE, {"action": "import", "kind": "crime", "format": "police-uk", "file": upload, **posted}
+    )
+    assert response.status_code == 302, response.content.decode()
+    return ImportJob.objects.get().options
+
+
+def test_each_option_says_what_it_is_for_the_script_that_hides_the_others(analyst):
+    page = analyst.get(PAGE).content.decode()
+    assert 'id="options-of"' in page and '"police-uk": ["delimiter", "dataset"' in page
+    for name in ("map", "srid", "layer", "delimiter", "strict", "code_field", "lumen_field"):
+        assert f'data-option="{name}"' in page
+
+
+def test_every_kind_and_format_names_the_options_it_uses():
+    from layers.pages import OPTIONS
+    from layers.services import FORMATS_OF, OPTIONS_OF
+
+    assert {kind: set(formats) for kind, formats in FORMATS_OF.items()} == {
+        kind: set(used) for kind, used in OPTIONS_OF.items()
+    }
+    # An option no importer is said to use would never be shown while the script runs.
+    used = {name for formats in OPTIONS_OF.values() for names in formats.values() for name in names}
+    assert used == set(OPTIONS)
+
+
+def test_without_the_script_options_the_kind_does_not_use_are_ignored_and_named(analyst):
+    # Every option is shown then: police-uk files have no CRS to name nor block code field.
+    options = queued_options(analyst, srid="3006", code_field="kod", dataset="skane")
+    assert "srid" not in options and "code_field" not in options
+    assert options["dataset"] == "skane"
+    page = analyst.get(PAGE).content.decode()
+    assert "Not used for this kind and format, so ignored: srid, code_field." in page
+
+
+@pytest.mark.parametrize(
+    ("chosen", "typed", "used"),
+    [("", "", ","), (";", "", ";"), ("tab", "", "\t"), ("|", "", "|"), ("other", ":", ":")],
+)
+def test_the_delimiter_is_chosen_from_a_list(analyst, chosen, typed, used):
+    options = queued_options(analyst, used, delimiter=chosen, delimiter_other=typed)
+    assert options.get("delimiter", ",") == used  # a comma, the default, is not given
+
+
+def test_the_list_offers_the_common_delimiters_by_name(analyst):
+    page = analyst.get(PAGE).content.decode()
+    choices = page.split('<select name="delimiter">')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<', choices) == [
+        ("", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab"), ("|", "Pipe (|)"),
+        ("other", "Other…"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("chosen", "typed", "error"),
+    [
+        ("other", "", "Type the other delimiter"),
+        (";", ":", "Choose “Other…” in the list to use the delimiter typed"),
+        ("other", "::", "The delimiter is one character"),
+    ],
+)
+def test_a_delimiter_that_does_not_add_up_is_refused(analyst, chosen, typed, error):
+    response = analyst.post(
+        PAGE,
+        {"action": "import", "kind": "crime", "format": "police-uk", "file": police_csv(),
+         "delimiter": chosen, "delimiter_other": typed},
+    )  # fmt: skip
+    page = response.content.decode()
+    assert response.status_code == 200 and error in page
+    # What was chosen and typed is kept for the next try.
+    assert f'<option value="{chosen}" selected>' in page
+    assert f'name="delimiter_other" value="{typed}"' in page
+    assert not ImportJob.objects.exists()
+
+
+PARAMETERS = {"from": "2025-01", "to": "2025-12", "categories": ["burglary"], "fdr": True,
+              "variable": "density", "k": 5, "seed": 7}  # fmt: skip
+
+
+@pytest.fixture
+def stopped_run(area):
+    """A stopped analysis, with parameters the page's form cannot give (the API's)."""
+    from layers.analysis.parameters import parameters_parse
+
+    crime(area, 13.002, 55.602, "b1", category="burglary", month=date(2025, 6, 1))
+    parameters = parameters_parse(PARAMETERS).as_json()
+    return AnalysisRun.objects.create(area=area, status="stopped", parameters=parameters, seed=7)
+
+
+def test_a_stopped_or_failed_analysis_offers_to_run_again_and_asks_first(
+    analyst, area, stopped_run
+):
+    failed = AnalysisRun.objects.create(area=area, status="failed")
+    done = AnalysisRun.objects.create(area=area, status="done")
+    queued = AnalysisRun.objects.create(area=area, status="queued")
+    page = analyst.get(PAGE).content.decode()
+    for run in (stopped_run, failed):
+        assert f'aria-label="Run analysis {run.pk} again"' in page
+        assert f'data-confirm="Run analysis {run.pk} again with the same parameters?' in page
+    for run in (done, queued):
+        assert f'aria-label="Run analysis {run.pk} again"' not in page
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("analyst", 302),
+        ("superuser", 302),
+        ("participant", 403),
+        ("planner", 403),
+        ("coordinator", 403),
+        ("outsider", 404),
+        ("anonymous", 302),
+    ],
+)
+def test_running_an_analysis_again_is_for_whoever_may_start_one(
+    client, member, area, stopped_run, who, status
+):
+    from tests.factories import make_area, make_member, make_user
+
+    user = {
+        "superuser": lambda: make_user(is_superuser=True),
+        "outsider": lambda: make_member(make_area("elsewhere"), "analyst"),
+        "anonymous": lambda: None,
+    }.get(who, lambda: member(who))()
+    if user is not None:
+        client.force_login(user)
+    response = client.post(PAGE, {"action": "run_again", "run": stopped_run.pk})
+    assert response.status_code == status
+    again = AnalysisRun.objects.exclude(pk=stopped_run.pk)
+    if who not in ("analyst", "superuser"):
+        assert not again.exists()  # anonymous: sent to log in first
+        return
+    assert response["Location"] == PAGE
+    run = again.get()
+    assert (run.status, run.created_by, run.seed) == ("queued", user, 7)
+    assert run.parameters == stopped_run.parameters
+    stopped_run.refresh_from_db()
+    assert stopped_run.status == "stopped"  # the old run stays as it was
+    page = client.get(PAGE).content.decode()
+    assert f"Analysis {run.pk} is queued with the parameters of analysis {stopped_run.pk}." in page
+
+
+def test_only_a_stopped_or_failed_analysis_runs_again(analyst, area, two_runs):
+    from tests.factories import make_area
+
+    done = two_runs[0]
+    queued = AnalysisRun.objects.create(area=area, status="queued")
+    for run, status in ((done, "done"), (queued, "queued")):
+        response = analyst.post(PAGE, {"action": "run_again", "run": run.pk}, follow=True)
+        assert (
+            f"Analysis {run.pk} is {status}: only a stopped or failed analysis is run again."
+            in response.content.decode()
+        )
+    other = AnalysisRun.objects.create(area=make_area("elsewhere"), status="stopped")
+    assert analyst.post(PAGE, {"action": "run_again", "run": other.pk}).status_code == 404
+    assert AnalysisRun.objects.count() == 4
+
+
+def test_a_run_again_the_data_no_longer_supports_is_refused_with_the_reason(analyst, stopped_run):
+    CrimeIncident.objects.all().delete()  # the import of its period deleted since
+    response = analyst.post(PAGE, {"action": "run_again", "run": stopped_run.pk}, follow=True)
+    assert "No recorded crime of the area falls in this period" in response.content.decode()
+    assert AnalysisRun.objects.count() == 1

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from layers.categories import CrimeCategory
-from layers.exports.filters import parse_codes
+from layers.exports.filters import parse_codes, unknown_walks
 from walks.models import FollowUp, Light
 
 WALK_IDS = re.compile(r"^[0-9]{1,9}(,[0-9]{1,9}){0,49}$")  # up to 50 walks
@@ -85,8 +85,12 @@ def _known_codes(raw: dict, name: str, known, errors: dict) -> list[str] | None:
     try:
         parse_codes(raw[name], name, set(known))
     except ValidationError as error:
-        errors.update({field: [str(m) for m in words] for field, words in error.detail.items()})
+        errors.update(_words(error))
     return _codes(raw[name]) or None
+
+
+def _words(error: ValidationError) -> dict[str, list[str]]:
+    return {field: [str(m) for m in words] for field, words in error.detail.items()}
 
 
 def check_kinds(query, known) -> None:
@@ -99,6 +103,14 @@ def check_kinds(query, known) -> None:
         _known_codes({"kind": query["kind"].strip()}, "kind", known, errors)
     if errors:
         raise FilterError(errors)
+
+
+def check_walks(unknown: list[int] | None) -> None:
+    """FilterError naming the walk ids asked for that are not walks of the area (another
+    area's, or none): the 400 the exports answer for them. The tile statement finds them
+    (tiles/sql.py), TileJSON and the style ask layers.exports.filters.walks_not_in."""
+    if unknown:
+        raise FilterError(_words(unknown_walks(unknown)))
 
 
 def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
@@ -126,7 +138,7 @@ def parse_filters(query, allowed: tuple[str, ...]) -> TileFilters:
     if raw.get("follow_up"):
         filters.follow_ups = _known_codes(raw, "follow_up", FollowUp.values, errors)
     if raw.get("walk"):
-        # Ids only: a walk of another area (or none) simply matches nothing in this one.
+        # Ids only here: which walks the area has is checked against its own (check_walks).
         if WALK_IDS.match(raw["walk"]):
             filters.walks = sorted({int(part) for part in raw["walk"].split(",")})
         else:

@@ -16,8 +16,8 @@ Every statement does, in this order and in one round trip:
    `go` is empty, instead of scanning the area's rows before joining an empty `go`.
 
 It returns one row (token_error, mode, etag, the area's kinds when a kind asked for is not one of
-them, tile, then the session cookie's user id, password hash and session data for the view's
-check); the mode is hidden for an unknown slug.
+them, the walk ids asked for that are not walks of the area, tile, then the session cookie's user
+id, password hash and session data for the view's check); the mode is hidden for an unknown slug.
 The tile envelope is transformed to the storage SRID 4326 so the GiST indexes on the geometry
 columns are used; geometries are only transformed to Web Mercator for the few features inside
 the tile.
@@ -98,7 +98,8 @@ meta AS (
                  WHERE v.area_id = area.id AND v.layer = ANY(%(version_layers)s::text[])),
                {run_id}
            )) AS etag,
-           {kinds_known} AS kinds_known
+           {kinds_known} AS kinds_known,
+           {walks_unknown} AS walks_unknown
     FROM area
     LEFT JOIN json_to_recordset(%(p_modes)s::json)
               AS p(role text, published boolean, superuser boolean, mode text, view text)
@@ -120,6 +121,16 @@ CASE WHEN EXISTS (
                 WHERE k.area_id IS NULL OR k.area_id = area.id)
 END"""
 
+# Walk ids asked for that are not walks of the area (another area's, or none): then those ids,
+# for the exports' 400 that names them (tiles.filters.check_walks), and no tile; NULL when all
+# are the area's or none asked. Whoever may see the layer sees every walk of the area on it
+# (DESIGN), so this tells them nothing the tiles do not. Only the layers that take `walk`.
+_WALKS_UNKNOWN = """
+nullif(ARRAY(SELECT asked.id FROM unnest(%(walks)s::int[]) AS asked(id)
+             WHERE NOT EXISTS (SELECT FROM walks_walk w
+                               WHERE w.id = asked.id AND w.area_id = area.id)
+             ORDER BY asked.id), '{}')"""
+
 _GO = """
 go AS (
     SELECT meta.area_id, meta.srid, meta.dlat, meta.dlon, meta.mode,
@@ -131,6 +142,7 @@ go AS (
     FROM meta
     WHERE meta.mode NOT IN ('hidden', 'forbidden')
       AND meta.kinds_known IS NULL
+      AND meta.walks_unknown IS NULL
       AND meta.etag <> ALL(%(if_none_match)s::text[])
 ),
 """
@@ -151,11 +163,13 @@ def _mvt_geom(match: re.Match) -> str:
     return f"ST_AsMVTGeom({simplified}, go.env, 4096, 64, true)"
 
 
-def _steps_1_to_3(*, with_run: bool, with_kinds: bool) -> str:
-    """The CTEs up to and including `meta` (requester, area, role, mode, ETag, unknown kinds)."""
+def _steps_1_to_3(*, with_run: bool, with_kinds: bool, with_walks: bool) -> str:
+    """The CTEs up to and including `meta` (requester, area, role, mode, ETag, unknown kinds and
+    walks)."""
     meta = _META.format(
         run_id="(SELECT id FROM run)::text" if with_run else "''",
         kinds_known=_KINDS_KNOWN if with_kinds else "NULL::text[]",
+        walks_unknown=_WALKS_UNKNOWN if with_walks else "NULL::int[]",
     )
     return _AREA + (_RUN if with_run else "") + meta
 
@@ -167,14 +181,22 @@ _SESSION_CHECK = """
 FROM meta"""
 
 
-def _statement(body: str, layer: str, *, with_run: bool = False, with_kinds: bool = False) -> str:
+def _statement(
+    body: str,
+    layer: str,
+    *,
+    with_run: bool = False,
+    with_kinds: bool = False,
+    with_walks: bool = False,
+) -> str:
     tail = (
         "\nSELECT meta.token_error, meta.mode, meta.etag, meta.kinds_known, "  # noqa: S608
-        f"(SELECT ST_AsMVT(f, '{layer}', 4096, 'geom', 'id') FROM features f"
+        f"meta.walks_unknown, (SELECT ST_AsMVT(f, '{layer}', 4096, 'geom', 'id') FROM features f"
         f" WHERE f.geom IS NOT NULL), {_SESSION_CHECK}"
     )
     body = re.sub(r"MVT_GEOM(_3857)?\(([a-z_.]+)\)", _mvt_geom, body)
-    return _steps_1_to_3(with_run=with_run, with_kinds=with_kinds) + _GO + body + tail
+    steps = _steps_1_to_3(with_run=with_run, with_kinds=with_kinds, with_walks=with_walks)
+    return steps + _GO + body + tail
 
 
 BLOCKS = _statement(
@@ -270,6 +292,7 @@ features AS (
 )""",
     "observations",
     with_kinds=True,
+    with_walks=True,
 )
 
 WALKS = _statement(
@@ -286,6 +309,7 @@ features AS (
       AND (%(walks)s::int[] IS NULL OR w.id = ANY(%(walks)s::int[]))
 )""",
     "walks",
+    with_walks=True,
 )
 
 LAMPS = _statement(
@@ -300,15 +324,18 @@ features AS (
 )
 
 
-def _revalidation(*, with_run: bool = False, with_kinds: bool = False) -> str:
+def _revalidation(*, with_run: bool, with_kinds: bool, with_walks: bool) -> str:
     """Steps 1–3 alone, for a request holding an ETag: (token_error, mode, etag, kinds_known,
-    NULL, then the session columns). The blocks, observations and crime tile statements are
-    planned afresh on every execution (PostgreSQL keeps choosing custom plans, 1–1.5 ms of
-    planning each); this statement is a fraction of their size. Only when the held ETag turns
-    out stale does the tile statement follow."""
+    walks_unknown, NULL, then the session columns). The blocks, observations and crime tile
+    statements are planned afresh on every execution (PostgreSQL keeps choosing custom plans,
+    1–1.5 ms of planning each); this statement is a fraction of their size. Only when the held
+    ETag turns out stale does the tile statement follow."""
     return (
-        _steps_1_to_3(with_run=with_run, with_kinds=with_kinds).rstrip().rstrip(",")
-        + "\nSELECT meta.token_error, meta.mode, meta.etag, meta.kinds_known, NULL::bytea,"
+        _steps_1_to_3(with_run=with_run, with_kinds=with_kinds, with_walks=with_walks)
+        .rstrip()
+        .rstrip(",")
+        + "\nSELECT meta.token_error, meta.mode, meta.etag, meta.kinds_known,"
+        + " meta.walks_unknown, NULL::bytea,"
         + _SESSION_CHECK
     )
 
@@ -322,6 +349,10 @@ STATEMENTS = {
 }
 
 REVALIDATIONS = {
-    layer: _revalidation(with_run=layer == "blocks", with_kinds=layer == "observations")
+    layer: _revalidation(
+        with_run=layer == "blocks",
+        with_kinds=layer == "observations",
+        with_walks=layer in ("observations", "walks"),
+    )
     for layer in STATEMENTS
 }

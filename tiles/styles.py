@@ -13,11 +13,11 @@ from geo.access import Access
 from geo.models import Area
 from geo.permissions import area_access
 from layers.analysis.results import analysis_shown
-from layers.exports.filters import kind_codes
+from layers.exports.filters import kind_codes, walks_not_in
 from tiles import sprite
 from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM, FORBIDDEN, LAYERS, MAX_ZOOM, TileLayer, layer_mode
-from tiles.filters import check_kinds, parse_filters
+from tiles.filters import check_kinds, check_walks, parse_filters
 from tiles.raster import density_floor, raster_visible, value_range
 from tiles.sprite import FALLBACK, FALLBACK_COLOUR, KIND_COLOURS, image_name
 
@@ -46,11 +46,14 @@ def visible_layers(access: Access) -> list[str]:
 
 def tile_url(request, area: Area, layer: TileLayer) -> str:
     """The layer's tile address with the request's filters, checked and written canonically
-    (tiles.filters.FilterError for a bad one, a kind the area lacks included, as its tiles
-    answer): a client copies the address as it is."""
-    query = parse_filters(request.GET, layer.filters).applied
-    if "kind" in query:
+    (tiles.filters.FilterError for a bad one, a kind or a walk the area lacks included, as
+    its tiles answer): a client copies the address as it is."""
+    filters = parse_filters(request.GET, layer.filters)
+    if filters.kinds:
         check_kinds(request.GET, kind_codes(area))
+    if filters.walks:
+        check_walks(walks_not_in(area, filters.walks))
+    query = filters.applied
     base = (
         f"{request.scheme}://{request.get_host()}/tiles/{area.slug}/{layer.name}"
         "/{z}/{x}/{y}.mvt"

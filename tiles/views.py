@@ -22,7 +22,7 @@ from layers.analysis.results import ROUNDED_TO
 from tiles import raster, sprite, styles
 from tiles.auth import Requester, confirm_session, tile_requester, tile_user
 from tiles.catalogue import FORBIDDEN, HIDDEN, LAYERS, MAX_ZOOM, layer_mode, mode_table
-from tiles.filters import FilterError, check_kinds, parse_filters
+from tiles.filters import FilterError, check_kinds, check_walks, parse_filters
 from tiles.sql import REVALIDATIONS, STATEMENTS
 
 # Part of every ETag: change it when a deploy changes what the same data renders to.
@@ -138,6 +138,8 @@ class TileRow(NamedTuple):
     etag: str
     # The area's kinds, when a kind asked for is not one of them (then there is no tile).
     kinds_known: list[str] | None
+    # The walk ids asked for that are not walks of the area (then there is no tile either).
+    walks_unknown: list[int] | None
     tile: bytes | None
     # The session cookie's user, for tiles.auth.confirm_session.
     session_user: int | None
@@ -192,14 +194,15 @@ class TileAnswer(NamedTuple):
 
 class TileRefusal(NamedTuple):
     """A refusal the tile statement decided: a token it does not know, an area the requester
-    may not see, a layer their role does not allow, a kind the area does not have. Its words
-    are written when it is answered (response), so that tiles/direct.py, which does not look
-    the request's language up, can hand it to the tile handler to answer in that language
-    without running the statement again."""
+    may not see, a layer their role does not allow, a kind or a walk the area does not have.
+    Its words are written when it is answered (response), so that tiles/direct.py, which does
+    not look the request's language up, can hand it to the tile handler to answer in that
+    language without running the statement again."""
 
     token_error: str | None
     mode: str
     kinds_known: list[str] | None
+    walks_unknown: list[int] | None
     # Decided by the session cookie, or its absence, rather than a token header.
     by_session: bool
 
@@ -207,7 +210,9 @@ class TileRefusal(NamedTuple):
     def of(cls, row: TileRow, requester: Requester) -> "TileRefusal | None":
         if not refused(row):
             return None
-        return cls(row.token_error, row.mode, row.kinds_known, requester.token is None)
+        return cls(
+            row.token_error, row.mode, row.kinds_known, row.walks_unknown, requester.token is None
+        )
 
     def response(self, request) -> HttpResponse:
         """401, 403 or 400 (404 raised), in the active language."""
@@ -221,8 +226,10 @@ class TileRefusal(NamedTuple):
             raise Http404(_("No such area."))
         if self.mode == FORBIDDEN:
             return forbidden()
-        try:
-            check_kinds(request.GET, self.kinds_known)
+        try:  # the kinds first, as the exports check them
+            if self.kinds_known is not None:
+                check_kinds(request.GET, self.kinds_known)
+            check_walks(self.walks_unknown)
         except FilterError as error:
             return bad_request(error.errors)
         raise AssertionError("a refusal without a reason")  # pragma: no cover
@@ -255,7 +262,12 @@ def tile_answer(request, slug: str, layer: str, z: int, x: int, y: int):
 
 
 def refused(row: TileRow) -> bool:
-    return bool(row.token_error) or row.mode in (HIDDEN, FORBIDDEN) or row.kinds_known is not None
+    return (
+        bool(row.token_error)
+        or row.mode in (HIDDEN, FORBIDDEN)
+        or row.kinds_known is not None
+        or row.walks_unknown is not None
+    )
 
 
 def tile_content(request, row: TileRow, held: list[str], requester: Requester) -> TileAnswer:

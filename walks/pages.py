@@ -75,11 +75,7 @@ def my_walks(request):
     # The page names no participants: the API's prefetch of them is dropped. A walk under way
     # comes first, whatever its date; the others latest first, as the API lists them.
     under_way = Case(When(status=WalkStatus.WALKING, then=0), default=1)
-    # Only in areas they may still see: someone removed from an area keeps their place on its
-    # done walks (the record), but the area's pages are closed to them.
-    theirs = Walk.objects.filter(
-        participants=request.user, area__in=Area.objects.visible_to(request.user)
-    )
+    theirs = _their_walks(request.user)
     walks = (
         walks_with_counts(theirs)
         .prefetch_related(None)
@@ -113,18 +109,33 @@ def my_walks(request):
     )
 
 
+def _their_walks(user):
+    """The walks `user` takes part in. Only in areas they may still see: someone removed from
+    an area keeps their place on its done walks (the record), but the area's pages are closed
+    to them."""
+    return Walk.objects.filter(participants=user, area__in=Area.objects.visible_to(user))
+
+
+def _offline_lists(theirs) -> dict:
+    """What offline.js prunes the copies kept for offline use by: the user's walks, and which
+    of them are open, and so keep theirs. All of their walks, not a page's: offline.js drops a
+    month-old copy of a walk listed as not open, or not listed and served, so an open walk on
+    another page would lose its offline start."""
+    walks = list(theirs.values_list("pk", "status"))
+    return {
+        "walks": [pk for pk, _status in walks],
+        "open": [pk for pk, status in walks if status in OPEN_WALK],
+    }
+
+
 def _kept_config(user, theirs) -> dict:
     """What My walks needs to list the findings this tablet holds for walks the server no
     longer takes them for (walks/static/walks/kept.js): whose outboxes are the user's, which
     walks need no asking (`theirs`), and its words; and to prune the copies kept for offline
-    use (offline.js): which of those walks are open, and so keep theirs. All of their walks,
-    not the page's: offline.js drops a month-old copy of a walk listed as not open, or not
-    listed and served, so an open walk on another page would lose its offline start."""
-    walks = list(theirs.values_list("pk", "status"))
+    use (_offline_lists)."""
     return {
         "user": user.pk,
-        "walks": [pk for pk, _status in walks],
-        "open": [pk for pk, status in walks if status in OPEN_WALK],
+        **_offline_lists(theirs),
         "capture": reverse("walk-capture", args=[0]).replace("/0/", "/{id}/"),
         "words": {
             "finding": ngettext("%(n)s finding", "%(n)s findings", 1),
@@ -247,6 +258,10 @@ def capture(request, pk):
         # (which refuses a non-participant's sync anyway) is even asked.
         for name in ("sync", "photos", "withdraw", "service_worker"):
             del config["urls"][name]
+    else:
+        # The installed app starts here and may never open My walks: it prunes the offline
+        # copies too (capture.js), by the same lists.
+        config["offline"] = _offline_lists(_their_walks(request.user))
     # A preview is not installable: the manifest is its participants' only.
     manifest = None if preview else reverse("capture-manifest", args=[walk.pk])
     return render(

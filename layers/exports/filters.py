@@ -179,14 +179,25 @@ def _walks(raw: str | None, area: Area) -> tuple[int, ...] | None:
         }
         raise ValidationError({"walk": [message]})
     ids = tuple(sorted({int(part) for part in parts}))
-    known = set(Walk.objects.filter(area=area, pk__in=ids).values_list("pk", flat=True))
-    unknown = [str(i) for i in ids if i not in known]
+    unknown = walks_not_in(area, ids)
     if unknown:
-        message = ngettext(
-            "No walk %(ids)s in this area.", "No walk %(ids)s in this area.", len(unknown)
-        ) % {"ids": ", ".join(unknown)}
-        raise ValidationError({"walk": [message]})
+        raise unknown_walks(unknown)
     return ids
+
+
+def walks_not_in(area: Area, ids) -> list[int]:
+    """Those of `ids` that are not walks of `area` (another area's, or none at all)."""
+    known = set(Walk.objects.filter(area=area, pk__in=ids).values_list("pk", flat=True))
+    return [i for i in ids if i not in known]
+
+
+def unknown_walks(unknown: list[int]) -> ValidationError:
+    """The 400 for walk ids that are not walks of the area; the tiles answer it in these words
+    too (tiles.filters.check_walks)."""
+    message = ngettext(
+        "No walk %(ids)s in this area.", "No walk %(ids)s in this area.", len(unknown)
+    ) % {"ids": ", ".join(map(str, unknown))}
+    return ValidationError({"walk": [message]})
 
 
 def _light(raw: str | None) -> str | None:

@@ -229,23 +229,29 @@ QUEUED_FOR = """async ([id, user]) => {
 }"""
 
 
+def walkers_walks(area):
+    """A participant, "walker", and their walks: one under way, one done, and one on another
+    route (blocks of its own, which go with it) that they are to be taken off."""
+    walker = make_member(area, "participant", "walker")
+    under_way = make_walk(area, [walker], name="Under way", status="walking")
+    done = make_walk(area, [walker], name="Done", status="done")
+    left = make_walk(
+        area,
+        [walker],
+        name="Taken off",
+        route=LineString((13.003, 55.603), (13.009, 55.604), srid=4326),
+    )
+    return walker, under_way, done, left
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_my_walks_prunes_the_offline_copies_a_walk_no_longer_needs(
     live_server, tablet, capture_area
 ):
     # A tablet passed round kept every walk's page, findings and area blocks for ever.
-    walker = make_member(capture_area, "participant", "walker")
-    under_way = make_walk(capture_area, [walker], name="Under way", status="walking")
-    done = make_walk(capture_area, [walker], name="Done", status="done")
+    walker, under_way, done, left = walkers_walks(capture_area)
     unsent = make_walk(capture_area, [walker], name="Done, not yet sent", status="done")
-    # Another route: blocks of its own, which go with it.
-    left = make_walk(
-        capture_area,
-        [walker],
-        name="Taken off",
-        route=LineString((13.003, 55.603), (13.009, 55.604), srid=4326),
-    )
     page = tablet.new_page()
     sign_in_to_capture(page, live_server, under_way, "walker")
     page.wait_for_selector("body[data-offline-ready=true]")
@@ -287,3 +293,63 @@ def test_my_walks_prunes_the_offline_copies_a_walk_no_longer_needs(
 def blocks_of(walk) -> str:
     """The address of the blocks the walk's capture map reads (and keeps offline)."""
     return _capture_map(walk)[1]
+
+
+# When this tablet last pruned its offline copies, `days` days ago (offline.js).
+PRUNED_DAYS_AGO = """(days) => localStorage.setItem(
+  "trygg-offline-pruned", String(Date.now() - days * 24 * 60 * 60 * 1000))"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_capture_page_prunes_the_offline_copies_too_online_and_once_a_day(
+    live_server, tablet, capture_area
+):
+    # An installed app starts on a walk's capture page and may never open My walks.
+    walker, under_way, done, left = walkers_walks(capture_area)
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, done, "walker")
+    page.wait_for_selector("body[data-pruned]", state="attached")
+    for walk in (left, under_way):
+        page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
+        page.wait_for_selector("body[data-pruned]", state="attached")
+    kept = set(page.evaluate(OFFLINE_COPIES))
+
+    def copies_of(walk):
+        return {path for path in kept if f"walks/{walk.pk}/" in path}
+
+    assert all(copies_of(walk) for walk in (under_way, done, left))
+
+    # Weeks later, the last pruning two days ago. Every copy is old, even the open walk's; the
+    # walker was taken off one walk.
+    page.evaluate(STORED_DAYS_AGO, [45, []])
+    page.evaluate(PRUNED_DAYS_AGO, 2)
+    left.participants.remove(walker)
+
+    # Offline, the app starts from its copies and drops none of them.
+    tablet.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-pruned]", state="attached")
+    assert page.get_attribute("body", "data-pruned") == "false"
+    assert set(page.evaluate(OFFLINE_COPIES)) == kept
+
+    # Online: this walk's copies are stored afresh, its outbox synced, and then the copies no
+    # longer needed go, as My walks drops them.
+    tablet.set_offline(False)
+    page.reload()
+    page.wait_for_selector("body[data-pruned]", state="attached")
+    assert page.get_attribute("body", "data-pruned") == "true"
+    pruned = set(page.evaluate(OFFLINE_COPIES))
+    assert copies_of(under_way) <= pruned
+    assert not (copies_of(done) | copies_of(left)) & pruned
+    assert blocks_of(under_way) in pruned and blocks_of(left) not in pruned
+
+    # Once a day: the done walk's copies, kept again and grown old, stay until tomorrow.
+    page.goto(f"{live_server.url}/walks/{done.pk}/capture/")
+    page.wait_for_selector("body[data-pruned]", state="attached")
+    assert page.get_attribute("body", "data-pruned") == "false"
+    page.evaluate(STORED_DAYS_AGO, [45, [under_way.pk]])
+    page.goto(f"{live_server.url}/walks/{under_way.pk}/capture/")
+    page.wait_for_selector("body[data-pruned]", state="attached")
+    assert page.get_attribute("body", "data-pruned") == "false"
+    assert copies_of(done) <= set(page.evaluate(OFFLINE_COPIES))

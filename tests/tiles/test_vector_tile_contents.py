@@ -290,7 +290,8 @@ def test_observations_and_routes_filter_by_walk(client_for, member, area):
         "unsafe_spot",
     ]
     assert ids("walks", f"?walk={second.pk}", "light") == ["day"]
-    assert ids("observations", "?walk=999999", "kind") == []  # no such walk here: nothing
+    refused = get_tile(client, "observations", *WHOLE_AREA, "?walk=999999")
+    assert refused.status_code == 400  # no such walk here (tests/tiles/test_tile_filter_codes.py)
     tagged = get_tile(client, "observations", *WHOLE_AREA, f"?walk={first.pk}")["ETag"]
     assert tagged != get_tile(client, "observations", *WHOLE_AREA, "")["ETag"]
     for bad in ("last", "1;2", "-1", "1,,2", ",".join(["1"] * 51)):

@@ -114,11 +114,29 @@ def test_pages_are_translated(participant, walk):
     assert "Mine vandringer" in client.get("/walks/").content.decode()
 
 
-def capture_config(user, walk):
-    page = logged_in(user).get(f"/walks/{walk.pk}/capture/").content.decode()
+def capture_config(user, walk, query=""):
+    page = logged_in(user).get(f"/walks/{walk.pk}/capture/{query}").content.decode()
     return json.loads(
         page.split('id="capture-config" type="application/json">')[1].split("</script>")[0]
     )
+
+
+def test_capture_page_lists_the_participants_walks_for_pruning_as_my_walks_does(member, area):
+    """capture.js prunes the offline copies by the lists My walks gives offline.js: all of the
+    participant's walks and which of them are open; a preview keeps nothing, so prunes
+    nothing."""
+    walker = member("participant")
+    walks = [make_walk(area, [walker], status=status) for status in ("walking", "done", "planned")]
+    make_walk(area, [member("participant")])  # not theirs
+    my_walks = logged_in(walker).get("/walks/").content.decode()
+    kept = json.loads(
+        my_walks.split('id="kept-config" type="application/json">')[1].split("</script>")[0]
+    )
+    offline = capture_config(walker, walks[1])["offline"]
+    assert offline == {"walks": kept["walks"], "open": kept["open"]}
+    assert sorted(offline["walks"]) == sorted(w.pk for w in walks)
+    assert sorted(offline["open"]) == sorted([walks[0].pk, walks[2].pk])
+    assert "offline" not in capture_config(member("planner"), walks[0], "?preview=1")
 
 
 def test_capture_map_shows_and_keeps_the_blocks_along_the_route(participant, walk):

@@ -18,7 +18,7 @@ import { findingSheet, focusKind } from "./sheet.js";
 import { savedFindings } from "./findings.js";
 import { asFinding, outboxSync } from "./sync.js";
 import { statusBar } from "./status.js";
-import { keepOffline } from "./offline.js";
+import { keepOffline, pruneNowAndThen } from "./offline.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
 const walkId = config.walk.id;
@@ -193,12 +193,35 @@ outbox.start();
 if (!config.preview) navigator.storage?.persist?.().catch(() => {});
 
 if ("serviceWorker" in navigator && !config.preview) {
-  navigator.serviceWorker
+  const stored = navigator.serviceWorker
     .register(config.urls.service_worker, { scope: "/walks/" })
     .then(() => navigator.serviceWorker.ready)
     // This very page load happened before the worker could see it: store the page and the
     // area's data now, so reopening the app without a connection works from the first visit.
-    .then(() => navigator.onLine && keepOffline([location.pathname, config.urls.blocks, config.urls.observations]))
+    .then(async () => {
+      if (!navigator.onLine) return false;
+      await keepOffline([location.pathname, config.urls.blocks, config.urls.observations]);
+      return true;
+    });
+  stored
     .then(() => (document.body.dataset.offlineReady = "true"))
     .catch((e) => console.warn("offline copy not prepared", e));
+  stored
+    .then(async (kept) => {
+      const dropped = kept ? await prune() : null;
+      document.body.dataset.pruned = String(dropped !== null); // for the browser tests
+    })
+    .catch((e) => console.warn("the offline copies were not pruned", e));
+}
+
+// The copies other walks no longer need (offline.js), as My walks prunes them: an installed app
+// starts here and may never open My walks. Only once this walk's own copies are stored and its
+// outbox synced, and at most once a day. This walk counts as the participant's and open, so
+// nothing it reads offline goes, whatever the list (an older copy of this page) says. Returns
+// the URLs dropped, or null when it did not prune.
+async function prune() {
+  await outbox.synced;
+  const waiting = new Set((await app.queue.outboxes()).map((box) => box.walk.id));
+  const { walks, open } = config.offline;
+  return pruneNowAndThen({ walks: [...walks, walkId], open: [...open, walkId], waiting });
 }

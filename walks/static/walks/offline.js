@@ -3,13 +3,17 @@
 // copy carries the time it was stored (sw.js stamps it the same way), so that a shared tablet
 // does not keep every walk's area data for ever: My walks (kept.js), which knows the signed-in
 // participant's walks, prunes the copies of walks they no longer have and those grown old,
-// never those an open walk needs offline.
+// never those an open walk needs offline. The capture page does too, at most once a day
+// (pruneNowAndThen): an installed app starts on a walk's page and may never open My walks.
 
 export const DATA = "trygg-data";
 const STORED = "X-Trygg-Stored"; // when the copy was stored, in ms since the epoch (sw.js too)
 // A walk done this long ago is not read on the street any more; its own page and data are
 // fetched again, should it be opened.
 const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+// When this tablet last pruned (localStorage, ms since the epoch), whichever page did it.
+const PRUNED = "trygg-offline-pruned";
+const PRUNE_EVERY_MS = 24 * 60 * 60 * 1000;
 
 // The response as stored: its own headers and body, and the time.
 function stamped(response) {
@@ -111,5 +115,16 @@ export async function pruneOffline({ walks, open, waiting }) {
     else dropped.delete(blocks.url);
   }
   await Promise.all([...dropped].map((url) => cache.delete(url)));
+  localStorage.setItem(PRUNED, String(now));
   return [...dropped];
+}
+
+// pruneOffline for the capture page, which a tablet opens many times a day: only online (the
+// server is asked about walks the page does not list, and offline an old copy goes all the same)
+// and at most once a day on this tablet (a pruning by My walks counts; a clock set back since
+// prunes again). Returns the URLs dropped, or null when it did not prune.
+export async function pruneNowAndThen(lists) {
+  const since = Date.now() - Number(localStorage.getItem(PRUNED));
+  if (!navigator.onLine || (since >= 0 && since < PRUNE_EVERY_MS)) return null;
+  return pruneOffline(lists);
 }

@@ -50,6 +50,10 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
   let timer = null;
   // 401: the session ended (log in again); 403: no longer a participant of this walk. 0: none.
   let authProblem = 0;
+  // Resolved once a sync has sent all that waited (the capture page prunes its offline copies
+  // only then: capture.js).
+  let markSynced;
+  const synced = new Promise((resolve) => (markSynced = resolve));
 
   function syncSoon(seconds) {
     clearTimeout(timer);
@@ -138,6 +142,7 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
       await uploadPhotos();
       await sendWithdrawals();
       showNet();
+      if (!authProblem) markSynced();
     } catch (error) {
       console.warn("sync failed, backing off", error);
       backoff();
@@ -241,5 +246,5 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
     }, 30000);
   }
 
-  return { start, syncSoon, showNet, justSent };
+  return { start, syncSoon, showNet, justSent, synced };
 }

@@ -10,6 +10,8 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
+from geo.geojson import Written, json_object
+
 MAX_PAGE = 200
 SEARCH = "q"  # the lists' text search: a walk's name, a member's username
 
@@ -40,6 +42,18 @@ class PagesWhenAsked(LimitOffsetPagination):
             message = _("Must be a whole number, at least %(n)s.") % {"n": smallest}
             raise ValidationError({name: [message]})
         return int(raw)
+
+    def page_written(self, results: Written) -> str:
+        """The page get_paginated_response gives, as JSON text around `results` written already
+        (the walks list: walks.listing)."""
+        return json_object(
+            {
+                "count": self.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": results,
+            }
+        )
 
     def get_paginated_response_schema(self, schema):
         # Either shape, as the client asked: the list, or a page of it.

@@ -29,3 +29,40 @@ def feature(feature_id, geometry: str | None, properties: dict) -> str:
 
 def feature_collection(features: Iterable[str]) -> str:
     return '{"type": "FeatureCollection", "features": [' + ",\n".join(features) + "]}"
+
+
+class Written(str):
+    """JSON text already written (a geometry as PostGIS gave it, a list put together): put into
+    `json_object` as it is."""
+
+
+# As DRF's JSONRenderer writes its answers: compact, UTF-8 rather than \u escapes, no NaN.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def json_object(fields: dict) -> str:
+    """`fields` as a JSON object written as DRF writes one, in their order; `Written` values go
+    in as they are. The plain values between them are encoded together, in about half the time
+    of encoding each value alone (5 ms rather than 9 for a walk list's 600 objects)."""
+    parts, plain = [], {}
+    for key, value in fields.items():
+        if isinstance(value, Written):
+            if plain:
+                parts.append(_COMPACT.encode(plain)[1:-1])
+                plain = {}
+            parts.append(f"{_COMPACT.encode(key)}:{value}")
+        else:
+            plain[key] = value
+    if plain:
+        parts.append(_COMPACT.encode(plain)[1:-1])
+    return "{" + ",".join(parts) + "}"
+
+
+def json_list(items: Iterable[str]) -> Written:
+    return Written("[" + ",".join(items) + "]")
+
+
+def as_drf_writes(text: str) -> str:
+    """DRF's JSONRenderer escapes U+2028 and U+2029, which a JavaScript engine before ES2019
+    read as line ends inside a string: a walk's name may hold one."""
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")

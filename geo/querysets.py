@@ -11,15 +11,17 @@ from django.db.models.functions import Coalesce
 CRIME_COUNT_SECONDS = 24 * 60 * 60
 
 
-def _count_of(model_path: str, area_field: str):
-    """A correlated COUNT per area; separate subqueries avoid the row explosion of joins."""
+def count_of(model_path: str, field: str):
+    """A correlated COUNT per row of the outer query, of the rows of `model_path` whose `field`
+    is that row (an area's blocks, a walk's findings); separate subqueries avoid the row
+    explosion of joins."""
     from django.apps import apps
 
     model = apps.get_model(model_path)
     counted = (
-        model.objects.filter(**{area_field: OuterRef("pk")})
+        model.objects.filter(**{field: OuterRef("pk")})
         .order_by()
-        .values(area_field)
+        .values(field)
         .annotate(n=Count("pk"))
         .values("n")
     )
@@ -42,9 +44,9 @@ class AreaQuerySet(models.QuerySet):
 
         version = DataVersion.objects.filter(area=OuterRef("pk"), layer="crime").values("version")
         return self.annotate(
-            block_count=_count_of("geo.Block", "area"),
-            walk_count=_count_of("walks.Walk", "area"),
-            observation_count=_count_of("walks.Observation", "walk__area"),
+            block_count=count_of("geo.Block", "area"),
+            walk_count=count_of("walks.Walk", "area"),
+            observation_count=count_of("walks.Observation", "walk__area"),
             crime_version=Coalesce(Subquery(version[:1]), 1),  # 1: never changed (data_versions)
         )
 

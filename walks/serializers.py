@@ -52,7 +52,11 @@ class RouteField(serializers.Field):
 def walk_etag(walk: Walk) -> str:
     """The walk's version as a strong HTTP entity tag: its ETag, which a change names in
     If-Match so as not to undo a change made meanwhile."""
-    return f'"walk-{walk.pk}-{walk.version}"'
+    return walk_etag_of(walk.pk, walk.version)
+
+
+def walk_etag_of(pk: int, version: int) -> str:
+    return f'"walk-{pk}-{version}"'
 
 
 WALK_ETAG = re.compile(r'"walk-(\d+)-(\d+)"')

@@ -305,6 +305,35 @@ def test_a_walk_reports_link_shows_that_walk_alone(planner_session, live_server,
     assert errors == []
 
 
+def test_an_address_naming_a_deleted_walk_shows_the_map_and_says_the_walk_is_dropped(
+    planner_session, live_server, chromium
+):
+    """A bookmark of the map filtered to a walk deleted since: the tiles would refuse the walk
+    (400) and leave its layers blank, so the map drops it from the filter and the address, says
+    so, and shows the area with the other filters of the address."""
+    area = Area.objects.get(slug="testarea")
+    gone = add_walk(area, light="day", starts_at=None)
+    gone_id = gone.pk
+    gone.delete()
+    page, errors = open_map(
+        chromium,
+        live_server,
+        planner_session,
+        address=f"/map/testarea/?walk={gone_id}&kind=hiding_place",
+    )
+
+    notice = page.locator("#filters #walk-dropped")
+    expect(notice).to_have_text(re.compile("no longer one to choose"))
+    assert page.evaluate("location.search") == "?kind=hiding_place"
+    assert page.evaluate(KINDS_ON_MAP) == "hiding_place"
+    assert page.locator("select[name=walk]").input_value() == ""
+
+    # Choosing a walk (or all of them) puts the notice away.
+    page.select_option("select[name=walk]", str(area.walks.get().pk))
+    expect(notice).to_have_count(0)
+    assert errors == []  # no tile refused (a 400 is a console error)
+
+
 def test_on_a_tablet_the_closed_panels_button_says_the_map_is_filtered(
     planner_session, live_server, chromium
 ):

@@ -39,6 +39,11 @@ for (const name of Object.keys(state)) {
   const fits = CHOICES[name] ? CHOICES[name].includes(value) : /^\d{4}-\d{2}-\d{2}$/.test(value);
   state[name] = fits ? value : "";
 }
+// A bookmarked or shared address may name a walk deleted since (or, for a participant, one
+// not theirs): the tiles would refuse it (400) and leave its layers blank. It is dropped, the
+// address with it, and the panel says so, rather than showing every walk as if it were that one.
+let walkDropped = Boolean(asked.get("walk")) && !state.walk;
+if (walkDropped) history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
 config.rasters.forEach((name) => (visible[`raster-${name}`] = false));
 // The Gi* hot spots are drawn from the blocks' tiles of those who see their figures.
@@ -277,6 +282,7 @@ function renderFilters() {
   const field = (name, control) => el("label", { class: "field" }, el("span", {}, t(name)), control);
   const set = (name) => (event) => {
     state[name] = event.target.value;
+    if (name === "walk") dropNotice(); // a walk chosen (or all): the dropped one is past
     applyFilters();
   };
   const select = (name, options) =>
@@ -302,11 +308,18 @@ function renderFilters() {
     class: "link",
     onclick: () => {
       Object.keys(state).forEach((k) => (state[k] = ""));
+      walkDropped = false;
       renderFilters();
       applyFilters();
     },
   }, t("reset")));
-  document.getElementById("filters").replaceChildren(el("h2", {}, t("filters")), ...controls);
+  const notice = walkDropped ? el("p", { class: "note", id: "walk-dropped", role: "status" }, t("walkDropped")) : null;
+  document.getElementById("filters").replaceChildren(el("h2", {}, t("filters")), notice, ...controls);
+}
+
+function dropNotice() {
+  walkDropped = false;
+  document.getElementById("walk-dropped")?.remove();
 }
 
 // An area walked twice a week has hundreds of walks: the filter lists the latest and finds any

@@ -1,6 +1,7 @@
 """The imports and analyses page of an area (`/areas/{slug}/data/`): analysts upload crime,
 blocks, street lamps or survey results and start hotspot analyses there, and follow both as
-the background worker runs them. The same services as the API (layers.services,
+the background worker runs them; a crime import or a survey round imported by mistake is
+deleted there. The same services as the API (layers.services,
 layers.analysis.services): the page only takes a form instead of a request body.
 
 A plain form page: each upload or analysis is one POST answered with a redirect, so a reload
@@ -26,13 +27,13 @@ from layers.analysis.services import (
     analysis_unpin,
 )
 from layers.categories import CrimeCategory
-from layers.import_delete import import_delete
+from layers.import_delete import import_delete, survey_round_delete, survey_rounds
 from layers.importers.base import ImportRefused
 from layers.jobs import job_orphan_end, job_stop
-from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus
+from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus, SurveyResult
 from layers.serializers import ImportUploadSerializer
 from layers.services import FORMATS_OF, OPTIONS_OF, import_submit
-from layers.views_imports import upload_refusal
+from layers.views_imports import no_survey_round, upload_refusal
 
 RECENT = 20  # imports and analyses listed
 SHOWN_REASONS = 50  # rejected rows listed per import (the API gives up to 1,000)
@@ -105,6 +106,9 @@ def data_page(request, slug):
         elif action == "delete_import":
             _delete_import(request, access.area)
             return redirect("area-data", slug)
+        elif action == "delete_survey":
+            _delete_survey(request, access.area)
+            return redirect("area-data", slug)
         elif action == "stop_import":
             _stop(request, ImportJob.objects.filter(area=access.area), "job")
             return redirect("area-data", slug)
@@ -140,6 +144,7 @@ def data_page(request, slug):
     context = {
         "area": access.area,
         "imports": imports,
+        "survey_rounds": survey_rounds(area=access.area),
         "runs": runs,
         "analyses": access.can("analyse"),
         # The import options as last posted, so a refused upload keeps what was typed.
@@ -308,6 +313,25 @@ def _delete_import(request, area) -> None:
             deleted,
         )
         % {"id": job.pk, "rows": deleted},
+    )
+
+
+def _delete_survey(request, area) -> None:
+    """Delete a survey round: the area's results of the period posted (the wrong survey file)."""
+    period = request.POST.get("period", "")
+    try:
+        gone = survey_round_delete(area=area, period=period, user=request.user)
+    except SurveyResult.DoesNotExist:  # e.g. deleted already, in another tab
+        messages.error(request, no_survey_round(period))
+        return
+    messages.success(
+        request,
+        ngettext(
+            "The survey results of period %(period)s are deleted (%(blocks)s block).",
+            "The survey results of period %(period)s are deleted (%(blocks)s blocks).",
+            gone.blocks,
+        )
+        % {"period": gone.period, "blocks": gone.blocks},
     )
 
 

@@ -79,6 +79,14 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return job.warning
 
 
+class SurveyRoundSerializer(serializers.Serializer):
+    """One survey period of an area (layers.import_delete.SurveyRound)."""
+
+    period = serializers.CharField(read_only=True)
+    blocks = serializers.IntegerField(read_only=True, help_text="blocks with results for it")
+    respondents = serializers.IntegerField(read_only=True, help_text="their respondents, summed")
+
+
 class CrimeIncidentSerializer(GeoFeatureModelSerializer):
     class Meta:
         model = CrimeIncident

@@ -1,5 +1,5 @@
-"""Imports over the API (202 + a status URL; the work runs in the task worker) and the exact
-crime points analysts may read."""
+"""Imports over the API (202 + a status URL; the work runs in the task worker), their undoing
+(a crime import with its rows, a survey round), and the exact crime points analysts may read."""
 
 import json
 
@@ -25,14 +25,15 @@ from layers.exports import sql
 from layers.exports.definitions import LAYERS as EXPORT_LAYERS
 from layers.exports.filters import Filters, parse_day
 from layers.exports.services import exact_crime_audit
-from layers.import_delete import import_delete
+from layers.import_delete import import_delete, survey_round_delete, survey_rounds
 from layers.importers.base import ImportRefused
 from layers.jobs import job_orphan_end, job_stop
-from layers.models import ImportJob
+from layers.models import ImportJob, SurveyResult
 from layers.serializers import (
     CrimeIncidentSerializer,
     ImportJobSerializer,
     ImportUploadSerializer,
+    SurveyRoundSerializer,
 )
 from layers.services import import_submit
 
@@ -169,6 +170,46 @@ class ImportStop(APIView):
         except DjangoValidationError as refused:
             return Response(refused.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+# The area's analysts, as for an import: 401 without a login, 404 for an area hidden from the
+# user, 403 for the area's other roles.
+SURVEY_PERMISSIONS = [IsAuthenticated, requires("import")]
+
+
+class SurveyRounds(APIView):
+    """The area's survey rounds: each period with the number of blocks that have results for
+    it and their respondents, in period order."""
+
+    permission_classes = SURVEY_PERMISSIONS
+
+    @extend_schema(responses={200: SurveyRoundSerializer(many=True)})
+    def get(self, request, slug):
+        rounds = survey_rounds(area=self.access.area)
+        return Response(SurveyRoundSerializer(rounds, many=True).data)
+
+
+class SurveyRoundDetail(APIView):
+    """Delete a survey round (the wrong survey file: another district's, the wrong round): the
+    area's results of exactly this period, audited; block tiles and the next analysis follow at
+    once, analyses already run keep their results."""
+
+    permission_classes = SURVEY_PERMISSIONS
+
+    @extend_schema(
+        summary="Delete the area's survey results of one period",
+        responses={204: None, 404: OpenApiResponse(description="no results for this period")},
+    )
+    def delete(self, request, slug, period):
+        try:
+            survey_round_delete(area=self.access.area, period=period, user=request.user)
+        except SurveyResult.DoesNotExist:
+            raise NotFound(no_survey_round(period)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def no_survey_round(period: str) -> str:
+    return _("The area has no survey results for period %(period)s.") % {"period": period}
 
 
 class CrimePoints(generics.GenericAPIView):

@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from playwright.sync_api import expect
 
-from layers.models import AnalysisRun, CrimeIncident, ImportJob
+from layers.models import AnalysisRun, CrimeIncident, ImportJob, SurveyResult
 from layers.services import (
     import_job_create,
     import_job_execute,
@@ -216,4 +216,44 @@ def test_an_analyst_runs_a_stopped_analysis_again(live_server, browser_page, mem
     again = AnalysisRun.objects.exclude(pk=stopped.pk).get()
     assert (again.status, again.parameters, again.seed) == ("queued", stopped.parameters, 7)
     expect(page.locator(f"tr[data-job='/api/analyses/{again.pk}/']")).to_contain_text("Queued")
+    assert page.errors == []
+
+
+def test_an_analyst_deletes_a_survey_round_by_keyboard(live_server, browser_page, member, area):
+    page = browser_page
+    sw, se = area.blocks.get(code="SW"), area.blocks.get(code="SE")
+    SurveyResult.objects.create(block=sw, period="2025-H1", respondents=40, share_unsafe=0.25)
+    SurveyResult.objects.create(block=se, period="2025-H1", respondents=30, share_unsafe=0.1)
+    SurveyResult.objects.create(block=sw, period="2025-H2", respondents=50, share_unsafe=0.4)
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+    table = page.locator("table.survey-rounds")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    row = table.locator("tr", has_text="2025-H1")
+    expect(row).to_contain_text("2")
+    expect(row).to_contain_text("70")
+    delete = row.get_by_role("button", name="Delete the survey results of period 2025-H1")
+    questions = []
+
+    # Asked first: cancelled, nothing is deleted.
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    delete.focus()
+    page.keyboard.press("Enter")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    assert SurveyResult.objects.count() == 3
+
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    delete.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text(
+        "The survey results of period 2025-H1 are deleted (2 blocks)."
+    )
+    question = (
+        "Delete the survey results of period 2025-H1 (2 blocks)? Analyses already run keep their"
+        " results; run a new one."
+    )
+    assert questions == [question, question]
+    expect(page.locator("table.survey-rounds tbody tr")).to_have_count(1)
+    assert list(SurveyResult.objects.values_list("period", flat=True)) == ["2025-H2"]
+    screenshot(page, "data-page-survey-deleted")
     assert page.errors == []

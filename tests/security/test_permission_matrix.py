@@ -95,6 +95,14 @@ MATRIX = {
         # A queued import: stopped at once, by the area's analysts only.
         ("POST", "/api/imports/{job}/stop/", None, "401 404 403 403 202 403"),
     ],
+    "api/areas/<slug:slug>/survey/": [
+        ("GET", "/api/areas/{slug}/survey/", None, "401 404 403 403 200 403"),
+    ],
+    "api/areas/<slug:slug>/survey/<path:period>/": [
+        # A survey round, deleted with its results by the area's analysts only.
+        ("DELETE", "/api/areas/{slug}/survey/2025/", None, "401 404 403 403 204 403"),
+        ("DELETE", "/api/areas/{slug}/survey/2024/", None, "401 404 403 403 404 403"),  # none
+    ],
     "api/areas/<slug:slug>/crime/": [
         ("GET", "/api/areas/{slug}/crime/", None, "404 404 403 403 200 403"),
     ],

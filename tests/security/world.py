@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from geo.models import Role
-from layers.models import ImportJob
+from layers.models import ImportJob, SurveyResult
 from tests.factories import make_area, make_member
 from tests.tiles.data import write_density_raster
 from tests.tiles.layered import fill_every_layer
@@ -45,6 +45,9 @@ def build_world(media_root) -> World:
     job = ImportJob.objects.create(area=area, kind="lamps", format="geojson", file_name="l.json")
     crime_job = ImportJob.objects.create(
         area=area, kind="crime", format="police-uk", file_name="c.csv", status="done"
+    )
+    SurveyResult.objects.create(
+        block=area.blocks.get(code="SW"), period="2025", respondents=40, share_unsafe=0.25
     )
     member = area.memberships.get(user=users["participant"])
     return World(

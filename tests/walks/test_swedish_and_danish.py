@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from geo.models import Role
 from tests.factories import make_member
@@ -39,7 +40,8 @@ def test_a_done_walk_is_called_so_not_a_finished_job(area, language, done):
 
 def test_danish_dates_are_day_first(area):
     coordinator = make_member(area, Role.COORDINATOR)
-    joined = coordinator.memberships.get().created_at
+    # The page writes the day in the site's zone; near midnight that is not UTC's day.
+    joined = timezone.localtime(coordinator.memberships.get().created_at)
     page = browser(coordinator, "da").get(f"/areas/{area.slug}/members/").content.decode()
     assert joined.strftime("%d.%m.%Y") in page
     english = browser(coordinator, "en").get(f"/areas/{area.slug}/members/").content.decode()

@@ -45,3 +45,25 @@ def test_a_planner_pages_through_and_searches_many_walks(live_server, browser_pa
     # The one typed for, and the one ticked already.
     expect(shown).to_have_count(2)
     expect(shown).to_contain_text(["caretaker-anna", "police-bo"])
+
+
+def test_a_walk_planned_meanwhile_does_not_repeat_one_on_the_next_page(
+    live_server, browser_page, member, area
+):
+    page = browser_page
+    first = timezone.make_aware(dt.datetime(2024, 1, 2, 19, 0))
+    Walk.objects.bulk_create(
+        Walk(area=area, name=f"Round {n:02d}", starts_at=first + dt.timedelta(days=3 * n))
+        for n in range(30)
+    )
+    log_in(page, live_server.url, member("planner").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    walks = page.locator("#walk-list li")
+    expect(walks).to_have_count(25)
+    # Another planner adds the latest walk: every older one moves one place down the pages.
+    Walk.objects.create(area=area, name="Round 30", starts_at=first + dt.timedelta(days=90))
+    page.click("#more-walks")
+    expect(walks.last).to_contain_text("Round 00")
+    names = walks.locator("button").all_text_contents()
+    assert len(names) == 30 and len({name.split(" · ")[0] for name in names}) == 30

@@ -159,12 +159,15 @@ async function loadWalks({ more = false } = {}) {
   if (text) params.set("q", text);
   const { data } = await api(`${config.urls.walks}?${params}`);
   if (asked !== listing) return;
-  const page = Array.isArray(data?.results) ? data.results : [];
   const list = $("#walk-list");
   if (!more) {
     walks = [];
     list.replaceChildren();
   }
+  // Pages go by offset, latest first: a walk planned since the last page moves the others down
+  // by one, and the next page would repeat the last walk listed. Each walk is listed once.
+  const listed = new Set(walks.map((walk) => walk.id));
+  const page = (Array.isArray(data?.results) ? data.results : []).filter((w) => !listed.has(w.id));
   walks.push(...page);
   $("#more-walks").hidden = walks.length >= (data?.count ?? 0);
   for (const walk of page) {

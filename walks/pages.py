@@ -136,7 +136,6 @@ def _kept_config(user, theirs) -> dict:
     return {
         "user": user.pk,
         **_offline_lists(theirs),
-        "capture": reverse("walk-capture", args=[0]).replace("/0/", "/{id}/"),
         "words": {
             "finding": ngettext("%(n)s finding", "%(n)s findings", 1),
             "findings": ngettext("%(n)s finding", "%(n)s findings", 2),

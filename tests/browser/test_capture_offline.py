@@ -23,6 +23,18 @@ SCRIPTS_NOT_PRECACHED = """async () => {
 }"""
 
 
+# A route of its own, away from make_walk's: its walk's map reads blocks of its own.
+ANOTHER_ROUTE = LineString((13.003, 55.603), (13.009, 55.604), srid=4326)
+
+
+def wait_for_the_blocks(page):
+    """Until the capture map shows the area's blocks (offline: from the worker's cache)."""
+    page.wait_for_function(
+        "() => window.tryggCapture.map.querySourceFeatures('blocks')"
+        ".some(f => f.properties.population === 100)"
+    )
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_three_observations_captured_offline_arrive_exactly_once(
@@ -121,10 +133,7 @@ def test_capture_app_reopens_offline_with_its_queue(live_server, tablet, capture
     expect(page.locator("#sync-count")).to_have_text("1 waiting to sync")
     expect(page.locator('.kind[data-kind="hiding_place"]')).to_be_visible()
     # The basemap came from the worker's cache: the area's blocks are on the map.
-    page.wait_for_function(
-        "() => window.tryggCapture.map.querySourceFeatures('blocks')"
-        ".some(f => f.properties.population === 100)"
-    )
+    wait_for_the_blocks(page)
     assert Observation.objects.count() == 0
 
     tablet.set_offline(False)
@@ -205,17 +214,24 @@ def test_two_tabs_send_a_photo_once(live_server, tablet, capture_area, settings,
 OFFLINE_COPIES = """async () => (await (await caches.open("trygg-data")).keys())
   .map((request) => { const url = new URL(request.url); return url.pathname + url.search; })"""
 
-# Every copy but those of `spared` (walk ids) stored `days` days ago.
+# Every copy but those of `spared` (walk ids) stored `days` days ago, and the walks last opened
+# on this tablet then (their holders, offline.js).
 STORED_DAYS_AGO = """async ([days, spared]) => {
+  const then = String(Date.now() - days * 24 * 60 * 60 * 1000);
   const cache = await caches.open("trygg-data");
   for (const request of await cache.keys()) {
     if (spared.some((id) => request.url.includes(`/walks/${id}/`))) continue;
     const response = await cache.match(request);
     const headers = new Headers(response.headers);
-    headers.set("X-Trygg-Stored", String(Date.now() - days * 24 * 60 * 60 * 1000));
+    headers.set("X-Trygg-Stored", then);
     const body = await response.blob();
     await cache.put(request, new Response(body, { status: response.status, headers }));
   }
+  const holders = JSON.parse(localStorage.getItem("trygg-offline-holders") || "{}");
+  for (const key of Object.keys(holders)) {
+    if (!spared.includes(Number(key.split(":")[0]))) holders[key] = Number(then);
+  }
+  localStorage.setItem("trygg-offline-holders", JSON.stringify(holders));
 }"""
 
 # A finding waiting in the outbox of walk `id` (as the capture page queues one).
@@ -235,12 +251,7 @@ def walkers_walks(area):
     walker = make_member(area, "participant", "walker")
     under_way = make_walk(area, [walker], name="Under way", status="walking")
     done = make_walk(area, [walker], name="Done", status="done")
-    left = make_walk(
-        area,
-        [walker],
-        name="Taken off",
-        route=LineString((13.003, 55.603), (13.009, 55.604), srid=4326),
-    )
+    left = make_walk(area, [walker], name="Taken off", route=ANOTHER_ROUTE)
     return walker, under_way, done, left
 
 
@@ -283,10 +294,7 @@ def test_my_walks_prunes_the_offline_copies_a_walk_no_longer_needs(
     tablet.set_offline(True)
     page.goto(f"{live_server.url}/walks/{under_way.pk}/capture/")
     page.wait_for_selector("body[data-ready=true]")
-    page.wait_for_function(
-        "() => window.tryggCapture.map.querySourceFeatures('blocks')"
-        ".some(f => f.properties.population === 100)"
-    )
+    wait_for_the_blocks(page)
     expect(page.locator("#sync-count")).to_have_text("All synced")
 
 
@@ -353,3 +361,52 @@ def test_the_capture_page_prunes_the_offline_copies_too_online_and_once_a_day(
     page.wait_for_selector("body[data-pruned]", state="attached")
     assert page.get_attribute("body", "data-pruned") == "false"
     assert copies_of(done) <= set(page.evaluate(OFFLINE_COPIES))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_residents_sharing_a_tablet_prune_only_their_own_offline_copies(
+    live_server, tablet, capture_area
+):
+    # Residents pass the tablet round without signing out. Bo's My walks asked the server about
+    # Anna's walk, which refuses it to him (403), and dropped her copies: she reached her walk
+    # offline with no map.
+    anna, bo = (make_member(capture_area, "participant", name) for name in ("anna", "bo"))
+    hers = make_walk(capture_area, [anna], name="Anna's")
+    long_ago = make_walk(capture_area, [anna], name="Anna's, long ago", status="done")
+    his = make_walk(capture_area, [bo], name="Bo's", route=ANOTHER_ROUTE)
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, hers, "anna")
+    page.wait_for_selector("body[data-offline-ready=true]")
+    page.goto(f"{live_server.url}/walks/{long_ago.pk}/capture/")
+    page.wait_for_selector("body[data-offline-ready=true]")
+    tablet.clear_cookies()
+    sign_in_to_capture(page, live_server, his, "bo")
+    page.wait_for_selector("body[data-offline-ready=true]")
+    kept = set(page.evaluate(OFFLINE_COPIES))
+
+    def copies_of(walk):
+        return {path for path in kept if f"walks/{walk.pk}/" in path}
+
+    assert all(copies_of(walk) for walk in (hers, long_ago, his))
+
+    # Weeks later nobody has opened the old walk; Bo, still signed in, was taken off his.
+    page.evaluate(STORED_DAYS_AGO, [45, [hers.pk, his.pk]])
+    his.participants.remove(bo)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.method == "HEAD" else None)
+    page.goto(f"{live_server.url}/walks/")
+    page.wait_for_selector("body[data-pruned=true]", state="attached")
+
+    pruned = set(page.evaluate(OFFLINE_COPIES))
+    assert copies_of(hers) <= pruned, pruned
+    assert not (copies_of(his) | copies_of(long_ago)) & pruned, pruned
+    assert blocks_of(hers) in pruned and blocks_of(his) not in pruned
+    # The server was asked about Bo's own walk only, once; not about Anna's.
+    assert asked == [f"{live_server.url}/walks/{his.pk}/capture/"]
+
+    # Anna takes the tablet out on her walk: it opens offline, its map on its blocks.
+    tablet.set_offline(True)
+    page.goto(f"{live_server.url}/walks/{hers.pk}/capture/")
+    page.wait_for_selector("body[data-ready=true]")
+    wait_for_the_blocks(page)

@@ -18,7 +18,7 @@ import { findingSheet, focusKind } from "./sheet.js";
 import { savedFindings } from "./findings.js";
 import { asFinding, outboxSync } from "./sync.js";
 import { statusBar } from "./status.js";
-import { keepOffline, pruneNowAndThen } from "./offline.js";
+import { holdOffline, keepOffline, pruneNowAndThen } from "./offline.js";
 
 const config = JSON.parse(document.getElementById("capture-config").textContent);
 const walkId = config.walk.id;
@@ -193,6 +193,8 @@ outbox.start();
 if (!config.preview) navigator.storage?.persist?.().catch(() => {});
 
 if ("serviceWorker" in navigator && !config.preview) {
+  // This walk's copies are this participant's, whoever signs in on the tablet next (offline.js).
+  holdOffline(walkId, config.user);
   const stored = navigator.serviceWorker
     .register(config.urls.service_worker, { scope: "/walks/" })
     .then(() => navigator.serviceWorker.ready)
@@ -217,11 +219,13 @@ if ("serviceWorker" in navigator && !config.preview) {
 // The copies other walks no longer need (offline.js), as My walks prunes them: an installed app
 // starts here and may never open My walks. Only once this walk's own copies are stored and its
 // outbox synced, and at most once a day. This walk counts as the participant's and open, so
-// nothing it reads offline goes, whatever the list (an older copy of this page) says. Returns
-// the URLs dropped, or null when it did not prune.
+// nothing it reads offline goes, whatever the list (an older copy of this page) says; nor do
+// the copies other participants opened on this tablet. Returns the URLs dropped, or null when
+// it did not prune.
 async function prune() {
   await outbox.synced;
   const waiting = new Set((await app.queue.outboxes()).map((box) => box.walk.id));
   const { walks, open } = config.offline;
-  return pruneNowAndThen({ walks: [...walks, walkId], open: [...open, walkId], waiting });
+  const lists = { user: config.user, walks: [...walks, walkId], open: [...open, walkId], waiting };
+  return pruneNowAndThen(lists);
 }

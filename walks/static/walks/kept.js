@@ -4,7 +4,7 @@
 // them over (to the coordinator), Discard drops them after asking. Knowing the user's walks, the
 // page also prunes the copies the capture app keeps for offline use (offline.js).
 import { openQueue } from "./queue.js";
-import { pruneOffline, refusedAt } from "./offline.js";
+import { pruneOffline, refusedWalk } from "./offline.js";
 import { strToU8, zipSync } from "/static/vendor/fflate/browser.js";
 
 const config = JSON.parse(document.getElementById("kept-config").textContent);
@@ -21,10 +21,11 @@ function isMine(key) {
 
 // Whether the server no longer takes findings for the walk: its capture page answers 404
 // (deleted) or 403 (taken off it). Walks My walks lists are the user's; offline, or on any other
-// answer, the outbox is left to its capture page, which sends it.
+// answer, the outbox is left to its capture page, which sends it. Pruning asks the same
+// question about the same walks: the server is asked once (offline.js).
 async function refused(walkId) {
   if (config.walks.includes(walkId)) return false;
-  return refusedAt(config.capture.replace("{id}", String(walkId)));
+  return refusedWalk(walkId);
 }
 
 function walkName(walk) {
@@ -116,10 +117,11 @@ async function show(queue, outboxes) {
 }
 
 // The offline copies of walks the user no longer has, or grown old; never those of a walk whose
-// findings (anyone's: the tablet may be passed round) still wait in the outbox.
+// findings (anyone's: the tablet may be passed round) still wait in the outbox, nor those
+// another participant opened on this tablet (theirs to prune).
 async function prune(outboxes) {
   const waiting = new Set(outboxes.map((outbox) => outbox.walk.id));
-  await pruneOffline({ walks: config.walks, open: config.open, waiting });
+  await pruneOffline({ user: config.user, walks: config.walks, open: config.open, waiting });
   document.body.dataset.pruned = "true"; // for the browser tests
 }
 

@@ -44,16 +44,29 @@ def visible_layers(access: Access) -> list[str]:
     return [name for name in LAYERS if layer_mode(name, access, MAX_ZOOM) != FORBIDDEN]
 
 
-def tile_url(request, area: Area, layer: TileLayer) -> str:
-    """The layer's tile address with the request's filters, checked and written canonically
-    (tiles.filters.FilterError for a bad one, a kind or a walk the area lacks included, as
-    its tiles answer): a client copies the address as it is."""
-    filters = parse_filters(request.GET, layer.filters)
+def check_for_area(request, area: Area, layers: list[TileLayer]) -> None:
+    """FilterError for a filter of `layers` that is bad, a kind or a walk the area lacks
+    included, as their tiles answer. The style asks once for all its layers: the observations
+    and the walks both take `walk`, and one look-up answers for both."""
+    names = tuple(dict.fromkeys(name for layer in layers for name in layer.filters))
+    filters = parse_filters(request.GET, names)
     if filters.kinds:
         check_kinds(request.GET, kind_codes(area))
     if filters.walks:
         check_walks(walks_not_in(area, filters.walks))
-    query = filters.applied
+
+
+def tile_url(request, area: Area, layer: TileLayer) -> str:
+    """The layer's tile address with the request's filters, checked (check_for_area) and
+    written canonically: a client copies the address as it is."""
+    check_for_area(request, area, [layer])
+    return tile_address(request, area, layer)
+
+
+def tile_address(request, area: Area, layer: TileLayer) -> str:
+    """The layer's tile address with the request's filters written canonically, once
+    check_for_area has let them through."""
+    query = parse_filters(request.GET, layer.filters).applied
     base = (
         f"{request.scheme}://{request.get_host()}/tiles/{area.slug}/{layer.name}"
         "/{z}/{x}/{y}.mvt"
@@ -366,10 +379,11 @@ def style(request, access: Access) -> dict:
     slug = access.area.slug
     names = [name for name in DRAW_ORDER if name in visible_layers(access)]
     bounds = area_bounds(access)
+    check_for_area(request, access.area, [LAYERS[name] for name in names])
     sources = {
         name: {
             "type": "vector",
-            "tiles": [tile_url(request, access.area, LAYERS[name])],
+            "tiles": [tile_address(request, access.area, LAYERS[name])],
             "minzoom": 0,
             "maxzoom": SOURCE_MAXZOOM[name],
             "bounds": bounds,

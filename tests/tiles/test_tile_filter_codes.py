@@ -211,3 +211,31 @@ def test_tilejson_and_the_style_refuse_a_foreign_walk_too(client_for, walks, ana
         answer = client.get(url + f"?walk={foreign.pk}")
         assert (answer.status_code, answer.json()) == (400, exported)
         assert client.get(url + f"?walk={own.pk}").status_code == 200
+
+
+def test_the_style_looks_the_walks_up_once_for_both_layers_that_take_them(
+    client_for, walks, analyst
+):
+    """The observations and the walks both take `walk`: one look-up answers for both."""
+    user, _auth = analyst
+    client = client_for(user)
+    own, foreign = walks
+    client.get("/tiles/testarea/style.json")  # the session and the role, looked up once
+
+    def statements(query):
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(f"/tiles/testarea/style.json{query}")
+        return answer, [q["sql"] for q in queries if '"walks_walk"' in q["sql"]]
+
+    answer, unfiltered = statements("")
+    assert answer.status_code == 200 and unfiltered == []
+    answer, filtered = statements(f"?walk={own.pk}")
+    assert answer.status_code == 200 and len(filtered) == 1
+    for name in ("observations", "walks"):
+        assert answer.json()["sources"][name]["tiles"][0].endswith(f".mvt?walk={own.pk}")
+    answer, refused = statements(f"?walk={own.pk},{foreign.pk}")
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"walk": [f"No walk {foreign.pk} in this area."]},
+    )
+    assert len(refused) == 1

@@ -52,6 +52,8 @@ export const dictionary = {
     walkSearch: "Find a walk by name",
     walksMore: "{n} more: type part of a name",
     walkDropped: "The walk this address named is no longer one to choose (deleted, or not yours): the map shows all walks.",
+    walkDeleted: "The walk the map was filtered to has just been deleted: the map shows all walks.",
+    tilesRefused: "The map could not load its layers with these filters: change them, or reload the page.",
     all: "All",
     reset: "Reset filters",
     export: "Export what is shown",

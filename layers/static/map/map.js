@@ -42,8 +42,15 @@ for (const name of Object.keys(state)) {
 // A bookmarked or shared address may name a walk deleted since (or, for a participant, one
 // not theirs): the tiles would refuse it (400) and leave its layers blank. It is dropped, the
 // address with it, and the panel says so, rather than showing every walk as if it were that one.
-let walkDropped = Boolean(asked.get("walk")) && !state.walk;
-if (walkDropped) history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
+// A walk deleted while the map is open goes the same way (walkGoneMeanwhile).
+let filterNote = ""; // the words (a key of i18n.js) of the note over the filters, if any
+if (asked.get("walk") && !state.walk) dropWalk("walkDropped");
+
+function dropWalk(note) {
+  state.walk = "";
+  filterNote = note;
+  history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
+}
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
 config.rasters.forEach((name) => (visible[`raster-${name}`] = false));
 // The Gi* hot spots are drawn from the blocks' tiles of those who see their figures.
@@ -117,14 +124,30 @@ function applyVisibility() {
 }
 
 function applyFilters() {
+  refusalSeen = false;
+  if (filterNote === "tilesRefused") dropNotice(); // said of the filters before
   for (const name of config.layers) {
-    const source = map.getSource(name);
-    if (source && LAYER_FILTERS[name].length) source.setTiles([tileUrl(name)]);
+    if (map.getSource(name) && LAYER_FILTERS[name].length) readdress(name);
   }
   history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
   renderExports();
   popup.remove();
   markFiltered();
+}
+
+// The filtered sources with a tile that failed since they were last addressed (map.on("error")).
+const failedSources = new Set();
+
+function readdress(name) {
+  if (!failedSources.delete(name)) return map.getSource(name).setTiles([tileUrl(name)]);
+  // MapLibre (6.17) asks a re-addressed source for a tile that failed as one still loading, and
+  // waits for a load that never comes: the tile stays blank. Such a source is added anew.
+  const { sources, layers } = map.getStyle();
+  const own = layers.map((layer, i) => [layer, layers[i + 1]?.id]).filter(([layer]) => layer.source === name);
+  own.forEach(([layer]) => map.removeLayer(layer.id));
+  map.removeSource(name);
+  map.addSource(name, { ...sources[name], tiles: [tileUrl(name)] });
+  own.reverse().forEach(([layer, before]) => map.addLayer(layer, before)); // each under the next
 }
 
 // On a narrow screen the panel is closed: its button says when filters narrow the map (the
@@ -145,6 +168,53 @@ map.once("style.load", () => {
   document.body.dataset.mapReady = "1";
 });
 map.once("load", () => (document.body.dataset.mapLoaded = "1"));
+
+// A walk the map is filtered to may be deleted while the map is open (by a coordinator in
+// another tab): its layers' tiles are refused then (400), as a deleted walk's address would be.
+// The first refusal since the filters last changed asks whether the walk is still there; a gone
+// one is dropped as at load and the layers load again. Any other refusal is said once, not
+// retried: the tiles would refuse the same filters again.
+let refusalSeen = false;
+
+map.on("error", ({ error, sourceId, tile }) => {
+  const filters = LAYER_FILTERS[sourceId];
+  if (!tile || !filters?.length || !error.url) return console.error(error); // as MapLibre would
+  failedSources.add(sourceId);
+  // A tile asked for before the filters last changed, failed while its source was re-addressed:
+  // MapLibre would not ask for it again (readdress), so the source is re-addressed once more.
+  if (new URL(error.url).search !== query(filters)) {
+    return setTimeout(() => failedSources.has(sourceId) && readdress(sourceId));
+  }
+  if (error.status !== 400) return console.error(error);
+  if (refusalSeen) return;
+  refusalSeen = true;
+  walkGoneMeanwhile();
+});
+
+async function walkGoneMeanwhile() {
+  const id = state.walk;
+  const gone = id && (await walkIsGone(id));
+  if (id !== state.walk) return; // the filter changed meanwhile
+  if (!gone) {
+    filterNote = "tilesRefused";
+    return renderFilters();
+  }
+  config.walks = config.walks.filter((w) => String(w.id) !== id); // not offered any more
+  delete walkById[id];
+  dropWalk("walkDeleted");
+  renderFilters();
+  applyFilters();
+}
+
+// Whether the walks API has no walk `id` any more (a walk not the user's is a 403, not gone).
+async function walkIsGone(id) {
+  try {
+    const response = await fetch(`/api/walks/${id}/`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    return response.status === 404;
+  } catch {
+    return false; // offline: not known to be gone
+  }
+}
 
 // ---------------------------------------------------------------- layer list and legends
 
@@ -308,18 +378,20 @@ function renderFilters() {
     class: "link",
     onclick: () => {
       Object.keys(state).forEach((k) => (state[k] = ""));
-      walkDropped = false;
+      filterNote = "";
       renderFilters();
       applyFilters();
     },
   }, t("reset")));
-  const notice = walkDropped ? el("p", { class: "note", id: "walk-dropped", role: "status" }, t("walkDropped")) : null;
+  const notice = !filterNote ? null : filterNote === "tilesRefused"
+    ? el("p", { class: "error", id: "tiles-refused", role: "alert" }, t(filterNote))
+    : el("p", { class: "note", id: "walk-dropped", role: "status" }, t(filterNote));
   document.getElementById("filters").replaceChildren(el("h2", {}, t("filters")), notice, ...controls);
 }
 
 function dropNotice() {
-  walkDropped = false;
-  document.getElementById("walk-dropped")?.remove();
+  filterNote = "";
+  document.querySelector("#walk-dropped, #tiles-refused")?.remove();
 }
 
 // An area walked twice a week has hundreds of walks: the filter lists the latest and finds any

@@ -3,7 +3,7 @@
 
 export const LANGUAGES = { en: "English", sv: "Svenska", da: "Dansk" };
 
-const WORDS = {
+export const WORDS = {
   en: {
     waiting: (n) => (n === 1 ? "1 waiting to sync" : `${n} waiting to sync`),
     all_synced: "All synced",

@@ -5,6 +5,9 @@ for as long as it works. If the process dies (killed, out of memory, the machine
 connection ends and PostgreSQL releases the lock. So a job that says `running` while nobody
 holds its lock has lost its worker: reading its status ends it as failed, instead of showing it
 running for ever. No timeout to tune: a long phase with no progress is not mistaken for death.
+A worker alive but stuck keeps its lock; each progress report stamps `progress_at`, and a job
+silent for longer than any phase takes reads `stalled` (layers/models.py), which only changes
+what the imports page says.
 
 An analyst stops a job (the wrong file, the wrong period) with `job_stop`. A queued job ends
 `stopped` at once, and the worker finds it so and never starts it (`job_start` takes only a
@@ -89,21 +92,23 @@ def job_start(job) -> bool:
     started = (
         type(job)
         .objects.filter(pk=job.pk, status=RunStatus.QUEUED)
-        .update(status=RunStatus.RUNNING, started_at=now, progress=0.0, error="")
+        .update(status=RunStatus.RUNNING, started_at=now, progress=0.0, progress_at=now, error="")
     )
     if not started:
         job.refresh_from_db()
         return False
-    job.status, job.started_at, job.progress, job.error = RunStatus.RUNNING, now, 0.0, ""
+    job.status, job.started_at, job.error = RunStatus.RUNNING, now, ""
+    job.progress, job.progress_at = 0.0, now
     return True
 
 
 def progress_store(cursor, model, job_id: int, fraction: float) -> None:
-    """Store a running job's progress on `cursor`; JobStopped if it was asked to stop."""
+    """Store a running job's progress on `cursor`, and when (a worker still reporting is not
+    stuck, BackgroundJob.stalled); JobStopped if it was asked to stop."""
     cursor.execute(
-        f"UPDATE {model._meta.db_table} SET progress = %s"  # noqa: S608 -- a model's table
+        f"UPDATE {model._meta.db_table} SET progress = %s, progress_at = %s"  # noqa: S608 -- a model's table
         " WHERE id = %s AND status = %s RETURNING stop_requested_at",
-        (fraction, job_id, RunStatus.RUNNING),
+        (fraction, timezone.now(), job_id, RunStatus.RUNNING),
     )
     row = cursor.fetchone()
     if row is not None and row[0] is not None:

@@ -2,9 +2,11 @@
 
 import hashlib
 import uuid
+from datetime import timedelta
 
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -165,6 +167,17 @@ class RunStatus(models.TextChoices):
     STOPPED = "stopped", _("Stopped")
 
 
+# How long a running job may go without reporting progress before the imports page says the
+# worker may have stopped. A dead worker is found by its lock (layers/jobs.py) and ends failed;
+# this is for one that is alive but stuck, which no lock tells from a slow one, so it changes
+# only the wording, never the job. Imports report every second while they read, then write
+# without a report: that write took up to ~53 s per 1,000,000 rows in the benchmarks
+# (docs/benchmarks.md, idle machine), so ~5 minutes for the largest upload allowed (1 GiB, some
+# 5 million police-uk rows) and more under load. An analysis reports after each of its stages,
+# the longest 9 s under load for 300,000 incidents. Fifteen minutes clears both with room.
+PROGRESS_SILENCE_LIMIT = timedelta(minutes=15)
+
+
 class BackgroundJob(models.Model):
     """What every job run by the background worker records: who, state, progress and times."""
 
@@ -173,6 +186,9 @@ class BackgroundJob(models.Model):
     )
     status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.FloatField(default=0.0)
+    # When the worker last reported progress (or started the job): each report sets it, even
+    # with the same fraction, so it tells a stuck worker from a slow phase (`stalled`).
+    progress_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -191,6 +207,22 @@ class BackgroundJob(models.Model):
     def stopping(self) -> bool:
         """Asked to stop, and still running until its next progress report."""
         return self.stop_requested_at is not None and self.status == RunStatus.RUNNING
+
+    @property
+    def progress_seen_at(self):
+        """When the worker last said it was working on the job (jobs older than progress_at
+        have only their start)."""
+        return self.progress_at or self.started_at
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but no progress reported for PROGRESS_SILENCE_LIMIT: the worker may be stuck."""
+        last = self.progress_seen_at
+        return (
+            self.status == RunStatus.RUNNING
+            and last is not None
+            and timezone.now() - last > PROGRESS_SILENCE_LIMIT
+        )
 
 
 class AnalysisRun(BackgroundJob):

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -24,6 +25,7 @@ from layers.analysis.services import (
     analysis_delete,
     analysis_pin,
     analysis_queue,
+    analysis_queue_again,
     analysis_unpin,
 )
 from layers.categories import CrimeCategory
@@ -132,12 +134,13 @@ def data_page(request, slug):
     jobs = ImportJob.objects.filter(area=access.area).select_related(
         "created_by", "deleted_by", "stopped_by"
     )
-    imports = list(jobs[:RECENT])
+    # A job whose worker died reads failed from the start, not running until the script asks.
+    imports = [job_orphan_end(job) for job in jobs[:RECENT]]
     for job in imports:
         job.shown_reasons = job.rejected_rows[:SHOWN_REASONS]
         job.status_url = reverse("import-detail", args=[job.pk])
     runs = AnalysisRun.objects.filter(area=access.area).select_related("created_by", "stopped_by")
-    runs = list(runs[:RECENT])
+    runs = [job_orphan_end(run) for run in runs[:RECENT]]
     for run in runs:
         run.status_url = reverse("analysis-detail", args=[run.pk])
         run.period = analysis_period(run)
@@ -153,6 +156,8 @@ def data_page(request, slug):
         "delimiter_other": request.POST.get("delimiter_other", ""),
         "under_way": (RunStatus.QUEUED, RunStatus.RUNNING),
         "run_again": RUN_AGAIN,
+        # What the script writes in a row's status as its job moves on (layers/static/data/jobs.js).
+        "job_words": _job_words(),
         # The map colours the blocks by one analysis: the pinned one, else the latest finished.
         "on_the_map": analysis_shown(access.area),
         # Which formats each kind takes, for the form's script (layers/static/data/imports.js).
@@ -162,6 +167,17 @@ def data_page(request, slug):
         **forms_shown,
     }
     return render(request, "layers/data.html", context)
+
+
+def _job_words() -> dict:
+    """The words of layers/templates/layers/job_status.html, for the script that updates it,
+    and the zone its times are in."""
+    return {
+        "status": dict(RunStatus.choices),
+        "stopping": _("Stopping…"),
+        "stalled": _("No progress since %(time)s — the worker may have stopped"),
+        "zone": timezone.get_current_timezone_name(),
+    }
 
 
 def _import(request, area) -> ImportForm | None:
@@ -262,7 +278,9 @@ def _analyse(request, area) -> AnalysisForm | None:
 
 def _run_again(request, area) -> None:
     """Queue a new analysis with the parameters of a stopped or failed one, its seed included,
-    so it gives what that one would have given on the same data. The old run stays as it is."""
+    so it gives what that one would have given on the same data. The old run stays as it is.
+    Asked again while that new one is queued or running, the page names it and queues nothing:
+    what the analyst wants, the analysis under way, is there already, so it is no error."""
     run = get_object_or_404(AnalysisRun.objects.filter(area=area), pk=posted_id(request, "run"))
     run = job_orphan_end(run)  # a run whose worker died has failed, and may run again
     if run.status not in RUN_AGAIN:
@@ -273,9 +291,19 @@ def _run_again(request, area) -> None:
         )
         return
     try:
-        again = analysis_queue(area=area, data=run.parameters, user=request.user)
+        again, queued = analysis_queue_again(run=run, user=request.user)
     except ValidationError as refused:  # e.g. the crime of its period has been deleted since
         messages.error(request, " ".join(refused.messages))
+        return
+    if not queued:  # a double click, a retried POST, or a colleague's: the run under way answers
+        messages.info(
+            request,
+            _(
+                "Analysis %(old)s is being run again already: analysis %(id)s (%(status)s) has"
+                " its parameters. No other is queued."
+            )
+            % {"old": run.pk, "id": again.pk, "status": again.get_status_display().lower()},
+        )
         return
     messages.success(
         request,

@@ -42,6 +42,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
     warning = serializers.SerializerMethodField()
     # Whether DELETE takes the import away with its rows (finished crime imports).
     deletable = serializers.BooleanField(read_only=True)
+    stalled = serializers.BooleanField(
+        read_only=True,
+        help_text="Running, but no progress reported for 15 minutes: the worker may be stuck.",
+    )
 
     class Meta:
         model = ImportJob
@@ -53,6 +57,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "file_name",
             "status",
             "progress",
+            "progress_at",
+            "stalled",
             "counts",
             "read",
             "imported",

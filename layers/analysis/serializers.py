@@ -24,6 +24,12 @@ class AnalysisSummarySerializer(serializers.Serializer):
     area = serializers.CharField()
     status = serializers.ChoiceField(["queued", "running", "done", "failed", "stopped"])
     progress = serializers.FloatField()
+    progress_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the worker last reported progress (or started the run)."
+    )
+    stalled = serializers.BooleanField(
+        help_text="Running, but no progress reported for 15 minutes: the worker may be stuck."
+    )
     parameters = serializers.DictField()
     seed = serializers.IntegerField()
     data_fingerprint = serializers.CharField()

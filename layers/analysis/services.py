@@ -11,11 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from geo.models import Area
 from geo.services import audit_record, data_version_bump
 from layers.analysis.parameters import Parameters, parameters_parse
+from layers.jobs import job_orphan_end
 from layers.models import AnalysisRun, CrimeIncident, RunStatus, crime_matching
 
 RASTER_NAMES = ("crime_density", "insecurity", "perception_gap")
@@ -35,6 +37,25 @@ def analysis_queue(*, area: Area, data: dict, user=None) -> AnalysisRun:
     )
     transaction.on_commit(lambda: analysis_execute.enqueue(run.pk))
     return run
+
+
+def analysis_queue_again(*, run: AnalysisRun, user=None) -> tuple[AnalysisRun, bool]:
+    """Queue a new run with `run`'s parameters, its seed included; with False instead, the run
+    of those parameters already queued or running. A double click or a retried POST thus asks
+    once: a second identical run would only give the same results twice, later. Locking `run`'s
+    row makes two such requests at once take turns, so the second finds the first's run."""
+    with transaction.atomic():
+        run = get_object_or_404(AnalysisRun.objects.select_for_update(), pk=run.pk)
+        same = AnalysisRun.objects.filter(
+            area=run.area_id,
+            parameters=run.parameters,
+            status__in=(RunStatus.QUEUED, RunStatus.RUNNING),
+        ).order_by("-created_at", "-id")
+        for under_way in same:
+            # One whose worker died is not under way: it ends failed here, and another is queued.
+            if job_orphan_end(under_way).status in (RunStatus.QUEUED, RunStatus.RUNNING):
+                return under_way, False
+        return analysis_queue(area=run.area, data=run.parameters, user=user), True
 
 
 def analysis_check(*, area: Area, parameters: Parameters) -> None:

@@ -59,6 +59,8 @@ def run_summary(request, run: AnalysisRun) -> dict:
         "area": run.area.slug,
         "status": run.status,
         "progress": run.progress,
+        "progress_at": run.progress_at,
+        "stalled": run.stalled,
         "parameters": run.parameters,
         "seed": run.seed,
         "data_fingerprint": run.data_fingerprint,

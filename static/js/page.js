@@ -11,12 +11,12 @@ for (const form of document.querySelectorAll("form.lang")) {
 for (const button of document.querySelectorAll("button[data-print]")) {
   button.addEventListener("click", () => window.print());
 }
-// Forms that delete for good ask first (their data-confirm is the question).
-for (const form of document.querySelectorAll("form[data-confirm]")) {
-  form.addEventListener("submit", (event) => {
-    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-  });
-}
+// Forms that delete for good ask first (their data-confirm is the question). Listened for on the
+// document, so forms a page's script puts in later ask too (the imports page's rows).
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
 // Signing out forgets the pages and data the capture app keeps for offline use (a report, a
 // walk's findings): on a tablet passed round, the next person must not read them offline. The
 // outbox of findings not yet sent stays; it goes out under its author's name only.

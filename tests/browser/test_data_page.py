@@ -4,13 +4,20 @@ import that is running. The form shows only the options of the chosen kind and f
 stopped analysis is run again."""
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from layers.models import AnalysisRun, CrimeIncident, ImportJob, SurveyResult
+from layers.models import (
+    PROGRESS_SILENCE_LIMIT,
+    AnalysisRun,
+    CrimeIncident,
+    ImportJob,
+    SurveyResult,
+)
 from layers.services import (
     import_job_create,
     import_job_execute,
@@ -21,6 +28,7 @@ from tests.browser.conftest import log_in, screenshot
 from tests.factories import PASSWORD
 from tests.layers.exports_data import crime
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row
+from tests.layers.job_helpers import worker_holding
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -256,4 +264,91 @@ def test_an_analyst_deletes_a_survey_round_by_keyboard(live_server, browser_page
     expect(page.locator("table.survey-rounds tbody tr")).to_have_count(1)
     assert list(SurveyResult.objects.values_list("period", flat=True)) == ["2025-H2"]
     screenshot(page, "data-page-survey-deleted")
+    assert page.errors == []
+
+
+def test_the_page_follows_its_jobs_without_a_reload(live_server, browser_page, member, area):
+    page = browser_page
+    job = ImportJob.objects.create(
+        area=area, kind="crime", format="police-uk", file_name="november.csv"
+    )
+    from layers.analysis.parameters import parameters_parse
+
+    crime(area, 13.002, 55.602, "b1", category="burglary", month=date(2025, 6, 1))
+    parameters = parameters_parse({"from": "2025-01", "seed": 3}).as_json()
+    run = AnalysisRun.objects.create(area=area, parameters=parameters, seed=3)
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+    imported, analysed = page.locator(f"#import-{job.pk}"), page.locator(f"#run-{run.pk}")
+    expect(imported.locator(".state")).to_have_text("Queued")
+    expect(analysed.locator(".state")).to_have_text("Queued")
+    page.evaluate("window.notReloaded = true")
+    page.fill("input[name=date_from]", "2025-03")  # typed, and kept
+
+    with worker_holding(job):  # the worker takes the import and reads half of it
+        ImportJob.objects.filter(pk=job.pk).update(status="running", progress=0.45)
+        expect(imported.locator(".state")).to_have_text("Running", timeout=15_000)
+        expect(imported.locator(".progress")).to_have_text("45 %")
+        # The analysis fails meanwhile: its row shows why, and offers to run it again.
+        AnalysisRun.objects.filter(pk=run.pk).update(status="failed", error="Out of memory.")
+        expect(analysed.locator(".state")).to_have_text("Failed", timeout=15_000)
+        expect(analysed).to_contain_text("Out of memory.")
+        expect(analysed.get_by_role("button", name=f"Run analysis {run.pk} again")).to_be_visible()
+        ImportJob.objects.filter(pk=job.pk).update(
+            status="done", progress=1.0, read=3, imported=2, rejected=1
+        )
+        expect(imported.locator("td.counts")).to_contain_text(
+            "Read: 3 · imported: 2 · duplicates: 0 · rejected: 1", timeout=15_000
+        )
+    expect(imported.locator(".state")).to_have_text("Done")
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("input[name=date_from]").input_value() == "2025-03"
+    screenshot(page, "data-page-followed")
+
+    # Run again from the row put in by the script: it asks first, and a double click asks and
+    # posts once, its button disabled as the POST goes.
+    questions, posts = [], []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+    analysed.get_by_role("button", name=f"Run analysis {run.pk} again").dblclick()
+    expect(page.locator(".messages")).to_contain_text(
+        f"with the parameters of analysis {run.pk}", timeout=15_000
+    )
+    assert questions == [
+        f"Run analysis {run.pk} again with the same parameters? A new analysis is queued;"
+        " this one stays as it is."
+    ]
+    assert len(posts) == 1
+    assert AnalysisRun.objects.count() == 2
+    assert page.errors == []
+
+
+def test_a_job_whose_worker_reports_nothing_for_long_says_since_when(
+    live_server, browser_page, member, area
+):
+    page = browser_page
+    now = timezone.now()
+    job = ImportJob.objects.create(
+        area=area, kind="crime", format="police-uk", file_name="huge.csv", status="running",
+        started_at=now, progress_at=now, progress=0.3,
+    )  # fmt: skip
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    with worker_holding(job):  # alive, but stuck
+        page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+        state = page.locator(f"#import-{job.pk} .state")
+        expect(state).to_have_text("Running")
+        page.evaluate("window.notReloaded = true")
+        silent_since = now - PROGRESS_SILENCE_LIMIT - timedelta(minutes=5)
+        ImportJob.objects.filter(pk=job.pk).update(progress_at=silent_since)
+        since = timezone.localtime(silent_since).strftime("%H:%M")
+        expect(state).to_have_text(
+            f"No progress since {since} — the worker may have stopped", timeout=15_000
+        )
+        expect(state).to_have_class("state stalled")
+        screenshot(page, "data-page-stalled")
+        # It reports again: it was slow, not stuck.
+        ImportJob.objects.filter(pk=job.pk).update(progress_at=timezone.now(), progress=0.6)
+        expect(state).to_have_text("Running", timeout=15_000)
+        expect(page.locator(f"#import-{job.pk} .progress")).to_have_text("60 %")
+    assert page.evaluate("window.notReloaded") is True
     assert page.errors == []

@@ -2,6 +2,7 @@
 API's rules and reports; a refused upload changes nothing and says why."""
 
 import re
+import threading
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from django.test import override_settings
 from layers.models import AnalysisRun, CrimeIncident, ImportJob
 from tests.layers.exports_data import crime
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row
+from tests.layers.job_helpers import worker_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +255,8 @@ def test_a_job_asked_to_stop_says_stopping_until_its_worker_has_stopped(analyst,
         area=area, kind="crime", format="police-uk", file_name="a.csv", status="running",
         stop_requested_at=timezone.now(),
     )  # fmt: skip
-    row = row_of(analyst.get(PAGE).content.decode(), f"/api/imports/{job.pk}/")
+    with worker_holding(job):  # alive, and yet to come to its next progress report
+        row = row_of(analyst.get(PAGE).content.decode(), f"/api/imports/{job.pk}/")
     assert '<span class="state">Stopping…</span>' in row and "stop_import" not in row
 
 
@@ -439,3 +442,91 @@ def test_a_run_again_the_data_no_longer_supports_is_refused_with_the_reason(anal
     response = analyst.post(PAGE, {"action": "run_again", "run": stopped_run.pk}, follow=True)
     assert "No recorded crime of the area falls in this period" in response.content.decode()
     assert AnalysisRun.objects.count() == 1
+
+
+def run_again(client, run) -> str:
+    """Press "Run again" on `run`: the page the redirect leads to."""
+    response = client.post(PAGE, {"action": "run_again", "run": run.pk}, follow=True)
+    assert response.redirect_chain == [(PAGE, 302)]
+    return response.content.decode()
+
+
+def test_a_double_click_or_a_retried_post_runs_an_analysis_again_once(
+    analyst, client, member, stopped_run
+):
+    run_again(analyst, stopped_run)
+    again = AnalysisRun.objects.exclude(pk=stopped_run.pk).get()
+    # The second click, or the browser sending the POST again: the run queued first answers.
+    page = run_again(analyst, stopped_run)
+    already = (
+        f"Analysis {stopped_run.pk} is being run again already: analysis {again.pk} (queued) has"
+        " its parameters. No other is queued."
+    )
+    assert already in page
+    assert AnalysisRun.objects.count() == 2
+    # Another analyst too, while the worker runs it.
+    again.status = "running"
+    again.save(update_fields=["status"])
+    client.force_login(member("analyst"))
+    with worker_holding(again):
+        assert already.replace("(queued)", "(running)") in run_again(client, stopped_run)
+    assert AnalysisRun.objects.count() == 2
+
+
+def test_once_the_run_again_has_ended_or_its_worker_died_it_may_run_again(analyst, stopped_run):
+    run_again(analyst, stopped_run)
+    again = AnalysisRun.objects.exclude(pk=stopped_run.pk).get()
+    again.status = "running"  # and no worker holds it: it died
+    again.save(update_fields=["status"])
+    page = run_again(analyst, stopped_run)
+    third = AnalysisRun.objects.exclude(pk__in=[stopped_run.pk, again.pk]).get()
+    assert (
+        f"Analysis {third.pk} is queued with the parameters of analysis {stopped_run.pk}." in page
+    )
+    again.refresh_from_db()
+    assert again.status == "failed"
+    # The run again of a run with other parameters (another seed) is a run of its own.
+    other = AnalysisRun.objects.create(
+        area=stopped_run.area, status="failed", parameters=stopped_run.parameters | {"seed": 8}
+    )
+    assert "is queued with the parameters" in run_again(analyst, other)
+    assert AnalysisRun.objects.filter(status="queued").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_run_agains_at_once_queue_one_run(member, stopped_run):
+    from django.db import connection
+    from django.test import Client
+
+    from layers.partitions import side_connection
+    from tests.walks.helpers import wait_until_waiting
+
+    answers, errors = [], []
+
+    def press(client):
+        try:
+            answers.append(client.post(PAGE, {"action": "run_again", "run": stopped_run.pk}))
+        except Exception as error:  # the test client re-raises what would be a 500
+            errors.append(error)
+        finally:
+            connection.close()
+
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(member("analyst"))
+    threads = [threading.Thread(target=press, args=[client]) for client in clients]
+    # A third transaction holds the run: both requests come to its lock past their reading,
+    # whichever the threads' timing, and meet there; it lets go as the block ends.
+    with side_connection() as holder:
+        holder.execute(
+            "SELECT 1 FROM layers_analysisrun WHERE id = %s FOR UPDATE", [stopped_run.pk]
+        )
+        for thread in threads:
+            thread.start()
+        wait_until_waiting(2)  # both at the lock
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == [] and [answer.status_code for answer in answers] == [302, 302]
+    again = AnalysisRun.objects.exclude(pk=stopped_run.pk).get()
+    assert (again.status, again.parameters) == ("queued", stopped_run.parameters)

@@ -1,40 +1,111 @@
-// The imports and analyses page: rows of work still under way (data-job: its status URL in the
-// API) show their progress, and the page reloads for the report when one has ended, unless a
-// form has been touched meanwhile (a reload would throw away what was typed). A job asked to stop
-// (by its Stop button, or by another analyst) says "Stopping…" until its worker has rolled it
-// back; it then ends "stopped" like any other end.
+// The imports and analyses page follows its work under way without a reload. Every few seconds
+// each row of a queued or running job (data-job: its status URL in the API) shows the job's
+// status and progress as the API gives them. A job asked to stop (by its Stop button, or by
+// another analyst) says "Stopping…" until its worker has rolled it back. A running job whose
+// worker has reported no progress for long (the API's `stalled`: PROGRESS_SILENCE_LIMIT in
+// layers/models.py) says since when, as the worker may be stuck; one whose worker died is ended
+// failed by the status read itself (layers/jobs.py). A job that has ended gets its whole row as
+// the server renders it now (the report, the error, its buttons), from the page fetched in the
+// background: a reload would throw away what was typed in the forms.
 
 const POLL_MS = 2000;
 const MAX_POLLS = 1800; // an hour: a page left open does not poll for ever
-const ENDED = ["done", "failed", "stopped"];
-let touched = false;
-document.addEventListener("input", () => (touched = true));
+const UNDER_WAY = ["queued", "running"];
+const words = JSON.parse(document.getElementById("job-words").textContent);
+// Hours and minutes in the site's zone, as the server writes them ("H:i").
+const clock = new Intl.DateTimeFormat("en-GB", {
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+  timeZone: words.zone,
+});
 
-async function poll(rows, round = 0) {
-  const ended = [];
-  for (const row of rows) {
+function hoursMinutes(iso) {
+  const parts = clock.formatToParts(new Date(iso));
+  const part = (type) => parts.find((p) => p.type === type).value;
+  return `${part("hour")}:${part("minute")}`;
+}
+
+// What layers/templates/layers/job_status.html says of a job.
+function stateOf(job) {
+  if (job.status === "running" && job.stop_requested_at) return words.stopping;
+  if (job.stalled) {
+    return words.stalled.replace("%(time)s", hoursMinutes(job.progress_at || job.started_at));
+  }
+  return words.status[job.status] ?? job.status;
+}
+
+function show(row, job) {
+  const state = row.querySelector(".state");
+  state.textContent = stateOf(job);
+  state.classList.toggle("stalled", job.stalled && !job.stop_requested_at);
+  row.querySelector(".status").dataset.status = job.status;
+  const progress = row.querySelector(".progress");
+  if (progress) progress.textContent = `${Math.round((job.progress || 0) * 100)} %`;
+  if (job.stop_requested_at) row.querySelector("form.stop-job")?.remove();
+}
+
+// A copy of a row without its forms' CSRF tokens, which differ on every rendering.
+function content(row) {
+  const copy = row.cloneNode(true);
+  for (const token of copy.querySelectorAll("input[name=csrfmiddlewaretoken]")) token.remove();
+  return copy.innerHTML;
+}
+
+// The rows of jobs that have ended, and the others' (a finished analysis moves "On the map"),
+// from the page as it is now. Rows still under way stay: their polling shows them. A row the
+// page no longer lists (its job deleted meanwhile) goes. False if the page could not be had.
+async function refresh(over) {
+  let fresh;
+  try {
+    const response = await fetch(location.pathname, { credentials: "same-origin" });
+    if (!response.ok) return false;
+    fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch (error) {
+    return false; // offline for a moment: the next round tries again
+  }
+  for (const row of document.querySelectorAll("table.jobs tr[id]")) {
+    if (row.dataset.job && !over.includes(row)) continue;
+    const now = fresh.getElementById(row.id);
+    if (!now) row.remove();
+    else if (content(now) !== content(row)) row.replaceWith(document.importNode(now, true));
+  }
+  return true;
+}
+
+async function poll(round) {
+  const over = [];
+  for (const row of document.querySelectorAll("tr[data-job]")) {
     try {
       const response = await fetch(row.dataset.job, { credentials: "same-origin" });
+      if (response.status === 404) over.push(row); // deleted meanwhile
       if (!response.ok) continue;
       const job = await response.json();
-      const progress = row.querySelector(".progress");
-      if (progress) progress.textContent = `${Math.round((job.progress || 0) * 100)} %`;
-      if (job.stop_requested_at) {
-        row.querySelector(".state").textContent = row.dataset.stopping;
-        row.querySelector("form.stop-job")?.remove();
-      }
-      if (ENDED.includes(job.status)) ended.push(row);
+      show(row, job);
+      if (!UNDER_WAY.includes(job.status)) over.push(row);
     } catch (error) {
       // Offline for a moment: try again on the next round.
     }
   }
-  if (ended.length && !touched) {
-    location.reload();
-    return;
+  // Until the page has been had, an ended row keeps its data-job and is asked for again.
+  if (over.length) await refresh(over);
+  if (document.querySelector("tr[data-job]") && round < MAX_POLLS) {
+    setTimeout(() => poll(round + 1), POLL_MS);
   }
-  const left = rows.filter((row) => !ended.includes(row));
-  if (left.length && round < MAX_POLLS) setTimeout(() => poll(left, round + 1), POLL_MS);
 }
 
-const rows = [...document.querySelectorAll("tr[data-job]")];
-if (rows.length) setTimeout(() => poll(rows), POLL_MS);
+if (document.querySelector("tr[data-job]")) setTimeout(() => poll(1), POLL_MS);
+
+// Each change on the page is a plain form posted once: its button is disabled as it goes, so a
+// double click or an Enter pressed twice does not post it twice (the server, too, answers a
+// second "Run again" with the run it queued first). On `window`, so after page.js has asked
+// (data-confirm) on the document: a question answered "no" leaves the button as it was.
+window.addEventListener("submit", (event) => {
+  if (event.defaultPrevented) return;
+  for (const button of event.target.querySelectorAll("button")) button.disabled = true;
+});
+// Back on this page from the browser's history, as it was left: its buttons work again.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  for (const button of document.querySelectorAll("form button:disabled")) button.disabled = false;
+});

@@ -299,8 +299,8 @@ def _run_again(request, area) -> None:
         messages.info(
             request,
             _(
-                "Analysis %(old)s is being run again already: analysis %(id)s (%(status)s) has"
-                " its parameters. No other is queued."
+                "Analysis %(old)s is already being run again as analysis %(id)s (%(status)s):"
+                " no second run was queued."
             )
             % {"old": run.pk, "id": again.pk, "status": again.get_status_display().lower()},
         )

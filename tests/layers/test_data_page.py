@@ -459,8 +459,8 @@ def test_a_double_click_or_a_retried_post_runs_an_analysis_again_once(
     # The second click, or the browser sending the POST again: the run queued first answers.
     page = run_again(analyst, stopped_run)
     already = (
-        f"Analysis {stopped_run.pk} is being run again already: analysis {again.pk} (queued) has"
-        " its parameters. No other is queued."
+        f"Analysis {stopped_run.pk} is already being run again as analysis {again.pk} (queued):"
+        " no second run was queued."
     )
     assert already in page
     assert AnalysisRun.objects.count() == 2

@@ -328,35 +328,35 @@ def credentials(user, credential: str) -> tuple[dict, Requester]:
     return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={key}"}, Requester(session=key)
 
 
-def start_servers(workers):
-    uvicorn = ROOT / "bench/.venv-tipg/bin/uvicorn"
-    if not uvicorn.exists():
-        raise SystemExit(f"{uvicorn.relative_to(ROOT)} is missing: see docs/benchmarks.md, Tiles")
+def start_trygg(workers, port=TRYGG_PORT):
+    """The server of `make run`, with its settings and production settings but plain HTTP on
+    loopback; workers as asked, no request log."""
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    # Production settings, but plain HTTP on loopback.
     env = dict(
         os.environ,
         DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1",
         SECRET_KEY=settings.SECRET_KEY,  # the bench's sessions are signed with it
         SECURE_SSL_REDIRECT="0",
+        WEB_WORKERS=str(workers),
     )
-    # The server of `make run`, with its settings; workers as asked, no request log.
-    trygg = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/python"),
-            "-m",
-            "config.serve",
-            "127.0.0.1",
-            str(TRYGG_PORT),
-            "--disable-logging",
-        ],
+    command = [str(ROOT / ".venv/bin/python"), "-m", "config.serve", "127.0.0.1", str(port)]
+    return subprocess.Popen(
+        [*command, "--disable-logging"],
         cwd=ROOT,
-        env={**env, "WEB_WORKERS": str(workers)},
+        env=env,
         stdout=open(out / "uwsgi.log", "w"),
         stderr=subprocess.STDOUT,
     )
+
+
+def start_servers(workers):
+    uvicorn = ROOT / "bench/.venv-tipg/bin/uvicorn"
+    if not uvicorn.exists():
+        raise SystemExit(f"{uvicorn.relative_to(ROOT)} is missing: see docs/benchmarks.md, Tiles")
+    out = ROOT / "bench" / "out"
+    trygg = start_trygg(workers)
     tipg_env = dict(
         os.environ,
         DATABASE_URL=libpq_dsn(),

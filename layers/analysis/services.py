@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from geo.models import Area
@@ -42,19 +41,21 @@ def analysis_queue(*, area: Area, data: dict, user=None) -> AnalysisRun:
 def analysis_queue_again(*, run: AnalysisRun, user=None) -> tuple[AnalysisRun, bool]:
     """Queue a new run with `run`'s parameters, its seed included; with False instead, the run
     of those parameters already queued or running. A double click or a retried POST thus asks
-    once: a second identical run would only give the same results twice, later. Locking `run`'s
-    row makes two such requests at once take turns, so the second finds the first's run."""
+    once: a second identical run would only give the same results twice, later. Two such
+    requests at once take turns, so the second finds the first's run: each locks every ended run
+    of those parameters, in one order, not only its own (a run again that failed too offers
+    "Run again" as well, and its row is another)."""
+    under_way = (RunStatus.QUEUED, RunStatus.RUNNING)
     with transaction.atomic():
-        run = get_object_or_404(AnalysisRun.objects.select_for_update(), pk=run.pk)
-        same = AnalysisRun.objects.filter(
-            area=run.area_id,
-            parameters=run.parameters,
-            status__in=(RunStatus.QUEUED, RunStatus.RUNNING),
-        ).order_by("-created_at", "-id")
-        for under_way in same:
+        of_them = AnalysisRun.objects.filter(area=run.area_id, parameters=run.parameters)
+        ended = of_them.exclude(status__in=under_way).select_for_update().order_by("pk")
+        if run.pk not in list(ended.values_list("pk", flat=True)):
+            raise Http404(_("No such analysis."))
+        same = of_them.filter(status__in=under_way).order_by("-created_at", "-id")
+        for other in same:
             # One whose worker died is not under way: it ends failed here, and another is queued.
-            if job_orphan_end(under_way).status in (RunStatus.QUEUED, RunStatus.RUNNING):
-                return under_way, False
+            if job_orphan_end(other).status in under_way:
+                return other, False
         return analysis_queue(area=run.area, data=run.parameters, user=user), True
 
 

@@ -352,3 +352,33 @@ def test_a_job_whose_worker_reports_nothing_for_long_says_since_when(
         expect(page.locator(f"#import-{job.pk} .progress")).to_have_text("60 %")
     assert page.evaluate("window.notReloaded") is True
     assert page.errors == []
+
+
+def test_a_row_put_in_anew_keeps_the_keyboard_where_it_was(live_server, browser_page, member, area):
+    """A keyboard user on a row's button when the row is put in anew stays on that button, or
+    on its row if the button is gone: focus is not thrown back to the top of the page."""
+    page = browser_page
+    crime(area, 13.002, 55.602, "b1", category="burglary", month=date(2025, 6, 1))
+    yesterday = timezone.now() - timedelta(days=1)
+    shown = AnalysisRun.objects.create(area=area, status="done", finished_at=yesterday)
+    newer, third = (AnalysisRun.objects.create(area=area) for _ in range(2))
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+    focused = "document.activeElement.getAttribute('aria-label') || document.activeElement.id"
+
+    delete = page.get_by_role("button", name=f"Delete analysis {shown.pk}")
+    delete.focus()
+    # The newer run finishes: the map shows it, and the older one's row offers to show it.
+    AnalysisRun.objects.filter(pk=newer.pk).update(status="done", finished_at=timezone.now())
+    expect(page.get_by_role("button", name=f"Show analysis {shown.pk} on the map")).to_be_visible(
+        timeout=15_000
+    )
+    assert page.evaluate(focused) == f"Delete analysis {shown.pk}"
+
+    page.get_by_role("button", name=f"Stop analysis {third.pk}").focus()
+    AnalysisRun.objects.filter(pk=third.pk).update(status="failed", error="Out of memory.")
+    expect(page.locator(f"#run-{third.pk}")).to_contain_text("Out of memory.", timeout=15_000)
+    assert page.evaluate(focused) == f"run-{third.pk}"
+    page.keyboard.press("Tab")  # on to the row's first button
+    assert page.evaluate(focused) == f"Run analysis {third.pk} again"
+    assert page.errors == []

@@ -28,6 +28,11 @@ WALKS_ON_MAP = (
     ".map((f) => f.id))]"
 )
 ZOOM_OUT = "window.trygMap.jumpTo({zoom: window.trygMap.getZoom() - 2})"
+# Each layer of the map, bottom to top: its id, source, visibility and filter.
+LAYER_STACK = (
+    "window.trygMap.getStyle().layers.map((l) => [l.id, l.source ?? null,"
+    " l.layout?.visibility ?? 'visible', JSON.stringify(l.filter ?? null)])"
+)
 
 
 @pytest.fixture
@@ -69,6 +74,7 @@ def test_a_walk_deleted_while_the_map_shows_it_is_dropped_and_the_layers_load_ag
     assert page.evaluate(WALKS_ON_MAP) == [planned.pk]
     assert page.evaluate(KINDS_ON_MAP) == ""  # the walk has no findings
     answers = watched(page)
+    stack = page.evaluate(LAYER_STACK)
 
     Walk.objects.filter(pk=planned.pk).delete()  # a coordinator, in another tab
     page.evaluate(ZOOM_OUT)  # new tiles, of a walk there is no more
@@ -86,6 +92,9 @@ def test_a_walk_deleted_while_the_map_shows_it_is_dropped_and_the_layers_load_ag
     wait_until(page, SETTLED)
     assert page.evaluate(KINDS_ON_MAP) == "blocked_sightline,unsafe_spot"
     assert page.evaluate(WALKS_ON_MAP) == [area.walks.get().pk]
+    # Their sources, whose tiles were refused, were added anew (map.js, readdress): each of
+    # their layers is back in its place among the others (the walks under the crime).
+    assert page.evaluate(LAYER_STACK) == stack
 
     refused = [path for path, status in answers if status == 400]
     assert refused and all(f"walk={planned.pk}" in path for path in refused)
@@ -120,9 +129,21 @@ def test_a_refusal_for_another_reason_is_said_once_and_not_retried(area, live_se
     assert page.evaluate("location.search") == f"?kind=broken_bench&walk={walk.pk}"
     expect(page.locator("#walk-dropped")).to_have_count(0)
 
-    # Changing the filters puts the note away and the layers load again.
+    # The planner hides the observations meanwhile.
+    page.uncheck("#toggle-observations")
+    page.evaluate("window.trygMap.getSource('observations').seen = true")
+    stack = page.evaluate(LAYER_STACK)
+
+    # Changing the filters puts the note away and the layers load again: the observations'
+    # source, whose tiles failed, is added anew (map.js, readdress), its layers as they were,
+    # in their place among the others, still hidden, with their own filters.
     page.select_option("select[name=kind]", "")
     expect(page.locator("#tiles-refused")).to_have_count(0)
+    wait_until(page, SETTLED)
+    assert page.evaluate("window.trygMap.getSource('observations').seen") is None
+    assert page.evaluate(LAYER_STACK) == stack
+    assert {shown for _id, source, shown, _f in stack if source == "observations"} == {"none"}
+    page.check("#toggle-observations")
     wait_until(page, SETTLED)
     assert page.evaluate(KINDS_ON_MAP) == "blocked_sightline,unsafe_spot"
     assert [e for e in errors if not e.startswith("Failed to load resource")] == []

@@ -67,3 +67,6 @@ def test_a_walk_planned_meanwhile_does_not_repeat_one_on_the_next_page(
     expect(walks.last).to_contain_text("Round 00")
     names = walks.locator("button").all_text_contents()
     assert len(names) == 30 and len({name.split(" · ")[0] for name in names}) == 30
+    # Every walk the pages hold has been shown: nothing more to ask for (the new one is at the
+    # top of the list once it is asked for again).
+    expect(page.locator("#more-walks")).to_be_hidden()

@@ -493,8 +493,9 @@ def test_once_the_run_again_has_ended_or_its_worker_died_it_may_run_again(analys
     assert AnalysisRun.objects.filter(status="queued").count() == 2
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_run_agains_at_once_queue_one_run(member, stopped_run):
+def press_run_again_at_once(member, runs) -> list:
+    """Two analysts press "Run again" at the same moment, one on each of `runs`: the answers,
+    once both requests have ended."""
     from django.db import connection
     from django.test import Client
 
@@ -503,30 +504,50 @@ def test_two_run_agains_at_once_queue_one_run(member, stopped_run):
 
     answers, errors = [], []
 
-    def press(client):
+    def press(client, run):
         try:
-            answers.append(client.post(PAGE, {"action": "run_again", "run": stopped_run.pk}))
+            answers.append(client.post(PAGE, {"action": "run_again", "run": run.pk}))
         except Exception as error:  # the test client re-raises what would be a 500
             errors.append(error)
         finally:
             connection.close()
 
-    clients = [Client(), Client()]
-    for client in clients:
+    threads = []
+    for run in runs:
+        client = Client()
         client.force_login(member("analyst"))
-    threads = [threading.Thread(target=press, args=[client]) for client in clients]
-    # A third transaction holds the run: both requests come to its lock past their reading,
+        threads.append(threading.Thread(target=press, args=[client, run]))
+    # A third transaction holds the runs: both requests come to their locks past their reading,
     # whichever the threads' timing, and meet there; it lets go as the block ends.
     with side_connection() as holder:
         holder.execute(
-            "SELECT 1 FROM layers_analysisrun WHERE id = %s FOR UPDATE", [stopped_run.pk]
+            "SELECT 1 FROM layers_analysisrun WHERE id = ANY(%s) FOR UPDATE",
+            [[run.pk for run in runs]],
         )
         for thread in threads:
             thread.start()
-        wait_until_waiting(2)  # both at the lock
+        wait_until_waiting(2)  # both at a lock
     for thread in threads:
         thread.join(30)
+    assert errors == []
+    return answers
 
-    assert errors == [] and [answer.status_code for answer in answers] == [302, 302]
+
+@pytest.mark.django_db(transaction=True)
+def test_two_run_agains_at_once_queue_one_run(member, stopped_run):
+    answers = press_run_again_at_once(member, [stopped_run, stopped_run])
+    assert [answer.status_code for answer in answers] == [302, 302]
     again = AnalysisRun.objects.exclude(pk=stopped_run.pk).get()
     assert (again.status, again.parameters) == ("queued", stopped_run.parameters)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_agains_at_once_of_two_runs_of_the_same_parameters_queue_one_run(member, stopped_run):
+    """Its run again failed too: both rows offer "Run again", and both are pressed at once."""
+    failed_again = AnalysisRun.objects.create(
+        area=stopped_run.area, status="failed", parameters=stopped_run.parameters, seed=7
+    )
+    answers = press_run_again_at_once(member, [stopped_run, failed_again])
+    assert [answer.status_code for answer in answers] == [302, 302]
+    queued = AnalysisRun.objects.filter(status="queued")
+    assert list(queued.values_list("parameters", flat=True)) == [stopped_run.parameters]

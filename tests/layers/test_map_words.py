@@ -3,31 +3,17 @@ installs for the JS assets: a word added in English only would show in English o
 Danish map."""
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from tests.node_script import module_output
 
 I18N = Path(__file__).resolve().parents[2] / "layers" / "static" / "map" / "i18n.js"
 
 
 def dictionary() -> dict:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node is not installed")
-    script = (
-        f"import {{ dictionary }} from {json.dumps(I18N.as_uri())};"
-        "process.stdout.write(JSON.stringify(dictionary));"
+    return json.loads(
+        module_output(I18N, "dictionary", "process.stdout.write(JSON.stringify(dictionary));")
     )
-    done = subprocess.run(
-        [node, "--no-warnings", "--input-type=module", "-e", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    return json.loads(done.stdout)
 
 
 def test_the_map_says_everything_in_swedish_and_danish_too():

@@ -2,11 +2,9 @@
 Node, which the set-up installs for the JS assets."""
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from tests.node_script import module_output
 
 I18N = Path(__file__).resolve().parents[2] / "walks" / "static" / "walks" / "i18n.js"
 
@@ -20,18 +18,7 @@ def words(language: str, key: str, *args) -> str:
 
 def words_script(body: str) -> str:
     """What `body` writes, run with the module's translator and words imported."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node is not installed")
-    script = f"import {{ translator, WORDS }} from {json.dumps(I18N.as_uri())};{body}"
-    done = subprocess.run(
-        [node, "--no-warnings", "--input-type=module", "-e", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    return done.stdout
+    return module_output(I18N, "translator, WORDS", body)
 
 
 def test_findings_kept_on_the_tablet_agree_with_their_number_in_swedish():

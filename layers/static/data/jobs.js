@@ -68,9 +68,22 @@ async function refresh(over) {
     if (row.dataset.job && !over.includes(row)) continue;
     const now = fresh.getElementById(row.id);
     if (!now) row.remove();
-    else if (content(now) !== content(row)) row.replaceWith(document.importNode(now, true));
+    else if (content(now) !== content(row)) swap(row, document.importNode(now, true));
   }
   return true;
+}
+
+// Puts `fresh` in for `row`. A keyboard user on one of its buttons stays on that button, or on
+// the row if the button is gone (a job's Stop once it has ended), not thrown back to the top.
+function swap(row, fresh) {
+  const focused = row.contains(document.activeElement) ? document.activeElement : null;
+  row.replaceWith(fresh);
+  if (!focused) return;
+  const label = focused.getAttribute("aria-label");
+  const same = label && [...fresh.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === label);
+  if (same) return same.focus();
+  fresh.tabIndex = -1;
+  fresh.focus();
 }
 
 async function poll(round) {

@@ -151,10 +151,12 @@ function nextDay(date) {
 // time (More walks) and finds the others by name.
 const WALKS_PAGE = 25;
 let listing = 0; // the latest listing asked for: an older answer arriving late is dropped
+let paged = 0; // how far the pages asked for reach (their offset), repeats included
 
 async function loadWalks({ more = false } = {}) {
   const asked = ++listing;
-  const params = new URLSearchParams({ limit: WALKS_PAGE, offset: more ? walks.length : 0 });
+  const offset = more ? paged : 0;
+  const params = new URLSearchParams({ limit: WALKS_PAGE, offset });
   const text = $("#walk-search").value.trim();
   if (text) params.set("q", text);
   const { data } = await api(`${config.urls.walks}?${params}`);
@@ -166,10 +168,14 @@ async function loadWalks({ more = false } = {}) {
   }
   // Pages go by offset, latest first: a walk planned since the last page moves the others down
   // by one, and the next page would repeat the last walk listed. Each walk is listed once.
+  // The pages still go on from where this one ends, not from the walks listed: there would be
+  // one page more than the count, of repeats only.
   const listed = new Set(walks.map((walk) => walk.id));
-  const page = (Array.isArray(data?.results) ? data.results : []).filter((w) => !listed.has(w.id));
+  const results = Array.isArray(data?.results) ? data.results : [];
+  const page = results.filter((w) => !listed.has(w.id));
   walks.push(...page);
-  $("#more-walks").hidden = walks.length >= (data?.count ?? 0);
+  paged = offset + results.length;
+  $("#more-walks").hidden = paged >= (data?.count ?? 0);
   for (const walk of page) {
     const item = document.createElement("li");
     item.dataset.id = walk.id;

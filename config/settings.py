@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "walks.middleware.ReleaseHeader",
 ]
 # Map tiles (/tiles/….mvt and ….png) are served by a second handler with only the middleware
 # that concerns them (config/wsgi.py): HTTPS and security headers, the NUL guard, host checks and

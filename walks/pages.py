@@ -327,27 +327,49 @@ def manifest(request, pk):
     return JsonResponse(body, content_type="application/manifest+json")
 
 
+# What a release of the capture app is made of: every static file the worker may cache (it
+# keeps whatever /static/ file a page under /walks/ loads, the site's stylesheet and scripts too)
+# and MapLibre's version. A release that changed only one of them never reached a tablet that had
+# the worker.
+RELEASE_SOURCES = [STATIC_DIR, SHARED_DIR, LOCKFILE]
+# Tells the worker which release a page under its scope is of (walks/middleware.py).
+RELEASE_HEADER = "X-Trygg-Release"
+
+
 @lru_cache(maxsize=1)
-def _service_worker_source() -> str:
-    """sw.js with its precache list and a version that changes whenever a cached file does."""
+def release() -> str:
+    """The version of the files the capture app's worker caches: it names the worker's cache
+    and is sent with every page under its scope, by which the worker knows when its cached
+    scripts are not those of the page it serves. Computed once per process: a release restarts
+    the server."""
     digest = hashlib.sha256()
-    # Every static file the worker may cache (it keeps whatever /static/ file a page under
-    # /walks/ loads, the site's stylesheet and scripts too) and MapLibre's version: a release
-    # that changed only one of them never reached a tablet that had the worker.
-    for path in sorted([*STATIC_DIR.rglob("*"), *SHARED_DIR.rglob("*"), LOCKFILE]):
+    files = [path for source in RELEASE_SOURCES for path in _files_of(source)]
+    for path in sorted(files):
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _files_of(source: Path):
+    return source.rglob("*") if source.is_dir() else [source]
+
+
+@lru_cache(maxsize=1)
+def _service_worker_source(version: str) -> str:
+    """sw.js with its precache list and the release it caches."""
     precache = [static(f"walks/{name}") for name in SHELL_FILES]
     precache += [static(name) for name in [*SHARED_FILES, *VENDOR_FILES]]
     source = (STATIC_DIR / "sw.js").read_text()
-    return source.replace("__VERSION__", digest.hexdigest()[:16]).replace(
-        "__PRECACHE__", json.dumps(precache)
+    return (
+        source.replace("__VERSION__", version)
+        .replace("__PRECACHE__", json.dumps(precache))
+        .replace("__RELEASE_HEADER__", RELEASE_HEADER)
     )
 
 
 def service_worker(request):
     # Served from /walks/ rather than /static/ so that it may control the capture pages.
-    response = HttpResponse(_service_worker_source(), content_type="text/javascript")
+    response = HttpResponse(_service_worker_source(release()), content_type="text/javascript")
     response["Service-Worker-Allowed"] = "/walks/"
     response["Cache-Control"] = "no-cache"
     return response

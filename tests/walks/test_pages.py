@@ -184,30 +184,52 @@ def test_my_walks_lists_the_walk_under_way_first(member, area):
     assert sorted(order, key=page.index) == order
 
 
-def test_the_service_workers_version_follows_every_file_it_may_cache(settings, tmp_path):
-    # It hashed the capture app's own files only: a change to the site's stylesheet (cached
-    # from the walk report) never reached a tablet that had the worker.
-    import re
-    import shutil
-
+@pytest.fixture
+def fresh_release():
+    """The release is computed once per process: a test that changes what it is made of
+    computes it again, and leaves the next test the real one."""
     from walks import pages
 
-    def version():
-        pages._service_worker_source.cache_clear()
-        body = pages._service_worker_source()
-        return re.search(r'const VERSION = "(\w+)"', body).group(1)
+    pages.release.cache_clear()
+    yield pages
+    pages.release.cache_clear()
 
+
+def served_release() -> str:
+    body = Client().get("/walks/sw.js").content.decode()
+    return re.search(r'const VERSION = "(\w+)"', body).group(1)
+
+
+def test_the_service_workers_version_follows_every_file_it_may_cache(
+    fresh_release, monkeypatch, tmp_path
+):
+    # It hashed the capture app's own files only: a change to the site's stylesheet (cached
+    # from the walk report) never reached a tablet that had the worker.
+    import shutil
+
+    pages = fresh_release
     shared = tmp_path / "static"
     shutil.copytree(pages.SHARED_DIR, shared)
-    original = pages.SHARED_DIR
-    try:
-        pages.SHARED_DIR = shared
-        before = version()
-        (shared / "css" / "trygg.css").write_text("body { color: red; }")
-        assert version() != before
-    finally:
-        pages.SHARED_DIR = original
-        pages._service_worker_source.cache_clear()
+    monkeypatch.setattr(pages, "RELEASE_SOURCES", [pages.STATIC_DIR, shared, pages.LOCKFILE])
+    before = served_release()
+    (shared / "css" / "trygg.css").write_text("body { color: red; }")
+    pages.release.cache_clear()  # a release restarts the server
+    assert served_release() != before
+
+
+def test_pages_under_the_workers_scope_name_its_release(participant, walk):
+    # The worker serves a page of another release its scripts from the network (sw.js).
+    client = logged_in(participant)
+    release = served_release()
+    for url in ("/walks/", f"/walks/{walk.pk}/capture/", f"/walks/{walk.pk}/capture/?preview=1"):
+        response = client.get(url)
+        assert response["Content-Type"].startswith("text/html"), url
+        assert response["X-Trygg-Release"] == release, url
+    # A refusal under the scope is a page the worker serves too.
+    assert client.get("/walks/plan/testarea/")["X-Trygg-Release"] == release
+    # Not the data the pages read, nor pages outside the scope.
+    assert "X-Trygg-Release" not in client.get(f"/api/walks/{walk.pk}/observations/")
+    assert "X-Trygg-Release" not in client.get("/accounts/login/")
 
 
 def test_a_planners_walks_page_leads_to_the_areas_latest_reports(member, walk):

@@ -1,21 +1,25 @@
 // Service worker of the capture app: the app shell and the area's basemap stay usable offline.
-// Static files: cache first (their URLs change with each release's cache name). Pages and the
-// GeoJSON the map reads: network first, the cached copy when offline. Writes (POST) always go to
-// the network; the app's IndexedDB outbox keeps them until the server acknowledges them. Each
-// copy in the data cache carries the time it was stored, by which My walks prunes the cache
-// (offline.js, which stamps the capture page's own copies the same way).
+// Static files: cache first, from the cache of the worker's own release (their URLs carry no
+// version), unless the pages are of another release. Pages and the GeoJSON the map reads: network
+// first, the cached copy when offline. Writes (POST) always go to the network; the app's
+// IndexedDB outbox keeps them until the server acknowledges them. Each copy in the data cache
+// carries the time it was stored, by which My walks prunes the cache (offline.js, which stamps
+// the capture page's own copies the same way).
 
 const VERSION = "__VERSION__";
 const SHELL = `trygg-shell-${VERSION}`;
 const DATA = "trygg-data";
 const PRECACHE = __PRECACHE__;
 const STORED = "X-Trygg-Stored"; // ms since the epoch (offline.js)
+const RELEASE = "__RELEASE_HEADER__"; // the release a page is of (walks/middleware.py)
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(SHELL)
-      .then((cache) => cache.addAll(PRECACHE))
+      // Past the browser's HTTP cache, which may still hold the previous release's files for a
+      // minute after a deploy (their URLs are the same).
+      .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "no-cache" }))))
       .then(() => self.skipWaiting()),
   );
 });
@@ -33,13 +37,66 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-async function cacheFirst(request) {
-  // MapLibre asks for its worker with ?v=<version>; the precached copy has no query.
-  const cached = await caches.match(request, { ignoreSearch: true });
-  if (cached) return cached;
-  const response = await fetch(request);
-  if (response.ok) (await caches.open(SHELL)).put(request, response.clone());
+// The release of the pages the worker serves: the X-Trygg-Release of the last one, from the
+// network or from the data cache. Their scripts and styles must be of that release too: on the
+// first load after a deploy the page is the new release's while this worker, and its cache, are
+// still the previous one's (a page whose template changed with its script broke on them). Noted
+// in the shell cache too, as the browser may stop the worker between a page and its scripts.
+// One release for all the worker's pages: a tablet runs the app in one tab.
+const PAGES = "/walks/sw.js?pages"; // the key of that note, in the worker's own cache
+let pagesRelease = null; // a promise of it
+
+function releaseOfPages() {
+  pagesRelease ??= caches
+    .open(SHELL)
+    .then((cache) => cache.match(PAGES))
+    .then((note) => (note ? note.text() : VERSION));
+  return pagesRelease;
+}
+
+async function noteRelease(response) {
+  const release = response.headers.get(RELEASE);
+  if (!release || release === (await releaseOfPages())) return; // or a redirect to sign in
+  pagesRelease = Promise.resolve(release);
+  const shell = await caches.open(SHELL);
+  await (release === VERSION ? shell.delete(PAGES) : shell.put(PAGES, new Response(release)));
+}
+
+async function noted(response) {
+  await noteRelease(response);
   return response;
+}
+
+// A copy in `cache`, whatever the query: MapLibre asks for its worker with ?v=<version>, the
+// precached copy has none.
+const copyIn = (cache, request) => cache.match(request, { ignoreSearch: true });
+
+async function staticFile(request) {
+  // The worker's own cache only: another release's, there while a new worker installs, is not
+  // its to serve to its pages.
+  const shell = await caches.open(SHELL);
+  const release = await releaseOfPages();
+  if (release === VERSION) {
+    const copy = await copyIn(shell, request);
+    if (copy) return copy;
+    const response = await fetch(request, { cache: "no-cache" });
+    if (response.ok) shell.put(request, response.clone());
+    return response;
+  }
+  // A page of another release: that release's files, from the network, kept in that release's
+  // cache (which its worker fills once it comes) for a tablet that goes offline before then.
+  const theirs = await caches.open(`trygg-shell-${release}`);
+  try {
+    const response = await fetch(request, { cache: "no-cache" });
+    if (response.ok) await theirs.put(request, response.clone());
+    return response;
+  } catch (error) {
+    // Offline, a file that release never had fetched here: this worker's copy, as before (the
+    // page may work with it; it certainly does not without).
+    const copy = (await copyIn(theirs, request)) ?? (await copyIn(shell, request));
+    if (copy) return copy;
+    throw error;
+  }
 }
 
 // The response as stored in the data cache: its own headers and body, and the time.
@@ -58,14 +115,17 @@ async function networkFirst(request) {
   // looked up.
   const key = new URL(request.url);
   if (key.searchParams.has("t")) key.searchParams.delete("t");
+  const page = request.mode === "navigate";
   try {
     const response = await fetch(request);
+    if (page) await noteRelease(response);
     if (response.ok) await cache.put(key.href, stamped(response.clone()));
     return response;
   } catch (error) {
     const cached = await cache.match(key.href);
-    if (cached) return cached;
-    throw error;
+    if (!cached) throw error;
+    if (page) await noteRelease(cached);
+    return cached;
   }
 }
 
@@ -73,10 +133,11 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  // A planner's preview of the app (?preview=1) keeps no offline copy: the network answers.
-  if (request.mode === "navigate" && url.searchParams.has("preview")) return;
-  if (url.pathname.startsWith("/static/")) {
-    event.respondWith(cacheFirst(request));
+  if (request.mode === "navigate" && url.searchParams.has("preview")) {
+    // A planner's preview of the app keeps no offline copy: the network answers.
+    event.respondWith(fetch(request).then(noted));
+  } else if (url.pathname.startsWith("/static/")) {
+    event.respondWith(staticFile(request));
   } else if (
     request.mode === "navigate" ||
     /^\/api\/(areas\/[^/]+\/blocks\/|walks\/\d+\/observations\/|kinds\/)/.test(url.pathname) ||

@@ -224,6 +224,14 @@ class BackgroundJob(models.Model):
             and timezone.now() - last > PROGRESS_SILENCE_LIMIT
         )
 
+    @property
+    def unclaimed(self) -> bool:
+        """Queued for long while no worker was at work: no worker may be running
+        (layers.jobs.job_unclaimed, which asks the database)."""
+        from layers.jobs import job_unclaimed  # layers.jobs imports this module
+
+        return job_unclaimed(self)
+
 
 class AnalysisRun(BackgroundJob):
     """A stored, reproducible hotspot analysis of one area (see docs/methods.md)."""

@@ -102,8 +102,15 @@ def job_orphan_end(job):
 
 def jobs_listed(jobs) -> list:
     """The RECENT latest of `jobs` (an area's imports or analyses), as a list shows them: a job
-    whose worker died reads ended from the start."""
-    return [job_orphan_end(job) for job in jobs[:RECENT]]
+    whose worker died reads ended from the start, and the workers are looked at once for all
+    those waiting long (`unclaimed`), not once for each."""
+    listed = [job_orphan_end(job) for job in jobs[:RECENT]]
+    now = timezone.now()
+    waiting = [job for job in listed if _waited_long(job, now)]
+    unclaimed = bool(waiting) and not worker_at_work(since=now - QUEUE_SILENCE_LIMIT)
+    for job in waiting:
+        job.unclaimed = unclaimed
+    return listed
 
 
 def job_unclaimed(job) -> bool:
@@ -111,9 +118,11 @@ def job_unclaimed(job) -> bool:
     most likely. One busy with a long job is at work (it holds that job's lock), and the job
     only waits its turn."""
     now = timezone.now()
-    if job.status != RunStatus.QUEUED or now - job.created_at <= QUEUE_SILENCE_LIMIT:
-        return False
-    return not worker_at_work(since=now - QUEUE_SILENCE_LIMIT)
+    return _waited_long(job, now) and not worker_at_work(since=now - QUEUE_SILENCE_LIMIT)
+
+
+def _waited_long(job, now) -> bool:
+    return job.status == RunStatus.QUEUED and now - job.created_at > QUEUE_SILENCE_LIMIT
 
 
 def worker_at_work(*, since) -> bool:

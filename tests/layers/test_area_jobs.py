@@ -53,3 +53,16 @@ def test_it_lists_what_the_page_lists_and_a_dead_workers_job_ended(client_for, m
 def test_only_the_areas_analysts_list_its_jobs(client_for, member, area, role, status):
     user = None if role is None else make_user() if role == "outsider" else member(role)
     assert client_for(user).get(URL).status_code == status
+
+
+def test_the_workers_are_looked_at_once_for_all_the_jobs_waiting(
+    client_for, member, area, django_assert_max_num_queries
+):
+    for n in range(RECENT):
+        queued(ImportJob, area, timedelta(minutes=10 + n))
+        queued(AnalysisRun, area, timedelta(minutes=10 + n))
+    analyst = client_for(member(Role.ANALYST))
+    # The user and token, the area and its roles, the two lists, and the workers once for each.
+    with django_assert_max_num_queries(10):
+        body = analyst.get(URL).json()
+    assert all(job["unclaimed"] for job in body["imports"] + body["analyses"])

@@ -9,21 +9,30 @@ A worker alive but stuck keeps its lock; each progress report stamps `progress_a
 silent for longer than any phase takes reads `stalled` (layers/models.py), which only changes
 what the imports page says.
 
+A queued job has no lock to read: no worker has it yet. The worker looks for a task every
+second, so a job queued for longer than QUEUE_SILENCE_LIMIT while no worker was at work (none
+held a job's lock, none took or finished a task meanwhile) has no worker to take it: none runs,
+most likely. The job reads `unclaimed`, which, too, only changes what the page says.
+
 An analyst stops a job (the wrong file, the wrong period) with `job_stop`. A queued job ends
 `stopped` at once, and the worker finds it so and never starts it (`job_start` takes only a
 queued job). A running one learns of the stop where it reports progress (`progress_store`: an
 import at most once a second on its own connection while it reads, an analysis after each
 stage) and raises JobStopped, which unwinds its transaction; its last check (`job_stop_check`)
 locks its row just before it commits, so a stop either lands before the commit or is answered
-"ended already".
+"ended already". A running one whose worker has died (nobody holds its lock) can report no
+more: it ends `stopped` at once too, as the reading of its status would end it.
 """
 
 from contextlib import contextmanager, suppress
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
 from geo.services import audit_record
 from layers.models import AnalysisRun, ImportJob, RunStatus
@@ -33,6 +42,10 @@ LOCK_SPACE = {ImportJob: 7301, AnalysisRun: 7302}
 ORPHANED = (
     "The process running this job stopped before it finished; nothing was stored. Start it again."
 )
+# The worker (`manage.py db_worker`) looks for a queued task every second (its --interval); a
+# job queued this long while no worker was at work has no worker to take it.
+QUEUE_SILENCE_LIMIT = timedelta(minutes=2)
+RECENT = 20  # the imports, and the analyses, an area lists (its data page, its jobs API)
 
 
 def _key(job) -> tuple[int, int]:
@@ -53,20 +66,26 @@ def job_held(job):
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _key(job))
 
 
-def job_orphan_end(job):
-    """End `job` as failed if it says running but no process holds its lock; returns the job.
+def _worker_gone(job) -> bool:
+    """Whether no process holds running `job`'s lock: its worker died.
 
     Must not be called from the session that runs the job (advisory locks are re-entrant within
-    a session): status reads come from web requests, the jobs run in the worker or a command.
+    a session): status reads and stops come from web requests, the jobs run in the worker or a
+    command.
     """
-    if job.status != RunStatus.RUNNING:
-        return job
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _key(job))
         unheld = cursor.fetchone()[0]
         if unheld:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _key(job))
-    if unheld:
+    return unheld
+
+
+def job_orphan_end(job):
+    """End `job` as failed if it says running but no process holds its lock; returns the job."""
+    if job.status != RunStatus.RUNNING:
+        return job
+    if _worker_gone(job):
         # Asked to stop, it is stopped: its worker died before it could say so, and nothing
         # was stored either way.
         ended = (
@@ -79,6 +98,48 @@ def job_orphan_end(job):
         )
         job.refresh_from_db()
     return job
+
+
+def jobs_listed(jobs) -> list:
+    """The RECENT latest of `jobs` (an area's imports or analyses), as a list shows them: a job
+    whose worker died reads ended from the start, and the workers are looked at once for all
+    those waiting long (`unclaimed`), not once for each."""
+    listed = [job_orphan_end(job) for job in jobs[:RECENT]]
+    now = timezone.now()
+    waiting = [job for job in listed if _waited_long(job, now)]
+    unclaimed = bool(waiting) and not worker_at_work(since=now - QUEUE_SILENCE_LIMIT)
+    for job in waiting:
+        job.unclaimed = unclaimed
+    return listed
+
+
+def job_unclaimed(job) -> bool:
+    """Queued for longer than QUEUE_SILENCE_LIMIT while no worker was at work: no worker runs,
+    most likely. One busy with a long job is at work (it holds that job's lock), and the job
+    only waits its turn."""
+    now = timezone.now()
+    return _waited_long(job, now) and not worker_at_work(since=now - QUEUE_SILENCE_LIMIT)
+
+
+def _waited_long(job, now) -> bool:
+    return job.status == RunStatus.QUEUED and now - job.created_at > QUEUE_SILENCE_LIMIT
+
+
+def worker_at_work(*, since) -> bool:
+    """Whether a worker holds a job's lock now, or took or finished a task since `since` (it
+    writes both on django-tasks' row of the task: a job it then found stopped counts too)."""
+    with connection.cursor() as cursor:
+        # Advisory locks are the whole cluster's: only those of this database count.
+        cursor.execute(
+            "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND objsubid = 2 AND classid::bigint = ANY(%s))",
+            [list(LOCK_SPACE.values())],
+        )
+        if cursor.fetchone()[0]:
+            return True
+    tasks = DBTaskResult.objects.filter(Q(started_at__gte=since) | Q(finished_at__gte=since))
+    return tasks.exists()
 
 
 class JobStopped(Exception):  # noqa: N818 -- a stop asked for, not an error
@@ -142,7 +203,10 @@ def job_stopped_end(job):
 def job_stop(*, job, user):
     """Stop a queued or running import or analysis for `user` (an analyst of its area), with an
     audit entry; returns the job. ValidationError (answered 409) once it has ended. Asking again
-    while it stops changes nothing."""
+    while it stops changes nothing.
+
+    Callers pass the job as found, not ended by job_orphan_end: one whose worker died ends here
+    `stopped`, as asked, rather than failed before the stop is seen."""
     with transaction.atomic():
         # The job's row only: the area joined for the audit entry stays unlocked, or the stop
         # would wait for any work in the area that holds its row (every row inserted with a
@@ -158,7 +222,8 @@ def job_stop(*, job, user):
         job.stop_requested_at = now
         job.stopped_by = user if user is not None and user.is_authenticated else None
         fields = ["stop_requested_at", "stopped_by"]
-        if job.status == RunStatus.QUEUED:  # no process has it: it ends here
+        # No process has it (queued), or none will report again (its worker died): it ends here.
+        if job.status == RunStatus.QUEUED or _worker_gone(job):
             job.status, job.finished_at = RunStatus.STOPPED, now
             fields += ["status", "finished_at"]
         job.save(update_fields=fields)

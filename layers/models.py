@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -223,6 +224,15 @@ class BackgroundJob(models.Model):
             and last is not None
             and timezone.now() - last > PROGRESS_SILENCE_LIMIT
         )
+
+    @cached_property
+    def unclaimed(self) -> bool:
+        """Queued for long while no worker was at work: no worker may be running
+        (layers.jobs.job_unclaimed, which asks the database; once per read of the job, and
+        layers.jobs.jobs_listed once for a whole list)."""
+        from layers.jobs import job_unclaimed  # layers.jobs imports this module
+
+        return job_unclaimed(self)
 
 
 class AnalysisRun(BackgroundJob):

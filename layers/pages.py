@@ -31,13 +31,12 @@ from layers.analysis.services import (
 from layers.categories import CrimeCategory
 from layers.import_delete import import_delete, survey_round_delete, survey_rounds
 from layers.importers.base import ImportRefused
-from layers.jobs import job_orphan_end, job_stop
+from layers.jobs import job_orphan_end, job_stop, jobs_listed
 from layers.models import AnalysisRun, ImportJob, ImportKind, RunStatus, SurveyResult
 from layers.serializers import ImportUploadSerializer
 from layers.services import FORMATS_OF, OPTIONS_OF, import_submit
 from layers.views_imports import no_survey_round, upload_refusal
 
-RECENT = 20  # imports and analyses listed
 SHOWN_REASONS = 50  # rejected rows listed per import (the API gives up to 1,000)
 # Analyses that may be run again: one that ended done has its results, one under way may yet.
 RUN_AGAIN = (RunStatus.STOPPED, RunStatus.FAILED)
@@ -135,12 +134,12 @@ def data_page(request, slug):
         "created_by", "deleted_by", "stopped_by"
     )
     # A job whose worker died reads failed from the start, not running until the script asks.
-    imports = [job_orphan_end(job) for job in jobs[:RECENT]]
+    imports = jobs_listed(jobs)
     for job in imports:
         job.shown_reasons = job.rejected_rows[:SHOWN_REASONS]
         job.status_url = reverse("import-detail", args=[job.pk])
     runs = AnalysisRun.objects.filter(area=access.area).select_related("created_by", "stopped_by")
-    runs = [job_orphan_end(run) for run in runs[:RECENT]]
+    runs = jobs_listed(runs)
     for run in runs:
         run.status_url = reverse("analysis-detail", args=[run.pk])
         run.period = analysis_period(run)
@@ -176,6 +175,12 @@ def _job_words() -> dict:
         "status": dict(RunStatus.choices),
         "stopping": _("Stopping…"),
         "stalled": _("No progress since %(time)s — the worker may have stopped"),
+        "stopping_stalled": _(
+            "Stopping… — the stop waits for the worker's next report; none since %(time)s"
+        ),
+        "unclaimed": _(
+            "Queued since %(time)s — no worker has taken it; is the task worker running?"
+        ),
         "zone": timezone.get_current_timezone_name(),
     }
 
@@ -365,8 +370,8 @@ def _delete_survey(request, area) -> None:
 
 def _stop(request, jobs, field: str) -> None:
     """Stop a queued or running import or analysis: the row says "Stopping…" until the worker
-    has rolled it back (a queued one is stopped at once)."""
-    job = job_orphan_end(get_object_or_404(jobs, pk=posted_id(request, field)))
+    has rolled it back (a queued one, or one whose worker died, is stopped at once)."""
+    job = get_object_or_404(jobs, pk=posted_id(request, field))  # job_stop ends it if orphaned
     try:
         job = job_stop(job=job, user=request.user)
     except ValidationError as refused:

@@ -1,10 +1,15 @@
 """Serializers of the layers app's import and crime endpoints."""
 
+from django.urls import reverse
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from layers.importers.base import FORMATS
 from layers.models import CrimeIncident, ImportJob, ImportKind
+
+# What an import's and an analysis's `stalled` and `unclaimed` say (layers/jobs.py).
+STALLED = "Running, but no progress reported for 15 minutes: the worker may be stuck."
+UNCLAIMED = "Queued for over 2 minutes while no worker was at work: no worker may be running."
 
 
 def _option(**kwargs):
@@ -42,10 +47,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
     warning = serializers.SerializerMethodField()
     # Whether DELETE takes the import away with its rows (finished crime imports).
     deletable = serializers.BooleanField(read_only=True)
-    stalled = serializers.BooleanField(
-        read_only=True,
-        help_text="Running, but no progress reported for 15 minutes: the worker may be stuck.",
-    )
+    stalled = serializers.BooleanField(read_only=True, help_text=STALLED)
+    unclaimed = serializers.BooleanField(read_only=True, help_text=UNCLAIMED)
 
     class Meta:
         model = ImportJob
@@ -59,6 +62,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "progress",
             "progress_at",
             "stalled",
+            "unclaimed",
             "counts",
             "read",
             "imported",
@@ -83,6 +87,32 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
     def get_warning(self, job) -> str:
         return job.warning
+
+
+class JobStateSerializer(serializers.Serializer):
+    """Where one of an area's imports or analyses stands: its state, not its report (the job's
+    own URL gives that)."""
+
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    progress = serializers.FloatField(read_only=True)
+    progress_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    stalled = serializers.BooleanField(read_only=True, help_text=STALLED)
+    unclaimed = serializers.BooleanField(read_only=True, help_text=UNCLAIMED)
+    created_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    stop_requested_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, job) -> str:
+        name = "import-detail" if isinstance(job, ImportJob) else "analysis-detail"
+        return self.context["request"].build_absolute_uri(reverse(name, args=[job.pk]))
+
+
+class AreaJobsSerializer(serializers.Serializer):
+    imports = JobStateSerializer(many=True, read_only=True)
+    analyses = JobStateSerializer(many=True, read_only=True)
 
 
 class SurveyRoundSerializer(serializers.Serializer):

@@ -27,9 +27,10 @@ from layers.exports.filters import Filters, parse_day
 from layers.exports.services import exact_crime_audit
 from layers.import_delete import import_delete, survey_round_delete, survey_rounds
 from layers.importers.base import ImportRefused
-from layers.jobs import job_orphan_end, job_stop
-from layers.models import ImportJob, SurveyResult
+from layers.jobs import job_orphan_end, job_stop, jobs_listed
+from layers.models import AnalysisRun, ImportJob, SurveyResult
 from layers.serializers import (
+    AreaJobsSerializer,
     CrimeIncidentSerializer,
     ImportJobSerializer,
     ImportUploadSerializer,
@@ -116,16 +117,17 @@ class ImportCreate(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
 
 
-def import_of(request, pk: int) -> ImportJob:
+def import_of(request, pk: int, *, orphan_end=True) -> ImportJob:
     """The import, for the analysts of its area: 404 if the area is hidden from the user, 403
-    if they see the area but may not import into it."""
+    if they see the area but may not import into it. A running import whose worker died is read
+    ended, unless `orphan_end` is False (a stop, which ends it stopped: layers.jobs.job_stop)."""
     job = get_object_or_404(ImportJob.objects.select_related("area"), pk=pk)
     access = access_for(request.user, job.area)
     if not access.can("view_area"):
         raise NotFound(_("No such import."))
     if not access.can("import"):
         raise PermissionDenied(_("Only analysts see imports."))
-    return job_orphan_end(job)
+    return job_orphan_end(job) if orphan_end else job
 
 
 class ImportDetail(generics.RetrieveAPIView):
@@ -152,7 +154,8 @@ class ImportDetail(generics.RetrieveAPIView):
 
 class ImportStop(APIView):
     """Stop a queued or running import (the wrong file): a queued one never starts, a running
-    one stops at its next progress report and keeps nothing it read; audited."""
+    one stops at its next progress report and keeps nothing it read (one whose worker died
+    ends stopped at once); audited."""
 
     permission_classes = [IsAuthenticated]
 
@@ -166,10 +169,28 @@ class ImportStop(APIView):
     )
     def post(self, request, pk):
         try:
-            job = job_stop(job=import_of(request, pk), user=request.user)
+            job = job_stop(job=import_of(request, pk, orphan_end=False), user=request.user)
         except DjangoValidationError as refused:
             return Response(refused.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AreaJobs(APIView):
+    """The area's latest imports and analyses (20 of each, newest first) and where each stands:
+    status, progress, `stalled`, `unclaimed`; for the analysts of the area. The data page
+    follows its jobs with it, and sees those started elsewhere."""
+
+    # 401 without a login, 404 for an area hidden from the user, 403 for its other roles.
+    permission_classes = [IsAuthenticated, requires("import")]
+
+    @extend_schema(responses={200: AreaJobsSerializer})
+    def get(self, request, slug):
+        area = self.access.area
+        # The state only: an import's report (up to 1,000 rejected rows) is not read for it.
+        imports = ImportJob.objects.filter(area=area).defer("rejected_rows", "notes", "options")
+        runs = AnalysisRun.objects.filter(area=area).defer("figures", "timings", "parameters")
+        jobs = {"imports": jobs_listed(imports), "analyses": jobs_listed(runs)}
+        return Response(AreaJobsSerializer(jobs, context={"request": request}).data)
 
 
 # The area's analysts, as for an import: 401 without a login, 404 for an area hidden from the

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from layers.serializers import STALLED, UNCLAIMED
+
 
 class AnalysisRequestSerializer(serializers.Serializer):
     # "from" is a Python keyword, so the field is declared below under its JSON name.
@@ -27,9 +29,8 @@ class AnalysisSummarySerializer(serializers.Serializer):
     progress_at = serializers.DateTimeField(
         allow_null=True, help_text="When the worker last reported progress (or started the run)."
     )
-    stalled = serializers.BooleanField(
-        help_text="Running, but no progress reported for 15 minutes: the worker may be stuck."
-    )
+    stalled = serializers.BooleanField(help_text=STALLED)
+    unclaimed = serializers.BooleanField(help_text=UNCLAIMED)
     parameters = serializers.DictField()
     seed = serializers.IntegerField()
     data_fingerprint = serializers.CharField()

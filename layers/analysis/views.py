@@ -32,16 +32,17 @@ from layers.jobs import job_orphan_end, job_stop
 from layers.models import AnalysisRun, RunStatus
 
 
-def run_access(request, run_id: int) -> tuple[AnalysisRun, Access]:
+def run_access(request, run_id: int, *, orphan_end=True) -> tuple[AnalysisRun, Access]:
     """The run and the user's access to its area: 404 if the area is hidden from them, 403 if
-    they may see the area but not its layers."""
+    they may see the area but not its layers. A running run whose worker died is read ended,
+    unless `orphan_end` is False (a stop, which ends it stopped: layers.jobs.job_stop)."""
     run = get_object_or_404(AnalysisRun.objects.select_related("area"), pk=run_id)
     access = access_for(request.user, run.area)
     if not access.can("view_area"):
         raise NotFound(_("No such analysis."))
     if not access.can("view_layers"):
         raise PermissionDenied(_("Your role in this area does not allow this."))
-    return job_orphan_end(run), access
+    return (job_orphan_end(run) if orphan_end else run), access
 
 
 def run_summary(request, run: AnalysisRun) -> dict:
@@ -61,6 +62,7 @@ def run_summary(request, run: AnalysisRun) -> dict:
         "progress": run.progress,
         "progress_at": run.progress_at,
         "stalled": run.stalled,
+        "unclaimed": run.unclaimed,
         "parameters": run.parameters,
         "seed": run.seed,
         "data_fingerprint": run.data_fingerprint,
@@ -180,7 +182,7 @@ class AnalysisStop(APIView):
         },
     )
     def post(self, request, pk):
-        run, access = run_access(request, pk)
+        run, access = run_access(request, pk, orphan_end=False)
         if not access.can("analyse"):
             raise PermissionDenied(_("Only analysts stop analyses."))
         try:

@@ -1,7 +1,8 @@
 """The imports and analyses page in Chromium: an analyst uploads a crime CSV, watches the job
 while the worker runs it, and reads the report; then starts an analysis. An analyst stops an
 import that is running. The form shows only the options of the chosen kind and format, and a
-stopped analysis is run again."""
+stopped analysis is run again. Jobs started elsewhere come in without a reload, and a job no
+worker takes asks whether the worker runs."""
 
 import threading
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from layers.jobs import QUEUE_SILENCE_LIMIT
 from layers.models import (
     PROGRESS_SILENCE_LIMIT,
     AnalysisRun,
@@ -381,4 +383,52 @@ def test_a_row_put_in_anew_keeps_the_keyboard_where_it_was(live_server, browser_
     assert page.evaluate(focused) == f"run-{third.pk}"
     page.keyboard.press("Tab")  # on to the row's first button
     assert page.evaluate(focused) == f"Run analysis {third.pk} again"
+    assert page.errors == []
+
+
+def test_jobs_started_elsewhere_show_without_a_reload(live_server, browser_page, member, area):
+    page = browser_page
+    finished = AnalysisRun.objects.create(area=area, status="done", finished_at=timezone.now())
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+    expect(page.locator("#import-list")).to_have_text("Nothing imported yet.")
+    expect(page.locator(f"#run-{finished.pk} .state")).to_have_text("Done")
+    page.evaluate("window.notReloaded = true")
+    page.fill("input[name=date_from]", "2025-03")  # typed, and kept
+
+    # Another analyst uploads a file: its row comes in, and the page follows it.
+    job = ImportJob.objects.create(
+        area=area, kind="crime", format="police-uk", file_name="colleague.csv",
+        created_by=member("analyst", area),
+    )  # fmt: skip
+    state = page.locator(f"#import-{job.pk} .state")
+    expect(state).to_have_text("Queued", timeout=15_000)
+    # It waits, and no worker is at work: the page asks whether the worker runs.
+    queued_at = timezone.now() - QUEUE_SILENCE_LIMIT - timedelta(minutes=5)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=queued_at)
+    since = timezone.localtime(queued_at).strftime("%H:%M")
+    expect(state).to_have_text(
+        f"Queued since {since} — no worker has taken it; is the task worker running?",
+        timeout=15_000,
+    )
+    expect(state).to_have_class("state stalled")
+    screenshot(page, "data-page-unclaimed")
+
+    # Another tab starts an analysis: it comes first in its list; one deleted elsewhere goes.
+    run = AnalysisRun.objects.create(area=area)
+    expect(page.locator("#run-list tbody tr").first).to_have_id(f"run-{run.pk}", timeout=15_000)
+    expect(page.locator(f"#run-{run.pk} .state")).to_have_text("Queued")
+    finished.delete()
+    expect(page.locator(f"#run-{finished.pk}")).to_have_count(0, timeout=15_000)
+    expect(page.locator("#run-list tbody tr")).to_have_count(1)
+
+    with worker_holding(job):  # a worker takes the import at last
+        now = timezone.now()
+        ImportJob.objects.filter(pk=job.pk).update(
+            status="running", started_at=now, progress_at=now, progress=0.3
+        )
+        expect(state).to_have_text("Running", timeout=15_000)
+        expect(page.locator(f"#import-{job.pk} .progress")).to_have_text("30 %")
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("input[name=date_from]").input_value() == "2025-03"
     assert page.errors == []

@@ -3,7 +3,7 @@ API's rules and reports; a refused upload changes nothing and says why."""
 
 import re
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,7 +12,7 @@ from django.test import override_settings
 from layers.models import AnalysisRun, CrimeIncident, ImportJob
 from tests.layers.exports_data import crime
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row
-from tests.layers.job_helpers import worker_holding
+from tests.layers.job_helpers import page_row, running, worker_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -258,6 +258,15 @@ def test_a_job_asked_to_stop_says_stopping_until_its_worker_has_stopped(analyst,
     with worker_holding(job):  # alive, and yet to come to its next progress report
         row = row_of(analyst.get(PAGE).content.decode(), f"/api/imports/{job.pk}/")
     assert '<span class="state">Stopping…</span>' in row and "stop_import" not in row
+
+
+def test_a_job_whose_worker_died_is_stopped_at_once_from_the_page(analyst, area):
+    job = running(ImportJob, area, timedelta(minutes=3), file_name="gone.csv")  # nobody holds it
+    page = analyst.post(PAGE, {"action": "stop_import", "job": job.pk}, follow=True)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("stopped", "")
+    row = page_row(page.content.decode(), job)
+    assert '<span class="state">Stopped</span>' in row and "nothing of it was kept" in row
 
 
 def test_an_ended_or_anothers_job_is_not_stopped_from_the_page(analyst, area, two_runs):

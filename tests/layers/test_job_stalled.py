@@ -11,7 +11,7 @@ from django.utils import timezone
 from geo.models import Role
 from layers.jobs import job_start, progress_store
 from layers.models import PROGRESS_SILENCE_LIMIT, AnalysisRun, ImportJob
-from tests.layers.job_helpers import worker_holding
+from tests.layers.job_helpers import page_row, running, worker_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +33,6 @@ def test_starting_and_every_progress_report_say_when():
             progress_store(cursor, AnalysisRun, run.pk, 0.0)
         run.refresh_from_db()
         assert run.progress_at > before
-
-
-def running(model, area, silent: timedelta, **fields):
-    """A running job whose worker last reported `silent` ago."""
-    now = timezone.now()
-    if model is ImportJob:
-        fields = {"kind": "crime", "format": "police-uk", "file_name": "big.csv", **fields}
-    return model.objects.create(
-        area=area, status="running", started_at=now - silent - timedelta(minutes=1),
-        progress_at=now - silent, progress=0.45, **fields,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(("model", "url"), [(ImportJob, "imports"), (AnalysisRun, "analyses")])
@@ -86,7 +75,27 @@ def test_the_page_says_since_when_a_stalled_job_has_reported_nothing(client, mem
         f'<span class="state stalled">No progress since {since} — the worker may have stopped'
         '</span> <span class="progress">45 %</span>'
     ) in page
-    slow_row = page.split(f'id="run-{slow.pk}"')[1].split("</tr>")[0]
+    slow_row = page_row(page, slow)
     assert '<span class="state">Running</span>' in slow_row
     # And the words the page's script writes when a job it follows stalls.
     assert '"stalled": "No progress since %(time)s \\u2014 the worker may have stopped"' in page
+
+
+def test_a_stop_asked_of_a_silent_worker_says_it_waits_for_its_next_report(client, member, area):
+    client.force_login(member(Role.ANALYST))
+    stuck = running(ImportJob, area, timedelta(minutes=40), stop_requested_at=timezone.now())
+    busy = running(AnalysisRun, area, timedelta(seconds=5), stop_requested_at=timezone.now())
+    with worker_holding(stuck), worker_holding(busy):  # alive: the stop cannot end them here
+        page = client.get(PAGE).content.decode()
+    since = timezone.localtime(stuck.progress_at).strftime("%H:%M")
+    stuck_row = page_row(page, stuck)
+    assert (
+        f'<span class="state stalled">Stopping… — the stop waits for the worker\'s next report;'
+        f" none since {since}</span>"
+    ) in stuck_row
+    busy_row = page_row(page, busy)
+    assert '<span class="state">Stopping…</span>' in busy_row  # it reports: the stop comes soon
+    assert (
+        '"stopping_stalled": "Stopping\\u2026 \\u2014 the stop waits for the worker\'s next report;'
+        ' none since %(time)s"'
+    ) in page

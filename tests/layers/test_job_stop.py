@@ -1,8 +1,9 @@
 """Stopping an import or an analysis (layers/jobs.py job_stop): the area's analysts only; a
 queued job never starts, a running one stops at its next progress report and keeps nothing it
-wrote; an ended job is answered 409 and left as it was."""
+wrote, or at once if its worker has died; an ended job is answered 409 and left as it was."""
 
 import threading
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -28,6 +29,7 @@ from layers.partitions import load_table_name
 from layers.services import import_job_create, import_job_run, import_options_parse
 from tests.factories import make_user
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row, run_import, write
+from tests.layers.job_helpers import running
 from tests.layers.test_hotspot_runs import IMMEDIATE, SMALL, incidents
 
 pytestmark = pytest.mark.django_db
@@ -218,6 +220,25 @@ def test_stopping_a_running_import_twice_is_asked_once(area, member, client_for)
         worker.close()  # the worker dies before its next progress report
     # Asked to stop and with no process left, it reads as stopped: nothing was stored.
     assert client.get(f"/api/imports/{job.pk}/").json()["status"] == "stopped"
+
+
+@pytest.mark.parametrize(
+    ("model", "url", "action"),
+    [(ImportJob, "imports", "import.stop"), (AnalysisRun, "analyses", "analysis.stop")],
+)
+def test_a_running_job_whose_worker_died_is_stopped_at_once(
+    area, member, client_for, model, url, action
+):
+    # It says running, but no process holds its lock: no report will come to learn of a stop.
+    job = running(model, area, timedelta(minutes=3))
+    analyst = member("analyst")
+    response = client_for(analyst).post(f"/api/{url}/{job.pk}/stop/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "stopped"
+    job.refresh_from_db()
+    assert (job.status, job.stopped_by, job.error) == ("stopped", analyst, "")
+    assert job.finished_at == job.stop_requested_at is not None
+    assert [detail["status"] for _user, detail in stops(action)] == ["running"]
 
 
 @pytest.mark.parametrize("status", ["done", "failed"])

@@ -95,6 +95,9 @@ MATRIX = {
         # A queued import: stopped at once, by the area's analysts only.
         ("POST", "/api/imports/{job}/stop/", None, "401 404 403 403 202 403"),
     ],
+    "api/areas/<slug:slug>/jobs/": [
+        ("GET", "/api/areas/{slug}/jobs/", None, "401 404 403 403 200 403"),
+    ],
     "api/areas/<slug:slug>/survey/": [
         ("GET", "/api/areas/{slug}/survey/", None, "401 404 403 403 200 403"),
     ],

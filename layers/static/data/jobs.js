@@ -1,16 +1,21 @@
-// The imports and analyses page follows its work under way without a reload. Every few seconds
-// each row of a queued or running job (data-job: its status URL in the API) shows the job's
-// status and progress as the API gives them. A job asked to stop (by its Stop button, or by
-// another analyst) says "Stopping…" until its worker has rolled it back. A running job whose
-// worker has reported no progress for long (the API's `stalled`: PROGRESS_SILENCE_LIMIT in
-// layers/models.py) says since when, as the worker may be stuck; one whose worker died is ended
-// failed by the status read itself (layers/jobs.py). A job that has ended gets its whole row as
-// the server renders it now (the report, the error, its buttons), from the page fetched in the
-// background: a reload would throw away what was typed in the forms.
+// The imports and analyses page follows the area's work without a reload. Every few seconds it
+// asks the area's jobs API (data-area-jobs: its latest imports and analyses, where each stands),
+// and each row of a queued or running job (data-job) shows its job's status and progress. A job
+// asked to stop (by its Stop button, or by another analyst) says "Stopping…" until its worker has
+// rolled it back; one whose worker has gone silent says since when, as the stop waits for its
+// next report. A running job whose worker has reported no progress for long (the API's
+// `stalled`: PROGRESS_SILENCE_LIMIT in layers/models.py) says since when, as the worker may be
+// stuck; one whose worker died is ended failed by the status read itself (layers/jobs.py). A job
+// queued for long while no worker was at work (`unclaimed`) asks whether the worker runs.
+// When a job has ended, or the API lists jobs the page does not (started by another analyst, in
+// another tab) or no longer lists one, the lists take their rows as the server renders them now
+// (the report, the error, the buttons), from the page fetched in the background: a reload would
+// throw away what was typed in the forms.
 
 const POLL_MS = 2000;
 const MAX_POLLS = 1800; // an hour: a page left open does not poll for ever
 const UNDER_WAY = ["queued", "running"];
+const JOBS_URL = document.querySelector("[data-area-jobs]").dataset.areaJobs;
 const words = JSON.parse(document.getElementById("job-words").textContent);
 // Hours and minutes in the site's zone, as the server writes them ("H:i").
 const clock = new Intl.DateTimeFormat("en-GB", {
@@ -28,17 +33,20 @@ function hoursMinutes(iso) {
 
 // What layers/templates/layers/job_status.html says of a job.
 function stateOf(job) {
-  if (job.status === "running" && job.stop_requested_at) return words.stopping;
-  if (job.stalled) {
-    return words.stalled.replace("%(time)s", hoursMinutes(job.progress_at || job.started_at));
+  const since = (phrase, iso) => phrase.replace("%(time)s", hoursMinutes(iso));
+  const lastReport = job.progress_at || job.started_at;
+  if (job.status === "running" && job.stop_requested_at) {
+    return job.stalled ? since(words.stopping_stalled, lastReport) : words.stopping;
   }
+  if (job.stalled) return since(words.stalled, lastReport);
+  if (job.unclaimed) return since(words.unclaimed, job.created_at);
   return words.status[job.status] ?? job.status;
 }
 
 function show(row, job) {
   const state = row.querySelector(".state");
   state.textContent = stateOf(job);
-  state.classList.toggle("stalled", job.stalled && !job.stop_requested_at);
+  state.classList.toggle("stalled", job.stalled || job.unclaimed);
   row.querySelector(".status").dataset.status = job.status;
   const progress = row.querySelector(".progress");
   if (progress) progress.textContent = `${Math.round((job.progress || 0) * 100)} %`;
@@ -52,25 +60,45 @@ function content(row) {
   return copy.innerHTML;
 }
 
-// The rows of jobs that have ended, and the others' (a finished analysis moves "On the map"),
-// from the page as it is now. Rows still under way stay: their polling shows them. A row the
-// page no longer lists (its job deleted meanwhile) goes. False if the page could not be had.
-async function refresh(over) {
-  let fresh;
+// The area's latest jobs as the API lists them, by the id of their row; null if not had.
+async function listed() {
   try {
-    const response = await fetch(location.pathname, { credentials: "same-origin" });
-    if (!response.ok) return false;
-    fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const response = await fetch(JOBS_URL, { credentials: "same-origin" });
+    if (!response.ok) return null;
+    const jobs = await response.json();
+    return new Map([
+      ...jobs.imports.map((job) => [`import-${job.id}`, job]),
+      ...jobs.analyses.map((job) => [`run-${job.id}`, job]),
+    ]);
   } catch (error) {
-    return false; // offline for a moment: the next round tries again
+    return null; // offline for a moment: the next round tries again
   }
-  for (const row of document.querySelectorAll("table.jobs tr[id]")) {
-    if (row.dataset.job && !over.includes(row)) continue;
-    const now = fresh.getElementById(row.id);
-    if (!now) row.remove();
-    else if (content(now) !== content(row)) swap(row, document.importNode(now, true));
+}
+
+// Whether a row gives way to its rendering `now`: a row under way only once it has ended (its
+// polling shows it until then), any other once it has changed.
+function stale(row, now, over) {
+  return row.dataset.job ? over.includes(row) : content(now) !== content(row);
+}
+
+// Bring a list's rows in line with the page as rendered now: new rows go in at their place, rows
+// it no longer has go, and ended rows (`over`) and changed ones (a finished analysis moves "On
+// the map") take the new rendering.
+function merge(body, fresh, over) {
+  let previous = null;
+  for (const now of fresh.rows) {
+    let row = document.getElementById(now.id);
+    if (!row || stale(row, now, over)) {
+      const copy = document.importNode(now, true);
+      if (row) swap(row, copy);
+      else if (previous) previous.after(copy);
+      else body.prepend(copy);
+      row = copy;
+    }
+    previous = row;
   }
-  return true;
+  const kept = new Set([...fresh.rows].map((row) => row.id));
+  for (const row of [...body.rows]) if (!kept.has(row.id)) row.remove();
 }
 
 // Puts `fresh` in for `row`. A keyboard user on one of its buttons stays on that button, or on
@@ -86,28 +114,48 @@ function swap(row, fresh) {
   fresh.focus();
 }
 
-async function poll(round) {
-  const over = [];
-  for (const row of document.querySelectorAll("tr[data-job]")) {
-    try {
-      const response = await fetch(row.dataset.job, { credentials: "same-origin" });
-      if (response.status === 404) over.push(row); // deleted meanwhile
-      if (!response.ok) continue;
-      const job = await response.json();
-      show(row, job);
-      if (!UNDER_WAY.includes(job.status)) over.push(row);
-    } catch (error) {
-      // Offline for a moment: try again on the next round.
-    }
+// The lists (.job-list) as the page renders them now. A list that had no table, or has
+// none now (its first job, or its last deleted), is taken whole. False if the page could not be
+// had.
+async function refresh(over) {
+  let fresh;
+  try {
+    const response = await fetch(location.pathname, { credentials: "same-origin" });
+    // Signed out meanwhile, the page is the login form's: its lists would look empty.
+    if (!response.ok || response.redirected) return false;
+    fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch (error) {
+    return false; // offline for a moment: the next round tries again
   }
-  // Until the page has been had, an ended row keeps its data-job and is asked for again.
-  if (over.length) await refresh(over);
-  if (document.querySelector("tr[data-job]") && round < MAX_POLLS) {
-    setTimeout(() => poll(round + 1), POLL_MS);
+  for (const list of document.querySelectorAll(".job-list")) {
+    const now = fresh.getElementById(list.id);
+    if (!now) continue;
+    const body = list.querySelector("tbody");
+    const freshBody = now.querySelector("tbody");
+    if (body && freshBody) merge(body, freshBody, over);
+    else list.replaceWith(document.importNode(now, true));
   }
+  return true;
 }
 
-if (document.querySelector("tr[data-job]")) setTimeout(() => poll(1), POLL_MS);
+async function poll(round) {
+  const jobs = await listed();
+  if (jobs) {
+    const over = [];
+    for (const row of document.querySelectorAll("tr[data-job]")) {
+      const job = jobs.get(row.id);
+      if (job) show(row, job);
+      if (!job || !UNDER_WAY.includes(job.status)) over.push(row); // ended, or deleted
+    }
+    const shown = [...document.querySelectorAll(".job-list tr[id]")].map((row) => row.id);
+    const elsewhere = shown.length !== jobs.size || shown.some((id) => !jobs.has(id));
+    // Until the page has been had, an ended row keeps its data-job and is looked at again.
+    if (over.length || elsewhere) await refresh(over);
+  }
+  if (round < MAX_POLLS) setTimeout(() => poll(round + 1), POLL_MS);
+}
+
+setTimeout(() => poll(1), POLL_MS);
 
 // Each change on the page is a plain form posted once: its button is disabled as it goes, so a
 // double click or an Enter pressed twice does not post it twice (the server, too, answers a

@@ -10,10 +10,11 @@
 // When a job has ended, or the API lists jobs the page does not (started by another analyst, in
 // another tab) or no longer lists one, the lists take their rows as the server renders them now
 // (the report, the error, the buttons), from the page fetched in the background: a reload would
-// throw away what was typed in the forms.
+// throw away what was typed in the forms. Every 2 s while a job is under way, less often while
+// none is, for at most an hour (polling.js); a tab in the background asks nothing.
 
-const POLL_MS = 2000;
-const MAX_POLLS = 1800; // an hour: a page left open does not poll for ever
+import { POLL_MS, nextWait } from "./polling.js";
+
 const UNDER_WAY = ["queued", "running"];
 const JOBS_URL = document.querySelector("[data-area-jobs]").dataset.areaJobs;
 const words = JSON.parse(document.getElementById("job-words").textContent);
@@ -138,7 +139,16 @@ async function refresh(over) {
   return true;
 }
 
-async function poll(round) {
+// The next round after `wait` ms; a hidden tab's waits for the tab to be shown again.
+function schedule(wait) {
+  if (wait === null) return; // the hour is over
+  setTimeout(() => {
+    if (!document.hidden) return poll(wait);
+    document.addEventListener("visibilitychange", () => poll(POLL_MS), { once: true });
+  }, wait);
+}
+
+async function poll(wait) {
   const jobs = await listed();
   if (jobs) {
     const over = [];
@@ -152,10 +162,13 @@ async function poll(round) {
     // Until the page has been had, an ended row keeps its data-job and is looked at again.
     if (over.length || elsewhere) await refresh(over);
   }
-  if (round < MAX_POLLS) setTimeout(() => poll(round + 1), POLL_MS);
+  // Under way: a job the API lists so, or a row the page has not yet had ended.
+  const listedUnderWay = [...(jobs?.values() ?? [])].some((job) => UNDER_WAY.includes(job.status));
+  const underWay = listedUnderWay || document.querySelector("tr[data-job]") !== null;
+  schedule(nextWait(wait, underWay, performance.now()));
 }
 
-setTimeout(() => poll(1), POLL_MS);
+schedule(POLL_MS);
 
 // Each change on the page is a plain form posted once: its button is disabled as it goes, so a
 // double click or an Enter pressed twice does not post it twice (the server, too, answers a

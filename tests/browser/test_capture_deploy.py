@@ -86,6 +86,15 @@ def opened(page, response) -> tuple[str, set[str]]:
     return response.headers["x-trygg-release"], set(page.evaluate(RELEASES_RUN))
 
 
+def the_new_release_before_its_worker(page, tablet, deploy) -> str:
+    """A release comes out and the tablet opens its page, but the new worker does not come (its
+    script never arrives): the old one serves the new page. Returns the new release."""
+    second = deploy()
+    tablet.route("**/walks/sw.js", lambda route: route.abort())
+    assert opened(page, page.reload()) == (second, {second})
+    return second
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_first_load_after_a_release_runs_that_releases_scripts(
@@ -140,10 +149,7 @@ def test_offline_before_the_new_worker_came_the_new_page_runs_its_own_scripts(
     # connection before the new worker was installed: for days it opened the new page with the
     # old worker's scripts.
     page, first = the_app_on_a_tablet(live_server, tablet, capture_area)
-
-    second = deploy()
-    tablet.route("**/walks/sw.js", lambda route: route.abort())  # the new worker never comes
-    assert opened(page, page.reload()) == (second, {second})
+    second = the_new_release_before_its_worker(page, tablet, deploy)
     assert page.evaluate(SHELL_CACHES) == [f"trygg-shell-{first}", f"trygg-shell-{second}"]
 
     tablet.set_offline(True)
@@ -159,3 +165,19 @@ def test_offline_before_the_new_worker_came_the_new_page_runs_its_own_scripts(
     expect(page.locator("#sync-count")).to_have_attribute("data-count", "0")
     until_the_worker_of(page, second)
     assert Observation.objects.get().kind.code == "hiding_place"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_files_refused_for_a_moment_come_from_the_copies_of_the_pages_release(
+    live_server, tablet, capture_area, deploy
+):
+    # The old worker passed on whatever the server answered for a page of another release's
+    # scripts: a 503 for a moment (the server restarting) left the page without them, though
+    # the tablet had kept them.
+    page, first = the_app_on_a_tablet(live_server, tablet, capture_area)
+    second = the_new_release_before_its_worker(page, tablet, deploy)
+
+    tablet.route("**/static/walks/*", lambda route: route.fulfill(status=503, body="Restarting"))
+    assert opened(page, page.reload()) == (second, {second})
+    assert page.evaluate(SHELL_CACHES) == [f"trygg-shell-{first}", f"trygg-shell-{second}"]

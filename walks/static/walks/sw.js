@@ -86,17 +86,21 @@ async function staticFile(request) {
   // A page of another release: that release's files, from the network, kept in that release's
   // cache (which its worker fills once it comes) for a tablet that goes offline before then.
   const theirs = await caches.open(`trygg-shell-${release}`);
+  let response = null;
   try {
-    const response = await fetch(request, { cache: "no-cache" });
-    if (response.ok) await theirs.put(request, response.clone());
-    return response;
-  } catch (error) {
-    // Offline, a file that release never had fetched here: this worker's copy, as before (the
-    // page may work with it; it certainly does not without).
-    const copy = (await copyIn(theirs, request)) ?? (await copyIn(shell, request));
-    if (copy) return copy;
-    throw error;
+    response = await fetch(request, { cache: "no-cache" });
+    if (response.ok) {
+      await theirs.put(request, response.clone());
+      return response;
+    }
+  } catch {
+    // Offline: a copy, as below.
   }
+  // Offline, or refused (a server restarting answers 502 or 503 for a moment): that release's
+  // copy if this tablet fetched one; failing that, this worker's own, as before (the page may
+  // work with it; it certainly does not without).
+  const copy = (await copyIn(theirs, request)) ?? (await copyIn(shell, request));
+  return copy ?? response ?? Response.error();
 }
 
 // The response as stored in the data cache: its own headers and body, and the time.

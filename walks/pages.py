@@ -277,11 +277,17 @@ def _capture_map(walk) -> tuple[list[float], str]:
     """The capture map's extent and the URL of the blocks it shows and keeps offline: around
     the route when the walk has one, else the whole area. A tablet then downloads the blocks
     along its walk (a demo walk's: 0.65 MB, 0.14 MB compressed) instead of the area's (4.8 MB,
-    1.1 MB compressed), and the map opens where the walk is."""
+    1.1 MB compressed), and the map opens where the walk is. Never beyond the area's edge and
+    its tolerance, where no finding is accepted: a route along the edge would otherwise open
+    the map half on empty ground, the walk off its centre."""
     blocks = reverse("block-list", args=[walk.area.slug])
+    area_extent = _extent(walk.area)
     if walk.route is None:
-        return _extent(walk.area), blocks
-    extent = _around(walk.route.extent, ROUTE_MARGIN_M)
+        return area_extent, blocks
+    extent = _within(
+        _around(walk.route.extent, ROUTE_MARGIN_M),
+        _around(area_extent, settings.TRYGG_OUTSIDE_TOLERANCE_M),
+    )
     return extent, f"{blocks}?bbox={','.join(f'{v:.6f}' for v in extent)}"
 
 
@@ -291,6 +297,15 @@ def _around(extent, metres: float) -> list[float]:
     dlat = metres / METRES_PER_DEGREE
     dlon = dlat / math.cos(math.radians((ymin + ymax) / 2))
     return [xmin - dlon, ymin - dlat, xmax + dlon, ymax + dlat]
+
+
+def _within(extent, limit) -> list[float]:
+    """The part of a lon/lat extent inside `limit`; all of it when none is (a route outside
+    its area, whose boundary was redrawn after the walk was planned)."""
+    xmin, ymin, xmax, ymax = extent
+    lxmin, lymin, lxmax, lymax = limit
+    part = [max(xmin, lxmin), max(ymin, lymin), min(xmax, lxmax), min(ymax, lymax)]
+    return part if part[0] < part[2] and part[1] < part[3] else extent
 
 
 def _outline(area) -> dict | None:

@@ -53,3 +53,34 @@ def test_pages_fit_a_phone(live_server, chromium, capture_area, role, pages):
     finally:
         context.close()
         connections.close_all()
+
+
+@pytest.mark.parametrize("language", ["sv", "da"])
+def test_pages_fit_a_phone_in_every_language(live_server, chromium, capture_area, language):
+    """Longer words than English's: the start page's heading is one compound word in Swedish
+    ("Trygghetsvandringar") and Danish, which at the desktop's size ran off the card; the top
+    bar's links, with a username as long as the demo's, pushed the last language off the
+    screen; a crime category's name widened the imports page's list of them."""
+    user = make_member(capture_area, "analyst", "demo-analyst-two")  # as long as demo-coordinator
+    context = chromium.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, locale=language,
+        extra_http_headers={"Accept-Language": language},
+    )  # fmt: skip
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, user.username, PASSWORD)
+        for address in ["/", "/areas/testarea/data/"]:
+            page.goto(live_server.url + address)
+            assert page.locator("html").get_attribute("lang") == language
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{address} is {width} px wide in {language}"
+            heading = page.locator("h1").evaluate("h => h.scrollWidth <= h.clientWidth")
+            assert heading, f"the heading of {address} runs past its box"
+        # The crime categories: no name runs into the next column or past the list.
+        overflowing = page.locator(".categories label").evaluate_all(
+            "labels => labels.filter(l => l.scrollWidth > l.clientWidth).map(l => l.textContent)"
+        )
+        assert overflowing == []
+    finally:
+        context.close()
+        connections.close_all()

@@ -1,10 +1,12 @@
 import json
+import math
 import posixpath
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.gis.geos import LineString
 from django.test import Client
 
 from tests.factories import make_member
@@ -139,8 +141,10 @@ def test_capture_page_lists_the_participants_walks_for_pruning_as_my_walks_does(
     assert "offline" not in capture_config(member("planner"), walks[0], "?preview=1")
 
 
-def test_capture_map_shows_and_keeps_the_blocks_along_the_route(participant, walk):
+def test_capture_map_shows_and_keeps_the_blocks_along_the_route(participant, area):
     """Not the whole area's: a tablet downloads them over mobile data and keeps them offline."""
+    # A short route in the middle of the area, 1.1 km across: 400 m around it stays inside.
+    walk = make_walk(area, [participant], route=LineString((13.008, 55.6045), (13.010, 55.6055)))
     config = capture_config(participant, walk)
     xmin, ymin, xmax, ymax = config["walk"]["extent"]
     rxmin, rymin, rxmax, rymax = walk.route.extent
@@ -150,6 +154,18 @@ def test_capture_map_shows_and_keeps_the_blocks_along_the_route(participant, wal
     assert rxmin - xmin == pytest.approx(xmax - rxmax) and rxmin - xmin > ymax - rymax
     bbox = ",".join(f"{v:.6f}" for v in (xmin, ymin, xmax, ymax))
     assert config["urls"]["blocks"] == f"/api/areas/{walk.area.slug}/blocks/?bbox={bbox}"
+
+
+def test_capture_map_along_a_route_stops_at_the_area_and_its_tolerance(participant, area, settings):
+    """A route along the area's west edge: the map opens on the area's side of it, not half
+    on the empty ground beyond the edge where no finding is accepted."""
+    settings.TRYGG_OUTSIDE_TOLERANCE_M = 100
+    walk = make_walk(area, [participant], route=LineString((13.001, 55.604), (13.003, 55.606)))
+    xmin, ymin, xmax, ymax = capture_config(participant, walk)["walk"]["extent"]
+    tolerance = 100 / (111_320 * math.cos(math.radians(55.605)))  # 100 m of longitude
+    assert xmin == pytest.approx(13.000 - tolerance, abs=1e-6)  # the edge and its tolerance
+    assert xmax == pytest.approx(13.003 + 4 * tolerance, abs=1e-5)  # the route and 400 m
+    assert (ymin, ymax) == pytest.approx((55.604 - 0.003593, 55.606 + 0.003593), abs=1e-5)
 
 
 def test_capture_map_of_a_walk_without_a_route_shows_the_area(participant, walk):

@@ -26,7 +26,7 @@ from layers.services import (
     import_job_run,
     import_options_parse,
 )
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, screenshot, wait_until
 from tests.factories import PASSWORD
 from tests.layers.exports_data import crime
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row
@@ -47,6 +47,7 @@ def test_an_analyst_imports_and_analyses_from_the_page(
     log_in(page, live_server.url, member("analyst").username, PASSWORD)
     page.click("text=Imports and analyses")
     expect(page.locator("h1")).to_contain_text("Imports and analyses")
+    wait_until(page, "document.body.dataset.ready === 'true'")
 
     # The format list follows the kind: crime has no "found from the file".
     page.select_option("select[name=kind]", "blocks")
@@ -153,6 +154,7 @@ def test_the_form_shows_the_options_of_the_kind_and_format_chosen(
     page = browser_page
     log_in(page, live_server.url, member("analyst").username, PASSWORD)
     page.goto(f"{live_server.url}/areas/testarea/data/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
     page.click("details.options summary")
     expected = {
         ("crime", "police-uk"): ["delimiter", "strict", "dataset", "precision"],

@@ -48,3 +48,7 @@ if (kind && format) {
   offerFormats();
   offerOptions();
 }
+
+// Browser tests wait for this before they use the form: the page's module scripts run after it
+// is shown, and a choice made before they do would go unanswered until the next one.
+document.body.dataset.ready = "true";

@@ -95,18 +95,7 @@ def measure(layer, lon, lat, db, client, requester, rounds):
     cursor = db.cursor()
 
     def statement(tile):
-        _, z, x, y = tile
-        params = bench.tile_params(
-            slug="demo",
-            layer=layer,
-            z=z,
-            x=x,
-            y=y,
-            requester=requester,
-            filters=bench.TileFilters(),
-        )
-        cursor.execute(bench.STATEMENTS[layer], params)
-        cursor.fetchone()
+        bench.run_statement(cursor, tile, requester)
 
     status = {}
     for _ in range(8):  # both sides warm and their statements prepared before anything is timed

@@ -128,6 +128,17 @@ def tile_list(lon, lat, spans):
     return tiles
 
 
+def run_statement(cur, tile, requester):
+    """The tile statement the server runs for `tile` (layer, z, x, y) and that requester, with
+    no filters: the floor."""
+    layer, z, x, y = tile
+    params = tile_params(
+        slug="demo", layer=layer, z=z, x=x, y=y, requester=requester, filters=TileFilters()
+    )
+    cur.execute(STATEMENTS[layer], params)
+    cur.fetchone()
+
+
 def tile_path(job):
     layer, z, x, y = job
     return f"/tiles/demo/{layer}/{z}/{x}/{y}.mvt"
@@ -467,19 +478,8 @@ def main():
             label = f"{case} ({role}{', session' if via else ''})"
 
             def floor(tile, requester=requester):
-                layer, z, x, y = tile
-                params = tile_params(
-                    slug="demo",
-                    layer=layer,
-                    z=z,
-                    x=x,
-                    y=y,
-                    requester=requester,
-                    filters=TileFilters(),
-                )
                 with cursor() as cur:
-                    cur.execute(STATEMENTS[layer], params)
-                    cur.fetchone()
+                    run_statement(cur, tile, requester)
 
             def cold(tile, headers=headers):
                 status, _, _ = http_get(TRYGG_PORT, tile_path(tile), headers)

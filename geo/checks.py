@@ -1,11 +1,11 @@
 """System checks: Trygg needs PostGIS, and a recent enough one; what /healthz reports."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import connection
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.db.utils import DatabaseError, OperationalError
 from django.utils import timezone
 
@@ -26,13 +26,29 @@ def postgis_version() -> str | None:
 
 
 def task_queue_state() -> dict:
-    """How the background worker keeps up: the tasks waiting for it, and whether one has waited
-    longer than TASK_LATE (no worker runs, or it is stuck on a task, or too few run)."""
+    """How the background worker keeps up: the tasks waiting for it, whether one has waited
+    longer than TASK_LATE (no worker runs, or it is stuck on a task, or too few run), and when
+    a worker last took or finished a task (long ago: none runs; lately: too few, or stuck)."""
     from django_tasks_db.models import DBTaskResult
 
     waiting = DBTaskResult.objects.ready().aggregate(count=Count("pk"), oldest=Min("enqueued_at"))
     late = waiting["oldest"] is not None and timezone.now() - waiting["oldest"] > TASK_LATE
-    return {"worker": "late" if late else "ok", "tasks_waiting": waiting["count"]}
+    return {
+        "worker": "late" if late else "ok",
+        "tasks_waiting": waiting["count"],
+        "worker_seen_at": worker_seen_at(),
+    }
+
+
+def worker_seen_at() -> datetime | None:
+    """When a background worker last took a task or finished one (django-tasks stamps both on
+    the task's row), or None if none ever did. The data page's jobs API asks it every few
+    seconds (layers.jobs, `unclaimed`): each column has an index of ours for it (layers
+    migration 0015), or every ask would read the whole table of tasks ever run."""
+    from django_tasks_db.models import DBTaskResult
+
+    seen = DBTaskResult.objects.aggregate(taken=Max("started_at"), finished=Max("finished_at"))
+    return max((at for at in seen.values() if at is not None), default=None)
 
 
 @register(Tags.database)

@@ -33,14 +33,15 @@ def healthz(request):
     """For a load balancer and monitoring: 503 while the database cannot be reached (the web
     workers can answer nothing else), 200 otherwise; `worker` is "late" when a task has waited
     for the background worker too long (imports and analyses stall, pages do not). The page
-    is public, so the PostGIS version and how many imports and analyses wait are for staff
-    only: to anyone else they tell what to attack and how busy the analysts are."""
+    is public, so the PostGIS version, how many imports and analyses wait and when a worker
+    last took or finished one are for staff only: to anyone else they tell what to attack and
+    how busy the analysts are."""
     try:
         health = {"database": "ok", **task_queue_state()}
         if request.user.is_staff:
             health["postgis"] = postgis_version()
         else:
-            del health["tasks_waiting"]
+            del health["tasks_waiting"], health["worker_seen_at"]
     except DatabaseError as error:
         # One line, not the traceback of an Internal Server Error at every probe.
         log.warning("healthz: the database cannot be reached: %s", error)

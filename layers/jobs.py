@@ -29,11 +29,10 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks_db.models import DBTaskResult
 
+from geo.checks import worker_seen_at
 from geo.services import audit_record
 from layers.models import AnalysisRun, ImportJob, RunStatus
 
@@ -138,8 +137,8 @@ def worker_at_work(*, since) -> bool:
         )
         if cursor.fetchone()[0]:
             return True
-    tasks = DBTaskResult.objects.filter(Q(started_at__gte=since) | Q(finished_at__gte=since))
-    return tasks.exists()
+    seen = worker_seen_at()
+    return seen is not None and seen >= since
 
 
 class JobStopped(Exception):  # noqa: N818 -- a stop asked for, not an error

@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from config.languages import current_language
-from geo.access import Access, access_for
+from geo.access import Access
 from geo.models import Area
 from layers.analysis.results import analysis_shown, block_figures
 from layers.categories import CrimeCategory
 from tiles import sprite
-from tiles.auth import tile_user
 from tiles.catalogue import CRIME_POINTS_MINZOOM
 from tiles.filters import FilterError, parse_filters
 from tiles.sprite import KIND_COLOURS
@@ -27,6 +26,7 @@ from tiles.styles import (
     CLASS_COLOURS,
     HOTSPOT_COLOURS,
     LAMP_COLOURS,
+    access_or_404,
     area_bounds,
     raster_names,
     raster_ranges,
@@ -46,27 +46,15 @@ from walks.models import (
 )
 
 
-class Unseen(Exception):
-    """The area does not exist for this user (or they must log in first)."""
-
-
-def area_for(request, slug: str) -> Access:
-    tile_user(request)
-    area = Area.objects.filter(slug=slug).first()
-    access = access_for(request.user, area) if area else None
-    if access is None or not access.can("view_area"):
-        raise Unseen
-    return access
-
-
 @require_safe
 def planner_map(request, slug: str):
     try:
-        access = area_for(request, slug)
-    except Unseen:
+        access = access_or_404(request, slug)
+    except Http404:
+        # Who is not signed in may yet see it once they are: the login page, not a 404.
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        raise Http404(_("No such area.")) from None
+        raise
     language = current_language()
     kinds = ObservationKind.objects.of_area(access.area)
     run = shown_run(access)
@@ -161,6 +149,8 @@ SIDES = ("XMin", "YMin", "XMax", "YMax")
 
 
 def unseen_json() -> JsonResponse:
+    """access_or_404's refusal as JSON: the map's details are not under config.errors'
+    JSON_PREFIXES, so a bare Http404 would answer them with the HTML page."""
     return JsonResponse({"detail": _("No such area.")}, status=404)
 
 
@@ -215,9 +205,9 @@ def block_detail(request, slug: str, pk: int):
     """A block's figures in the run the map shows and the observations inside it (map filters
     apply)."""
     try:
-        access = area_for(request, slug)
+        access = access_or_404(request, slug)
         filters = parse_filters(request.GET, ("from", "to", "kind", "light", "follow_up", "walk"))
-    except Unseen:
+    except Http404:
         return unseen_json()
     except FilterError as error:
         return JsonResponse(error.errors, status=400)
@@ -257,8 +247,8 @@ def block_detail(request, slug: str, pk: int):
 @require_safe
 def observation_detail(request, slug: str, pk: int):
     try:
-        access = area_for(request, slug)
-    except Unseen:
+        access = access_or_404(request, slug)
+    except Http404:
         return unseen_json()
     if not access.can("view_walk_layers"):
         return forbidden_json()

@@ -36,6 +36,10 @@ LAMP_COLOURS = {"working": "#f2c230", "dim": "#a08a3c", "broken": "#1a1a1a", "un
 
 
 def access_or_404(request, slug: str) -> Access:
+    """The requester's access to the area, a token's user included; Http404 for an area they
+    may not see. The one look-up of the tiles, the styles and the planner's map pages (whose
+    JSON details answer the 404 as JSON, and whose page sends a visitor not signed in to log
+    in first), so all of them refuse the same users."""
     tile_user(request)
     return area_access(request, slug)
 

@@ -29,6 +29,27 @@ def test_healthz_reports_database_and_postgis_version_to_staff(staff_client):
     assert body["database"] == "ok"
     assert body["postgis"].startswith("3.")
     assert body["worker"] == "ok" and body["tasks_waiting"] == 0
+    assert body["worker_seen_at"] is None  # no worker ever took a task
+
+
+def test_healthz_tells_staff_when_a_worker_last_took_or_finished_a_task(staff_client):
+    """Beside `late`: a worker seen lately is there but too slow or stuck; one long unseen, or
+    never, is not running. The jobs' `unclaimed` asks the same (layers.jobs)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from layers.tasks import import_job_task
+
+    now = timezone.now().replace(microsecond=0)  # JSON writes milliseconds
+    taken, finished = now - dt.timedelta(hours=3), now - dt.timedelta(hours=2)
+    import_job_task.enqueue(0)
+    DBTaskResult.objects.update(status="SUCCESSFUL", started_at=taken, finished_at=finished)
+    seen = staff_client.get("/healthz").json()["worker_seen_at"]
+    assert dt.datetime.fromisoformat(seen) == finished
+    import_job_task.enqueue(0)
+    later = now - dt.timedelta(minutes=1)
+    DBTaskResult.objects.filter(started_at=None).update(status="RUNNING", started_at=later)
+    seen = staff_client.get("/healthz").json()["worker_seen_at"]
+    assert dt.datetime.fromisoformat(seen) == later  # taken, not finished yet: seen too
 
 
 def test_healthz_says_the_worker_is_late_once_a_task_waited_ten_minutes(staff_client):
@@ -42,6 +63,7 @@ def test_healthz_says_the_worker_is_late_once_a_task_waited_ten_minutes(staff_cl
         "postgis": "",
         "worker": "ok",
         "tasks_waiting": 1,
+        "worker_seen_at": None,
     }
     DBTaskResult.objects.update(enqueued_at=timezone.now() - dt.timedelta(minutes=11))
     response = staff_client.get("/healthz")

@@ -560,3 +560,18 @@ def test_run_agains_at_once_of_two_runs_of_the_same_parameters_queue_one_run(mem
     assert [answer.status_code for answer in answers] == [302, 302]
     queued = AnalysisRun.objects.filter(status="queued")
     assert list(queued.values_list("parameters", flat=True)) == [stopped_run.parameters]
+
+
+def test_a_message_outlasts_the_background_requests_and_shows_on_the_next_page(analyst):
+    """The page refreshes its lists from the jobs API and from itself fetched in the background
+    (jobs.js, marked by its header): neither may use up the "queued" a POST in another tab left
+    for the page that tab goes to next. That page shows it, once."""
+    queued = "august.csv is queued for import"
+    form = {"action": "import", "kind": "crime", "format": "police-uk", "file": police_csv()}
+    assert analyst.post(PAGE, form).status_code == 302
+    jobs = analyst.get("/api/areas/testarea/jobs/")
+    assert jobs.status_code == 200 and len(jobs.json()["imports"]) == 1
+    background = analyst.get(PAGE, headers={"X-Trygg-Background": "1"}).content.decode()
+    assert 'id="import-' in background and queued not in background
+    assert queued in analyst.get(PAGE).content.decode()
+    assert queued not in analyst.get(PAGE).content.decode()

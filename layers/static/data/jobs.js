@@ -121,7 +121,10 @@ function swap(row, fresh) {
 async function refresh(over) {
   let fresh;
   try {
-    const response = await fetch(location.pathname, { credentials: "same-origin" });
+    // Marked as a background fetch: the server leaves the messages ("Import queued") a POST
+    // left for the next page shown alone, not used up on a page nobody sees.
+    const headers = { "X-Trygg-Background": "1" };
+    const response = await fetch(location.pathname, { credentials: "same-origin", headers });
     // Signed out meanwhile, the page is the login form's: its lists would look empty.
     if (!response.ok || response.redirected) return false;
     fresh = new DOMParser().parseFromString(await response.text(), "text/html");

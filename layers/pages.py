@@ -377,12 +377,21 @@ def _stop(request, jobs, field: str) -> None:
     except ValidationError as refused:
         messages.error(request, " ".join(refused.messages))
         return
+    # Stopped at once (queued, or its worker gone) or stopping (its worker rolls it back): the
+    # message says which, as the row does.
+    stopped = job.status == RunStatus.STOPPED
     if isinstance(job, ImportJob):
-        message = _("Stopping the import of %(file)s: nothing of it is kept.") % {
-            "file": job.file_name
-        }
+        message = (
+            _("The import of %(file)s is stopped: nothing of it is kept.")
+            if stopped
+            else _("Stopping the import of %(file)s: nothing of it is kept.")
+        ) % {"file": job.file_name}
     else:
-        message = _("Stopping analysis %(id)s: nothing of it is kept.") % {"id": job.pk}
+        message = (
+            _("Analysis %(id)s is stopped: nothing of it is kept.")
+            if stopped
+            else _("Stopping analysis %(id)s: nothing of it is kept.")
+        ) % {"id": job.pk}
     messages.success(request, message)
 
 

@@ -110,9 +110,24 @@ class JobStateSerializer(serializers.Serializer):
         return self.context["request"].build_absolute_uri(reverse(name, args=[job.pk]))
 
 
+class ShownRunSerializer(serializers.Serializer):
+    """The analysis the area's map shows (layers.analysis.results.analysis_shown)."""
+
+    id = serializers.IntegerField(read_only=True)
+    pinned = serializers.BooleanField(
+        read_only=True, help_text="chosen by an analyst: new analyses do not replace it"
+    )
+
+
 class AreaJobsSerializer(serializers.Serializer):
     imports = JobStateSerializer(many=True, read_only=True)
     analyses = JobStateSerializer(many=True, read_only=True)
+    on_the_map = ShownRunSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="the analysis the map shows: the pinned one, else the latest finished; null"
+        " while none has finished",
+    )
 
 
 class SurveyRoundSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from geo.access import access_for
 from geo.bbox import parse_bbox
 from geo.permissions import requires
+from layers.analysis.results import analysis_shown
 from layers.exports import sql
 from layers.exports.definitions import LAYERS as EXPORT_LAYERS
 from layers.exports.filters import Filters, parse_day
@@ -177,8 +178,8 @@ class ImportStop(APIView):
 
 class AreaJobs(APIView):
     """The area's latest imports and analyses (20 of each, newest first) and where each stands:
-    status, progress, `stalled`, `unclaimed`; for the analysts of the area. The data page
-    follows its jobs with it, and sees those started elsewhere."""
+    status, progress, `stalled`, `unclaimed`, and which analysis the map shows; for the analysts
+    of the area. The data page follows its jobs with it, and sees those started elsewhere."""
 
     # 401 without a login, 404 for an area hidden from the user, 403 for its other roles.
     permission_classes = [IsAuthenticated, requires("import")]
@@ -189,7 +190,12 @@ class AreaJobs(APIView):
         # The state only: an import's report (up to 1,000 rejected rows) is not read for it.
         imports = ImportJob.objects.filter(area=area).defer("rejected_rows", "notes", "options")
         runs = AnalysisRun.objects.filter(area=area).defer("figures", "timings", "parameters")
-        jobs = {"imports": jobs_listed(imports), "analyses": jobs_listed(runs)}
+        jobs = {
+            "imports": jobs_listed(imports),
+            "analyses": jobs_listed(runs),
+            # The page's note on it follows a run pinned or finished meanwhile.
+            "on_the_map": analysis_shown(area, only=("id", "pinned")),
+        }
         return Response(AreaJobsSerializer(jobs, context={"request": request}).data)
 
 

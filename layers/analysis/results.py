@@ -32,12 +32,13 @@ BLOCK_FIELDS = (
 )
 
 
-def analysis_shown(area: Area) -> AnalysisRun | None:
+def analysis_shown(area: Area, *, only: tuple[str, ...] = ()) -> AnalysisRun | None:
     """The finished run the map, its tiles (tiles/sql.py, in SQL), rasters, exports and walk
     reports all show: the one an analyst pinned, else the most recently finished; None when
-    the area has no finished run."""
+    the area has no finished run. `only`: the fields to read, when its figures are not wanted."""
+    runs = AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
     return (
-        AnalysisRun.objects.filter(area=area, status=RunStatus.DONE)
+        (runs.only(*only) if only else runs)
         .order_by(F("pinned").desc(), F("finished_at").desc(nulls_last=True), "-id")
         .first()
     )

@@ -405,6 +405,7 @@ def test_jobs_started_elsewhere_show_without_a_reload(live_server, browser_page,
     )  # fmt: skip
     state = page.locator(f"#import-{job.pk} .state")
     expect(state).to_have_text("Queued", timeout=15_000)
+    expect(page.locator(f"#import-{job.pk} .progress")).to_have_count(0)  # none until it runs
     # It waits, and no worker is at work: the page asks whether the worker runs.
     queued_at = timezone.now() - QUEUE_SILENCE_LIMIT - timedelta(minutes=5)
     ImportJob.objects.filter(pk=job.pk).update(created_at=queued_at)
@@ -433,4 +434,38 @@ def test_jobs_started_elsewhere_show_without_a_reload(live_server, browser_page,
         expect(page.locator(f"#import-{job.pk} .progress")).to_have_text("30 %")
     assert page.evaluate("window.notReloaded") is True
     assert page.locator("input[name=date_from]").input_value() == "2025-03"
+    assert page.errors == []
+
+
+def test_the_note_on_the_analysis_the_map_shows_follows_a_choice_made_elsewhere(
+    live_server, browser_page, member, area
+):
+    """The note above the analyses kept saying the map shows the latest one after another
+    analyst had chosen an older one; and a job's Stop sat among the rows it stored."""
+    page = browser_page
+    earlier, latest = (
+        AnalysisRun.objects.create(area=area, status="done", finished_at=timezone.now() - ago)
+        for ago in (timedelta(hours=1), timedelta(0))
+    )
+    job = ImportJob.objects.create(
+        area=area, kind="crime", format="police-uk", file_name="waiting.csv"
+    )
+    log_in(page, live_server.url, member("analyst").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/{area.slug}/data/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    note = page.locator("#on-the-map")
+    expect(note).to_contain_text("The map shows the latest finished analysis.")
+    # Stop beside the status it changes; a queued job shows no progress yet.
+    stop = page.get_by_role("button", name="Stop the import of waiting.csv")
+    expect(page.locator(f"#import-{job.pk} td.status").get_by_role("button")).to_have_count(1)
+    expect(stop).to_be_visible()
+    expect(page.locator(f"#import-{job.pk}")).not_to_contain_text("%")
+
+    AnalysisRun.objects.filter(pk=earlier.pk).update(pinned=True)  # chosen in another tab
+    expect(note).to_contain_text(
+        f"The map shows analysis {earlier.pk}, chosen by an analyst", timeout=15_000
+    )
+    expect(page.locator(f"#run-{earlier.pk}")).to_contain_text("On the map (chosen)")
+    expect(page.get_by_role("button", name=f"Show analysis {latest.pk} on the map")).to_be_visible()
+    screenshot(page, "data-page-chosen-elsewhere")
     assert page.errors == []

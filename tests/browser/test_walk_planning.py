@@ -133,3 +133,49 @@ def test_a_night_walk_past_midnight_planned_from_another_time_zone(live_server, 
     expect(page.locator("#start")).to_have_value("22:00")
     expect(page.locator("#done")).to_be_visible()
     context.close()
+
+
+# What marks a walk of the list as one to open: its frame, its chevron, its background under the
+# pointer and the keyboard's outline on it.
+ROW_LOOK = """((button) => {
+  const style = getComputedStyle(button);
+  return {
+    border: style.borderTopStyle + " " + style.borderTopWidth,
+    chevron: getComputedStyle(button, "::after").content,
+    background: style.backgroundColor,
+    outline: style.outlineStyle + " " + style.outlineWidth,
+  };
+})"""
+
+
+def test_the_walks_of_the_list_look_like_rows_to_open(live_server, browser_page, member, area):
+    """The list's walks were buttons that looked like plain text: nothing said they opened."""
+    from tests.walks.helpers import make_walk
+
+    page = browser_page
+    make_walk(area, [], name="Underpass round")
+    make_walk(area, [], name="School route")
+    log_in(page, live_server.url, member("coordinator").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    rows = page.locator("#walk-list li button")
+    expect(rows).to_have_count(2)
+    # Its name first, then what it is; read aloud as one line.
+    school = rows.filter(has_text="School route")
+    expect(school.locator(".walk-name")).to_have_text("School route")
+    expect(school).to_contain_text("School route · 2026-11-20")
+    page.mouse.move(0, 0)
+    still = rows.nth(1).evaluate(ROW_LOOK)
+    assert still["border"] == "solid 1px" and "›" in still["chevron"], still
+    rows.nth(1).hover()
+    assert rows.nth(1).evaluate(ROW_LOOK)["background"] != still["background"]
+
+    page.mouse.move(0, 0)
+    page.locator("#walk-search").focus()
+    page.keyboard.press("Tab")  # the keyboard on the first walk: its outline shows
+    focused = rows.first.evaluate(ROW_LOOK)
+    assert focused["outline"] == "solid 3px", focused
+    page.keyboard.press("Enter")
+    expect(rows.first).to_have_attribute("aria-current", "true")
+    screenshot(page, "walk-planning-list")
+    assert page.errors == []

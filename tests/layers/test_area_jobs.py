@@ -46,6 +46,20 @@ def test_it_lists_what_the_page_lists_and_a_dead_workers_job_ended(client_for, m
     assert (body["analyses"][0]["id"], body["analyses"][0]["status"]) == (orphan.pk, "failed")
 
 
+def test_it_names_the_analysis_the_map_shows(client_for, member, area):
+    from django.utils import timezone
+
+    analyst = client_for(member(Role.ANALYST))
+    assert analyst.get(URL).json()["on_the_map"] is None  # none has finished
+    earlier, latest = (
+        AnalysisRun.objects.create(area=area, status="done", finished_at=timezone.now() - ago)
+        for ago in (timedelta(hours=1), timedelta(0))
+    )
+    assert analyst.get(URL).json()["on_the_map"] == {"id": latest.pk, "pinned": False}
+    AnalysisRun.objects.filter(pk=earlier.pk).update(pinned=True)  # chosen by an analyst
+    assert analyst.get(URL).json()["on_the_map"] == {"id": earlier.pk, "pinned": True}
+
+
 @pytest.mark.parametrize(
     ("role", "status"),
     [(None, 401), ("outsider", 404), ("participant", 403), ("planner", 403), ("coordinator", 403)],
@@ -62,7 +76,8 @@ def test_the_workers_are_looked_at_once_for_all_the_jobs_waiting(
         queued(ImportJob, area, timedelta(minutes=10 + n))
         queued(AnalysisRun, area, timedelta(minutes=10 + n))
     analyst = client_for(member(Role.ANALYST))
-    # The user and token, the area and its roles, the two lists, and the workers once for each.
+    # The user and token, the area and its roles, the two lists, the workers once for each, and
+    # the analysis the map shows.
     with django_assert_max_num_queries(10):
         body = analyst.get(URL).json()
     assert all(job["unclaimed"] for job in body["imports"] + body["analyses"])

@@ -237,11 +237,18 @@ def test_an_analyst_stops_a_queued_import_and_analysis_from_the_page(analyst, ar
     assert 'aria-label="Stop the import of a.csv"' in import_row
     assert f'aria-label="Stop analysis {run.pk}"' in run_row
 
+    # Beside the status they change, not among the rows it stored or the results.
+    assert 'class="stop-job"' in import_row.split('<td class="status"')[1].split("</td>")[0]
+    assert 'class="stop-job"' in run_row.split('<td class="status"')[1].split("</td>")[0]
+    # Queued, they have no progress to show: not a "0 %" that reads as stuck.
+    assert 'class="progress"' not in import_row + run_row
+
+    # No worker had them: they are stopped at once, and the message says so.
     response = analyst.post(PAGE, {"action": "stop_import", "job": job.pk}, follow=True)
-    assert "Stopping the import of a.csv: nothing of it is kept." in response.content.decode()
+    assert "The import of a.csv is stopped: nothing of it is kept." in response.content.decode()
     response = analyst.post(PAGE, {"action": "stop_run", "run": run.pk}, follow=True)
     page = response.content.decode()
-    assert f"Stopping analysis {run.pk}: nothing of it is kept." in page
+    assert f"Analysis {run.pk} is stopped: nothing of it is kept." in page
     job.refresh_from_db(), run.refresh_from_db()
     assert (job.status, run.status) == ("stopped", "stopped")
     assert "data-job=" not in page and 'name="action" value="stop_' not in page
@@ -260,12 +267,27 @@ def test_a_job_asked_to_stop_says_stopping_until_its_worker_has_stopped(analyst,
     assert '<span class="state">Stopping…</span>' in row and "stop_import" not in row
 
 
+def test_a_running_job_stopped_from_the_page_is_said_to_be_stopping(analyst, area):
+    job = running(ImportJob, area, timedelta(seconds=5), file_name="busy.csv")
+    run = running(AnalysisRun, area, timedelta(seconds=5))
+    with worker_holding(job), worker_holding(run):  # their workers roll them back, later
+        row = row_of(analyst.get(PAGE).content.decode(), f"/api/imports/{job.pk}/")
+        assert '<span class="progress">45 %</span>' in row
+        page = analyst.post(PAGE, {"action": "stop_import", "job": job.pk}, follow=True)
+        assert "Stopping the import of busy.csv: nothing of it is kept." in page.content.decode()
+        page = analyst.post(PAGE, {"action": "stop_run", "run": run.pk}, follow=True)
+        assert f"Stopping analysis {run.pk}: nothing of it is kept." in page.content.decode()
+
+
 def test_a_job_whose_worker_died_is_stopped_at_once_from_the_page(analyst, area):
     job = running(ImportJob, area, timedelta(minutes=3), file_name="gone.csv")  # nobody holds it
     page = analyst.post(PAGE, {"action": "stop_import", "job": job.pk}, follow=True)
     job.refresh_from_db()
     assert (job.status, job.error) == ("stopped", "")
-    row = page_row(page.content.decode(), job)
+    page = page.content.decode()
+    # Stopped, not stopping: no worker is left to roll it back.
+    assert "The import of gone.csv is stopped: nothing of it is kept." in page
+    row = page_row(page, job)
     assert '<span class="state">Stopped</span>' in row and "nothing of it was kept" in row
 
 

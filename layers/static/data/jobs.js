@@ -10,7 +10,8 @@
 // When a job has ended, or the API lists jobs the page does not (started by another analyst, in
 // another tab) or no longer lists one, the lists take their rows as the server renders them now
 // (the report, the error, the buttons), from the page fetched in the background: a reload would
-// throw away what was typed in the forms. Every 2 s while a job is under way, less often while
+// throw away what was typed in the forms. So does the note on which analysis the map shows, when
+// the API names another (pinned by another analyst, or a later one finished). Every 2 s while a job is under way, less often while
 // none is, for at most an hour (polling.js); a tab in the background asks nothing.
 
 import { POLL_MS, nextWait } from "./polling.js";
@@ -49,9 +50,22 @@ function show(row, job) {
   state.textContent = stateOf(job);
   state.classList.toggle("stalled", job.stalled || job.unclaimed);
   row.querySelector(".status").dataset.status = job.status;
-  const progress = row.querySelector(".progress");
+  // Progress once a worker runs the job (a queued one's "0 %" read as stuck), as the server
+  // renders it.
+  let progress = row.querySelector(".progress");
+  if (job.status === "running" && !progress) {
+    progress = document.createElement("span");
+    progress.className = "progress";
+    state.after(" ", progress);
+  }
   if (progress) progress.textContent = `${Math.round((job.progress || 0) * 100)} %`;
   if (job.stop_requested_at) row.querySelector("form.stop-job")?.remove();
+}
+
+// Which analysis the map shows, as the page's note (#on-the-map) and the API write it.
+function shownOf(jobs) {
+  const run = jobs.on_the_map;
+  return run ? `${run.id}${run.pinned ? ":pinned" : ""}` : "";
 }
 
 // A copy of a row without its forms' CSRF tokens, which differ on every rendering.
@@ -61,16 +75,18 @@ function content(row) {
   return copy.innerHTML;
 }
 
-// The area's latest jobs as the API lists them, by the id of their row; null if not had.
+// The area's latest jobs as the API lists them, by the id of their row, and which analysis the
+// map shows (`shown`, as shownOf writes it); null if not had.
 async function listed() {
   try {
     const response = await fetch(JOBS_URL, { credentials: "same-origin" });
     if (!response.ok) return null;
     const jobs = await response.json();
-    return new Map([
+    const rows = new Map([
       ...jobs.imports.map((job) => [`import-${job.id}`, job]),
       ...jobs.analyses.map((job) => [`run-${job.id}`, job]),
     ]);
+    return { rows, shown: shownOf(jobs) };
   } catch (error) {
     return null; // offline for a moment: the next round tries again
   }
@@ -115,9 +131,9 @@ function swap(row, fresh) {
   fresh.focus();
 }
 
-// The lists (.job-list) as the page renders them now. A list that had no table, or has
-// none now (its first job, or its last deleted), is taken whole. False if the page could not be
-// had.
+// The lists (.job-list) as the page renders them now, and the note on which analysis the map
+// shows. A list that had no table, or has none now (its first job, or its last deleted), is
+// taken whole. False if the page could not be had.
 async function refresh(over) {
   let fresh;
   try {
@@ -139,6 +155,8 @@ async function refresh(over) {
     if (body && freshBody) merge(body, freshBody, over);
     else list.replaceWith(document.importNode(now, true));
   }
+  const note = fresh.getElementById("on-the-map");
+  if (note) document.getElementById("on-the-map")?.replaceWith(document.importNode(note, true));
   return true;
 }
 
@@ -152,7 +170,7 @@ function schedule(wait) {
 }
 
 async function poll(wait) {
-  const jobs = await listed();
+  const { rows: jobs, shown } = (await listed()) ?? {};
   if (jobs) {
     const over = [];
     for (const row of document.querySelectorAll("tr[data-job]")) {
@@ -160,10 +178,12 @@ async function poll(wait) {
       if (job) show(row, job);
       if (!job || !UNDER_WAY.includes(job.status)) over.push(row); // ended, or deleted
     }
-    const shown = [...document.querySelectorAll(".job-list tr[id]")].map((row) => row.id);
-    const elsewhere = shown.length !== jobs.size || shown.some((id) => !jobs.has(id));
+    const rows = [...document.querySelectorAll(".job-list tr[id]")].map((row) => row.id);
+    const elsewhere = rows.length !== jobs.size || rows.some((id) => !jobs.has(id));
+    // Another analysis on the map: pinned (here or elsewhere), or a later one finished.
+    const mapMoved = shown !== (document.getElementById("on-the-map")?.dataset.shown ?? shown);
     // Until the page has been had, an ended row keeps its data-job and is looked at again.
-    if (over.length || elsewhere) await refresh(over);
+    if (over.length || elsewhere || mapMoved) await refresh(over);
   }
   // Under way: a job the API lists so, or a row the page has not yet had ended.
   const listedUnderWay = [...(jobs?.values() ?? [])].some((job) => UNDER_WAY.includes(job.status));

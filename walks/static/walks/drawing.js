@@ -187,10 +187,16 @@ export function drawingPins(app, map, { pinColour, hint, openSheet }) {
   function hintForDraft() {
     const t = app.t;
     const n = draft.markers.length;
-    if (draft.mode === "point") hint(t(n ? "adjust" : "tap_point"));
-    else if (draft.mode === "sightline") hint(t(n === 0 ? "tap_observer" : n === 1 ? "tap_target" : "adjust"));
+    if (draft.mode === "point") hint(t(n ? adjustWord() : "tap_point"));
+    else if (draft.mode === "sightline") hint(t(n === 0 ? "tap_observer" : n === 1 ? "tap_target" : adjustWord()));
     else if (draft.mode === "area" && n >= 3 && ringCrosses(coordinates())) hint(t("crosses"));
     else hint(t(draft.mode === "line" ? "tap_line" : "tap_area"));
+  }
+
+  // What the hint says once the finding's shape is complete: a point has one pin to drag, the
+  // others several.
+  function adjustWord() {
+    return draft.mode === "point" ? "adjust_point" : "adjust";
   }
 
   function addPin(lngLat) {
@@ -261,29 +267,53 @@ export function drawingPins(app, map, { pinColour, hint, openSheet }) {
     return { type: "LineString", coordinates: coords };
   }
 
-  // On a phone the sheet covers the lower half of the map: move the map so the drawn pins stay
-  // in sight between the hint and the sheet, where the participant can still check and drag
-  // them, and move it back once the finding is saved or cancelled. A sheet at the side (a
-  // tablet, a phone held sideways) leaves the pins beside it alone.
-  let movedFrom = null;
+  // The sheet covers part of the map: the lower part on a phone, the right-hand side on a
+  // tablet or a phone held sideways. Once it opens, the finding just drawn is fitted into the
+  // part of the map it leaves free (below the hint, beside or above the sheet), where the
+  // participant can still see and drag its pins, at no closer a zoom than theirs; the map moves
+  // back once the finding is saved or cancelled. A finding already in that part stays put.
+  const MARGIN = 16; // pixels between the pins and the hint or the sheet's edge
+  let movedFrom = null; // {center, zoom} before the sheet moved the map
+
+  // The free part of the map, as MapLibre's padding (pixels in from each edge of the map).
+  function freePadding() {
+    const frame = map.getContainer().getBoundingClientRect();
+    const sheet = $("#sheet").getBoundingClientRect();
+    const hint = $("#hint").getBoundingClientRect();
+    const padding = { top: MARGIN, bottom: MARGIN, left: MARGIN, right: MARGIN };
+    // A pin stands above its spot: its head clear of the hint too.
+    const pin = draft.markers[0]?.getElement().getBoundingClientRect().height ?? 0;
+    if (hint.height) padding.top = Math.max(MARGIN, hint.bottom - frame.top + MARGIN) + pin;
+    // The larger of the two parts the sheet leaves: the band above it (a phone), or the side
+    // beside it (a tablet, a phone held sideways).
+    const above = (sheet.top - frame.top) * frame.width;
+    const beside = (sheet.left - frame.left) * frame.height;
+    if (above >= beside) padding.bottom = Math.max(MARGIN, frame.bottom - sheet.top + MARGIN);
+    else padding.right = Math.max(MARGIN, frame.right - sheet.left + MARGIN);
+    return { frame, padding };
+  }
 
   function keepInView() {
-    const sheet = $("#sheet").getBoundingClientRect();
-    const frame = map.getContainer().getBoundingClientRect();
-    const pins = draft.markers.map((m) => map.project(m.getLngLat()));
-    const covered = pins.some((p) => frame.top + p.y > sheet.top - 24 && frame.left + p.x > sheet.left - 24);
-    if (!covered) return;
-    const top = $("#hint").getBoundingClientRect().bottom + 24;
-    const lowest = Math.max(...pins.map((p) => frame.top + p.y));
-    const highest = Math.min(...pins.map((p) => frame.top + p.y));
-    const shift = Math.min(lowest - (sheet.top - 32), highest - top); // up, but not under the hint
-    if (shift <= 0) return;
-    movedFrom = map.getCenter();
-    map.panBy([0, shift], { duration: 300 });
+    const { frame, padding } = freePadding();
+    // Too little room left to show anything in (a very small window): the map stays.
+    if (frame.height - padding.top - padding.bottom < 2 * MARGIN) return;
+    if (frame.width - padding.left - padding.right < 2 * MARGIN) return;
+    const vertices = draft.markers.map((m) => m.getLngLat().toArray());
+    const inView = vertices.every((vertex) => {
+      const p = map.project(vertex);
+      return (
+        p.y >= padding.top && p.y <= frame.height - padding.bottom && p.x >= padding.left && p.x <= frame.width - padding.right
+      );
+    });
+    if (inView) return;
+    movedFrom = { center: map.getCenter(), zoom: map.getZoom() };
+    // Fitted with padding rather than panned: one pin or an area's many, it stands wholly in
+    // the free part, smaller if it must be (its pins are never zoomed in on).
+    fitTo(map, vertices, { padding, maxZoom: map.getZoom(), duration: 300 });
   }
 
   function moveBack() {
-    if (movedFrom) map.easeTo({ center: movedFrom, duration: 300 });
+    if (movedFrom) map.easeTo({ ...movedFrom, duration: 300 });
     movedFrom = null;
   }
 
@@ -310,6 +340,7 @@ export function drawingPins(app, map, { pinColour, hint, openSheet }) {
     redraw,
     showShapes,
     hintForDraft,
+    adjustWord,
     shapeComplete,
     keepInView,
     geometry,

@@ -182,10 +182,22 @@ async function loadWalks({ more = false } = {}) {
     const [date, time] = localParts(walk.starts_at);
     const people = walk.participant_count === 1 ? words.participant : words.participants;
     const findings = walk.observation_count === 1 ? words.observation : words.observations;
-    // A button, so a keyboard reaches every walk (a list item only takes a pointer's click).
+    // A button, so a keyboard reaches every walk (a list item only takes a pointer's click):
+    // the walk's name on a line of its own, what it is under it (pages.css marks it as one to
+    // open).
     const open = document.createElement("button");
     open.type = "button";
-    open.textContent = `${walk.name} · ${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} ${people} · ${walk.observation_count} ${findings}`;
+    const name = document.createElement("span");
+    name.className = "walk-name";
+    name.textContent = walk.name;
+    // Read as one line by a screen reader: the separator the two lines do not show.
+    const separator = document.createElement("span");
+    separator.className = "visually-hidden";
+    separator.textContent = " · ";
+    const facts = document.createElement("span");
+    facts.className = "walk-facts";
+    facts.textContent = `${date} ${time} · ${config.lights[walk.light]} · ${config.statuses[walk.status]} · ${walk.participant_count} ${people} · ${walk.observation_count} ${findings}`;
+    open.append(name, separator, facts);
     item.append(open);
     markSelected(item, current && current.id === walk.id);
     open.addEventListener("click", () => {

@@ -101,7 +101,7 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
 
   function open() {
     const kind = drawing.current().kind;
-    hint(app.t("adjust"));
+    hint(app.t(drawing.adjustWord()));
     $("#sheet-title").textContent = app.label(kind);
     // "How serious?" means nothing for a safe place or a meeting place.
     $('.scale[data-field="severity"]').closest(".field").hidden = kind.positive;

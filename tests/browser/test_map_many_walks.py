@@ -1,5 +1,5 @@
 """The planner map's walk filter in an area walked for years: the list offers the latest walks,
-and any other is found by typing a part of its name; choosing it filters the map to it."""
+and any other is found by typing a part of its name; choosing walks filters the map to them."""
 
 import datetime as dt
 
@@ -8,8 +8,8 @@ from django.contrib.gis.geos import LineString, Point
 from django.utils import timezone
 
 from geo.models import Role
-from tests.browser.conftest import wait_until
-from tests.browser.test_planner_map import KINDS_ON_MAP, open_map, session_of
+from tests.browser.conftest import screenshot, wait_until
+from tests.browser.test_planner_map import KINDS_ON_MAP, chosen_walks, open_map, session_of
 from tests.factories import make_area, make_member
 from tests.tiles.data import add_observation, add_walk
 from tests.tiles.layered import fill_every_layer
@@ -49,6 +49,10 @@ def offered(page) -> list[str]:
     return page.locator("select[name=walk] option").all_inner_texts()
 
 
+def status(page) -> str:
+    return page.locator("#walks-status").inner_text()
+
+
 def test_a_walk_among_many_is_found_by_typing_part_of_its_name(
     walked_for_years, live_server, chromium
 ):
@@ -57,11 +61,17 @@ def test_a_walk_among_many_is_found_by_typing_part_of_its_name(
     # The latest 50 and a line saying how many more there are; the park walk is not among them.
     listed = offered(page)
     assert len(listed) == 1 + 50 + 1 and listed[-1].startswith("72 more")
+    assert listed[0] == "Add a walk…"
     assert not any("Folkparken" in text for text in listed)
+    assert status(page) == "No walk chosen: the map shows all walks."
 
     page.fill("input[name=walk-search]", "folkPARK")
-    assert offered(page) == ["All", "2023-09-12 · Folkparken by night, week 37"]
+    assert offered(page) == ["Add a walk…", "2023-09-12 · Folkparken by night, week 37"]
     page.select_option("select[name=walk]", str(park.pk))
+    assert chosen_walks(page) == [str(park.pk)]
+    # Chosen, it stays in the list, ticked, and cannot be chosen twice.
+    assert offered(page)[1] == "✓ 2023-09-12 · Folkparken by night, week 37"
+    assert page.locator("select[name=walk]").input_value() == ""
     wait_until(page, f"() => ({KINDS_ON_MAP})() === 'safe_place'")
     assert page.evaluate("location.search") == f"?walk={park.pk}"
     # Fitted to its route, in the north-west corner of the area: once the map has come to rest
@@ -71,17 +81,93 @@ def test_a_walk_among_many_is_found_by_typing_part_of_its_name(
     assert west < 13.001 and east > 13.004 and south < 55.6085 and north > 55.6095
     assert east - west < 0.009 and north - south < 0.005
 
-    # Enter takes the first walk found; clearing the box lists the latest again, the chosen kept.
-    page.fill("input[name=walk-search]", "round 111")
-    assert offered(page)[1:] == [
-        "2023-09-12 · Folkparken by night, week 37",
-        "2024-08-31 · Round 111",
-    ]
-    page.press("input[name=walk-search]", "Enter")
-    round_111 = Walk.objects.get(name="Round 111").pk
-    assert page.locator("select[name=walk]").input_value() == str(round_111)
-    wait_until(page, f"() => ({KINDS_ON_MAP})() === ''")
-    assert page.evaluate("location.search") == f"?walk={round_111}"
+    # Clearing the box lists the latest again.
     page.fill("input[name=walk-search]", "")
     assert len(offered(page)) == 1 + 50 + 1
+    assert errors == []
+
+
+def test_walks_are_compared_by_adding_them_one_by_one_and_removing_one(
+    walked_for_years, live_server, chromium
+):
+    """A planner compares the park's night walk with a later round: Enter in the search box adds
+    the first walk found, Enter in the list the walk it shows (the arrow keys alone add none);
+    each is a chip with a remove button, and the address, the tiles and the exports follow."""
+    park, session = walked_for_years
+    round_111 = str(Walk.objects.get(name="Round 111").pk)
+    recent = str(Walk.objects.filter(name="day walk").get().pk)  # the latest, first listed
+    page, errors = open_map(chromium, live_server, session)
+
+    page.fill("input[name=walk-search]", "folkpark")
+    page.press("input[name=walk-search]", "Enter")
+    page.fill("input[name=walk-search]", "round 111")
+    page.press("input[name=walk-search]", "Enter")
+    page.press("input[name=walk-search]", "Enter")  # nothing more found: nothing added
+    assert chosen_walks(page) == [str(park.pk), round_111]
+    assert status(page) == "Walks chosen: 2 of at most 50."
+    page.fill("input[name=walk-search]", "")
+    page.focus("select[name=walk]")
+    page.keyboard.press("ArrowDown")
+    assert chosen_walks(page) == [str(park.pk), round_111]
+    page.keyboard.press("Enter")
+    both = f"{park.pk},{round_111},{recent}"
+    assert chosen_walks(page) == both.split(",")
+    assert page.evaluate("location.search") == f"?walk={both}"
+    wait_until(page, f"() => ({KINDS_ON_MAP})() === 'blocked_sightline,safe_place,unsafe_spot'")
+    tiles = page.evaluate("window.trygMap.getSource('observations').tiles[0]")
+    assert tiles.endswith(f".mvt?walk={both}")
+    link = page.locator("a.export[data-layer=observations]").get_attribute("href")
+    assert link.endswith(f"observations.geojson?walk={both}")
+    exported = page.request.get(f"{live_server.url}{link}").json()["features"]
+    assert {f["properties"]["kind"] for f in exported} == {
+        "blocked_sightline",
+        "safe_place",
+        "unsafe_spot",
+    }
+    screenshot(page, "planner-map-walks")
+
+    # The latest walk's remove button, found by its name; the focus goes to the chip before.
+    page.get_by_role("button", name="Remove 2025-03-10 · day walk from the filter").click()
+    assert chosen_walks(page) == [str(park.pk), round_111]
+    assert page.evaluate("document.activeElement.closest('.walk-chip').dataset.walk") == round_111
+    wait_until(page, f"() => ({KINDS_ON_MAP})() === 'safe_place'")
+    assert page.evaluate("location.search") == f"?walk={park.pk},{round_111}"
+
+    # The address keeps them: opened again, the map shows the same two walks.
+    again, more_errors = open_map(
+        chromium, live_server, session, address=f"/map/testarea/?walk={park.pk},{round_111}"
+    )
+    assert chosen_walks(again) == [str(park.pk), round_111]
+    assert again.evaluate(KINDS_ON_MAP) == "safe_place"
+    assert errors == more_errors == []
+
+
+def test_the_filter_says_when_it_holds_as_many_walks_as_the_map_takes(
+    walked_for_years, live_server, chromium
+):
+    """The tiles take 50 walks: an address naming 51 keeps the first 50, the filter says it is
+    full and adds none until one is removed."""
+    park, session = walked_for_years
+    rounds = [
+        str(pk)
+        for pk in Walk.objects.filter(name__startswith="Round")
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    ]
+    page, errors = open_map(
+        chromium, live_server, session, address=f"/map/testarea/?walk={','.join(rounds[:51])}"
+    )
+    assert chosen_walks(page) == rounds[:50]
+    assert page.evaluate("location.search") == f"?walk={','.join(rounds[:50])}"
+    assert status(page) == "The map takes at most 50 walks: remove one to add another."
+    page.fill("input[name=walk-search]", "folkpark")
+    page.press("input[name=walk-search]", "Enter")
+    page.select_option("select[name=walk]", str(park.pk))
+    assert chosen_walks(page) == rounds[:50]
+
+    page.locator(".walk-chip-remove").first.click()
+    assert status(page) == "Walks chosen: 49 of at most 50."
+    page.press("input[name=walk-search]", "Enter")
+    assert chosen_walks(page) == [*rounds[1:50], str(park.pk)]
+    wait_until(page, f"() => ({KINDS_ON_MAP})() === 'safe_place'")
     assert errors == []

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from geo.models import Role
 from tests.browser.conftest import wait_until
-from tests.browser.test_planner_map import KINDS_ON_MAP, open_map, session_of
+from tests.browser.test_planner_map import KINDS_ON_MAP, chosen_walks, open_map, session_of
 from tests.factories import make_member
 from tests.tiles.data import add_walk
 from tests.tiles.layered import fill_every_layer
@@ -82,7 +82,7 @@ def test_a_walk_deleted_while_the_map_shows_it_is_dropped_and_the_layers_load_ag
     notice = page.locator("#filters #walk-dropped")
     expect(notice).to_have_text(re.compile("just been deleted"))
     assert page.evaluate("location.search") == ""
-    assert page.locator("select[name=walk]").input_value() == ""
+    assert chosen_walks(page) == []
     offered = page.locator("select[name=walk] option").evaluate_all(
         "(os) => os.map((o) => o.value)"
     )
@@ -103,6 +103,41 @@ def test_a_walk_deleted_while_the_map_shows_it_is_dropped_and_the_layers_load_ag
     unfiltered = {s for p, s in answers if p.startswith(observations) and "walk=" not in p}
     assert unfiltered and unfiltered <= {200, 204}
     # Only the browser's own lines for the refused tiles (and the 404): MapLibre logs none.
+    assert [e for e in errors if not e.startswith("Failed to load resource")] == []
+
+
+def test_a_walk_deleted_among_those_the_map_shows_is_dropped_and_the_others_kept(
+    area, live_server, chromium
+):
+    """Two walks compared, one of them deleted meanwhile: the map asks after both, drops the
+    gone one alone, names it, and loads the layers again for the other."""
+    kept = area.walks.get()
+    planned = add_walk(area, light="night")
+    session = session_of(make_member(area, Role.PLANNER))
+    address = f"/map/testarea/?walk={planned.pk},{kept.pk}"
+    page, errors = open_map(chromium, live_server, session, address=address)
+    assert chosen_walks(page) == [str(planned.pk), str(kept.pk)]
+    assert sorted(page.evaluate(WALKS_ON_MAP)) == sorted([planned.pk, kept.pk])
+    answers = watched(page)
+
+    Walk.objects.filter(pk=planned.pk).delete()
+    page.evaluate(ZOOM_OUT)
+
+    notice = page.locator("#filters #walk-dropped")
+    expect(notice).to_have_text(
+        "Just deleted, so taken out of the filter: 2025-03-10 · night walk."
+        " The map shows the other walks chosen."
+    )
+    assert chosen_walks(page) == [str(kept.pk)]
+    assert page.evaluate("location.search") == f"?walk={kept.pk}"
+    wait_until(page, SETTLED)
+    assert page.evaluate(WALKS_ON_MAP) == [kept.pk]
+    assert page.evaluate(KINDS_ON_MAP) == "blocked_sightline,unsafe_spot"
+    assert sorted(asked_for_walks(answers)) == sorted(
+        [(f"/api/walks/{planned.pk}/", 404), (f"/api/walks/{kept.pk}/", 200)]
+    )
+    tiles = page.evaluate("window.trygMap.getSource('observations').tiles[0]")
+    assert tiles.endswith(f".mvt?walk={kept.pk}")
     assert [e for e in errors if not e.startswith("Failed to load resource")] == []
 
 

@@ -238,6 +238,11 @@ def test_a_participant_sees_walk_layers_but_no_crime(participant_session, live_s
     assert errors == []
 
 
+def chosen_walks(page) -> list[str]:
+    """The ids of the walks the walk filter shows as chosen, in their order."""
+    return page.locator(".walk-chip").evaluate_all("(chips) => chips.map((c) => c.dataset.walk)")
+
+
 KINDS_ON_MAP = (
     "() => [...new Set(window.trygMap.querySourceFeatures('observations',"
     " {sourceLayer: 'observations'}).map((f) => f.properties.kind))].sort().join(',')"
@@ -289,12 +294,12 @@ def test_a_walk_reports_link_shows_that_walk_alone(planner_session, live_server,
         chromium, live_server, planner_session, address=f"/map/testarea/?walk={other.pk}&kind=nope"
     )
     assert page.evaluate(KINDS_ON_MAP) == "safe_place"
-    assert page.locator("select[name=walk]").input_value() == str(other.pk)
+    assert chosen_walks(page) == [str(other.pk)]
     assert page.locator("select[name=kind]").input_value() == ""
     link = page.locator("a.export[data-layer=observations]").get_attribute("href")
     assert link.endswith(f"?walk={other.pk}")
 
-    page.select_option("select[name=walk]", "")
+    page.get_by_role("button", name=re.compile(r"^Remove .* from the filter$")).click()
     wait_until(
         page,
         f"() => ({KINDS_ON_MAP})() === 'blocked_sightline,hiding_place,safe_place,unsafe_spot'",
@@ -326,12 +331,34 @@ def test_an_address_naming_a_deleted_walk_shows_the_map_and_says_the_walk_is_dro
     expect(notice).to_have_text(re.compile("no longer one to choose"))
     assert page.evaluate("location.search") == "?kind=hiding_place"
     assert page.evaluate(KINDS_ON_MAP) == "hiding_place"
-    assert page.locator("select[name=walk]").input_value() == ""
+    assert chosen_walks(page) == []
 
-    # Choosing a walk (or all of them) puts the notice away.
+    # Choosing a walk puts the notice away.
     page.select_option("select[name=walk]", str(area.walks.get().pk))
     expect(notice).to_have_count(0)
     assert errors == []  # no tile refused (a 400 is a console error)
+
+
+def test_an_address_naming_a_deleted_walk_among_others_keeps_the_others(
+    planner_session, live_server, chromium
+):
+    """A shared comparison of two walks, one deleted since: the other stays chosen."""
+    area = Area.objects.get(slug="testarea")
+    kept = area.walks.get()
+    gone = add_walk(area, light="night")
+    gone_id = gone.pk
+    gone.delete()
+    page, errors = open_map(
+        chromium, live_server, planner_session, address=f"/map/testarea/?walk={gone_id},{kept.pk}"
+    )
+    expect(page.locator("#filters #walk-dropped")).to_have_text(
+        "1 of the 2 walks this address named can no longer be chosen (deleted, or not yours):"
+        " the map shows the others."
+    )
+    assert chosen_walks(page) == [str(kept.pk)]
+    assert page.evaluate("location.search") == f"?walk={kept.pk}"
+    assert page.evaluate(KINDS_ON_MAP) == "blocked_sightline,hiding_place,unsafe_spot"
+    assert errors == []
 
 
 def test_on_a_tablet_the_closed_panels_button_says_the_map_is_filtered(

@@ -6,6 +6,7 @@ const config = JSON.parse(document.getElementById("map-config").textContent);
 const maplibre = await import(script.dataset.maplibre);
 const { mapWords } = await import(script.dataset.words);
 const { dictionary } = await import(script.dataset.i18n);
+const { MOST_WALKS, walkFilter, walkIds, walkLabel } = await import(script.dataset.walkFilter);
 
 const words = dictionary[config.language] || dictionary.en;
 const t = (key, vars = {}) =>
@@ -32,23 +33,28 @@ const CHOICES = {
   kind: config.kinds.map((k) => k.code),
   light: ["day", "night"],
   follow_up: config.followUps.map(([value]) => value),
-  walk: Object.keys(walkById),
 };
-for (const name of Object.keys(state)) {
+for (const name of Object.keys(state).filter((name) => name !== "walk")) {
   const value = asked.get(name) || "";
   const fits = CHOICES[name] ? CHOICES[name].includes(value) : /^\d{4}-\d{2}-\d{2}$/.test(value);
   state[name] = fits ? value : "";
 }
-// A bookmarked or shared address may name a walk deleted since (or, for a participant, one
-// not theirs): the tiles would refuse it (400) and leave its layers blank. It is dropped, the
-// address with it, and the panel says so, rather than showing every walk as if it were that one.
-// A walk deleted while the map is open goes the same way (walkGoneMeanwhile).
-let filterNote = ""; // the words (a key of i18n.js) of the note over the filters, if any
-if (asked.get("walk") && !state.walk) dropWalk("walkDropped");
+// A bookmarked or shared address may name walks deleted since (or, for a participant, not
+// theirs): the tiles would refuse them (400) and leave their layers blank. They are dropped, from
+// the address too, and the panel says so, rather than showing every walk as if it were those;
+// the others named stay. Walks deleted while the map is open go the same way (walkGoneMeanwhile).
+// An address edited to name more walks than the tiles take keeps the first of them.
+let filterNote = null; // the note over the filters, if any: the key of its words in i18n.js, and their values
+const named = walkIds(asked.get("walk"));
+const offered = named.filter((id) => Object.hasOwn(walkById, id));
+if (offered.length < named.length) {
+  const note = named.length === 1 ? "walkDropped" : offered.length ? "walksDroppedSome" : "walksDropped";
+  keepWalks(offered.slice(0, MOST_WALKS), note, { n: named.length - offered.length, m: named.length });
+} else state.walk = offered.slice(0, MOST_WALKS).join(",");
 
-function dropWalk(note) {
-  state.walk = "";
-  filterNote = note;
+function keepWalks(ids, note, vars = {}) {
+  state.walk = ids.join(",");
+  filterNote = { key: note, vars };
   history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
 }
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
@@ -76,15 +82,18 @@ function el(tag, attrs = {}, ...children) {
 function query(names) {
   const params = new URLSearchParams();
   names.forEach((name) => state[name] && params.set(name, state[name]));
-  const text = params.toString();
+  const text = params.toString().replaceAll("%2C", ","); // walk=12,14, as the tiles document it
   return text ? `?${text}` : "";
 }
 
-// The extent of a walk's route (or of its findings), to show the walk when it is chosen.
-function walkBounds(id) {
-  const extent = walkById[id]?.extent;
-  return extent ? [extent.slice(0, 2), extent.slice(2)] : null;
+// The extent of the walks' routes (or of their findings), to show the walks when they are chosen.
+function walkBounds(ids) {
+  const extents = ids.map((id) => walkById[id]?.extent).filter(Boolean);
+  if (!extents.length) return null;
+  const side = (i, pick) => pick(...extents.map((extent) => extent[i]));
+  return [[side(0, Math.min), side(1, Math.min)], [side(2, Math.max), side(3, Math.max)]];
 }
+const areaBounds = [config.bounds.slice(0, 2), config.bounds.slice(2)];
 
 const tileUrl = (layer) =>
   `${location.origin}/tiles/${config.slug}/${layer}/{z}/{x}/{y}.mvt${query(LAYER_FILTERS[layer])}`;
@@ -94,7 +103,7 @@ const tileUrl = (layer) =>
 const map = new maplibre.Map({
   container: "map",
   style: `/tiles/${config.slug}/style.json`,
-  bounds: walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)],
+  bounds: walkBounds(walkIds(state.walk)) || areaBounds,
   fitBoundsOptions: { padding: state.walk ? 60 : 24, maxZoom: 17 },
   attributionControl: false,
   locale: mapWords(config.language),
@@ -125,7 +134,7 @@ function applyVisibility() {
 
 function applyFilters() {
   refusalSeen = false;
-  if (filterNote === "tilesRefused") dropNotice(); // said of the filters before
+  if (filterNote?.key === "tilesRefused") dropNotice(); // said of the filters before
   for (const name of config.layers) {
     if (map.getSource(name) && LAYER_FILTERS[name].length) readdress(name);
   }
@@ -171,9 +180,9 @@ map.once("load", () => (document.body.dataset.mapLoaded = "1"));
 
 // A walk the map is filtered to may be deleted while the map is open (by a coordinator in
 // another tab): its layers' tiles are refused then (400), as a deleted walk's address would be.
-// The first refusal since the filters last changed asks whether the walk is still there; a gone
-// one is dropped as at load and the layers load again. Any other refusal is said once, not
-// retried: the tiles would refuse the same filters again.
+// The first refusal since the filters last changed asks whether the walks chosen are still
+// there; gone ones are dropped as at load, the others kept, and the layers load again. Any other
+// refusal is said once, not retried: the tiles would refuse the same filters again.
 let refusalSeen = false;
 
 map.on("error", ({ error, sourceId, tile }) => {
@@ -192,16 +201,20 @@ map.on("error", ({ error, sourceId, tile }) => {
 });
 
 async function walkGoneMeanwhile() {
-  const id = state.walk;
-  const gone = id && (await walkIsGone(id));
-  if (id !== state.walk) return; // the filter changed meanwhile
-  if (!gone) {
-    filterNote = "tilesRefused";
+  const chosen = state.walk;
+  const ids = walkIds(chosen);
+  const looks = await Promise.all(ids.map(walkIsGone));
+  if (chosen !== state.walk) return; // the filter changed meanwhile
+  const gone = ids.filter((_id, i) => looks[i]);
+  if (!gone.length) {
+    filterNote = { key: "tilesRefused" };
     return renderFilters();
   }
-  config.walks = config.walks.filter((w) => String(w.id) !== id); // not offered any more
-  delete walkById[id];
-  dropWalk("walkDeleted");
+  const names = gone.map((id) => walkLabel(walkById[id])).join("; ");
+  config.walks = config.walks.filter((w) => !gone.includes(String(w.id))); // not offered any more
+  gone.forEach((id) => delete walkById[id]);
+  const left = ids.filter((id) => !gone.includes(id));
+  keepWalks(left, left.length ? "walkDeletedSome" : ids.length > 1 ? "walksDeleted" : "walkDeleted", { names });
   renderFilters();
   applyFilters();
 }
@@ -352,7 +365,6 @@ function renderFilters() {
   const field = (name, control) => el("label", { class: "field" }, el("span", {}, t(name)), control);
   const set = (name) => (event) => {
     state[name] = event.target.value;
-    if (name === "walk") dropNotice(); // a walk chosen (or all): the dropped one is past
     applyFilters();
   };
   const select = (name, options) =>
@@ -372,65 +384,38 @@ function renderFilters() {
     controls.push(field("light", select("light", [["day", t("day")], ["night", t("night")]])));
     controls.push(field("follow_up", select("follow_up", config.followUps)));
   }
-  if (config.walks?.length) controls.push(field("walk", walkFilter(set("walk"))));
+  if (config.walks?.length) {
+    controls.push(walkFilter({ walks: config.walks, chosen: walkIds(state.walk), el, t, onchange: chooseWalks }));
+  }
   controls.push(el("button", {
     type: "button",
     class: "link",
     onclick: () => {
       Object.keys(state).forEach((k) => (state[k] = ""));
-      filterNote = "";
+      filterNote = null;
       renderFilters();
       applyFilters();
     },
   }, t("reset")));
-  const notice = !filterNote ? null : filterNote === "tilesRefused"
-    ? el("p", { class: "error", id: "tiles-refused", role: "alert" }, t(filterNote))
-    : el("p", { class: "note", id: "walk-dropped", role: "status" }, t(filterNote));
-  document.getElementById("filters").replaceChildren(el("h2", {}, t("filters")), notice, ...controls);
+  const notice = !filterNote ? null : filterNote.key === "tilesRefused"
+    ? el("p", { class: "error", id: "tiles-refused", role: "alert" }, t(filterNote.key))
+    : el("p", { class: "note", id: "walk-dropped", role: "status" }, t(filterNote.key, filterNote.vars));
+  // Without a notice, none (replaceChildren would write a missing one as "null").
+  document.getElementById("filters").replaceChildren(...[el("h2", {}, t("filters")), notice, ...controls].filter(Boolean));
 }
 
 function dropNotice() {
-  filterNote = "";
+  filterNote = null;
   document.querySelector("#walk-dropped, #tiles-refused")?.remove();
 }
 
-// An area walked twice a week has hundreds of walks: the filter lists the latest and finds any
-// by a part of its name (or its date) typed above the list; Enter takes the first found.
-const WALKS_LISTED = 50;
-
-function walkFilter(onchange) {
-  const search = el("input", { type: "search", name: "walk-search", autocomplete: "off", placeholder: t("walkSearch"), "aria-label": t("walkSearch") });
-  const list = el("select", { name: "walk", "aria-label": t("walk") });
-  const fill = () => {
-    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    const found = config.walks.filter((w) => words.every((word) => `${w.date} ${w.name}`.toLowerCase().includes(word)));
-    const shown = found.slice(0, WALKS_LISTED);
-    // The walk filtered to stays listed (and chosen) whatever is typed.
-    if (state.walk && !shown.some((w) => String(w.id) === state.walk)) shown.unshift(walkById[state.walk]);
-    list.replaceChildren(
-      el("option", { value: "" }, t("all")),
-      ...shown.map((w) => el("option", { value: String(w.id), selected: state.walk === String(w.id) }, `${w.date} · ${w.name}`)),
-      ...(found.length > WALKS_LISTED ? [el("option", { disabled: true, value: "-" }, t("walksMore", { n: found.length - WALKS_LISTED }))] : []));
-    return found;
-  };
-  const choose = (event) => {
-    onchange(event);
-    // The chosen walk, or the whole area again when the filter is cleared.
-    const bounds = walkBounds(state.walk) || [config.bounds.slice(0, 2), config.bounds.slice(2)];
-    map.fitBounds(bounds, { padding: state.walk ? 60 : 24, maxZoom: 17 });
-  };
-  list.addEventListener("change", choose);
-  search.addEventListener("input", fill);
-  search.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter") return;
-    event.preventDefault();
-    const [first] = fill();
-    if (!first) return;
-    list.value = String(first.id);
-    choose({ target: list });
-  });
-  fill();
-  return el("span", { class: "walk-filter" }, search, list);
+// The walks chosen (walk-filter.js): the map shows them, fitted to them all, or the whole area
+// again when the last is removed.
+function chooseWalks(ids) {
+  state.walk = ids.join(",");
+  dropNotice(); // walks chosen anew: the dropped ones are past
+  applyFilters();
+  map.fitBounds(walkBounds(ids) || areaBounds, { padding: ids.length ? 60 : 24, maxZoom: 17 });
 }
 
 // The export behind a map layer: crime is exported as points to analysts only; everyone else

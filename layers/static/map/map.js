@@ -615,3 +615,7 @@ toggle.addEventListener("click", () => {
 renderLayerList();
 renderFilters();
 renderExports();
+
+// Print and Download PNG (print.js): the view as it is, with its title, legends and scale bar.
+const { addPrinting } = await import(script.dataset.print);
+addPrinting({ map, config, t, el });

@@ -1,0 +1,161 @@
+"""The planner map on paper and as a picture: Download PNG saves the view with a strip that
+says what it shows; Print lays the view out for A4 with its title, legends and scale bar, the
+panel, controls and popups left on the screen. MapLibre's WebGL canvas prints blank unless it
+is copied, so the pictures are checked for the map's own colours."""
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.gis.geos import Point
+from PIL import Image
+
+from geo.models import Role
+from tests.browser.conftest import SCREENSHOTS, wait_until
+from tests.browser.test_planner_map import click_lnglat, open_map, session_of
+from tests.factories import make_area, make_member
+from tests.tiles.data import add_observation
+from tests.tiles.layered import fill_every_layer
+from tiles.styles import CLASS_COLOURS
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+# The pictures and the PDF, to look at: beside the other browser tests' screenshots, or where
+# TRYGG_PRINT_OUT says.
+OUT = Path(os.environ.get("TRYGG_PRINT_OUT", SCREENSHOTS))
+SETTLED = "() => window.trygMap.loaded() && window.trygMap.areTilesLoaded()"
+
+
+@pytest.fixture
+def planner_session():
+    area = make_area("testarea")
+    walk = fill_every_layer(area)
+    add_observation(walk, Point(13.003, 55.608, srid=4326), "hiding_place", severity=5)
+    return session_of(make_member(area, Role.PLANNER))
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def has_colour(picture: Image.Image, colour: tuple[int, int, int], box=None, slack=6) -> bool:
+    """Whether some pixel of `picture` (within `box`) is `colour`, give or take `slack` (the
+    blocks' fill is drawn a little transparent over the background)."""
+    part = picture.convert("RGB").crop(box) if box else picture.convert("RGB")
+    return any(
+        all(abs(a - b) <= slack for a, b in zip(pixel, colour, strict=True))
+        for _, pixel in part.getcolors(part.width * part.height)
+    )
+
+
+def map_size(page) -> tuple[int, int]:
+    return tuple(
+        page.evaluate("(m => [m.clientWidth, m.clientHeight])(document.getElementById('map'))")
+    )
+
+
+def test_download_png_saves_the_view_with_what_it_shows(planner_session, live_server, chromium):
+    page, errors = open_map(
+        chromium, live_server, planner_session, address="/map/testarea/?light=night"
+    )
+    page.uncheck("#toggle-crime")  # the blocks' colours, not covered by the crime circles
+    wait_until(page, SETTLED)
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / "screen.png"))
+    with page.expect_download() as info:
+        page.click("#download-png")
+    download = info.value
+    assert download.suggested_filename.startswith("testarea-")
+    assert download.suggested_filename.endswith(".png")
+    saved = OUT / "download.png"
+    download.save_as(saved)
+
+    data = saved.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = Image.open(io.BytesIO(data))
+    width, height = map_size(page)
+    # The view at twice the screen's pixels, with the strip below it.
+    assert picture.width == 2 * width
+    assert picture.height > 2 * height + 100
+    view = (0, 0, picture.width, 2 * height)
+    # Not blank: the background the style draws and a block in its class's colour are there.
+    assert has_colour(picture, (0xF4, 0xF1, 0xEA), view)
+    assert has_colour(picture, rgb(CLASS_COLOURS["crime_exceeds_fear"]), view, slack=40)
+    # The strip shows the four classes of the bivariate legend in their colours.
+    strip = (0, 2 * height, picture.width, picture.height)
+    for name in ("both_high", "fear_exceeds_crime", "crime_exceeds_fear", "both_low"):
+        assert has_colour(picture, rgb(CLASS_COLOURS[name]), strip, slack=0), name
+    assert errors == []
+
+
+def test_print_shows_the_view_its_title_and_legends_and_hides_the_controls(
+    planner_session, live_server, chromium
+):
+    page, errors = open_map(
+        chromium, live_server, planner_session, address="/map/testarea/?light=night&from=2025-01-01"
+    )
+    # A popup open when printing stays on the screen.
+    click_lnglat(page, 13.0015, 55.6095)
+    page.locator(".maplibregl-popup.details h3").wait_for(timeout=10_000)
+
+    # The Print button prepares the sheet, then asks the browser to print (a dialog headless
+    # Chromium would not show: counted instead).
+    page.evaluate("() => { window.print = () => (window.printed = (window.printed || 0) + 1); }")
+    page.click("#print-map")
+    assert page.evaluate("window.printed") == 1
+    sheet = page.locator("#print-sheet")
+    assert sheet.locator("canvas.print-picture").count() == 1
+
+    page.emulate_media(media="print")
+    for hidden in (
+        ".topbar",
+        "#panel",
+        ".maplibregl-ctrl-zoom-in",
+        ".maplibregl-popup",
+        "#toggle-blocks",
+    ):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    assert sheet.is_visible()
+    head = sheet.locator(".print-head").inner_text()
+    assert sheet.locator(".print-head h1").inner_text() == "Testarea"
+    assert "From Jan 1, 2025" in head and "Light: Night" in head and "Printed " in head
+    # The legends of the layers shown: the bivariate one with its four classes; lamps are off.
+    legends = sheet.locator(".print-legends")
+    assert legends.locator(".bivariate .grid .cell").count() == 4
+    assert "Crime exceeds insecurity" in legends.inner_text()
+    assert "Street lamps" not in legends.inner_text()
+    assert "no outside basemap" in sheet.locator(".print-notice").inner_text()
+
+    # The copied view is not blank, and carries the scale bar.
+    picture = Image.open(io.BytesIO(sheet.locator("canvas.print-picture").screenshot()))
+    assert has_colour(picture, (0xF4, 0xF1, 0xEA))
+    assert has_colour(picture, rgb(CLASS_COLOURS["crime_exceeds_fear"]), slack=40)
+    scale = page.evaluate("document.querySelector('.maplibregl-ctrl-scale').textContent")
+    assert scale.endswith("m")
+
+    # As the printable area of A4 landscape (277 × 190 mm at 96 px an inch), to look at.
+    OUT.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1047, "height": 718})
+    page.screenshot(path=str(OUT / "print-a4.png"), full_page=True)
+    page.emulate_media(media="null")  # none: the PDF below is made in print media
+    page.set_viewport_size({"width": 1440, "height": 900})
+    wait_until(page, SETTLED)
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert sheet.locator("canvas").count() == 0  # the copy is let go
+
+    # Printed without the button (Ctrl+P: Chromium fires beforeprint when it makes a PDF too):
+    # one A4 landscape sheet (the page's @page) with the view at twice the screen's pixels.
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    (OUT / "map.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    width, height = map(float, re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
+    assert (round(width), round(height)) == (842, 595)  # points: 297 × 210 mm
+    images = re.findall(rb"/Subtype\s*/Image\s*/Width\s*(\d+)", pdf)
+    assert str(2 * map_size(page)[0]).encode() in images, images
+    assert sheet.locator("canvas").count() == 0  # afterprint
+    assert errors == []

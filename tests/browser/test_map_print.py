@@ -16,7 +16,7 @@ from geo.models import Role
 from tests.browser.conftest import SCREENSHOTS, wait_until
 from tests.browser.test_planner_map import click_lnglat, open_map, session_of
 from tests.factories import make_area, make_member
-from tests.tiles.data import add_observation
+from tests.tiles.data import add_observation, add_walk
 from tests.tiles.layered import fill_every_layer
 from tiles.styles import CLASS_COLOURS
 
@@ -158,4 +158,20 @@ def test_print_shows_the_view_its_title_and_legends_and_hides_the_controls(
     images = re.findall(rb"/Subtype\s*/Image\s*/Width\s*(\d+)", pdf)
     assert str(2 * map_size(page)[0]).encode() in images, images
     assert sheet.locator("canvas").count() == 0  # afterprint
+    assert errors == []
+
+
+def test_the_printed_title_names_each_walk_the_map_is_filtered_to(live_server, chromium):
+    area = make_area("testarea")
+    day = fill_every_layer(area)
+    night = add_walk(area, light="night")
+    session = session_of(make_member(area, Role.PLANNER))
+    page, errors = open_map(
+        chromium, live_server, session, address=f"/map/testarea/?walk={day.id},{night.id}"
+    )
+    page.evaluate("() => { window.print = () => {}; }")
+    page.click("#print-map")
+    head = page.locator("#print-sheet .print-head").inner_text()
+    assert "day walk" in head and "night walk" in head, head
+    assert f"{day.id},{night.id}" not in head
     assert errors == []

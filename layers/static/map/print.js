@@ -51,7 +51,9 @@ function filtersInWords(config, t) {
   const period = from && to ? t("periodBetween", { from: day(from), to: day(to) })
     : from ? t("periodFrom", { from: day(from) })
       : to ? t("periodUntil", { to: day(to) }) : t("periodAll");
-  const label = (list, value) => list.find(([code]) => code === value)?.[1] ?? value;
+  // A filter may name several codes or walks (`walk=3,7`): each is named by its label.
+  const label = (list, value) => value.split(",")
+    .map((one) => list.find(([code]) => code === one)?.[1] ?? one).join(", ");
   const named = {
     category: (v) => label(config.categories.map((c) => [c.code, c.label]), v),
     kind: (v) => label(config.kinds.map((k) => [k.code, k.label]), v),

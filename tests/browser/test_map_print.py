@@ -175,3 +175,56 @@ def test_the_printed_title_names_each_walk_the_map_is_filtered_to(live_server, c
     assert "day walk" in head and "night walk" in head, head
     assert f"{day.id},{night.id}" not in head
     assert errors == []
+
+
+def test_the_map_follows_the_screens_pixel_ratio_again_after_a_download(
+    planner_session, live_server, chromium
+):
+    """The picture is drawn at twice the screen's pixels; afterwards the map is left to follow
+    the screen's ratio, not kept at the one it had: after a browser zoom or a move to a sharper
+    screen it would be drawn blurred."""
+    page, errors = open_map(chromium, live_server, planner_session)
+    with page.expect_download():
+        page.click("#download-png")
+    # The screen's ratio changes (a browser zoom, a window moved to another screen).
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1440, "height": 900, "deviceScaleFactor": 2, "mobile": False},
+    )
+    assert page.evaluate("window.devicePixelRatio") == 2
+    page.evaluate("window.trygMap.resize()")
+    width, _height = map_size(page)
+    assert page.evaluate("window.trygMap.getCanvas().width") == 2 * width
+    assert errors == []
+
+
+def test_a_view_too_wide_for_twice_its_pixels_is_saved_whole_with_its_scale_bar(
+    planner_session, live_server, chromium
+):
+    """MapLibre draws at most 4,096 pixels across (maxCanvasSize): a wide view is drawn at
+    less than twice its pixels, and the scale bar and the strip are drawn at the ratio it was
+    drawn at, not the one asked for (the scale bar would fall under the strip, the strip run
+    off the picture's edge)."""
+    page, errors = open_map(chromium, live_server, planner_session, size=(2600, 900))
+    page.uncheck("#toggle-crime")
+    wait_until(page, SETTLED)
+    width, height = map_size(page)
+    assert 2 * width > 4096  # drawn at less than twice its pixels
+    with page.expect_download() as info:
+        page.click("#download-png")
+    OUT.mkdir(exist_ok=True)
+    saved = OUT / "download-wide.png"
+    info.value.save_as(saved)
+    picture = Image.open(saved)
+    ratio = picture.width / width
+    assert ratio < 2
+    view = round(height * ratio)
+    # The scale bar's line, in the view's lower left corner, above the strip.
+    corner = (0, view - round(40 * ratio), round(200 * ratio), view)
+    assert has_colour(picture, (0x33, 0x33, 0x33), corner, slack=0)
+    # The strip starts where the view ends: its top line (smoothed: 1 px at a ratio under 2),
+    # across the whole picture.
+    line = picture.convert("RGB").getpixel((picture.width - 2, view))
+    assert all(abs(a - b) <= 10 for a, b in zip(line, (0xD9, 0xDE, 0xE3), strict=True)), line
+    assert errors == []

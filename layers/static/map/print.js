@@ -86,27 +86,36 @@ function shownLegends() {
 
 // ---------------------------------------------------------------- the picture
 
-// The view as it is now, with its scale bar, on a 2D canvas `strip` CSS pixels taller.
+// The view as it is now, with its scale bar, on a 2D canvas `strip` CSS pixels taller, and the
+// ratio of its pixels to the screen's CSS pixels. That is `ratio` unless the view is too wide
+// for it: MapLibre draws at most maxCanvasSize (4,096) pixels across, and the scale bar and
+// the strip are drawn at the ratio the view was, or they miss it.
 function snapshot(map, ratio, strip = 0) {
-  const own = map.getPixelRatio();
-  if (ratio !== own) map.setPixelRatio(ratio);
-  map.redraw();
-  const source = map.getCanvas();
-  const canvas = document.createElement("canvas");
-  canvas.width = source.width;
-  canvas.height = source.height + Math.round(strip * ratio);
-  const context = canvas.getContext("2d");
-  context.fillStyle = "#fff";
-  context.fillRect(0, 0, canvas.width, canvas.height);
-  context.drawImage(source, 0, 0);
-  // Chromium prints a 2D canvas by replaying what was drawn on it, drawImage included: the
-  // WebGL canvas read again then (at the screen's pixel ratio, or cleared) printed the view
-  // shrunk into a corner. Put back as pixels, it prints as it was copied.
-  context.putImageData(context.getImageData(0, 0, source.width, source.height), 0, 0);
-  if (ratio !== own) map.setPixelRatio(own); // and the screen is drawn again at its own
-  context.scale(ratio, ratio);
-  drawScale(context, map, source.clientHeight);
-  return canvas;
+  const overridden = ratio !== map.getPixelRatio();
+  if (overridden) map.setPixelRatio(ratio);
+  try {
+    map.redraw();
+    const source = map.getCanvas();
+    const drawn = source.width / source.clientWidth;
+    const canvas = document.createElement("canvas");
+    canvas.width = source.width;
+    canvas.height = source.height + Math.round(strip * drawn);
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(source, 0, 0);
+    // Chromium prints a 2D canvas by replaying what was drawn on it, drawImage included: the
+    // WebGL canvas read again then (at the screen's pixel ratio, or cleared) printed the view
+    // shrunk into a corner. Put back as pixels, it prints as it was copied.
+    context.putImageData(context.getImageData(0, 0, source.width, source.height), 0, 0);
+    context.scale(drawn, drawn);
+    drawScale(context, map, source.clientHeight);
+    return { canvas, ratio: drawn };
+  } finally {
+    // The map follows the screen's ratio again (map.js sets none), and the screen is drawn at
+    // it: kept at the ratio it had, a browser zoom or a sharper screen would show it blurred.
+    if (overridden) map.setPixelRatio(null);
+  }
 }
 
 // MapLibre's scale bar (its length and words follow the view), drawn into the picture so that
@@ -135,7 +144,7 @@ function drawScale(context, map, height) {
 // ---------------------------------------------------------------- print
 
 function printSheet(map, config, t, el) {
-  const picture = snapshot(map, Math.max(PRINT_RATIO, window.devicePixelRatio || 1));
+  const { canvas: picture } = snapshot(map, Math.max(PRINT_RATIO, window.devicePixelRatio || 1));
   picture.className = "print-picture";
   picture.setAttribute("role", "img");
   picture.setAttribute("aria-label", config.name);
@@ -160,10 +169,9 @@ function printSheet(map, config, t, el) {
 // data notice. A picture pasted into a report loses its file name, so the strip says what it
 // shows; the file is named after the area and the day too.
 async function downloadPng(map, config, t, el) {
-  const ratio = Math.max(PRINT_RATIO, window.devicePixelRatio || 1);
   const width = map.getCanvas().clientWidth;
   const strip = stripLines(config, t, width);
-  const canvas = snapshot(map, ratio, strip.height);
+  const { canvas, ratio } = snapshot(map, Math.max(PRINT_RATIO, window.devicePixelRatio || 1), strip.height);
   const context = canvas.getContext("2d");
   context.setTransform(ratio, 0, 0, ratio, 0, canvas.height - strip.height * ratio);
   strip.draw(context);

@@ -8,6 +8,8 @@
 // works inside `beforeprint` too (Ctrl+P), where an <img> given a data: address might not have
 // loaded before the page is laid out for paper; a 2D canvas prints what was drawn on it.
 
+import { walkLabel } from "./walk-filter.js";
+
 // At least twice the screen's pixels: a view 1100 px wide prints at some 140 dpi otherwise.
 const PRINT_RATIO = 2;
 
@@ -59,7 +61,7 @@ function filtersInWords(config, t) {
     kind: (v) => label(config.kinds.map((k) => [k.code, k.label]), v),
     light: (v) => t(v),
     follow_up: (v) => label(config.followUps, v),
-    walk: (v) => label((config.walks || []).map((w) => [String(w.id), `${w.date} · ${w.name}`]), v),
+    walk: (v) => label((config.walks || []).map((w) => [String(w.id), walkLabel(w)]), v),
   };
   const chosen = Object.keys(named).filter((name) => asked.get(name));
   const filters = chosen.map((name) => `${t(name)}: ${named[name](asked.get(name))}`);

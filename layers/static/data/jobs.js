@@ -11,8 +11,9 @@
 // another tab) or no longer lists one, the lists take their rows as the server renders them now
 // (the report, the error, the buttons), from the page fetched in the background: a reload would
 // throw away what was typed in the forms. So does the note on which analysis the map shows, when
-// the API names another (pinned by another analyst, or a later one finished). Every 2 s while a job is under way, less often while
-// none is, for at most an hour (polling.js); a tab in the background asks nothing.
+// the API names another (pinned by another analyst, or a later one finished). Every 2 s while a
+// job is under way, less often while none is, for at most an hour (polling.js); a tab in the
+// background asks nothing.
 
 import { POLL_MS, nextWait } from "./polling.js";
 

@@ -36,6 +36,17 @@ def test_a_coordinator_reads_prints_and_prunes_a_walk_report(
     for control in (".topbar", ".head-actions", "details.history", "td.no-print"):
         expect(page.locator(control).first).to_be_hidden()
     expect(page.locator("tr#observation-1")).to_be_visible()
+    # A4 less its margins is 688 px wide: the cells that keep to one line on screen (block,
+    # time) and the follow-up's width give way there, so no column is cut at the paper's edge.
+    page.set_viewport_size({"width": 688, "height": 900})
+    loosened = page.evaluate(
+        """() => [getComputedStyle(document.querySelector(".findings-table td.nowrap")).whiteSpace,
+                  getComputedStyle(document.querySelector(".findings-table td.follow-up")).minWidth,
+                  document.querySelector(".findings-table").getBoundingClientRect().right]"""
+    )
+    assert loosened[:2] == ["normal", "0px"]
+    assert loosened[2] <= 688
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.emulate_media(media="screen")
 
     questions, answers = [], ["dismiss", "accept"]

@@ -121,14 +121,21 @@ def _collection(view: OgcView, access: Access, layer: Layer) -> dict:
 
 
 def _resolve(request, collection_id: str) -> tuple[Access, Layer]:
-    slug, _, name = collection_id.rpartition("-")
+    slug, name = collection_id.rpartition("-")[::2]
     area = Area.objects.filter(slug=slug).first()
     layer = LAYERS.get(name)
     if area is not None and layer is not None:
         access = access_for(request.user, area)
         if access.can("view_area") and layer.visible_to(access):
             return access, layer
-    raise exceptions.NotFound(f"No collection {collection_id!r}.")
+    raise exceptions.NotFound(_("No collection %(id)r.") % {"id": collection_id})
+
+
+def _no_feature(feature_id: str, collection_id: str) -> exceptions.NotFound:
+    return exceptions.NotFound(
+        _("No feature %(feature)r in %(collection)r.")
+        % {"feature": feature_id, "collection": collection_id}
+    )
 
 
 def _limit(raw: str | None) -> int:
@@ -447,13 +454,13 @@ class Item(OgcView):
         qs = layer.queryset(access.area, Filters(), access)
         if layer.id_type == "int":
             if not feature_id.isdigit():
-                raise exceptions.NotFound(f"No feature {feature_id!r} in {collection_id!r}.")
+                raise _no_feature(feature_id, collection_id)
             qs = qs.filter(pk=int(feature_id))
         else:
             qs = qs.filter(code=feature_id)
         rows = sql.fetch_all(*sql.geojson_sql(layer, qs, limit=1))
         if not rows:
-            raise exceptions.NotFound(f"No feature {feature_id!r} in {collection_id!r}.")
+            raise _no_feature(feature_id, collection_id)
         feature = rows[0][0]
         exact_crime_audit(
             user=request.user,

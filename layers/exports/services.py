@@ -32,7 +32,10 @@ def layer_for(access: Access, name: str) -> Layer:
     layer = LAYERS.get(name)
     if layer is None or not layer.visible_to(access):
         visible = [n for n, candidate in LAYERS.items() if candidate.visible_to(access)]
-        raise NotFound(f"No layer {name!r} here; you may export: {', '.join(visible)}.")
+        raise NotFound(
+            _("No layer %(name)r here; you may export: %(layers)s.")
+            % {"name": name, "layers": ", ".join(visible)}
+        )
     return layer
 
 

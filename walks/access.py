@@ -10,9 +10,9 @@
 - Only the walk's own participants capture on it (403 for everyone else in the area). Those who
   plan the area's walks may preview the capture app (capture_access): they see it as the
   participants will, and it stores and sends nothing (the server refuses their sync as ever).
-- A finding is deleted by the area's coordinators (moderation), or withdrawn by its author
-  while the walk is still open (a wrong tap on the tablet); once the walk is done its findings
-  are its record (409).
+- A finding is deleted or edited by the area's coordinators (moderation), or withdrawn or
+  corrected by its author while the walk is still open (a wrong tap on the tablet), who may also
+  remove a photo of it; once the walk is done its findings are its record (409).
 """
 
 from contextlib import contextmanager
@@ -26,7 +26,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, PermissionDenied
 
 from geo.access import CAPABILITIES, Access, access_for
-from walks.models import Observation, Walk
+from walks.models import Observation, Photo, Walk
 
 
 class WalkClosed(APIException):
@@ -135,34 +135,68 @@ def page_capture_access(request, walk_id: int, *, preview: bool) -> tuple[Walk, 
         return capture_access(request.user, walk_id, preview=preview)
 
 
-def moderated(user, walk_id: int, unseen: str = "No such walk.") -> Access:
-    """The walk's access if `user` may delete its findings and photos: coordinators (and
-    superusers), who answer for what the area's walks record."""
-    _walk, access = walk_access(user, walk_id, unseen=unseen)
-    if not access.can("manage_area"):
-        raise PermissionDenied(_("Only the area's coordinators delete findings and photos."))
-    return access
+def _moderator_or_author(
+    user, observation: Observation, *, unseen: str, refusal: str, closed: str | None = None
+) -> bool:
+    """True if `user` moderates `observation`'s area (its coordinators, at any time), False if it
+    is its author, still on the walk, while the walk is open (409, saying `closed`, once it is
+    done). Anyone else is refused with `refusal`."""
+    # Its author, if no longer on the walk, is told so (their tablet may still send changes).
+    walk, access = walk_access(
+        user,
+        observation.walk_id,
+        unseen=unseen,  # "No such walk." would say the finding exists
+        known=observation.author_id == getattr(user, "pk", None),
+    )
+    if access.can("manage_area"):
+        return True
+    if observation.author_id != user.pk or not is_participant(user, walk):
+        raise PermissionDenied(refusal)
+    if not walk.is_open:
+        raise WalkClosed(closed)
+    return False
 
 
 def deletion_of(user, observation: Observation) -> str:
     """How `user` may delete `observation`, as the audit log names it: a coordinator's
     deletion, or its author's withdrawal while the walk is open. Anyone else is refused."""
-    # Its author, if no longer on the walk, is told so (their tablet may still withdraw it).
-    walk, access = walk_access(
-        user,
-        observation.walk_id,
-        unseen="No such observation.",  # "No such walk." would say the finding exists
-        known=observation.author_id == getattr(user, "pk", None),
+    refusal = _(
+        "Only the area's coordinators delete findings; authors withdraw their own while"
+        " the walk is open."
     )
-    if access.can("manage_area"):
-        return "observation.delete"
-    if observation.author_id != user.pk or not is_participant(user, walk):
-        raise PermissionDenied(
-            _(
-                "Only the area's coordinators delete findings; authors withdraw their own while"
-                " the walk is open."
-            )
-        )
-    if not walk.is_open:
-        raise WalkClosed()
-    return "observation.withdraw"
+    moderates = _moderator_or_author(
+        user, observation, unseen="No such observation.", refusal=refusal
+    )
+    return "observation.delete" if moderates else "observation.withdraw"
+
+
+def correction_of(user, observation: Observation) -> str:
+    """How `user` may correct `observation` (its kind, answers, note or shape), as the audit log
+    names it: a coordinator's edit (a name taken out of a note instead of the whole finding
+    deleted), or its author's correction while the walk is open, by the rule of withdrawals."""
+    refusal = _(
+        "Only a finding's author corrects it, while the walk is open; coordinators edit any."
+    )
+    closed = _(
+        "The walk is done and its findings are its record: ask a coordinator to change this one."
+    )
+    moderates = _moderator_or_author(
+        user, observation, unseen="No such observation.", refusal=refusal, closed=closed
+    )
+    return "observation.edit" if moderates else "observation.correct"
+
+
+def photo_removal_of(user, photo: Photo) -> str:
+    """How `user` may delete `photo`: a coordinator's deletion (a face, a number plate), or
+    the removal by the author of its finding while the walk is open (the wrong photo)."""
+    refusal = _(
+        "Only the area's coordinators delete photos; authors remove their own while the walk"
+        " is open."
+    )
+    closed = _(
+        "The walk is done and its photos are its record: ask a coordinator to delete this one."
+    )
+    moderates = _moderator_or_author(
+        user, photo.observation, unseen="No such photo.", refusal=refusal, closed=closed
+    )
+    return "photo.delete" if moderates else "photo.remove"

@@ -244,7 +244,10 @@ def capture(request, pk):
             "observations": reverse("observation-list", args=[walk.pk]),
             "blocks": blocks_url,
             "photos": reverse("photo-upload", args=[0]).replace("/0/", "/{id}/"),
-            "withdraw": reverse("observation-withdraw", args=[walk.pk, ZERO_UUID]).replace(
+            # One stored photo, which its finding's author may remove (online only).
+            "photo": reverse("photo-detail", args=[0]).replace("/0/", "/{id}/"),
+            # A finding by its client_id: withdrawn (DELETE) or corrected (PATCH).
+            "withdraw": reverse("observation-by-client-id", args=[walk.pk, ZERO_UUID]).replace(
                 ZERO_UUID, "{client_id}"
             ),
             "service_worker": reverse("capture-service-worker"),
@@ -255,7 +258,7 @@ def capture(request, pk):
     if preview:
         # Nowhere to send anything to: a stray call fails in the browser, before the server
         # (which refuses a non-participant's sync anyway) is even asked.
-        for name in ("sync", "photos", "withdraw", "service_worker"):
+        for name in ("sync", "photos", "photo", "withdraw", "service_worker"):
             del config["urls"][name]
     else:
         # The installed app starts here and may never open My walks: it prunes the offline

@@ -219,6 +219,19 @@ class SyncItemSerializer(serializers.Serializer):
     accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
 
 
+class CorrectionSerializer(serializers.Serializer):
+    """A correction of a stored finding: any of these, as in a sync item (walks.validation
+    checks them, as for the sync)."""
+
+    kind = serializers.CharField(required=False)
+    geometry = serializers.JSONField(
+        required=False, help_text="GeoJSON Point, LineString or Polygon (WGS 84)"
+    )
+    severity = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    feeling = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
 class SyncRequestSerializer(serializers.Serializer):
     observations = SyncItemSerializer(many=True)
     sent_at = serializers.DateTimeField(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import shapely
 from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -363,17 +364,90 @@ def observation_delete(*, observation: Observation, user, action="observation.de
         data_version_bump(area=walk.area, layers=["observations"])
 
 
-def photo_delete(*, photo: Photo, user) -> None:
+def photo_delete(*, photo: Photo, user, action="photo.delete") -> None:
+    """Delete one photo of a finding: a coordinator's deletion (a face), or its finding's author
+    removing the wrong one (`action` "photo.remove")."""
     area = photo.observation.walk.area
     with transaction.atomic():
         audit_record(
             user=user,
             area=area,
-            action="photo.delete",
+            action=action,
             detail={"photo": photo.pk, "observation": photo.observation_id},
         )
         photo.delete()  # its files go after the commit (photo_files_delete)
         data_version_bump(area=area, layers=["observations"])
+
+
+def observation_correct(
+    *, observation: Observation, user, changes, action="observation.correct"
+) -> list[str]:
+    """Correct a stored finding: any of its kind, geometry, severity, feeling and note, as its
+    author answered them wrongly or a coordinator edits them. `changes` is unchecked (the
+    request's fields): checked here as the sync checks them, against the finding as stored now,
+    and refused whole (ValidationError) when anything is wrong. Returns the fields that changed;
+    a correction sent again (a tablet retrying a lost answer) changes nothing, audits nothing and
+    leaves the map's version as it was. When, where and by whom it was captured stay; so does
+    its follow-up, which is the coordinators' (a correction after it keeps both, and the audit
+    log shows which came first). The audit entry names the fields changed, never their values
+    (a note may name someone): the kind is no secret and is kept, before and after."""
+    walk = observation.walk
+    checker = ObservationChecker(frame=AreaFrame.for_area(walk.area), kinds=kinds_for(walk.area))
+    with transaction.atomic():
+        # Locked and read anew: two corrections at once are made one after the other, each
+        # checked against what the other left (a new kind must fit the shape stored now).
+        stored = (
+            Observation.objects.select_for_update(of=("self",))
+            .select_related("kind")
+            .filter(pk=observation.pk)
+            .first()
+        )
+        if stored is None:
+            raise Http404(_("No such observation."))
+        try:
+            values = checker.clean_correction(
+                changes, kind=stored.kind, shape=shapely.from_wkb(bytes(stored.geom.ewkb))
+            )
+        except ItemErrors as refused:
+            raise ValidationError(refused.errors) from None
+        kind_before = stored.kind.code
+        changed = _corrected(stored, values)
+        if changed:
+            audit_record(
+                user=user,
+                area=walk.area,
+                action=action,
+                detail={
+                    "observation": stored.pk,
+                    "walk": walk.pk,
+                    "kind": kind_before,
+                    "to_kind": stored.kind.code,
+                    "fields": changed,
+                },
+            )
+            stored.save(update_fields=[CORRECTED_COLUMNS.get(name, name) for name in changed])
+            data_version_bump(area=walk.area, layers=["observations"])
+    observation.refresh_from_db()
+    return changed
+
+
+# The model's name of a correction's field, where the API's differs.
+CORRECTED_COLUMNS = {"geometry": "geom"}
+
+
+def _corrected(stored: Observation, values: dict) -> list[str]:
+    """Set `values` (checked) on `stored`; the names of the fields whose value they change."""
+    changed = []
+    for name, value in values.items():
+        if name == "geometry":
+            value = GEOSGeometry(memoryview(value))
+            same = stored.geom.equals_exact(value, 0) and stored.geom.geom_type == value.geom_type
+        else:
+            same = getattr(stored, name) == value
+        if not same:
+            setattr(stored, CORRECTED_COLUMNS.get(name, name), value)
+            changed.append(name)
+    return changed
 
 
 def photo_files_delete(sender, instance, using, **kwargs) -> None:

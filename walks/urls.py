@@ -14,8 +14,8 @@ urlpatterns = [
     path("walks/<int:pk>/observations/", views.ObservationList.as_view(), name="observation-list"),
     path(
         "walks/<int:pk>/observations/<uuid:client_id>/",
-        views.ObservationWithdraw.as_view(),
-        name="observation-withdraw",
+        views.ObservationByClientId.as_view(),
+        name="observation-by-client-id",
     ),
     path("observations/<int:pk>/", views.ObservationDetail.as_view(), name="observation-detail"),
     path("observations/<int:pk>/photos/", views.PhotoUpload.as_view(), name="photo-upload"),

@@ -33,6 +33,9 @@ GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
 MAX_ACCURACY_M = 10_000
 CLOCK_SKEW = timedelta(minutes=10)
 NOTE_MAX = 4000
+# What a correction of a stored finding may change: what its author answered and drew, not when
+# or how exactly it was captured (walks.services.observation_correct).
+CORRECTABLE = ("kind", "geometry", "severity", "feeling", "note")
 
 
 class Rejected(Exception):
@@ -322,33 +325,10 @@ class ObservationChecker:
     def _fields(self, index: int, raw) -> CleanObservation:
         if not isinstance(raw, dict):
             raise ItemErrors({"non_field_errors": [_("Each observation must be a JSON object.")]})
-        errors: dict[str, list[str]] = {}
-        values = {}
-        for name, check in (
-            ("client_id", self._client_id),
-            ("kind", self._kind),
-            ("geometry", self._geometry),
-            ("severity", self._scale),
-            ("feeling", self._scale),
-            ("note", self._note),
-            ("captured_at", self._captured_at),
-            ("accuracy_m", self._accuracy),
-        ):
-            try:
-                values[name] = check(raw.get(name), name)
-            except Rejected as rejection:
-                errors.setdefault(rejection.field, []).append(rejection.message)
+        values, errors = self._checked(raw, self._checks)
         kind, shape = values.get("kind"), values.get("geometry")
-        if kind is not None and shape is not None and shape.geom_type not in kind.geometry_types:
-            allowed = ", ".join(_geometry_word(t) for t in kind.geometry_types)
-            # Swedish and Danish put the kind first: the sentence still starts with a capital.
-            message = _("A %(kind)s is drawn as %(allowed)s, not as %(given)s.") % {
-                "kind": kind.label().lower(),
-                "allowed": allowed,
-                "given": _geometry_word(shape.geom_type),
-            }
-            errors.setdefault("geometry", []).append(text.capfirst(message))
-
+        if kind is not None and shape is not None:
+            self._kind_fits(kind, shape, errors)
         if errors:
             raise ItemErrors(errors)
         return CleanObservation(
@@ -362,6 +342,77 @@ class ObservationChecker:
             captured_at=values["captured_at"],
             accuracy_m=values["accuracy_m"],
         )
+
+    @property
+    def _checks(self) -> dict:
+        """Each field of an item and its check, in the order their errors are listed."""
+        return {
+            "client_id": self._client_id,
+            "kind": self._kind,
+            "geometry": self._geometry,
+            "severity": self._scale,
+            "feeling": self._scale,
+            "note": self._note,
+            "captured_at": self._captured_at,
+            "accuracy_m": self._accuracy,
+        }
+
+    @staticmethod
+    def _checked(raw: dict, checks: dict) -> tuple[dict, dict[str, list[str]]]:
+        values, errors = {}, {}
+        for name, check in checks.items():
+            try:
+                values[name] = check(raw.get(name), name)
+            except Rejected as rejection:
+                errors.setdefault(rejection.field, []).append(rejection.message)
+        return values, errors
+
+    @staticmethod
+    def _kind_fits(kind: ObservationKind, shape: shapely.Geometry, errors: dict) -> None:
+        if shape.geom_type in kind.geometry_types:
+            return
+        allowed = ", ".join(_geometry_word(t) for t in kind.geometry_types)
+        # Swedish and Danish put the kind first: the sentence still starts with a capital.
+        message = _("A %(kind)s is drawn as %(allowed)s, not as %(given)s.") % {
+            "kind": kind.label().lower(),
+            "allowed": allowed,
+            "given": _geometry_word(shape.geom_type),
+        }
+        errors.setdefault("geometry", []).append(text.capfirst(message))
+
+    def clean_correction(self, raw, *, kind: ObservationKind, shape: shapely.Geometry) -> dict:
+        """A correction of a stored finding (its `kind` and `shape` now): the fields it gives,
+        checked as the sync checks them, the stored kind and shape standing in for those it
+        leaves out (a new kind must fit the shape kept, a new shape the kind kept). The geometry
+        comes back as EWKB. Raises ItemErrors; nothing is half-taken."""
+        if not isinstance(raw, dict):
+            raise ItemErrors(
+                {"non_field_errors": [_("Send the corrected fields as a JSON object.")]}
+            )
+        errors: dict[str, list[str]] = {}
+        for name in sorted(set(raw) - set(CORRECTABLE)):
+            errors[name] = [
+                _("Only %(fields)s can be corrected.") % {"fields": ", ".join(CORRECTABLE)}
+            ]
+        given = {name: check for name, check in self._checks.items() if name in CORRECTABLE}
+        values, field_errors = self._checked(
+            raw, {name: check for name, check in given.items() if name in raw}
+        )
+        errors.update(field_errors)
+        if "geometry" in values:
+            [problem] = self.frame.problems([values["geometry"]])
+            if problem:
+                errors.setdefault("geometry", []).append(problem)
+        new_kind, new_shape = values.get("kind", kind), values.get("geometry", shape)
+        if not errors and ("kind" in values or "geometry" in values):
+            self._kind_fits(new_kind, new_shape, errors)
+        if errors:
+            raise ItemErrors(errors)
+        if "geometry" in values:
+            values["geometry"] = shapely.to_wkb(
+                shapely.set_srid(values["geometry"], 4326), include_srid=True
+            )
+        return values
 
     def _client_id(self, value, name):
         if value is None:

@@ -28,10 +28,17 @@ from geo.geojson import as_drf_writes, json_list
 from geo.models import Area
 from geo.permissions import AreaCapability
 from walks import listing, services
-from walks.access import deletion_of, moderated, sees_all_walks, walk_access
+from walks.access import (
+    correction_of,
+    deletion_of,
+    photo_removal_of,
+    sees_all_walks,
+    walk_access,
+)
 from walks.models import Observation, ObservationKind, Photo, Walk
 from walks.photos import MAX_BYTES
 from walks.serializers import (
+    CorrectionSerializer,
     FollowUpSerializer,
     ObservationKindSerializer,
     ObservationSerializer,
@@ -437,21 +444,50 @@ class ObservationDetail(APIView):
         return observation_deleted(request.user, observation)
 
 
-class ObservationWithdraw(APIView):
-    """The capture app withdraws its participant's own finding by the id the tablet gave it,
-    which it knows even when the finding went out in a sync whose answer never came back. A
-    retried withdrawal of a finding already gone gets 404, as does one that never arrived."""
+class ObservationByClientId(APIView):
+    """The capture app corrects or withdraws its participant's own finding by the id the tablet
+    gave it, which it knows even when the finding went out in a sync whose answer never came
+    back. A retried withdrawal of a finding already gone gets 404, as does one that never
+    arrived; a retried correction answers as the first did and changes nothing more."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Withdraw a finding by its client_id", responses={204: None})
-    def delete(self, request, pk, client_id):
-        observation = get_object_or_404(
+    def _finding(self, pk, client_id) -> Observation:
+        return get_object_or_404(
             Observation.objects.select_related("walk__area", "kind"),
             walk_id=pk,
             client_id=client_id,
         )
-        return observation_deleted(request.user, observation)
+
+    @extend_schema(
+        summary="Correct a finding by its client_id: kind, geometry, severity, feeling, note",
+        description="Its author while the walk is open (409 once it is done), coordinators at"
+        " any time. Any of the fields, checked as the sync checks them: a bad one (400) changes"
+        " nothing. When and where it was captured stay, and so does its follow-up.",
+        request=CorrectionSerializer,
+        examples=[
+            OpenApiExample(
+                "Another kind, a pin moved",
+                value={
+                    "kind": "poor_lighting",
+                    "geometry": {"type": "Point", "coordinates": [13.0052, 55.6049]},
+                },
+                request_only=True,
+            )
+        ],
+        responses={200: ObservationSerializer, 400: None, 403: None, 404: None, 409: None},
+    )
+    def patch(self, request, pk, client_id):
+        observation = self._finding(pk, client_id)
+        action = correction_of(request.user, observation)
+        services.observation_correct(
+            observation=observation, user=request.user, changes=request.data, action=action
+        )
+        return Response(ObservationSerializer(observation, context={"request": request}).data)
+
+    @extend_schema(summary="Withdraw a finding by its client_id", responses={204: None})
+    def delete(self, request, pk, client_id):
+        return observation_deleted(request.user, self._finding(pk, client_id))
 
 
 def observation_deleted(user, observation) -> Response:
@@ -461,7 +497,8 @@ def observation_deleted(user, observation) -> Response:
 
 
 class PhotoDetail(APIView):
-    """Coordinators delete one photo of a finding (a face, a number plate)."""
+    """Coordinators delete one photo of a finding (a face, a number plate); the finding's author
+    removes one of its photos while the walk is open (the wrong one). Audited either way."""
 
     permission_classes = [IsAuthenticated]
 
@@ -470,6 +507,6 @@ class PhotoDetail(APIView):
         photo = Photo.objects.select_related("observation__walk__area").filter(pk=pk).first()
         if photo is None:
             raise Http404(_("No such photo."))
-        moderated(request.user, photo.observation.walk_id, unseen="No such photo.")
-        services.photo_delete(photo=photo, user=request.user)
+        action = photo_removal_of(request.user, photo)
+        services.photo_delete(photo=photo, user=request.user, action=action)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -171,7 +171,13 @@ def test_a_finding_withdrawn_during_its_sync_leaves_nothing_to_look_at(live_serv
     result = page.evaluate(QUEUE_RACE)
     assert result["waiting"] == ["0b7a3d8e-2f6c-4a51-9d3e-6c1f0e2a9b47"]
     assert result["rejected"] == 0
-    assert result["counts"] == {"observations": 0, "photos": 0, "rejected": 0, "withdrawals": 1}
+    assert result["counts"] == {
+        "observations": 0,
+        "photos": 0,
+        "rejected": 0,
+        "withdrawals": 1,
+        "corrections": 0,
+    }
 
 
 @pytest.mark.browser

@@ -68,10 +68,13 @@ MATRIX = {
         ("DELETE", "/api/observations/{observation}/", None, "401 404 204 403 403 204"),
     ],
     "api/walks/<int:pk>/observations/<uuid:client_id>/": [
+        # An empty correction: its author's (while the walk is open) and coordinators' only.
+        ("PATCH", "/api/walks/{walk}/observations/{client_id}/", None, "401 404 200 403 403 200"),
         ("DELETE", "/api/walks/{walk}/observations/{client_id}/", None, "401 404 204 403 403 204"),
     ],
     "api/photos/<int:pk>/": [
-        ("DELETE", "/api/photos/{photo}/", None, "401 404 403 403 403 204"),
+        # The participant wrote its finding: an author removes their own while the walk is open.
+        ("DELETE", "/api/photos/{photo}/", None, "401 404 204 403 403 204"),
     ],
     "api/observations/<int:pk>/photos/": [
         ("POST", "/api/observations/{observation}/photos/", None, "401 404 415 403 403 403"),

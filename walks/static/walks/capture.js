@@ -84,6 +84,7 @@ const findings = savedFindings(app, map, {
   flash: status.flash,
   focusKind,
   withdrawn: changed,
+  edit: sheet.edit,
 });
 
 map.on("click", (event) => {
@@ -105,14 +106,18 @@ async function refresh() {
   const { queue, queueKey } = app;
   status.showCounts(await queue.counts(queueKey), await queue.othersWaiting(`${walkId}:`, queueKey));
   const pending = await queue.pending(queueKey);
+  // A finding corrected once sent shows as corrected at once, as waiting to sync, in place of
+  // the server's copy (the outbox's own copy of one sent meanwhile is corrected already).
+  const inOutbox = new Set(pending.map((item) => item.client_id));
+  const corrected = (await queue.corrections(queueKey)).filter((item) => !inOutbox.has(item.client_id));
   showOutbox(map, {
-    queued: pending.map((item) => ({
+    queued: [...pending, ...corrected].map((item) => ({
       ...asFinding(item),
       positive: kindsByCode[item.kind]?.positive || false,
       mine: true,
       queued: true,
     })),
-    hidden: (await queue.withdrawals(queueKey)).map((w) => w.client_id),
+    hidden: [...(await queue.withdrawals(queueKey)), ...corrected].map((w) => w.client_id),
     storedUrl: config.urls.observations,
   });
 

@@ -1,16 +1,17 @@
 // Findings already saved: what one says when its dot is tapped (or which one, when a tap covers
-// several), withdrawing one's own, and the participant's own findings as a list (My findings),
-// the synced and the waiting alike.
+// several), correcting (Edit) or withdrawing one's own, and the participant's own findings as a
+// list (My findings), the synced and the waiting alike.
 import { $, clockTime } from "./dom.js";
-import { asFinding } from "./sync.js";
+import { asFinding, csrfToken } from "./sync.js";
 
 // How a finding to choose from is pictured: its shape, in its colour on the map.
 const SHAPE_CLASSES = { Point: "point", LineString: "line", Polygon: "area" };
 
 // The stored finding's photos, as thumbnails: the participant sees that theirs arrived. The map
 // hands nested properties over as JSON text. Offline, a thumbnail not seen before cannot load,
-// and goes rather than show as broken.
-function photoStrip(finding, t) {
+// and goes rather than show as broken. `remove(photo, shown)`, on one's own finding while the
+// walk is open: each photo has a Remove button.
+function photoStrip(finding, t, remove = null) {
   const strip = document.createElement("div");
   strip.className = "finding-photos";
   let photos = [];
@@ -24,16 +25,29 @@ function photoStrip(finding, t) {
       src: photo.thumbnail_url,
       alt: t("photo"),
     });
-    image.addEventListener("error", () => image.remove());
-    strip.append(image);
+    if (!remove) {
+      image.addEventListener("error", () => image.remove());
+      strip.append(image);
+      continue;
+    }
+    const shown = document.createElement("figure");
+    const button = Object.assign(document.createElement("button"), {
+      type: "button",
+      className: "secondary",
+      textContent: t("remove_photo"),
+    });
+    button.addEventListener("click", () => remove(photo, shown));
+    image.addEventListener("error", () => shown.remove());
+    shown.append(image, button);
+    strip.append(shown);
   }
   return strip;
 }
 
 // `justSent`: the sync's findings the server has just taken; `flash` is the status bar's;
 // `focusKind` puts the focus back on the kinds bar; `withdrawn()` shows and sends the outbox
-// once a finding is withdrawn.
-export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn }) {
+// once a finding is withdrawn; `edit(finding)` opens the sheet on one to correct (sheet.js).
+export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn, edit }) {
   const { queue, queueKey } = app;
   let shown = null; // the properties of the finding the sheet shows
   let choices = null; // the findings under a tap, while the participant picks one
@@ -90,13 +104,41 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
     if (finding.severity) details.push(`${t("severity_is")} ${t("of_five", finding.severity)}`);
     if (finding.feeling) details.push(`${t("feeling_is")} ${t("of_five", finding.feeling)}`);
     if (finding.note) details.push(finding.note);
+    const own = finding.mine === true && app.config.walk.open && !app.config.preview;
     $("#finding-details").replaceChildren(
       ...details.map((text) => Object.assign(document.createElement("p"), { textContent: text })),
-      photoStrip(finding, t),
+      photoStrip(finding, t, own && app.config.urls.photo ? removePhoto : null),
     );
-    $("#withdraw").hidden = !(finding.mine === true && app.config.walk.open) || app.config.preview;
+    $("#withdraw").hidden = !own;
+    $("#edit").hidden = !own || Boolean(app.walkGone) || app.offWalk;
     $("#finding").hidden = false;
     $("#finding-title").focus({ preventScroll: true });
+  }
+
+  // One of one's own photos removed from the server (the wrong one): online only, as it is
+  // already there; the finding's other photos and fields stay.
+  async function removePhoto(photo, figure) {
+    let response = null;
+    try {
+      if (navigator.onLine) {
+        response = await fetch(app.config.urls.photo.replace("{id}", String(photo.id)), {
+          method: "DELETE",
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken() },
+        });
+      }
+    } catch (error) {
+      console.warn("photo not removed", error);
+    }
+    if (!response) {
+      flash("photo_remove_offline", 6000);
+    } else if (response.ok || response.status === 404) {
+      figure.remove();
+      flash("photo_removed");
+      map.getSource("stored").setData(`${app.config.urls.observations}?t=${Date.now()}`);
+    } else {
+      flash("photo_not_removed", 6000);
+    }
   }
 
   function close() {
@@ -107,14 +149,33 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
     $("#here").hidden = true;
   }
 
+  // The finding shown, whole, to correct: its geometry (the map's features give their
+  // properties only) and what it is now, from the outbox if it waits there (corrected or
+  // not), else from what was just sent or the server's copy (with the server's id).
+  async function whole(finding) {
+    const { client_id: clientId } = finding;
+    const ofIt = (items) => items.find((item) => item.client_id === clientId);
+    const pending = ofIt(await queue.pending(queueKey));
+    const queued = pending || ofIt(await queue.corrections(queueKey));
+    const stored = (await map.getSource("stored").getData()).features || [];
+    const feature = stored.find((f) => f.properties.client_id === clientId);
+    const base = queued ? asFinding(queued) : justSent.get(clientId) || { ...feature?.properties, geometry: feature?.geometry };
+    const id = feature?.id ?? queued?.id ?? null;
+    return { ...finding, ...base, id, inOutbox: Boolean(pending), mine: true };
+  }
+
   // The participant's findings: on the server, just sent, and still in the outbox, oldest first.
+  // A correction waiting to be sent shows what the finding will be.
   async function mine() {
     const stored = await map.getSource("stored").getData();
     const withdrawals = new Set((await queue.withdrawals(queueKey)).map((w) => w.client_id));
-    const queued = (await queue.pending(queueKey)).map((item) => {
-      const { geometry, ...finding } = asFinding(item);
-      return { ...finding, mine: true, queued: true };
-    });
+    const waiting = (items) =>
+      items.map((item) => {
+        const { geometry, ...finding } = asFinding(item);
+        return { ...finding, mine: true, queued: true };
+      });
+    const queued = waiting(await queue.pending(queueKey));
+    const corrected = waiting(await queue.corrections(queueKey));
     const synced = (stored.features || [])
       .map((f) => f.properties)
       .filter((o) => o.mine === true && !withdrawals.has(o.client_id));
@@ -122,7 +183,8 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
     const refused = new Set((await queue.rejected(queueKey)).map((r) => r.client_id));
     const arrived = [...justSent.values()].filter((o) => !refused.has(o.client_id) && !withdrawals.has(o.client_id));
     const byId = new Map();
-    for (const o of [...synced, ...arrived, ...queued]) if (!byId.has(o.client_id)) byId.set(o.client_id, o);
+    // A correction waiting first: it is newer than the server's copy.
+    for (const o of [...corrected, ...synced, ...arrived, ...queued]) if (!byId.has(o.client_id)) byId.set(o.client_id, o);
     return [...byId.values()].sort((a, b) => a.captured_at.localeCompare(b.captured_at));
   }
 
@@ -159,6 +221,12 @@ export function savedFindings(app, map, { justSent, flash, focusKind, withdrawn 
       focusKind(null);
     });
   }
+  $("#edit").addEventListener("click", async () => {
+    if (!shown) return;
+    const finding = await whole(shown);
+    close();
+    if (finding.geometry) edit(finding);
+  });
   $("#withdraw").addEventListener("click", () => {
     $("#finding").classList.add("confirming");
     $("#withdraw-keep").focus();

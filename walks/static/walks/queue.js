@@ -2,12 +2,14 @@
 // server has acknowledged it: "created" or "duplicate" removes it, "rejected" moves it to the
 // list a participant must look at. Nothing is deleted on a network error. A finding its author
 // withdraws leaves the outbox at once and waits in "withdrawals" until the server confirms it
-// is gone there too. "walks" remembers each outbox's walk by name: once the walk is deleted, or
+// is gone there too. A finding corrected once it may be on the server waits in "corrections"
+// (its whole corrected self, as the map shows it) until the server has taken the correction; a
+// refused one is listed with the refused findings (`correction: true`). "walks" remembers each outbox's walk by name: once the walk is deleted, or
 // its participant taken off it, the server no longer names it, and My walks (kept.js) still
 // has to say whose findings these are.
 
 const DB_NAME = "trygg-capture";
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -46,13 +48,13 @@ function emptyQueue() {
   const queue = {
     adopt: async () => {},
     othersWaiting: async () => 0,
-    counts: async () => ({ observations: 0, photos: 0, rejected: 0, withdrawals: 0 }),
+    counts: async () => ({ observations: 0, photos: 0, rejected: 0, withdrawals: 0, corrections: 0 }),
   };
-  for (const read of ["outboxes", "pending", "withdrawals", "rejected", "photosReady"]) {
+  for (const read of ["outboxes", "pending", "withdrawals", "corrections", "rejected", "photosReady"]) {
     queue[read] = async () => [];
   }
-  const writes = ["add", "resend", "discard", "markSent", "withdraw", "withdrawn", "settle"];
-  for (const write of [...writes, "dropPhoto", "refusePhoto", "dismissRejected"]) {
+  const writes = ["add", "resend", "discard", "markSent", "withdraw", "withdrawn", "settle", "correct", "corrected"];
+  for (const write of [...writes, "refuseCorrection", "dropPhoto", "refusePhoto", "dismissRejected"]) {
     queue[write] = async () => {
       throw new Error(`a preview keeps nothing (${write})`);
     };
@@ -81,6 +83,9 @@ export async function openQueue(preview = false) {
     if (event.oldVersion < 3) {
       db.createObjectStore("walks", { keyPath: "key" });
     }
+    if (event.oldVersion < 4) {
+      db.createObjectStore("corrections", { keyPath: "client_id" }).createIndex("walk", "walk");
+    }
   };
   const db = await promised(open);
   // A newer version of the app opened in another tab: let it upgrade instead of blocking it.
@@ -96,7 +101,7 @@ class Queue {
   // Findings queued under `from` (an older app keyed them by the walk alone) become the
   // signed-in participant's (`to`): on a tablet of its own, theirs.
   async adopt(from, to) {
-    const stores = ["outbox", "photos", "rejected", "withdrawals"];
+    const stores = ["outbox", "photos", "rejected", "withdrawals", "corrections"];
     const tx = this.db.transaction(stores, "readwrite");
     for (const name of stores) {
       const store = tx.objectStore(name);
@@ -134,7 +139,7 @@ class Queue {
 
   // Everything this tablet holds for the outbox `key`, gone for good.
   async discard(key) {
-    const stores = ["outbox", "photos", "rejected", "withdrawals"];
+    const stores = ["outbox", "photos", "rejected", "withdrawals", "corrections"];
     const tx = this.db.transaction([...stores, "walks"], "readwrite");
     for (const name of stores) {
       const store = tx.objectStore(name);
@@ -182,12 +187,13 @@ class Queue {
   }
 
   async counts(walk) {
-    const tx = this.db.transaction(["outbox", "photos", "rejected", "withdrawals"]);
+    const tx = this.db.transaction(["outbox", "photos", "rejected", "withdrawals", "corrections"]);
     const byWalk = (name) => tx.objectStore(name).index("walk");
-    const [observations, refusedKeys, withdrawals, waitingPhotos] = await Promise.all([
+    const [observations, refusedKeys, withdrawals, corrections, waitingPhotos] = await Promise.all([
       promised(byWalk("outbox").count(walk)),
       promised(byWalk("rejected").getAllKeys(walk)),
       promised(byWalk("withdrawals").count(walk)),
+      promised(byWalk("corrections").count(walk)),
       promised(byWalk("photos").getAll(walk)),
     ]);
     // A refused finding's photos stay with it (Dismiss drops both) but wait for nothing: they
@@ -195,7 +201,7 @@ class Queue {
     const refused = new Set(refusedKeys);
     const photos = waitingPhotos.filter((photo) => !refused.has(photo.client_id)).length;
     const rejected = refusedKeys.length;
-    return { observations, photos, rejected, withdrawals };
+    return { observations, photos, rejected, withdrawals, corrections };
   }
 
   // Marked before a batch goes out: from then on the server may hold these findings even if
@@ -212,17 +218,79 @@ class Queue {
 
   // The finding leaves the outbox with its photos. Unless it never went out, its withdrawal
   // waits to be sent: the server may have it (a sync under way, or one whose answer was lost).
+  // A correction of it still waiting goes: nothing is left to correct.
   async withdraw(walk, clientId) {
-    const tx = this.db.transaction(["outbox", "photos", "withdrawals"], "readwrite");
+    const tx = this.db.transaction(["outbox", "photos", "withdrawals", "corrections"], "readwrite");
     const outbox = tx.objectStore("outbox");
     const queued = await promised(outbox.get(clientId));
     outbox.delete(clientId);
+    tx.objectStore("corrections").delete(clientId);
     const photos = tx.objectStore("photos");
     const keys = await promised(photos.index("client_id").getAllKeys(clientId));
     keys.forEach((key) => photos.delete(key));
     if (!queued || queued.sent) {
       tx.objectStore("withdrawals").put({ walk, client_id: clientId, queued_at: Date.now() });
     }
+    await done(tx);
+  }
+
+  // `finding` corrected by its author: its client_id, the fields a correction changes (kind,
+  // geometry, severity, feeling, note) and what the map shows of it (captured_at, photos, id).
+  // Still in the outbox, the queued finding itself changes; unless it never went out, the
+  // correction also waits to be sent, as a withdrawal does (the server may have it). A refused
+  // correction put right takes the place of its refusal. `photoBlob`, a photo added, goes with
+  // the finding: uploaded after its sync, or at once if the server's id for it is known.
+  async correct(walk, finding, photoBlob, about) {
+    const stores = ["outbox", "photos", "rejected", "corrections", "walks"];
+    const tx = this.db.transaction(stores, "readwrite");
+    const { client_id: clientId } = finding;
+    tx.objectStore("rejected").delete(clientId);
+    const outbox = tx.objectStore("outbox");
+    const queued = await promised(outbox.get(clientId));
+    const { kind, geometry, severity, feeling, note } = finding;
+    if (queued) outbox.put({ ...queued, kind, geometry, severity, feeling, note });
+    if (!queued || queued.sent) {
+      tx.objectStore("corrections").put({ ...finding, walk, queued_at: Date.now() });
+    }
+    if (about) tx.objectStore("walks").put({ key: walk, ...about });
+    const photos = tx.objectStore("photos");
+    for (const photo of await promised(photos.index("client_id").getAll(clientId))) {
+      photos.put({ ...photo, kind });
+    }
+    if (photoBlob && (queued || finding.id)) {
+      photos.put({
+        walk,
+        kind,
+        client_id: clientId,
+        observation_id: queued ? null : finding.id,
+        blob: photoBlob,
+        name: photoBlob.name || "photo.jpg",
+      });
+    }
+    await done(tx);
+  }
+
+  // Corrections waiting to be sent, in the order they were made.
+  async corrections(walk) {
+    const all = await promised(
+      this.db.transaction("corrections").objectStore("corrections").index("walk").getAll(walk),
+    );
+    return all.sort((a, b) => a.queued_at - b.queued_at);
+  }
+
+  async corrected(clientId) {
+    const tx = this.db.transaction("corrections", "readwrite");
+    tx.objectStore("corrections").delete(clientId);
+    await done(tx);
+  }
+
+  // A correction the server will not take (400, 403, 409) is listed as a refused finding is,
+  // with the server's reasons; the finding stays on the server as it was.
+  async refuseCorrection(item, errors) {
+    const tx = this.db.transaction(["corrections", "rejected"], "readwrite");
+    tx.objectStore("corrections").delete(item.client_id);
+    const { queued_at, ...finding } = item;
+    tx.objectStore("rejected").put({ ...finding, errors, correction: true });
     await done(tx);
   }
 
@@ -312,7 +380,11 @@ class Queue {
 
   async dismissRejected(clientId) {
     const tx = this.db.transaction(["rejected", "photos"], "readwrite");
-    tx.objectStore("rejected").delete(clientId);
+    const rejected = tx.objectStore("rejected");
+    const refused = await promised(rejected.get(clientId));
+    rejected.delete(clientId);
+    // A refused correction's finding is on the server: its photos still go to it.
+    if (refused?.correction) return done(tx);
     const photos = tx.objectStore("photos");
     const keys = await promised(photos.index("client_id").getAllKeys(clientId));
     keys.forEach((key) => photos.delete(key));

@@ -1,7 +1,8 @@
 // The capture app's list of what the server did not take: findings it refused, each with its
 // reasons, Dismiss and, where the participant can put it right on the tablet, Fix; photos it
-// refused; and the findings of a walk gone from the server, which stay on the tablet (My walks
-// hands them over to the coordinator).
+// refused; corrections it refused (the finding stays as the server has it); and the findings
+// of a walk gone from the server, which stay on the tablet (My walks hands them over to the
+// coordinator).
 
 // Fields a participant can change in the app: the shape on the map, the kind, the answers.
 // A refusal for anything else (the time it was captured, the walk being done) stays one.
@@ -47,7 +48,8 @@ export function renderRefused(list, { rejected, stranded, say, describe, onDismi
     const row = Object.assign(document.createElement("div"), { className: "rejected-item" });
     const text = document.createElement("span");
     const what = describe(item, false);
-    text.textContent = item.photo ? `${what}, ${say("its_photo")}: ${reasonsOf(item)}` : `${what}: ${reasonsOf(item)}`;
+    const whose = item.photo ? "its_photo" : item.correction ? "its_correction" : null;
+    text.textContent = whose ? `${what}, ${say(whose)}: ${reasonsOf(item)}` : `${what}: ${reasonsOf(item)}`;
     const actions = Object.assign(document.createElement("span"), { className: "rejected-actions" });
     if (fixable(item)) actions.append(button(say("fix"), () => onFix(item)));
     actions.append(button(say("dismiss"), () => onDismiss(item)));

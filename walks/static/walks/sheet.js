@@ -1,6 +1,7 @@
 // Making a finding: the bar of kinds that starts one, the sheet that asks about it (how serious,
-// how safe it feels, a note, a photo) and saves it to the outbox, Cancel, and a finding the
-// server refused brought back to be put right. Its pins are drawing.js's.
+// how safe it feels, a note, a photo) and saves it to the outbox, Cancel, a finding the server
+// refused brought back to be put right, and one's own finding corrected (Edit). Its pins are
+// drawing.js's.
 import { $, pressed } from "./dom.js";
 import { geometryMode } from "./drawing.js";
 import { reasonsOf } from "./refused.js";
@@ -60,7 +61,10 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
   // its answers in the sheet, the server's reasons above them. Saved, it takes the place of its
   // refusal in the outbox under the same client_id: the server stored nothing under that id, so
   // it stores the finding put right (and a lost answer still only makes a harmless duplicate).
-  let correcting = null; // the refused finding being put right
+  // Edit brings a saved finding of one's own back the same way, its pins to drag (a pin placed
+  // 20 m off); saved, it is corrected where it waits (queue.correct): in the outbox if it never
+  // went out, else as a correction sent after it (`edit`, or a refused `correction` put right).
+  let correcting = null; // the refused or saved finding being put right
   // A cold or gloved thumb taps twice: the second tap must not save the finding again.
   let saving = false;
 
@@ -115,6 +119,7 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
     drawing.clear();
     correcting = null;
     $("#sheet-why").hidden = true;
+    $("#photo").closest(".field").hidden = false;
     document.querySelectorAll(".kind").forEach((b) => pressed(b, false, "active"));
     $("#sheet").hidden = true;
     $("#note").value = "";
@@ -135,6 +140,11 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
     }
   }
 
+  // One's own saved finding, to correct: `finding` as the map shows it, with its geometry.
+  function edit(finding) {
+    fix({ ...finding, edit: true });
+  }
+
   function restore(item) {
     correcting = item;
     const draft = drawing.current();
@@ -143,7 +153,10 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
     showAnswers(draft);
     $("#note").value = item.note || "";
     $("#sheet-why").textContent = reasonsOf(item);
-    $("#sheet-why").hidden = false;
+    $("#sheet-why").hidden = item.edit === true;
+    // A photo added to a finding the server has goes to it by the server's id: without it
+    // (an answer not yet read back), the photo field waits for the next Edit.
+    $("#photo").closest(".field").hidden = (item.edit || item.correction) && !item.inOutbox && !item.id;
     if (drawing.redraw(item.geometry)) open();
   }
 
@@ -181,7 +194,10 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
     const photo = await fitPhoto($("#photo").files[0] || null);
     const { queue, queueKey, walkAbout } = app;
     try {
-      if (correcting) await queue.resend(queueKey, observation, photo, walkAbout);
+      if (correcting?.edit || correcting?.correction) {
+        const { id, photos } = correcting;
+        await queue.correct(queueKey, { ...observation, id, photos }, photo, walkAbout);
+      } else if (correcting) await queue.resend(queueKey, observation, photo, walkAbout);
       else await queue.add(queueKey, observation, photo, walkAbout);
     } catch (error) {
       // The tablet's storage is full (or the browser refused it): the sheet stays as it is, so
@@ -229,6 +245,7 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
     open,
     cancel,
     fix,
+    edit,
     renderKinds,
     isFixing: (clientId) => correcting?.client_id === clientId,
     // The walk takes no more findings from this participant (gone, or they were taken off it).

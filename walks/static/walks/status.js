@@ -10,6 +10,8 @@ const WARNINGS = new Set([
   "outside_area",
   "no_gps",
   "withdraw_refused",
+  "photo_remove_offline",
+  "photo_not_removed",
   "not_stored",
   "not_stored_reload",
   "walk_gone",
@@ -43,7 +45,7 @@ export function statusBar(app) {
   // this tablet holds for the walk.
   function showCounts(counts, others) {
     const t = app.t;
-    const waiting = counts.observations + counts.withdrawals;
+    const waiting = counts.observations + counts.withdrawals + (counts.corrections || 0);
     const counter = $("#sync-count");
     counter.dataset.count = String(waiting);
     counter.dataset.photos = String(counts.photos);

@@ -1,4 +1,4 @@
-// Sending the outbox: findings in batches, then their photos, then withdrawals; backing off
+// Sending the outbox: findings in batches, then their photos, corrections, then withdrawals; backing off
 // while the server cannot be reached; what the server's refusals mean for this page (signed out,
 // taken off the walk, the walk gone or closed); and the connection's state in the bar.
 import { $ } from "./dom.js";
@@ -11,7 +11,7 @@ export function asFinding({ walk, queued_at, sent, ...finding }) {
   return finding;
 }
 
-function csrfToken() {
+export function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
@@ -25,16 +25,31 @@ function post(url, body, headers = {}) {
   });
 }
 
-// What the server said, in its words (it answers in the app's language), else in ours.
-async function refusalReasons(response, t) {
-  let reasons = [];
+// What a correction sends: the fields a participant may change (the server refuses others).
+export function correctionOf({ kind, geometry, severity, feeling, note }) {
+  return { kind, geometry, severity, feeling, note };
+}
+
+// What the server said, per field, in its words (it answers in the app's language), else
+// `fallback` (under "detail", as the server's own refusals of a whole request).
+async function refusalErrors(response, fallback) {
+  let body = {};
   try {
-    const body = await response.json();
-    reasons = Object.values(body).flat().filter((v) => typeof v === "string");
+    body = await response.json();
   } catch {
     // not JSON: a proxy's or the web server's own page
   }
-  return reasons.length ? reasons : [t(response.status === 404 ? "photo_gone" : "photo_refused")];
+  const errors = {};
+  for (const [field, value] of Object.entries(body && typeof body === "object" ? body : {})) {
+    const reasons = [value].flat().filter((v) => typeof v === "string");
+    if (reasons.length) errors[field] = reasons;
+  }
+  return Object.keys(errors).length ? errors : { detail: [fallback] };
+}
+
+async function refusalReasons(response, t) {
+  const fallback = t(response.status === 404 ? "photo_gone" : "photo_refused");
+  return Object.values(await refusalErrors(response, fallback)).flat();
 }
 
 // `refresh()` shows the outbox anew; `flash` is the status bar's; `walkStopped()` and
@@ -140,6 +155,7 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
         return;
       }
       await uploadPhotos();
+      await sendCorrections();
       await sendWithdrawals();
       showNet();
       if (!authProblem) markSynced();
@@ -149,6 +165,36 @@ export function outboxSync(app, { refresh, flash, somethingWaits, walkStopped, w
     } finally {
       syncing = false;
       await refresh();
+    }
+  }
+
+  // Corrections go after the findings and photos they may concern (a finding corrected while
+  // its sync was under way is on the server by then), in the order they were made, and before
+  // withdrawals (a withdrawal after a correction has dropped it already: queue.js).
+  async function sendCorrections() {
+    for (const item of await queue.corrections(queueKey)) {
+      const response = await fetch(config.urls.withdraw.replace("{client_id}", item.client_id), {
+        method: "PATCH",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" },
+        body: JSON.stringify(correctionOf(item)),
+      });
+      if (response.ok || response.status === 404) {
+        // 404: the server never had it (the outbox sent it as corrected), or it was deleted.
+        await queue.corrected(item.client_id);
+        const sent = justSent.get(item.client_id);
+        if (sent) justSent.set(item.client_id, { ...sent, ...correctionOf(item) });
+      } else if ([400, 403, 409].includes(response.status)) {
+        // Not taken (a shape the server finds wrong, no longer the author's to change, the walk
+        // closed meanwhile): listed as a refused finding, with the server's reasons.
+        await queue.refuseCorrection(item, await refusalErrors(response, app.t("correction_refused")));
+        if (response.status === 409) closed();
+      } else if (response.status === 401) {
+        authProblem = response.status;
+        return;
+      } else {
+        throw new Error(`correction answered ${response.status}`);
+      }
     }
   }
 

@@ -244,6 +244,18 @@ QUEUED_FOR = """async ([id, user]) => {
   }, null, { id, name: "Done, not yet sent" });
 }"""
 
+# A correction and a withdrawal of findings the server already has, waiting for walks `corrected`
+# and `withdrawn` (nothing else of theirs is on the tablet).
+CHANGES_WAITING_FOR = """async ([corrected, withdrawn, user]) => {
+  const { openQueue } = await import("/static/walks/queue.js");
+  const queue = await openQueue();
+  await queue.correct(`${corrected}:${user}`, {
+    client_id: crypto.randomUUID(), kind: "neglect", severity: 3,
+    geometry: { type: "Point", coordinates: [13.005, 55.605] },
+  }, null, null);
+  await queue.withdraw(`${withdrawn}:${user}`, crypto.randomUUID());
+}"""
+
 
 def walkers_walks(area):
     """A participant, "walker", and their walks: one under way, one done, and one on another
@@ -263,14 +275,16 @@ def test_my_walks_prunes_the_offline_copies_a_walk_no_longer_needs(
     # A tablet passed round kept every walk's page, findings and area blocks for ever.
     walker, under_way, done, left = walkers_walks(capture_area)
     unsent = make_walk(capture_area, [walker], name="Done, not yet sent", status="done")
+    corrected = make_walk(capture_area, [walker], name="A correction waits", status="done")
+    withdrawn = make_walk(capture_area, [walker], name="A withdrawal waits", status="done")
     page = tablet.new_page()
     sign_in_to_capture(page, live_server, under_way, "walker")
     page.wait_for_selector("body[data-offline-ready=true]")
-    for walk in (done, unsent, left):
+    for walk in (done, unsent, corrected, withdrawn, left):
         page.goto(f"{live_server.url}/walks/{walk.pk}/capture/")
         page.wait_for_selector("body[data-offline-ready=true]")
     kept = set(page.evaluate(OFFLINE_COPIES))
-    for walk in (under_way, done, unsent, left):
+    for walk in (under_way, done, unsent, corrected, withdrawn, left):
         assert {f"/walks/{walk.pk}/capture/", f"/api/walks/{walk.pk}/observations/"} <= kept
     blocks = {path for path in kept if "/blocks/" in path}
     assert len(blocks) == 2  # one for the walks on the first route, one for the other
@@ -278,12 +292,21 @@ def test_my_walks_prunes_the_offline_copies_a_walk_no_longer_needs(
     # Weeks later: every copy but the last walk's is old; the walker was taken off that one.
     page.evaluate(STORED_DAYS_AGO, [45, [left.pk]])
     page.evaluate(QUEUED_FOR, [unsent.pk, walker.pk])
+    page.evaluate(CHANGES_WAITING_FOR, [corrected.pk, withdrawn.pk, walker.pk])
     left.participants.remove(walker)
     page.goto(f"{live_server.url}/walks/")
     page.wait_for_selector("body[data-pruned=true]", state="attached")
 
     pruned = set(page.evaluate(OFFLINE_COPIES))
-    for walk, stays in ((under_way, True), (unsent, True), (done, False), (left, False)):
+    stays_or_goes = (
+        (under_way, True),
+        (unsent, True),
+        (corrected, True),
+        (withdrawn, True),
+        (done, False),
+        (left, False),
+    )
+    for walk, stays in stays_or_goes:
         of_walk = {path for path in kept if f"walks/{walk.pk}/" in path}
         assert (of_walk <= pruned) if stays else not (of_walk & pruned), (walk.name, pruned)
     # The blocks the open walk's map reads stay; those only the walk left behind read go.

@@ -229,7 +229,7 @@ if ("serviceWorker" in navigator && !config.preview) {
 // it did not prune.
 async function prune() {
   await outbox.synced;
-  const waiting = new Set((await app.queue.outboxes()).map((box) => box.walk.id));
+  const waiting = await app.queue.waitingWalks();
   const { walks, open } = config.offline;
   const lists = { user: config.user, walks: [...walks, walkId], open: [...open, walkId], waiting };
   return pruneNowAndThen(lists);

@@ -116,11 +116,11 @@ async function show(queue, outboxes) {
   document.body.dataset.keptReady = "true"; // for the browser tests
 }
 
-// The offline copies of walks the user no longer has, or grown old; never those of a walk whose
-// findings (anyone's: the tablet may be passed round) still wait in the outbox, nor those
+// The offline copies of walks the user no longer has, or grown old; never those of a walk for
+// which anything (anyone's: the tablet may be passed round) still waits to be sent, nor those
 // another participant opened on this tablet (theirs to prune).
-async function prune(outboxes) {
-  const waiting = new Set(outboxes.map((outbox) => outbox.walk.id));
+async function prune(queue) {
+  const waiting = await queue.waitingWalks();
   await pruneOffline({ user: config.user, walks: config.walks, open: config.open, waiting });
   document.body.dataset.pruned = "true"; // for the browser tests
 }
@@ -131,7 +131,7 @@ async function start() {
   const outboxes = await queue.outboxes();
   await Promise.all([
     show(queue, outboxes).catch((error) => console.warn("the tablet's kept findings could not be read", error)),
-    prune(outboxes).catch((error) => console.warn("the offline copies were not pruned", error)),
+    prune(queue).catch((error) => console.warn("the offline copies were not pruned", error)),
   ]);
 }
 

@@ -48,6 +48,7 @@ function emptyQueue() {
   const queue = {
     adopt: async () => {},
     othersWaiting: async () => 0,
+    waitingWalks: async () => new Set(),
     counts: async () => ({ observations: 0, photos: 0, rejected: 0, withdrawals: 0, corrections: 0 }),
   };
   for (const read of ["outboxes", "pending", "withdrawals", "corrections", "rejected", "photosReady"]) {
@@ -135,6 +136,16 @@ class Queue {
     // server will no longer take either.
     photos.forEach((photo) => of(photo.walk).photos.push(photo));
     return [...byKey.values()];
+  }
+
+  // The ids of the walks for which anything still waits on this tablet (findings, photos,
+  // withdrawals or corrections not yet sent, or refused): their offline copies must stay. A
+  // correction or withdrawal alone is no finding for `outboxes` to list, but it is still unsent.
+  async waitingWalks() {
+    const stores = ["outbox", "rejected", "photos", "withdrawals", "corrections"];
+    const tx = this.db.transaction(stores);
+    const lists = await Promise.all(stores.map((name) => promised(tx.objectStore(name).getAll())));
+    return new Set(lists.flat().map((item) => Number(String(item.walk).split(":")[0])));
   }
 
   // Everything this tablet holds for the outbox `key`, gone for good.

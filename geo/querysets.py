@@ -80,6 +80,29 @@ def crime_counts_fill(areas) -> None:
         area.crime_count = kept[keys[area.pk]]
 
 
+def crime_sources(area) -> list[str]:
+    """The datasets `area`'s crime data came from (as each import named it, else its format:
+    "police-uk"), for the printed map's data notice.
+
+    Like the count (crime_counts_fill), they are read from every incident and change only with
+    the crime data version, so they are kept per area and version."""
+    from geo.models import DataVersion
+    from layers.models import CrimeIncident
+
+    version = DataVersion.objects.filter(area=area, layer="crime").values_list("version")
+    key = f"areas:crime-sources:{area.pk}:{(version.first() or (1,))[0]}"
+    sources = cache.get(key)
+    if sources is None:
+        sources = sorted(
+            CrimeIncident.objects.filter(area=area)
+            .order_by()
+            .values_list("source_dataset", flat=True)
+            .distinct()
+        )
+        cache.set(key, sources, timeout=CRIME_COUNT_SECONDS)
+    return sources
+
+
 class BlockQuerySet(models.QuerySet):
     def in_bbox(self, bbox: Polygon):
         return self.filter(geom__bboverlaps=bbox)

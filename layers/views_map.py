@@ -9,13 +9,14 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from config.languages import current_language
 from geo.access import Access
 from geo.models import Area
+from geo.querysets import crime_sources
 from layers.analysis.results import analysis_shown, block_figures
 from layers.categories import CrimeCategory
 from tiles import sprite
@@ -58,21 +59,24 @@ def planner_map(request, slug: str):
     language = current_language()
     kinds = ObservationKind.objects.of_area(access.area)
     run = shown_run(access)
+    layers = visible_layers(access)
     config = {
         "slug": access.area.slug,
         "name": access.area.name,
         "language": language,
         "timeZone": settings.TIME_ZONE,
+        # Dates printed as every page writes them (config/formats): 2026-11-28, 28.11.2026.
+        "dateFormat": get_format("SHORT_DATE_FORMAT"),
         "view": access.cache_key,
         "bounds": area_bounds(access),
-        "layers": visible_layers(access),
+        "layers": layers,
         "canExport": access.can("export"),
         "minCount": settings.TRYGG_MIN_AGGREGATE_COUNT,
         "crimePointsMinzoom": CRIME_POINTS_MINZOOM,
         "classColours": CLASS_COLOURS,
         "hotspotColours": HOTSPOT_COLOURS,
         # The style draws the Gi* hot spots for the roles whose block tiles carry the bins.
-        "hotspots": "blocks" in visible_layers(access) and access.can("view_layers"),
+        "hotspots": "blocks" in layers and access.can("view_layers"),
         "lampColours": LAMP_COLOURS,
         "kinds": [
             {
@@ -91,6 +95,8 @@ def planner_map(request, slug: str):
         "rasters": raster_names(access, run),
         "rasterRanges": raster_ranges(access, run),
         "run": run_summary(run) if run else None,
+        # Named on paper under the crime layer (print.js).
+        "crimeSources": crime_sources(access.area) if "crime" in layers else [],
     }
     return render(request, "layers/map.html", {"area": access.area, "config": config})
 

@@ -55,7 +55,12 @@ LAYERS = {
             "observations",
             versions=("observations", "walks"),
             filters=("from", "to", "kind", "light", "follow_up", "walk"),
-            fields={"kind": "String", "severity": "Number 1–5", "feeling": "Number 1–5"},
+            fields={
+                "kind": "String",
+                "severity": "Number 1–5",
+                "feeling": "Number 1–5",
+                "settled": "Number: 1 when followed up as fixed or no action, else absent",
+            },
         ),
         TileLayer(
             "walks",

@@ -277,7 +277,11 @@ features AS (SELECT * FROM points UNION ALL SELECT * FROM cells)""",
 OBSERVATIONS = _statement(
     """
 features AS (
-    SELECT o.id, k.code AS kind, o.severity, o.feeling, MVT_GEOM(o.geom) AS geom
+    SELECT o.id, k.code AS kind, o.severity, o.feeling,
+           -- 1 for a problem followed up as fixed or as needing no action (drawn faded), none
+           -- otherwise: a safe place is recorded, not acted on (as the follow_up filter).
+           CASE WHEN NOT k.positive AND o.follow_up IN ('fixed', 'no_action') THEN 1 END AS settled,
+           MVT_GEOM(o.geom) AS geom
     FROM go
     JOIN walks_observation o ON o.geom && (SELECT env4326 FROM go)
     JOIN walks_walk w ON w.id = o.walk_id AND w.area_id = go.area_id

@@ -213,8 +213,18 @@ def _walks_layers() -> list[dict]:
     ]
 
 
+# How opaque a finding followed up as fixed or as needing no action is drawn, of its full
+# opacity: faded, so what still waits stands out to a planner following defects up.
+SETTLED_OPACITY = 0.35
+
+
+def _settled(opacity: float) -> list:
+    """`opacity`, faded for a settled finding (the tile's `settled` attribute)."""
+    return ["case", ["has", "settled"], round(opacity * SETTLED_OPACITY, 3), opacity]
+
+
 def _observations_layers() -> list[dict]:
-    """Findings: areas, lines and a symbol per kind for points."""
+    """Findings: areas, lines and a symbol per kind for points; settled ones faded."""
     colour = _match("kind", KIND_COLOURS, FALLBACK_COLOUR)
     severity = ["coalesce", ["get", "severity"], 3]
     return [
@@ -224,7 +234,7 @@ def _observations_layers() -> list[dict]:
             "source": "observations",
             "source-layer": "observations",
             "filter": ["==", ["geometry-type"], "Polygon"],
-            "paint": {"fill-color": colour, "fill-opacity": 0.35},
+            "paint": {"fill-color": colour, "fill-opacity": _settled(0.35)},
         },
         {
             "id": "observations-lines",
@@ -232,7 +242,7 @@ def _observations_layers() -> list[dict]:
             "source": "observations",
             "source-layer": "observations",
             "filter": ["==", ["geometry-type"], "LineString"],
-            "paint": {"line-color": colour, "line-width": 3},
+            "paint": {"line-color": colour, "line-width": 3, "line-opacity": _settled(1)},
         },
         {
             # A symbol per kind, its shape and colour from the sprite (tiles/sprite.py);
@@ -253,6 +263,7 @@ def _observations_layers() -> list[dict]:
                 "icon-ignore-placement": True,
                 "symbol-sort-key": severity,
             },
+            "paint": {"icon-opacity": _settled(1)},
         },
     ]
 

@@ -145,8 +145,8 @@ def test_walks_are_compared_by_adding_them_one_by_one_and_removing_one(
 def test_the_filter_says_when_it_holds_as_many_walks_as_the_map_takes(
     walked_for_years, live_server, chromium
 ):
-    """The tiles take 50 walks: an address naming 51 keeps the first 50, the filter says it is
-    full and adds none until one is removed."""
+    """The tiles take 50 walks: an address naming 60 keeps the first 50 (and so does the
+    address), the filter says so and adds none until one is removed."""
     park, session = walked_for_years
     rounds = [
         str(pk)
@@ -155,11 +155,17 @@ def test_the_filter_says_when_it_holds_as_many_walks_as_the_map_takes(
         .order_by("pk")
     ]
     page, errors = open_map(
-        chromium, live_server, session, address=f"/map/testarea/?walk={','.join(rounds[:51])}"
+        chromium, live_server, session, address=f"/map/testarea/?walk={','.join(rounds[:60])}"
     )
     assert chosen_walks(page) == rounds[:50]
     assert page.evaluate("location.search") == f"?walk={','.join(rounds[:50])}"
-    assert status(page) == "The map takes at most 50 walks: remove one to add another."
+    assert status(page) == (
+        "Only 50 walks can be compared at once: the first 50 of the 60 this address named are"
+        " shown. Remove one to add another."
+    )
+    # The tiles are asked for the 50 shown.
+    tiles = page.evaluate("window.trygMap.getSource('observations').tiles[0]")
+    assert tiles.endswith(f".mvt?walk={','.join(rounds[:50])}")
     page.fill("input[name=walk-search]", "folkpark")
     page.press("input[name=walk-search]", "Enter")
     page.select_option("select[name=walk]", str(park.pk))

@@ -10,15 +10,19 @@ from pathlib import Path
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 from PIL import Image
 
-from geo.models import Role
+from geo.models import Area, Role
+from geo.services import data_version_bump
+from layers.models import CrimeIncident
 from tests.browser.conftest import SCREENSHOTS, wait_until
 from tests.browser.test_planner_map import click_lnglat, open_map, session_of
 from tests.factories import make_area, make_member
-from tests.tiles.data import add_observation, add_walk
+from tests.tiles.data import add_crime, add_observation, add_walk
 from tests.tiles.layered import fill_every_layer
-from tiles.styles import CLASS_COLOURS
+from tiles.sprite import KIND_COLOURS
+from tiles.styles import CLASS_COLOURS, LAMP_COLOURS
 
 pytestmark = [
     pytest.mark.browser,
@@ -90,6 +94,33 @@ def test_download_png_saves_the_view_with_what_it_shows(planner_session, live_se
     strip = (0, 2 * height, picture.width, picture.height)
     for name in ("both_high", "fear_exceeds_crime", "crime_exceeds_fear", "both_low"):
         assert has_colour(picture, rgb(CLASS_COLOURS[name]), strip, slack=0), name
+    # And the legends of the other layers shown, as print has them: the routes' day and night
+    # lines, the findings' symbols (the unsafe spot's red); crime and lamps are off.
+    assert has_colour(picture, rgb("#e08a00"), strip, slack=0)
+    assert has_colour(picture, rgb("#1f2a6b"), strip, slack=0)
+    assert has_colour(picture, rgb(KIND_COLOURS["unsafe_spot"]), strip, slack=10)
+    assert not has_colour(picture, rgb(LAMP_COLOURS["broken"]), strip, slack=0)
+    assert errors == []
+
+
+def test_the_picture_carries_the_legends_of_the_layers_switched_on(
+    planner_session, live_server, chromium
+):
+    page, errors = open_map(chromium, live_server, planner_session)
+    page.uncheck("#toggle-walks")
+    page.check("#toggle-lamps")
+    wait_until(page, SETTLED)
+    with page.expect_download() as info:
+        page.click("#download-png")
+    saved = OUT / "download-lamps.png"
+    OUT.mkdir(exist_ok=True)
+    info.value.save_as(saved)
+    picture = Image.open(saved)
+    strip = (0, 2 * map_size(page)[1], picture.width, picture.height)
+    assert has_colour(picture, rgb(LAMP_COLOURS["broken"]), strip, slack=0)
+    assert not has_colour(picture, rgb("#e08a00"), strip, slack=0)
+    # The crime layer's circles, drawn at 70 % over the strip's white.
+    assert has_colour(picture, (202, 77, 77), strip, slack=3)
     assert errors == []
 
 
@@ -123,13 +154,18 @@ def test_print_shows_the_view_its_title_and_legends_and_hides_the_controls(
     assert sheet.is_visible()
     head = sheet.locator(".print-head").inner_text()
     assert sheet.locator(".print-head h1").inner_text() == "Testarea"
-    assert "From Jan 1, 2025" in head and "Light: Night" in head and "Printed " in head
+    # Dates as every page writes them (ISO in English), not the browser's "Jan 1, 2025".
+    today = timezone.localdate().isoformat()
+    assert "From 2025-01-01" in head and "Light: Night" in head and f"Printed {today}" in head
     # The legends of the layers shown: the bivariate one with its four classes; lamps are off.
     legends = sheet.locator(".print-legends")
     assert legends.locator(".bivariate .grid .cell").count() == 4
     assert "Crime exceeds insecurity" in legends.inner_text()
     assert "Street lamps" not in legends.inner_text()
-    assert "no outside basemap" in sheet.locator(".print-notice").inner_text()
+    notice = sheet.locator(".print-notice").inner_text()
+    assert "no outside basemap" in notice
+    # The crime layer is shown: its data are named by the datasets imported.
+    assert "Crime data: test." in notice
 
     # The copied view is not blank, and carries the scale bar.
     picture = Image.open(io.BytesIO(sheet.locator("canvas.print-picture").screenshot()))
@@ -227,4 +263,68 @@ def test_a_view_too_wide_for_twice_its_pixels_is_saved_whole_with_its_scale_bar(
     # across the whole picture.
     line = picture.convert("RGB").getpixel((picture.width - 2, view))
     assert all(abs(a - b) <= 10 for a, b in zip(line, (0xD9, 0xDE, 0xE3), strict=True)), line
+    assert errors == []
+
+
+def test_printed_dates_are_written_as_the_pages_write_them_in_danish(live_server, chromium):
+    """Danish pages write 28.11.2026 (Django's short date), so does the printed map, whatever
+    the browser's own way of writing dates."""
+    area = make_area("testarea")
+    fill_every_layer(area)
+    session = session_of(make_member(area, Role.PLANNER))
+    page, errors = open_map(
+        chromium, live_server, session, address="/map/testarea/?from=2025-01-01", language="da"
+    )
+    page.evaluate("() => { window.print = () => {}; }")
+    page.click("#print-map")
+    head = page.locator("#print-sheet .print-head").inner_text()
+    today = timezone.localdate().strftime("%d.%m.%Y")
+    assert "Fra 01.01.2025" in head and f"Udskrevet {today}" in head, head
+    assert "Kriminalitetsdata: test." in page.locator("#print-sheet .print-notice").inner_text()
+    assert errors == []
+
+
+def test_the_notice_names_each_crime_dataset_and_none_when_crime_is_off(
+    planner_session, live_server, chromium
+):
+    area = Area.objects.get(slug="testarea")
+    other = add_crime(area, 13.005, 55.604)
+    CrimeIncident.objects.filter(pk=other.pk).update(source_dataset="police-uk")
+    data_version_bump(area=area, layers=["crime"])  # as an import does
+    page, errors = open_map(chromium, live_server, planner_session)
+    page.evaluate("() => { window.print = () => {}; }")
+    page.click("#print-map")
+    assert "Crime data: police-uk, test." in page.locator("#print-sheet .print-notice").inner_text()
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    page.uncheck("#toggle-crime")
+    page.click("#print-map")
+    assert "Crime data" not in page.locator("#print-sheet .print-notice").inner_text()
+    assert errors == []
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (390, 844)], ids=["tablet", "phone"])
+def test_print_and_download_are_map_controls_reached_without_the_panel(
+    planner_session, live_server, chromium, size
+):
+    """On a tablet in portrait or a phone the panel is closed: Print and Download PNG sit with
+    the zoom buttons, labelled in the page's language, and work from the keyboard."""
+    page, errors = open_map(chromium, live_server, planner_session, size=size, language="sv")
+    controls = page.locator(".maplibregl-ctrl-top-right .print-control")
+    for button, label in (("#print-map", "Skriv ut"), ("#download-png", "Ladda ner PNG")):
+        assert controls.locator(button).is_visible()
+        assert controls.locator(button).get_attribute("aria-label") == label
+        box = page.locator(button).bounding_box()
+        assert box["x"] + box["width"] <= size[0] and box["y"] >= 0
+    assert page.locator("#panel").get_attribute("inert") is not None  # the panel stays closed
+    page.focus("#download-png")
+    with page.expect_download() as info:
+        page.keyboard.press("Enter")
+    assert info.value.suggested_filename.endswith(".png")
+    page.evaluate("() => { window.print = () => (window.printed = 1); }")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.id") == "print-map"
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.printed") == 1
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / f"map-controls-{size[0]}.png"))
     assert errors == []

@@ -41,9 +41,15 @@ def session_of(user) -> str:
     return client.cookies["sessionid"].value
 
 
-def open_map(chromium, live_server, session, size=(1440, 900), address="/map/testarea/"):
+def open_map(
+    chromium, live_server, session, size=(1440, 900), address="/map/testarea/", language=None
+):
     context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
     context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    if language:
+        context.add_cookies(
+            [{"name": "django_language", "value": language, "url": live_server.url}]
+        )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -140,7 +146,10 @@ def test_planner_toggles_layers_and_reads_a_block(
     assert page.evaluate("window.trygMap.hasImage('kind-hiding_place')")
     symbol = popup.locator("h3 .swatch.symbol")
     assert "/tiles/sprite/" in symbol.evaluate("s => getComputedStyle(s).backgroundImage")
-    assert page.locator(".kinds .swatch.symbol").count() == ObservationKind.objects.count()
+    kinds = page.locator(".kinds li:not(.settled) .swatch.symbol")
+    assert kinds.count() == ObservationKind.objects.count()
+    # The legend says what a faded symbol is (the style fades settled findings).
+    assert page.locator(".kinds li.settled").inner_text() == "Faded: fixed or no action"
 
     # Without a pointer: Escape closes the details; the arrow keys move the map, and Enter
     # opens what lies at its centre, with the focus in the details.

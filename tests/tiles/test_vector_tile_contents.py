@@ -21,6 +21,7 @@ from tests.tiles.data import (
     pixel,
     tile_of,
 )
+from walks.models import Observation
 
 pytestmark = pytest.mark.django_db
 
@@ -226,6 +227,33 @@ def test_observations_have_kind_severity_feeling_and_sightlines_as_lines(client_
     assert [f["geometry"]["type"] for f in feats] == ["Point", "LineString", "Polygon"]
     assert feats[0]["properties"] == {"kind": "unsafe_spot", "severity": 4, "feeling": 1}
     assert feats[1]["properties"]["kind"] == "blocked_sightline"
+
+
+def test_observations_followed_up_as_fixed_or_no_action_are_marked_settled(
+    client_for, member, area
+):
+    """The style fades what is settled (tiles/styles.py): the tile marks it, only it, and a safe
+    place is never settled (it is recorded, not acted on)."""
+    walk = add_walk(area)
+    states = {"open": None, "reported": None, "fixed": 1, "no_action": 1}
+    found = {
+        state: add_observation(walk, Point(13.001 + i / 1000, 55.606, srid=4326), "lighting_defect")
+        for i, state in enumerate(states)
+    }
+    for state, observation in found.items():
+        Observation.objects.filter(pk=observation.pk).update(follow_up=state)
+    safe = add_observation(walk, Point(13.009, 55.606, srid=4326), "safe_place")
+    Observation.objects.filter(pk=safe.pk).update(follow_up="fixed")
+    response = get_tile(client_for(member("planner")), "observations", *WHOLE_AREA)
+    settled = {f["id"]: f["properties"].get("settled") for f in features(response, "observations")}
+    assert settled == {found[state].pk: value for state, value in states.items()} | {safe.pk: None}
+    # The style uses it: each of the observations' layers fades a settled finding.
+    style = client_for(member("planner")).get("/tiles/testarea/style.json").json()
+    observations = [layer for layer in style["layers"] if layer.get("source") == "observations"]
+    assert len(observations) == 3
+    for layer in observations:
+        opacity = next(v for k, v in layer["paint"].items() if k.endswith("opacity"))
+        assert opacity[:2] == ["case", ["has", "settled"]], layer["id"]
 
 
 def test_observations_filter_by_kind_light_and_period(client_for, member, area):

@@ -43,18 +43,21 @@ for (const name of Object.keys(state).filter((name) => name !== "walk")) {
 // theirs): the tiles would refuse them (400) and leave their layers blank. They are dropped, from
 // the address too, and the panel says so, rather than showing every walk as if it were those;
 // the others named stay. Walks deleted while the map is open go the same way (walkGoneMeanwhile).
-// An address edited to name more walks than the tiles take keeps the first of them.
+// An address edited to name more walks than the tiles take keeps the first of them, and so does
+// the address; the walk filter's status says how many were named (until the walks change).
 let filterNote = null; // the note over the filters, if any: the key of its words in i18n.js, and their values
 const named = walkIds(asked.get("walk"));
 const offered = named.filter((id) => Object.hasOwn(walkById, id));
+let walksNamed = offered.length > MOST_WALKS ? offered.length : 0; // more than the map takes
 if (offered.length < named.length) {
   const note = named.length === 1 ? "walkDropped" : offered.length ? "walksDroppedSome" : "walksDropped";
   keepWalks(offered.slice(0, MOST_WALKS), note, { n: named.length - offered.length, m: named.length });
-} else state.walk = offered.slice(0, MOST_WALKS).join(",");
+} else if (walksNamed) keepWalks(offered.slice(0, MOST_WALKS));
+else state.walk = offered.join(",");
 
-function keepWalks(ids, note, vars = {}) {
+function keepWalks(ids, note = null, vars = {}) {
   state.walk = ids.join(",");
-  filterNote = { key: note, vars };
+  if (note) filterNote = { key: note, vars };
   history.replaceState(null, "", `${location.pathname}${query(Object.keys(state))}`);
 }
 const visible = Object.fromEntries(config.layers.map((name) => [name, name !== "lamps"]));
@@ -299,7 +302,12 @@ function legendFor(name) {
         : t("suppressedNote", { k: config.minCount })));
   }
   if (name === "observations") {
-    return el("ul", { class: "kinds" }, config.kinds.map((k) => el("li", {}, kindSymbol(k.code), k.label)));
+    // Last, a problem's symbol faded as the style draws one followed up as fixed or needing no
+    // action (tiles/styles.py SETTLED_OPACITY): what still waits stands out.
+    const problem = config.kinds.find((k) => !k.positive);
+    return el("ul", { class: "kinds" },
+      config.kinds.map((k) => el("li", {}, kindSymbol(k.code), k.label)),
+      problem ? el("li", { class: "settled" }, kindSymbol(problem.code), t("settledNote")) : null);
   }
   if (name === "walks") {
     return el("ul", { class: "inline" },
@@ -385,7 +393,7 @@ function renderFilters() {
     controls.push(field("follow_up", select("follow_up", config.followUps)));
   }
   if (config.walks?.length) {
-    controls.push(walkFilter({ walks: config.walks, chosen: walkIds(state.walk), el, t, onchange: chooseWalks }));
+    controls.push(walkFilter({ walks: config.walks, chosen: walkIds(state.walk), named: walksNamed, el, t, onchange: chooseWalks }));
   }
   controls.push(el("button", {
     type: "button",
@@ -393,6 +401,7 @@ function renderFilters() {
     onclick: () => {
       Object.keys(state).forEach((k) => (state[k] = ""));
       filterNote = null;
+      walksNamed = 0;
       renderFilters();
       applyFilters();
     },
@@ -413,6 +422,7 @@ function dropNotice() {
 // again when the last is removed.
 function chooseWalks(ids) {
   state.walk = ids.join(",");
+  walksNamed = 0;
   dropNotice(); // walks chosen anew: the dropped ones are past
   applyFilters();
   map.fitBounds(walkBounds(ids) || areaBounds, { padding: ids.length ? 60 : 24, maxZoom: 17 });

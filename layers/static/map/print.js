@@ -30,25 +30,41 @@ export function addPrinting({ map, config, t, el }) {
   window.addEventListener("beforeprint", prepare);
   window.addEventListener("afterprint", release);
 
-  const print = el("button", {
-    type: "button",
-    id: "print-map",
-    class: "button",
-    onclick: () => {
+  // A map control beside the zoom buttons, not in the panel: on a tablet or a phone the panel
+  // is closed, and printing should not need opening it first.
+  const button = (id, key, icon, onclick) =>
+    el("button", { type: "button", id, class: "print-button", title: t(key), "aria-label": t(key), onclick }, icon());
+  const control = el("div", { class: "maplibregl-ctrl maplibregl-ctrl-group print-control", role: "group" },
+    button("print-map", "print", printerIcon, () => {
       prepare();
       window.print();
-    },
-  }, t("print"));
-  const png = el("button", { type: "button", id: "download-png", class: "button", onclick: () => downloadPng(map, config, t, el) }, t("downloadPng"));
-  document.getElementById("print-actions").replaceChildren(print, png);
+    }),
+    button("download-png", "downloadPng", downloadIcon, () => downloadPng(map, config, t)));
+  map.addControl({ onAdd: () => control, onRemove: () => control.remove() }, "top-right");
 }
+
+// The buttons' pictures, drawn in the page (the CSP takes no inline style or script, and an
+// icon font would be one more file).
+function icon(...paths) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  for (const d of paths) {
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+const printerIcon = () => icon("M7 9V4h10v5", "M7 17H5a1 1 0 0 1-1-1v-6a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v6a1 1 0 0 1-1 1h-2", "M7 14h10v6H7z");
+const downloadIcon = () => icon("M12 4v11", "M7 10l5 5 5-5", "M5 20h14");
 
 // ---------------------------------------------------------------- what the view shows, in words
 
 // The filters as the page's address holds them (map.js keeps it up to date), in words.
 function filtersInWords(config, t) {
   const asked = new URLSearchParams(location.search);
-  const day = (iso) => new Date(`${iso}T12:00:00Z`).toLocaleDateString(config.language, { dateStyle: "medium", timeZone: "UTC" });
+  const day = (iso) => shortDate(iso, config);
   const [from, to] = [asked.get("from"), asked.get("to")];
   const period = from && to ? t("periodBetween", { from: day(from), to: day(to) })
     : from ? t("periodFrom", { from: day(from) })
@@ -69,14 +85,31 @@ function filtersInWords(config, t) {
 }
 
 function printedOn(config, t) {
-  const date = new Date().toLocaleDateString(config.language, { dateStyle: "long", timeZone: config.timeZone });
-  return t("printedOn", { date });
+  return t("printedOn", { date: shortDate(today(config), config) });
 }
 
-// Where the data come from, and, on an analyst's map of single incidents, that it is not for
-// publication (docs/privacy.md).
+// The day on the area's clock, as an ISO date (Swedish writes dates so).
+const today = (config) => new Date().toLocaleDateString("sv", { timeZone: config.timeZone });
+
+// An ISO date ("2026-11-28") as every other page of Trygg writes it: in the page's language's
+// SHORT_DATE_FORMAT (config.dateFormat, config/formats): 2026-11-28 in English and Swedish,
+// 28.11.2026 in Danish.
+function shortDate(iso, config) {
+  const [Y, m, d] = iso.split("-");
+  const parts = { Y, y: Y.slice(2), m, n: String(Number(m)), d, j: String(Number(d)) };
+  return [...config.dateFormat].map((c) => parts[c] ?? c).join("");
+}
+
+// Where the data come from (the crime data by the datasets imported, when the crime layer is
+// shown), and, on an analyst's map of single incidents, that it is not for publication
+// (docs/privacy.md).
 function notice(config, t) {
-  return [t("dataNotice"), config.view === "exact" ? t("exactNotice") : ""].filter(Boolean).join(" ");
+  const crime = config.crimeSources?.length && document.getElementById("toggle-crime")?.checked;
+  return [
+    t("dataNotice"),
+    crime ? t("crimeSources", { sources: config.crimeSources.join(", ") }) : "",
+    config.view === "exact" ? t("exactNotice") : "",
+  ].filter(Boolean).join(" ");
 }
 
 // The layers switched on, with their legends, as the panel shows them.
@@ -167,31 +200,46 @@ function printSheet(map, config, t, el) {
 // ---------------------------------------------------------------- PNG
 
 // The view at the screen's pixels (at least twice over, for a report) with a strip below it:
-// the area, the period and filters, the date, the block classes when blocks are shown, and the
-// data notice. A picture pasted into a report loses its file name, so the strip says what it
-// shows; the file is named after the area and the day too.
-async function downloadPng(map, config, t, el) {
+// the area, the period and filters, the date, the legends of the layers shown (as the printed
+// page has them) and the data notice. A picture pasted into a report loses its file name, so
+// the strip says what it shows; the file is named after the area and the day too.
+async function downloadPng(map, config, t) {
   const width = map.getCanvas().clientWidth;
-  const strip = stripLines(config, t, width);
+  const strip = stripLines(config, t, width, await spriteSheet(config));
   const { canvas, ratio } = snapshot(map, Math.max(PRINT_RATIO, window.devicePixelRatio || 1), strip.height);
   const context = canvas.getContext("2d");
   context.setTransform(ratio, 0, 0, ratio, 0, canvas.height - strip.height * ratio);
   strip.draw(context);
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
   const url = URL.createObjectURL(blob);
-  const today = new Date().toLocaleDateString("sv", { timeZone: config.timeZone }); // ISO
-  const link = el("a", { href: url, download: `${config.slug}-${today}.png` });
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `${config.slug}-${today(config)}.png`;
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000); // once the download has it
 }
 
+// The kinds' symbols (the legends' .swatch.symbol, cut from the same sheet), loaded once.
+let sprite = null;
+function spriteSheet(config) {
+  sprite ??= new Promise((resolve) => {
+    const image = new Image();
+    image.onload = () => resolve(image);
+    image.onerror = () => resolve(null); // the labels without their symbols
+    image.src = config.sprite.sheet;
+  });
+  return sprite;
+}
+
 const STRIP_FONT = "system-ui, sans-serif";
 const PAD = 12;
+const INK = "#1d2733";
+const MUTED = "#555";
 
-// The strip's lines, wrapped to the picture's width, and how tall they make it.
-function stripLines(config, t, width) {
+// The strip's rows, wrapped to the picture's width, and how tall they make it.
+function stripLines(config, t, width, sheet) {
   const measure = document.createElement("canvas").getContext("2d");
   const wrap = (text, font) => {
     measure.font = font;
@@ -203,13 +251,14 @@ function stripLines(config, t, width) {
     }
     return lines;
   };
+  const text = (words, px, size, colour = INK, weight = "") =>
+    wrap(words, `${weight}${px}px ${STRIP_FONT}`).map((line) => ({ text: line, font: `${weight}${px}px ${STRIP_FONT}`, size, colour }));
   const rows = [
-    ...wrap(config.name, `bold 18px ${STRIP_FONT}`).map((text) => ({ text, font: `bold 18px ${STRIP_FONT}`, size: 24 })),
-    ...wrap(`${filtersInWords(config, t)} · ${printedOn(config, t)}`, `13px ${STRIP_FONT}`).map((text) => ({ text, font: `13px ${STRIP_FONT}`, size: 18 })),
+    ...text(config.name, 18, 24, INK, "bold "),
+    ...text(`${filtersInWords(config, t)} · ${printedOn(config, t)}`, 13, 18),
+    ...legendRows(shownLegends(), { measure, width, text, sheet }),
+    ...text(notice(config, t), 11, 15, MUTED),
   ];
-  const blocks = config.view !== "walks" && document.getElementById("toggle-blocks")?.checked;
-  if (blocks) rows.push({ classes: true, size: 22 });
-  rows.push(...wrap(notice(config, t), `11px ${STRIP_FONT}`).map((text) => ({ text, font: `11px ${STRIP_FONT}`, size: 15, colour: "#555" })));
   const height = PAD * 2 + rows.reduce((sum, row) => sum + row.size, 0);
   const draw = (context) => {
     context.fillStyle = "#fff";
@@ -219,11 +268,12 @@ function stripLines(config, t, width) {
     context.textBaseline = "middle";
     let y = PAD;
     for (const row of rows) {
-      if (row.classes) drawClasses(context, config, t, y + row.size / 2);
+      const middle = y + row.size / 2;
+      if (row.items) row.items.forEach(({ x, part }) => part.draw(context, x, middle));
       else {
         context.font = row.font;
-        context.fillStyle = row.colour || "#1d2733";
-        context.fillText(row.text, PAD, y + row.size / 2);
+        context.fillStyle = row.colour;
+        context.fillText(row.text, PAD, middle);
       }
       y += row.size;
     }
@@ -231,18 +281,155 @@ function stripLines(config, t, width) {
   return { height, draw };
 }
 
-// The four block classes of the bivariate legend in a row, each with its colour.
-function drawClasses(context, config, t, y) {
-  context.font = `12px ${STRIP_FONT}`;
-  let x = PAD;
-  for (const name of ["both_high", "fear_exceeds_crime", "crime_exceeds_fear", "both_low"]) {
-    context.fillStyle = config.classColours[name];
-    context.fillRect(x, y - 6, 12, 12);
-    context.strokeStyle = "rgba(0, 0, 0, .25)";
-    context.lineWidth = 1;
-    context.strokeRect(x, y - 6, 12, 12);
-    context.fillStyle = "#1d2733";
-    context.fillText(t(name), x + 17, y);
-    x += 17 + context.measureText(t(name)).width + 18;
+// ---------------------------------------------------------------- legends on a canvas
+
+const ITEM_FONT = `12px ${STRIP_FONT}`;
+const ITEM_GAP = 16;
+
+// The legends the panel shows for the layers switched on (shownLegends, as print has them),
+// as strip rows: each layer's name, its entries side by side (wrapped to the width), its notes.
+// Each entry is read from the legend as drawn on the screen: its swatches, symbols, circles and
+// colour bars, and its words.
+function legendRows(legends, { measure, width, text, sheet }) {
+  const rows = [];
+  for (const { label, legend } of legends) {
+    rows.push(...text(label, 12, 18, INK, "bold "));
+    let row = { items: [], size: 20 };
+    let x = PAD;
+    for (const entry of legendEntries(legend)) {
+      if (entry.note) {
+        if (row.items.length) rows.push(row);
+        row = { items: [], size: 20 };
+        x = PAD;
+        rows.push(...text(entry.note, 11, 15, MUTED));
+        continue;
+      }
+      const parts = entry.parts.map((part) => drawable(part, measure, sheet));
+      const entryWidth = parts.reduce((sum, part) => sum + part.width + 5, -5);
+      if (row.items.length && x + entryWidth > width - PAD) {
+        rows.push(row);
+        row = { items: [], size: 20 };
+        x = PAD;
+      }
+      for (const part of parts) {
+        row.items.push({ x, part });
+        x += part.width + 5;
+      }
+      x += ITEM_GAP - 5;
+    }
+    if (row.items.length) rows.push(row);
   }
+  return rows;
+}
+
+// A legend's entries in order: a list item, a size, a colour ramp (its parts: swatches and
+// words), or a note (its words).
+function legendEntries(legend) {
+  if (!legend) return [];
+  const entries = legend.querySelectorAll("li, .size, .ramp, .ramp-ends, .bar.wide, .note");
+  return [...entries].map((node) => {
+    if (node.matches(".note")) return { note: node.textContent.trim() };
+    if (node.matches(".bar")) return { parts: [{ bar: node }] };
+    const parts = [];
+    const walk = (child) => {
+      if (child.nodeType === Node.TEXT_NODE) {
+        const words = child.textContent.trim();
+        if (words) parts.push({ text: words });
+      } else if (child.matches(".swatch, .circle, .bar")) parts.push({ [child.matches(".bar") ? "bar" : "swatch"]: child });
+      else child.childNodes.forEach(walk);
+    };
+    node.childNodes.forEach(walk);
+    return { parts };
+  });
+}
+
+// A part of an entry, with its width and how to draw it centred on y.
+function drawable(part, measure, sheet) {
+  if (part.text) {
+    measure.font = ITEM_FONT;
+    return {
+      width: measure.measureText(part.text).width,
+      draw: (context, x, y) => {
+        context.font = ITEM_FONT;
+        context.fillStyle = INK;
+        context.fillText(part.text, x, y);
+      },
+    };
+  }
+  if (part.bar) return rampBar(part.bar);
+  return swatchShape(part.swatch, sheet);
+}
+
+// A colour bar (a linear-gradient in CSS) as a canvas gradient of the same colours.
+function rampBar(node) {
+  const colours = getComputedStyle(node).backgroundImage.match(/rgba?\([^)]*\)/g) || ["#999"];
+  return {
+    width: 90,
+    draw: (context, x, y) => {
+      const gradient = context.createLinearGradient(x, 0, x + 90, 0);
+      colours.forEach((colour, i) => gradient.addColorStop(i / Math.max(1, colours.length - 1), colour));
+      context.fillStyle = gradient;
+      context.fillRect(x, y - 5, 90, 10);
+    },
+  };
+}
+
+// A swatch as the legend's CSS draws it (map.css): a dot, a square, a line (dashed or not),
+// a kind's symbol from the sprite, or a circle sized as the crime layer's.
+function swatchShape(node, sheet) {
+  const style = getComputedStyle(node);
+  const colour = style.getPropertyValue("--c").trim() || style.backgroundColor;
+  const has = (name) => node.classList.contains(name);
+  if (has("symbol")) {
+    const i = Number(style.getPropertyValue("--i"));
+    return {
+      width: 16,
+      draw: (context, x, y) => {
+        if (!sheet) return;
+        context.globalAlpha = Number(style.opacity); // faded for a settled finding
+        context.drawImage(sheet, i * sheet.height, 0, sheet.height, sheet.height, x, y - 8, 16, 16);
+        context.globalAlpha = 1;
+      },
+    };
+  }
+  if (has("circle")) {
+    const r = parseFloat(style.getPropertyValue("--r")) || 5;
+    return {
+      width: 2 * r,
+      draw: (context, x, y) => {
+        context.beginPath();
+        context.arc(x + r, y, r, 0, 2 * Math.PI);
+        context.fillStyle = style.backgroundColor;
+        context.fill();
+      },
+    };
+  }
+  if (has("line")) {
+    return {
+      width: 18,
+      draw: (context, x, y) => {
+        context.strokeStyle = colour;
+        context.lineWidth = 4;
+        context.setLineDash(has("dashed") ? [8, 4] : []);
+        context.beginPath();
+        context.moveTo(x, y);
+        context.lineTo(x + 18, y);
+        context.stroke();
+        context.setLineDash([]);
+      },
+    };
+  }
+  return {
+    width: 12,
+    draw: (context, x, y) => {
+      context.fillStyle = colour;
+      context.strokeStyle = "rgba(0, 0, 0, .25)";
+      context.lineWidth = 1;
+      context.beginPath();
+      if (has("dot")) context.arc(x + 6, y, 6, 0, 2 * Math.PI);
+      else context.rect(x, y - 6, 12, 12);
+      context.fill();
+      context.stroke();
+    },
+  };
 }

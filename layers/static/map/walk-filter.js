@@ -13,9 +13,10 @@ export const walkLabel = (walk) => `${walk.date} · ${walk.name}`;
 // The walk ids of a `walk=` value ("12,14"), each once, in their order.
 export const walkIds = (value) => [...new Set((value || "").split(",").filter(Boolean))];
 
-// The filter's field: `walks` the walks offered (latest first), `chosen` the ids chosen; `onchange`
+// The filter's field: `walks` the walks offered (latest first), `chosen` the ids chosen, `named`
+// how many the page's address named when they were more than MOST_WALKS (0 otherwise); `onchange`
 // gets the ids chosen whenever one is added or removed. `el` and `t` are the map's own.
-export function walkFilter({ walks, chosen, el, t, onchange }) {
+export function walkFilter({ walks, chosen, named = 0, el, t, onchange }) {
   const byId = new Map(walks.map((w) => [String(w.id), w]));
   let ids = chosen.filter((id) => byId.has(id));
   const search = el("input", { type: "search", name: "walk-search", autocomplete: "off", placeholder: t("walkSearch"), "aria-label": t("walkSearch") });
@@ -48,11 +49,14 @@ export function walkFilter({ walks, chosen, el, t, onchange }) {
     }));
     const full = ids.length >= MOST_WALKS;
     status.classList.toggle("full", full);
+    // An address naming more walks than the map takes: it says which are shown until they change.
     status.textContent = !ids.length
       ? t("walksAll")
-      : full ? t("walksFull", { max: MOST_WALKS }) : t("walksCount", { n: ids.length, max: MOST_WALKS });
+      : named ? t("walksCut", { max: MOST_WALKS, n: ids.length, m: named })
+        : full ? t("walksFull", { max: MOST_WALKS }) : t("walksCount", { n: ids.length, max: MOST_WALKS });
   };
   const changed = () => {
+    named = 0;
     fill();
     renderChosen();
     onchange([...ids]);

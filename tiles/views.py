@@ -7,6 +7,7 @@ revalidation (If-None-Match) runs a smaller statement without the tile, and the 
 after it only if the held ETag is stale.
 """
 
+from functools import wraps
 from typing import NamedTuple
 
 from django.conf import settings
@@ -58,6 +59,33 @@ def unauthenticated(detail: str) -> JsonResponse:
     response = JsonResponse({"detail": _(detail)}, status=401)
     response["WWW-Authenticate"] = "Token"
     return response
+
+
+# QGIS's Basic authentication, which the OGC API takes. Tiles do not: checking a password takes
+# about a second, too long for each of a map's tiles. Answered as an anonymous visitor, such a
+# client was told "no such area" instead of how to sign in.
+PASSWORD_REFUSED = gettext_noop(
+    "Map tiles and styles take an API token (Authorization: Token …, from POST"
+    " /api/auth/token/), not a user name and password."
+)
+
+
+def password_refused(view):
+    """`view`, answering its 404 with a 401 that says how to sign in when the request signs in
+    with a user name and password only. With a session too (a browser behind a proxy that asks
+    for a password) the session decides, as before; so do the answers other than 404."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            header = request.META.get("HTTP_AUTHORIZATION", "")
+            if header[:6].lower() == "basic " and not request.user.is_authenticated:
+                return unauthenticated(PASSWORD_REFUSED)
+            raise
+
+    return wrapped
 
 
 def forbidden() -> JsonResponse:
@@ -166,6 +194,7 @@ def tile_row(layer: str, params: dict, held: list[str], database=connection) -> 
 KNOWN_REFUSAL = "trygg.tile_refusal"
 
 
+@password_refused
 @require_safe
 def vector_tile(request, slug: str, layer: str, z: int, x: int, y: int):
     answer = request.META.get(KNOWN_REFUSAL)
@@ -287,6 +316,7 @@ def tile_content(request, row: TileRow, held: list[str], requester: Requester) -
     return TileAnswer(200, headers + caching, tile)
 
 
+@password_refused
 @require_safe
 def raster_tile(request, slug: str, name: str, z: int, x: int, y: int):
     errors = check_tile_address(z, x, y)
@@ -329,6 +359,7 @@ def sprite_sheet(request, version: str, kind: str, ratio: str | None = None):
     return response
 
 
+@password_refused
 @require_safe
 def tilejson(request, slug: str, layer: str):
     access = styles.access_or_404(request, slug)
@@ -340,6 +371,7 @@ def tilejson(request, slug: str, layer: str):
         return bad_request(error.errors)
 
 
+@password_refused
 @require_safe
 def style(request, slug: str):
     access = styles.access_or_404(request, slug)

@@ -2,6 +2,7 @@
 headers and body as through the tile handler, one statement (a session cookie's included) and
 no health check, and everything the direct path is unsure of handed to the handler."""
 
+import base64
 import gzip
 import io
 import json
@@ -181,6 +182,34 @@ def test_session_tiles_answer_as_the_handler_does_in_one_statement(
         assert statements(wsgi_get, path, **held, **browser) == (304, 1)
         assert both(wsgi_get, f"/tiles/testarea/{layer}/9/0/0.mvt", **browser)[0] == 204
         both(wsgi_get, path, QUERY_STRING="from=2025-03-01&light=night&kind=unsafe_spot", **browser)
+
+
+def test_a_name_and_password_are_told_to_use_a_token(wsgi_get, client, area, member):
+    # QGIS signs in to the OGC API with a name and password (Basic); tiles and styles take a
+    # token, and such a client was told "no such area" as if it had not signed in at all.
+    fill_every_layer(area)
+    basic = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"planner:trygg-demo").decode()}
+    tile = f"/tiles/testarea/lamps/{TILE}.mvt"
+    refusals = [both(wsgi_get, tile, **basic)] + [
+        wsgi_get(path, **basic)
+        for path in (
+            "/tiles/testarea/style.json",
+            "/tiles/testarea/lamps.json",
+            "/tiles/testarea/raster/crime_density/14/0/0.png",
+        )
+    ]
+    for status, headers, body in refusals:
+        assert (status, headers["WWW-Authenticate"]) == (401, "Token")
+        assert "API token (Authorization: Token" in json.loads(body)["detail"]
+    # A browser behind a proxy that asks for a password sends it with its session: the session
+    # decides, as before.
+    browser = {"HTTP_COOKIE": signed_in(client, member(Role.PLANNER)), **basic}
+    assert both(wsgi_get, tile, **browser)[0] == 200
+    assert wsgi_get("/tiles/testarea/style.json", **browser)[0] == 200
+    # A published area's public tiles stay public, whatever the header.
+    area.published = True
+    area.save()
+    assert both(wsgi_get, tile, **basic)[0] == 200
 
 
 def test_a_token_header_comes_before_the_session(wsgi_get, client, tokens, member):

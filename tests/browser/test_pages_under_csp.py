@@ -55,4 +55,6 @@ def test_signing_out_forgets_the_offline_copies(live_server, browser_page, membe
         browser_page.click("form.logout button")
     browser_page.wait_for_load_state()
     assert not browser_page.evaluate("caches.has('trygg-data')")
+    # Trygg's own page, not the admin site's "Logged out" (which had no icon: a 404 for it).
+    assert browser_page.locator("h1").inner_text() == "You are logged out"
     assert browser_page.errors == []

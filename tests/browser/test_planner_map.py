@@ -20,7 +20,7 @@ from tests.factories import make_area, make_member
 from tests.tiles.data import add_observation, add_walk
 from tests.tiles.layered import fill_every_layer
 from tiles import views
-from walks.models import ObservationKind
+from walks.models import Observation, ObservationKind
 
 pytestmark = [
     pytest.mark.browser,
@@ -138,6 +138,10 @@ def test_planner_toggles_layers_and_reads_a_block(
     popup.locator("h3", has_text="Hiding place").wait_for(timeout=10_000)
     assert "5" in popup.locator(".figures").inner_text()
     assert "very unsafe" in popup.inner_text()
+    # When, on the area's clock as every page writes it (it was the device's "Nov 28, 2026, …").
+    captured = timezone.localtime(Observation.objects.get(kind__code="hiding_place").captured_at)
+    when = f"Captured\t{captured:%Y-%m-%d %H:%M}"
+    assert when in popup.locator(".figures").inner_text()
     # Its walk's name leads to the walk's report.
     assert re.fullmatch(r"/walks/\d+/report/", popup.locator(".figures a").get_attribute("href"))
     screenshot(page, "planner-map-observation")

@@ -7,6 +7,7 @@ const maplibre = await import(script.dataset.maplibre);
 const { mapWords } = await import(script.dataset.words);
 const { dictionary } = await import(script.dataset.i18n);
 const { MOST_WALKS, walkFilter, walkIds, walkLabel } = await import(script.dataset.walkFilter);
+const { areaDay, shortDate, shortDateTime } = await import(script.dataset.dates);
 
 const words = dictionary[config.language] || dictionary.en;
 const t = (key, vars = {}) =>
@@ -548,23 +549,17 @@ async function showObservation(id, lngLat, block = null) {
     return showContent(lngLat, el("p", { class: "error" }, t("failed")));
   }
   const row = (label, value) => el("tr", {}, el("th", {}, label), el("td", {}, value));
-  // On the area's clock, as the walk report prints it, whatever the planner's device is set to.
-  const when = new Date(o.captured_at).toLocaleString(config.language, {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: config.timeZone,
-  });
   showContent(lngLat,
     el("h3", {}, kindSymbol(o.kind), o.kind_label),
     el("table", { class: "figures" },
       row(t("severity"), o.severity ?? "–"),
       row(t("feeling"), feelingText(o)),
-      row(t("captured"), when),
+      row(t("captured"), shortDateTime(o.captured_at, config)),
       row(t("walk"), o.walk_report
         ? el("a", { href: o.walk_report }, `${o.walk} (${t(o.light)})`)
         : `${o.walk} (${t(o.light)})`),
       o.note ? row(t("note"), o.note) : null,
-      row(t("followUp"), [o.follow_up, o.follow_up_at && o.follow_up_at.slice(0, 10), o.follow_up_note].filter(Boolean).join(" · "))),
+      row(t("followUp"), [o.follow_up, o.follow_up_at && shortDate(areaDay(o.follow_up_at, config), config), o.follow_up_note].filter(Boolean).join(" · "))),
     thumbnails(o.photos),
     block ? el("button", { type: "button", class: "link back", onclick: () => showBlock(block.id, lngLat) }, `← ${t("back")}`) : null);
 }

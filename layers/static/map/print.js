@@ -8,6 +8,7 @@
 // works inside `beforeprint` too (Ctrl+P), where an <img> given a data: address might not have
 // loaded before the page is laid out for paper; a 2D canvas prints what was drawn on it.
 
+import { areaDay, shortDate } from "./dates.js";
 import { walkLabel } from "./walk-filter.js";
 
 // At least twice the screen's pixels: a view 1100 px wide prints at some 140 dpi otherwise.
@@ -85,19 +86,7 @@ function filtersInWords(config, t) {
 }
 
 function printedOn(config, t) {
-  return t("printedOn", { date: shortDate(today(config), config) });
-}
-
-// The day on the area's clock, as an ISO date (Swedish writes dates so).
-const today = (config) => new Date().toLocaleDateString("sv", { timeZone: config.timeZone });
-
-// An ISO date ("2026-11-28") as every other page of Trygg writes it: in the page's language's
-// SHORT_DATE_FORMAT (config.dateFormat, config/formats): 2026-11-28 in English and Swedish,
-// 28.11.2026 in Danish.
-function shortDate(iso, config) {
-  const [Y, m, d] = iso.split("-");
-  const parts = { Y, y: Y.slice(2), m, n: String(Number(m)), d, j: String(Number(d)) };
-  return [...config.dateFormat].map((c) => parts[c] ?? c).join("");
+  return t("printedOn", { date: shortDate(areaDay(new Date(), config), config) });
 }
 
 // Where the data come from (the crime data by the datasets imported, when the crime layer is
@@ -214,7 +203,7 @@ async function downloadPng(map, config, t) {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
-  link.download = `${config.slug}-${today(config)}.png`;
+  link.download = `${config.slug}-${areaDay(new Date(), config)}.png`;
   document.body.append(link);
   link.click();
   link.remove();

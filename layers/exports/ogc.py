@@ -82,6 +82,15 @@ class OgcView(APIView):
             return response
         return super().handle_exception(exc)
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Its titles and descriptions are English whatever the site's language (a GIS client
+        # shows them beside other services'); only refusals follow the request's language, and
+        # the locale middleware names that one for them.
+        if response.status_code < 400:
+            response["Content-Language"] = "en"
+        return response
+
     def check_format(self, allowed=("json", "application/json")):
         f = self.request.query_params.get("f")
         if f is not None and f not in allowed:

@@ -281,3 +281,13 @@ def test_a_participant_reads_the_notes_of_their_own_walks_only(client_for, membe
     assert "note" not in client_for(outsider).get(details).json()
     assert client_for(walker).get(details).json()["note"] == "Dark stairs"
     assert client_for(member("planner")).get(item).json()["properties"]["note"] == "Dark stairs"
+
+
+def test_documents_say_they_are_english_and_refusals_speak_the_asked_language(analyst, world):
+    # The titles and descriptions are English; a Swedish browser's session was told "sv".
+    analyst.cookies["django_language"] = "sv"
+    for path in ("/ogc/", "/ogc/collections", "/ogc/collections/testarea-blocks/items"):
+        assert analyst.get(path)["Content-Language"] == "en"
+    refused = analyst.get("/ogc/collections/nowhere")
+    assert refused.status_code == 404 and refused["Content-Language"] == "sv"
+    assert refused.json()["description"].startswith("Ingen samling")

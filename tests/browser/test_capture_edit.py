@@ -9,7 +9,7 @@ from geo.models import AuditEntry
 from tests.browser.tablet import sign_in_to_capture
 from tests.browser.test_capture_fix import capture_at, drag_pin_to, stored_observation
 from tests.browser.test_capture_withdraw import rendered
-from tests.factories import make_member
+from tests.factories import make_member, square
 from tests.walks.helpers import make_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,18 +26,25 @@ def tap_at(page, lon_lat):
     page.touchscreen.tap(frame["x"] + point["x"], frame["y"] + point["y"])
 
 
-def test_a_sent_finding_is_corrected_offline_and_the_server_has_it_once_online(
-    live_server, tablet, capture_area
-):
+def with_a_sent_finding(live_server, tablet, capture_area, where):
+    """A participant's capture page, online, with their "Drak corner" at `where` stored and
+    drawn as the server's copy (known as theirs, so Edit is offered)."""
     walker = make_member(capture_area, "participant", "walker")
     walk = make_walk(capture_area, [walker])
     page = tablet.new_page()
     sign_in_to_capture(page, live_server, walk, "walker")
-    counter = page.locator("#sync-count")
-    capture_at(page, "unsafe_spot", PLACED, "Drak corner")
-    expect(counter).to_have_text("All synced")
+    capture_at(page, "unsafe_spot", where, "Drak corner")
+    expect(page.locator("#sync-count")).to_have_text("All synced")
     finding = stored_observation(page)
     rendered(page, "stored", 1)
+    return page, finding
+
+
+def test_a_sent_finding_is_corrected_offline_and_the_server_has_it_once_online(
+    live_server, tablet, capture_area
+):
+    page, finding = with_a_sent_finding(live_server, tablet, capture_area, PLACED)
+    counter = page.locator("#sync-count")
 
     tablet.set_offline(True)
     expect(page.locator("#net")).to_have_text("Offline")
@@ -126,3 +133,56 @@ def test_an_edit_changes_what_waits_and_a_withdrawal_drops_it(live_server, table
         "withdrawals": 1,
         "corrections": 0,
     }
+
+
+INSIDE = [13.008, 55.605]
+# Over the line the area is redrawn along meanwhile (13.009), beyond the 100 m allowed past it.
+ACROSS = [13.0112, 55.605]
+BESIDE_THE_SHEET = [13.0115, 55.605]  # a centre at zoom 16 that shows both left of the sheet
+
+
+def test_a_correction_the_server_refuses_is_listed_and_put_right_with_fix(
+    live_server, tablet, capture_area
+):
+    """Corrected offline to a place the area no longer takes: the server keeps the finding as
+    it was, the tablet lists the correction with the reason and Fix; moved back, it goes."""
+    page, finding = with_a_sent_finding(live_server, tablet, capture_area, INSIDE)
+    counter = page.locator("#sync-count")
+
+    tablet.set_offline(True)
+    page.evaluate(f"window.tryggCapture.map.jumpTo({{ center: {INSIDE}, zoom: 17 }})")
+    tap_at(page, INSIDE)
+    page.tap("#edit")
+    page.fill("#note", "Dark corner")
+    page.evaluate(f"window.tryggCapture.map.jumpTo({{ center: {BESIDE_THE_SHEET}, zoom: 16 }})")
+    drag_pin_to(page, ACROSS)
+    page.tap("#save")
+    expect(counter).to_have_text("1 waiting to sync")
+    capture_area.boundary = square(13.000, 55.600, 13.009, 55.610)
+    capture_area.save()
+    tablet.set_offline(False)
+
+    listed = page.locator("#rejected .rejected-item")
+    expect(listed).to_contain_text("its correction")
+    expect(listed).to_contain_text("outside the area")
+    finding.refresh_from_db()
+    assert finding.note == "Drak corner" and finding.geom.x < 13.009  # as it was
+    assert not AuditEntry.objects.exists()
+
+    listed.get_by_role("button", name="Fix").tap()
+    expect(page.locator("#sheet-why")).to_contain_text("outside the area")
+    expect(page.locator("#note")).to_have_value("Dark corner")
+    page.evaluate(f"window.tryggCapture.map.jumpTo({{ center: {BESIDE_THE_SHEET}, zoom: 16 }})")
+    drag_pin_to(page, INSIDE)
+    page.tap("#save")
+    expect(page.locator("#sheet")).to_be_hidden()
+    expect(listed).to_have_count(0)
+    expect(counter).to_have_text("All synced")
+    for _ in range(100):  # sent in the background: up to 20 s
+        finding.refresh_from_db()
+        if finding.note == "Dark corner":
+            break
+        page.wait_for_timeout(200)
+    assert finding.note == "Dark corner"
+    assert finding.geom.x == pytest.approx(INSIDE[0], abs=0.0002)
+    assert AuditEntry.objects.get().action == "observation.correct"

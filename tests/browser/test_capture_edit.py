@@ -6,9 +6,10 @@ import pytest
 from playwright.sync_api import expect
 
 from geo.models import AuditEntry
-from tests.browser.tablet import sign_in_to_capture
+from tests.browser.tablet import sign_in_to_capture, stored_photo
 from tests.browser.test_capture_fix import capture_at, drag_pin_to, stored_observation
 from tests.browser.test_capture_withdraw import rendered
+from tests.browser.test_planner_map import jpeg
 from tests.factories import make_member, square
 from tests.walks.helpers import make_walk
 
@@ -186,3 +187,27 @@ def test_a_correction_the_server_refuses_is_listed_and_put_right_with_fix(
     assert finding.note == "Dark corner"
     assert finding.geom.x == pytest.approx(INSIDE[0], abs=0.0002)
     assert AuditEntry.objects.get().action == "observation.correct"
+
+
+def test_a_photo_of_ones_own_is_removed_with_a_second_tap(
+    live_server, tablet, capture_area, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    page, finding = with_a_sent_finding(live_server, tablet, capture_area, PLACED)
+    stored_photo(finding, jpeg())
+    page.reload()
+    page.wait_for_function("() => window.tryggCapture?.map?.loaded()")
+    rendered(page, "stored", 1)
+    page.evaluate(f"window.tryggCapture.map.jumpTo({{ center: {PLACED}, zoom: 18 }})")
+    tap_at(page, PLACED)
+    remove = page.locator("#finding-details .finding-photos button")
+    expect(remove).to_have_text("Remove")
+    remove.tap()
+    # One tap only asks: a thumb brushing it removes nothing.
+    expect(remove).to_have_text("Tap again to remove")
+    page.wait_for_timeout(300)
+    assert finding.photos.count() == 1 and not AuditEntry.objects.exists()
+    remove.tap()
+    expect(page.locator("#finding-details .finding-photos figure")).to_have_count(0)
+    assert finding.photos.count() == 0
+    assert AuditEntry.objects.get().action == "photo.remove"

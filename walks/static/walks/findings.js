@@ -11,6 +11,9 @@ const SHAPE_CLASSES = { Point: "point", LineString: "line", Polygon: "area" };
 // hands nested properties over as JSON text. Offline, a thumbnail not seen before cannot load,
 // and goes rather than show as broken. `remove(photo, shown)`, on one's own finding while the
 // walk is open: each photo has a Remove button.
+// How long a photo's Remove waits for its second tap.
+const REMOVE_ARMED_MS = 4000;
+
 function photoStrip(finding, t, remove = null) {
   const strip = document.createElement("div");
   strip.className = "finding-photos";
@@ -36,7 +39,24 @@ function photoStrip(finding, t, remove = null) {
       className: "secondary",
       textContent: t("remove_photo"),
     });
-    button.addEventListener("click", () => remove(photo, shown));
+    // Two taps, as withdrawing a finding takes two: a photo removed is gone from the server,
+    // and a gloved thumb brushing the button must not do it. The first tap arms it for a while.
+    let armed = null;
+    button.addEventListener("click", () => {
+      if (armed) {
+        clearTimeout(armed);
+        armed = null;
+        remove(photo, shown);
+        return;
+      }
+      button.textContent = t("remove_photo_again");
+      button.classList.add("danger");
+      armed = setTimeout(() => {
+        armed = null;
+        button.textContent = t("remove_photo");
+        button.classList.remove("danger");
+      }, REMOVE_ARMED_MS);
+    });
     image.addEventListener("error", () => shown.remove());
     shown.append(image, button);
     strip.append(shown);

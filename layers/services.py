@@ -30,7 +30,14 @@ from layers.importers.base import (
     no_progress,
 )
 from layers.importers.progress import JobProgress
-from layers.jobs import JobStopped, job_held, job_start, job_stop_check, job_stopped_end
+from layers.jobs import (
+    JobStopped,
+    inputs_lock_write,
+    job_held,
+    job_start,
+    job_stop_check,
+    job_stopped_end,
+)
 from layers.models import ImportJob, ImportKind, LocationPrecision, RunStatus
 from layers.partitions import load_table_discard
 
@@ -241,6 +248,12 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
                     # New blocks can change any incident's block (a crime import places its
                     # own rows before writing them).
                     crime_blocks_store(area=job.area)
+                if job.kind in ("blocks", "survey"):
+                    # Rows an analysis reads: from here to the commit, no analysis stores
+                    # results checked against the data before them. Last, after every write
+                    # that may wait for another import (layers/jobs.py); a crime import took
+                    # it before its rows went in.
+                    inputs_lock_write(job.area_id)
                 data_version_bump(area=job.area, layers=LAYERS_OF[job.kind])
             _report_into(job, report)
             job_stop_check(job)

@@ -139,9 +139,7 @@ def test_a_run_storing_while_an_import_writes_fails_at_once_with_its_reason(crim
         try:
             job = Session(lambda: run_import(crime, "crime", "police-uk", path))
             assert job.waits(watcher)  # its rows written, not yet committed
-            with pytest.raises(
-                ValueError, match="An import or a delete is changing"
-            ):
+            with pytest.raises(ValueError, match="An import or a delete is changing"):
                 analysis_run(area=crime, parameters=SMALL)
         finally:
             holder.close()  # the import commits

@@ -201,13 +201,16 @@ def job_start(job) -> bool:
     return True
 
 
-def progress_store(cursor, model, job_id: int, fraction: float) -> None:
+def progress_store(cursor, model, job_id: int, fraction: float, **counts: int) -> None:
     """Store a running job's progress on `cursor`, and when (a worker still reporting is not
-    stuck, BackgroundJob.stalled); JobStopped if it was asked to stop."""
+    stuck, BackgroundJob.stalled), with `counts` so far (an import's rows `read`); JobStopped if
+    it was asked to stop."""
+    values = {"progress": fraction, "progress_at": timezone.now(), **counts}
+    assignments = ", ".join(f"{field} = %s" for field in values)  # fields named by the code
     cursor.execute(
-        f"UPDATE {model._meta.db_table} SET progress = %s, progress_at = %s"  # noqa: S608 -- a model's table
+        f"UPDATE {model._meta.db_table} SET {assignments}"  # noqa: S608 -- a model's table
         " WHERE id = %s AND status = %s RETURNING stop_requested_at",
-        (fraction, timezone.now(), job_id, RunStatus.RUNNING),
+        (*values.values(), job_id, RunStatus.RUNNING),
     )
     row = cursor.fetchone()
     if row is not None and row[0] is not None:
@@ -229,10 +232,11 @@ def job_stop_check(job) -> None:
         raise JobStopped()
 
 
-def job_stopped_end(job):
-    """End a running job the worker has stopped, its work rolled back; returns it read again."""
+def job_stopped_end(job, **cleared):
+    """End a running job the worker has stopped, its work rolled back, with `cleared` (counts it
+    stored with its progress); returns it read again."""
     type(job).objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.STOPPED, finished_at=timezone.now()
+        status=RunStatus.STOPPED, finished_at=timezone.now(), **cleared
     )
     job.refresh_from_db()
     return job

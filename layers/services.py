@@ -235,8 +235,8 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
 
 
 def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
-    tracker = JobProgress(job.pk, also=progress)
     report = Report()
+    tracker = JobProgress(job.pk, also=progress, rows=lambda: report.read)
     try:
         with transaction.atomic():
             _load(job, path, report, tracker)
@@ -261,7 +261,7 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
             job.save()
     except JobStopped:
         _discard(job)
-        job = job_stopped_end(job)
+        job = job_stopped_end(job, read=0)  # the rows read so far: none of them is kept
     except StrictRefused:
         own = report.refuse_all()
         _report_into(job, report)
@@ -280,7 +280,8 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
         # Never leave a job 'running' behind; the caller still sees the error.
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
-        job.save(update_fields=["status", "finished_at", "error"])
+        job.read = 0  # nor the rows read so far (stored with its progress): none is kept
+        job.save(update_fields=["status", "finished_at", "error", "read"])
         raise
     finally:
         tracker.close()

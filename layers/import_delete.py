@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo.services import audit_record, data_version_bump
+from layers.jobs import inputs_lock_write
 from layers.models import CrimeIncident, ImportJob, ImportKind, RunStatus, SurveyResult
 
 # The data versions a crime import bumps (layers.services.LAYERS_OF): tiles, exports and the
@@ -48,6 +49,9 @@ def import_delete(*, job: ImportJob, user) -> int:
         deleted, _by_model = CrimeIncident.objects.filter(
             area_id=job.area_id, import_job_id=job.pk
         ).delete()
+        # As an import does, once the rows are gone: no analysis stores results checked
+        # against the rows before the delete while it commits (layers/jobs.py).
+        inputs_lock_write(job.area_id)
         audit_record(
             user=user,
             area=job.area,
@@ -124,6 +128,7 @@ def survey_round_delete(*, area, period: str, user) -> SurveyRound:
         if not respondents:
             raise SurveyResult.DoesNotExist(period)
         results.delete()
+        inputs_lock_write(area.pk)  # as for a deleted import
         gone = SurveyRound(period=period, blocks=len(respondents), respondents=sum(respondents))
         audit_record(
             user=user,

@@ -22,6 +22,22 @@ stage) and raises JobStopped, which unwinds its transaction; its last check (`jo
 locks its row just before it commits, so a stop either lands before the commit or is answered
 "ended already". A running one whose worker has died (nobody holds its lock) can report no
 more: it ends `stopped` at once too, as the reading of its status would end it.
+
+An analysis reads its inputs (blocks, crime, findings, survey results) in many statements, and
+takes their fingerprint before and after (layers/analysis/runs.py). The second take and the
+storing of the results share one transaction under the area's inputs lock (`inputs_lock_store`,
+shared, never waited for), which whatever changes the inputs in bulk takes too, up to its commit
+(`inputs_lock_write`): imports of crime, blocks and survey results, and the deletes of a crime
+import or a survey round. None of them then commits between that check and the results' commit;
+without the lock one could, and a run marked done after an import had finished would lack its
+rows. A writer takes the lock after every statement of its own that may wait for another writer
+(another import's hold on the crime partition, say), never before one: holding it while waiting
+for a writer that waits for it would deadlock. A crime import takes it before its first load's
+swap, which locks the crime table the analysis's check reads; its other statements after it wait
+for no other writer. Findings synced from walks and blocks edited in the admin do not take it:
+one committing in the gap leaves a run whose stored fingerprint still matches what it read (its
+first take preceded every read), only finished a moment after the change, as any run finishing
+just before one would be; a sync must not fail for an analysis, nor an analysis for each sync.
 """
 
 from contextlib import contextmanager, suppress
@@ -45,6 +61,8 @@ ORPHANED = (
 # job queued this long while no worker was at work has no worker to take it.
 QUEUE_SILENCE_LIMIT = timedelta(minutes=2)
 RECENT = 20  # the imports, and the analyses, an area lists (its data page, its jobs API)
+# The first half of the key of an area's inputs lock (transaction-level: it ends with the commit).
+INPUTS_LOCK_SPACE = 7303
 
 
 def _key(job) -> tuple[int, int]:
@@ -141,6 +159,27 @@ def worker_at_work(*, since) -> bool:
     return seen is not None and seen >= since
 
 
+def inputs_lock_write(area_id: int) -> None:
+    """Hold the area's analysis inputs for writing until the transaction ends, after the
+    writer's own statements that may wait for another writer (the module's docstring). Waits
+    for an analysis storing its results (about a second), and for another writer into the area
+    until that commits."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", (INPUTS_LOCK_SPACE, area_id))
+
+
+def inputs_lock_store(area_id: int) -> bool:
+    """Hold the area's analysis inputs unchanged until the transaction ends, for an analysis to
+    check its fingerprint and store its results; False, at once, while a writer holds them.
+    Not waiting: a crime import can hold them for minutes, and once a writer commits the check
+    fails anyway. Shared, so analyses storing at the same time do not wait for each other."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock_shared(%s, %s)", (INPUTS_LOCK_SPACE, area_id)
+        )
+        return cursor.fetchone()[0]
+
+
 class JobStopped(Exception):  # noqa: N818 -- a stop asked for, not an error
     """Raised in a running job an analyst asked to stop, to unwind all it did."""
 
@@ -162,13 +201,16 @@ def job_start(job) -> bool:
     return True
 
 
-def progress_store(cursor, model, job_id: int, fraction: float) -> None:
+def progress_store(cursor, model, job_id: int, fraction: float, **counts: int) -> None:
     """Store a running job's progress on `cursor`, and when (a worker still reporting is not
-    stuck, BackgroundJob.stalled); JobStopped if it was asked to stop."""
+    stuck, BackgroundJob.stalled), with `counts` so far (an import's rows `read`); JobStopped if
+    it was asked to stop."""
+    values = {"progress": fraction, "progress_at": timezone.now(), **counts}
+    assignments = ", ".join(f"{field} = %s" for field in values)  # fields named by the code
     cursor.execute(
-        f"UPDATE {model._meta.db_table} SET progress = %s, progress_at = %s"  # noqa: S608 -- a model's table
+        f"UPDATE {model._meta.db_table} SET {assignments}"  # noqa: S608 -- a model's table
         " WHERE id = %s AND status = %s RETURNING stop_requested_at",
-        (fraction, timezone.now(), job_id, RunStatus.RUNNING),
+        (*values.values(), job_id, RunStatus.RUNNING),
     )
     row = cursor.fetchone()
     if row is not None and row[0] is not None:
@@ -190,10 +232,11 @@ def job_stop_check(job) -> None:
         raise JobStopped()
 
 
-def job_stopped_end(job):
-    """End a running job the worker has stopped, its work rolled back; returns it read again."""
+def job_stopped_end(job, **cleared):
+    """End a running job the worker has stopped, its work rolled back, with `cleared` (counts it
+    stored with its progress); returns it read again."""
     type(job).objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.STOPPED, finished_at=timezone.now()
+        status=RunStatus.STOPPED, finished_at=timezone.now(), **cleared
     )
     job.refresh_from_db()
     return job

@@ -311,7 +311,9 @@ class ImportKind(models.TextChoices):
 class ImportJob(BackgroundJob):
     """One import of one file into one area, with its report (docs/data-formats.md).
 
-    read = imported + duplicates + rejected; `outside` counts accepted rows (imported or
+    read = imported + duplicates + rejected (while it runs, `read` counts the rows read so far,
+    stored with its progress; one that ends stopped or failed, keeping none, reads 0 again);
+    `outside` counts accepted rows (imported or
     duplicate) that lie outside the area's boundary: they are stored and reported, never dropped.
     """
 

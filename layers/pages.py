@@ -174,6 +174,8 @@ def _job_words() -> dict:
     return {
         "status": dict(RunStatus.choices),
         "stopping": _("Stopping…"),
+        # A running import's Rows column (layers/templates/layers/data.html).
+        "read_so_far": _("Read so far: %(rows)s"),
         "stalled": _("No progress since %(time)s — the worker may have stopped"),
         "stopping_stalled": _(
             "Stopping… — the stop waits for the worker's next report; none since %(time)s"

@@ -110,6 +110,13 @@ class JobStateSerializer(serializers.Serializer):
         return self.context["request"].build_absolute_uri(reverse(name, args=[job.pk]))
 
 
+class ImportStateSerializer(JobStateSerializer):
+    read = serializers.IntegerField(
+        read_only=True,
+        help_text="rows read: so far while it runs (with its progress), all once done",
+    )
+
+
 class ShownRunSerializer(serializers.Serializer):
     """The analysis the area's map shows (layers.analysis.results.analysis_shown)."""
 
@@ -120,7 +127,7 @@ class ShownRunSerializer(serializers.Serializer):
 
 
 class AreaJobsSerializer(serializers.Serializer):
-    imports = JobStateSerializer(many=True, read_only=True)
+    imports = ImportStateSerializer(many=True, read_only=True)
     analyses = JobStateSerializer(many=True, read_only=True)
     on_the_map = ShownRunSerializer(
         read_only=True,

@@ -30,7 +30,14 @@ from layers.importers.base import (
     no_progress,
 )
 from layers.importers.progress import JobProgress
-from layers.jobs import JobStopped, job_held, job_start, job_stop_check, job_stopped_end
+from layers.jobs import (
+    JobStopped,
+    inputs_lock_write,
+    job_held,
+    job_start,
+    job_stop_check,
+    job_stopped_end,
+)
 from layers.models import ImportJob, ImportKind, LocationPrecision, RunStatus
 from layers.partitions import load_table_discard
 
@@ -228,8 +235,8 @@ def import_job_run(*, job: ImportJob, path: str, progress=no_progress) -> Import
 
 
 def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
-    tracker = JobProgress(job.pk, also=progress)
     report = Report()
+    tracker = JobProgress(job.pk, also=progress, rows=lambda: report.read)
     try:
         with transaction.atomic():
             _load(job, path, report, tracker)
@@ -241,6 +248,12 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
                     # New blocks can change any incident's block (a crime import places its
                     # own rows before writing them).
                     crime_blocks_store(area=job.area)
+                if job.kind in ("blocks", "survey"):
+                    # Rows an analysis reads: from here to the commit, no analysis stores
+                    # results checked against the data before them. Last, after every write
+                    # that may wait for another import (layers/jobs.py); a crime import took
+                    # it before its rows went in.
+                    inputs_lock_write(job.area_id)
                 data_version_bump(area=job.area, layers=LAYERS_OF[job.kind])
             _report_into(job, report)
             job_stop_check(job)
@@ -248,7 +261,7 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
             job.save()
     except JobStopped:
         _discard(job)
-        job = job_stopped_end(job)
+        job = job_stopped_end(job, read=0)  # the rows read so far: none of them is kept
     except StrictRefused:
         own = report.refuse_all()
         _report_into(job, report)
@@ -267,7 +280,8 @@ def _import_job_run(job: ImportJob, path: str, progress) -> ImportJob:
         # Never leave a job 'running' behind; the caller still sees the error.
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
         job.error = f"The import failed unexpectedly: {error.__class__.__name__}"
-        job.save(update_fields=["status", "finished_at", "error"])
+        job.read = 0  # nor the rows read so far (stored with its progress): none is kept
+        job.save(update_fields=["status", "finished_at", "error", "read"])
         raise
     finally:
         tracker.close()

@@ -26,6 +26,7 @@ from layers.analysis.weights import weights_build
 from layers.assignment import crime_assignment_totals
 from layers.jobs import (
     JobStopped,
+    inputs_lock_store,
     job_held,
     job_start,
     job_stop_check,
@@ -135,11 +136,12 @@ def _unstored_rasters_remove(run: AnalysisRun) -> None:
 def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, stage: _Stages):
     month_from, month_to = parameters.month_from, parameters.month_to
     until = _month_after(month_to)
-    # Taken before the data is read and checked again before the results are stored: the run
-    # reads in several statements, and an import or a sync committing in between would give
-    # results whose fingerprint claims data they do not include. Twice on purpose, then (about
-    # 5% of a run each: 28 ms of 0.6 s for the demo area): taking it once would need every read
-    # in one REPEATABLE READ snapshot, while each stage's progress must commit as it goes.
+    # Taken before the data is read and checked again in the transaction that stores the
+    # results (_store): the run reads in several statements, and an import or a sync committing
+    # in between would give results whose fingerprint claims data they do not include. Twice on
+    # purpose, then (about 5% of a run each: 28 ms of 0.6 s for the demo area): taking it once
+    # would need every read in one REPEATABLE READ snapshot, while each stage's progress must
+    # commit as it goes.
     with stage("fingerprint"):
         fingerprint = sql.inputs_fingerprint(area=area, parameters=run.parameters)
     with stage("blocks"):
@@ -198,11 +200,6 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
         raster_paths, raster_figures = _rasters(run, area, blocks, totals, parameters, until)
 
     with stage("store"):
-        if sql.inputs_fingerprint(area=area, parameters=run.parameters) != fingerprint:
-            raise ValueError(
-                "The area's data changed while the analysis ran (an import, new blocks or new"
-                " findings); start the analysis again to include it."
-            )
         rows = [  # in sql.RESULT_COLUMNS order
             (
                 int(blocks.ids[i]),
@@ -290,6 +287,7 @@ def _store(run: AnalysisRun, area: Area, rows, raster_paths, figures, fingerprin
     """Replace the run's results with these and mark it done, in one transaction: a reader
     sees the previous results or all of the new ones."""
     with transaction.atomic():
+        _inputs_unchanged(run, area, fingerprint)
         job_stop_check(run)
         run.block_results.all().delete()
         run.rasters.all().delete()
@@ -303,6 +301,25 @@ def _store(run: AnalysisRun, area: Area, rows, raster_paths, figures, fingerprin
         run.timings = timings
         run.save()
         data_version_bump(area=area, layers=["analysis", "blocks"])
+
+
+def _inputs_unchanged(run: AnalysisRun, area: Area, fingerprint: str) -> None:
+    """The check, in the storing transaction, that the run's inputs are those its reads began
+    with; ValueError if not. Under the area's inputs lock (layers/jobs.py), which an import or a
+    delete of data takes before it commits: none commits between this check and the results'
+    commit, which would leave a run marked done after an import had finished, without its rows.
+    One storing now fails the run at once rather than keep it waiting (for minutes, a large
+    crime import): the check would fail once it commits anyway."""
+    if not inputs_lock_store(area.pk):
+        raise ValueError(
+            "An import or a delete is changing the area's data; start the analysis again once it"
+            " has finished, to include it."
+        )
+    if sql.inputs_fingerprint(area=area, parameters=run.parameters) != fingerprint:
+        raise ValueError(
+            "The area's data changed while the analysis ran (an import, new blocks or new"
+            " findings); start the analysis again to include it."
+        )
 
 
 def _crime_values(counts: np.ndarray, blocks, variable: str) -> np.ndarray:

@@ -28,6 +28,7 @@ from layers.importers.crimeformats import (
 )
 from layers.importers.crimeload import batched
 from layers.importers.policeuk import police_uk_batches
+from layers.jobs import inputs_lock_write
 
 
 def crime_check(*, path: str, fmt: str, options: dict) -> None:
@@ -128,6 +129,11 @@ def crime_import(
         progress(total, total)
         if options.get("strict") and report.rejected:
             raise StrictRefused()
+        writer.copy_end()
+        # The rows go in: held from here to the commit, so that no analysis stores results
+        # checked against the data before them while they commit (layers/jobs.py). Before
+        # finish(): a first load's swap locks the crime table the analysis's check reads.
+        inputs_lock_write(area.pk)
         staged_at = time.perf_counter()
         report.imported, report.duplicates = writer.finish()
     report.outside = writer.outside

@@ -290,11 +290,17 @@ class CrimeWriter:
             ]
         )
 
-    def finish(self) -> tuple[int, int]:
-        """Ends the writing and stores the rows: (imported, duplicates)."""
+    def copy_end(self) -> None:
+        """Ends the writing: every row is sent, and the import's connection is free for other
+        statements again (a streaming COPY into a populated area holds it until then, and a
+        statement meanwhile would wait for it for good); raises what the writing met."""
         self._stop()
         if self._error is not None:
             raise self._error
+
+    def finish(self) -> tuple[int, int]:
+        """Ends the writing and stores the rows: (imported, duplicates)."""
+        self.copy_end()
         if self.first_load is not None:
             duplicates = self.first_load.attach()
             if duplicates is not None:

@@ -3,7 +3,9 @@
 The import itself runs in one transaction, so nothing it writes is visible before it commits;
 the status endpoint must see progress while it runs. The main transaction never touches the job
 row until it finishes, so this connection never waits on a lock. The same UPDATE tells the import
-whether an analyst asked to stop it (layers.jobs.progress_store raises JobStopped).
+whether an analyst asked to stop it (layers.jobs.progress_store raises JobStopped), and stores
+the rows read so far (`rows`), which the imports page shows while the import runs: at each
+report, not per row.
 """
 
 import time
@@ -16,8 +18,9 @@ from layers.models import ImportJob
 
 
 class JobProgress:
-    def __init__(self, job_id: int, every_seconds: float = 1.0, also=None):
+    def __init__(self, job_id: int, every_seconds: float = 1.0, also=None, rows=None):
         self.job_id = job_id
+        self.rows = rows  # () -> the rows read so far
         self.every = every_seconds
         self.also = also
         self.last = 0.0
@@ -35,7 +38,8 @@ class JobProgress:
             params = connection.get_connection_params()
             self._conn = psycopg.connect(**params, autocommit=True)
         with self._conn.cursor() as cursor:
-            progress_store(cursor, ImportJob, self.job_id, round(fraction * 0.9, 4))
+            counts = {"read": self.rows()} if self.rows else {}
+            progress_store(cursor, ImportJob, self.job_id, round(fraction * 0.9, 4), **counts)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -1,6 +1,7 @@
 // The imports and analyses page follows the area's work without a reload. Every few seconds it
 // asks the area's jobs API (data-area-jobs: its latest imports and analyses, where each stands),
-// and each row of a queued or running job (data-job) shows its job's status and progress. A job
+// and each row of a queued or running job (data-job) shows its job's status and progress (and a
+// running import the rows it has read so far, in its Rows column). A job
 // asked to stop (by its Stop button, or by another analyst) says "Stopping…" until its worker has
 // rolled it back; one whose worker has gone silent says since when, as the stop waits for its
 // next report. A running job whose worker has reported no progress for long (the API's
@@ -60,6 +61,10 @@ function show(row, job) {
     state.after(" ", progress);
   }
   if (progress) progress.textContent = `${Math.round((job.progress || 0) * 100)} %`;
+  // A running import's rows read so far, stored with its progress (the report once it is done).
+  if (job.status === "running" && "read" in job) {
+    row.querySelector(".counts").textContent = words.read_so_far.replace("%(rows)s", job.read);
+  }
   if (job.stop_requested_at) row.querySelector("form.stop-job")?.remove();
 }
 

@@ -153,6 +153,8 @@ STATICFILES_DIRS = [
     ("vendor/maplibre", BASE_DIR / "node_modules" / "maplibre-gl" / "dist"),
     # The zip archive My walks hands over the findings a tablet could not send in.
     ("vendor/fflate", BASE_DIR / "node_modules" / "fflate" / "esm"),
+    # The sun's height, for the walk planner's day or night (BSD-2-Clause, its LICENSE beside).
+    ("vendor/suncalc", BASE_DIR / "node_modules" / "suncalc"),
 ]
 # collectstatic also writes a gzip copy of each file, which WhiteNoise serves to browsers that
 # accept it: MapLibre's module is 1.1 MB as it is, a fraction of that compressed, and tablets

@@ -162,6 +162,9 @@ def plan(request, slug):
     members = Membership.objects.filter(area=area).select_related("user").order_by("user__username")
     config = {
         "area": {"slug": area.slug, "name": area.name, "extent": _extent(area)},
+        # The clock the form's times are on (as the walks API reads them): the sun's height at
+        # a walk's time is asked for the instant they name.
+        "timeZone": settings.TIME_ZONE,
         "lights": dict(Light.choices),
         "statuses": dict(WalkStatus.choices),
         "urls": {

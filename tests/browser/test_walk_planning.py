@@ -179,3 +179,39 @@ def test_the_walks_of_the_list_look_like_rows_to_open(live_server, browser_page,
     expect(rows.first).to_have_attribute("aria-current", "true")
     screenshot(page, "walk-planning-list")
     assert page.errors == []
+
+
+def test_a_new_walks_day_or_night_follows_the_sun_until_the_planner_chooses(
+    live_server, browser_page, member
+):
+    # The test area lies at Malmö (55.6° N): on 3 December the sun sets about 15:35.
+    page = browser_page
+    log_in(page, live_server.url, member("coordinator").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    light = page.locator("#light")
+    page.fill("#date", "2026-12-03")
+    page.fill("#start", "12:00")
+    expect(light).to_have_value("day")
+    page.fill("#start", "16:30")
+    expect(light).to_have_value("night")
+    # From 14:00 to 18:00: halfway, at 16:00, the sun has set.
+    page.fill("#start", "14:00")
+    page.fill("#end", "18:00")
+    expect(light).to_have_value("night")
+    page.fill("#end", "15:00")
+    expect(light).to_have_value("day")
+    # Midsummer, 22:00: the sun is still up in Malmö.
+    page.fill("#date", "2026-06-21")
+    page.fill("#end", "")
+    page.fill("#start", "21:30")
+    expect(light).to_have_value("day")
+    # Once chosen, the light stays whatever the time.
+    light.select_option("night")
+    page.fill("#start", "12:00")
+    expect(light).to_have_value("night")
+    page.fill("#name", "Noon, as night")
+    page.click("#save")
+    expect(page.locator("#message")).to_have_text("Saved.")
+    assert Walk.objects.get(name="Noon, as night").light == "night"
+    assert page.errors == []

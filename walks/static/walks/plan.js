@@ -2,6 +2,7 @@
 // participants, save through the walks API, and mark a walk done afterwards.
 import * as maplibregl from "/static/vendor/maplibre/maplibre-gl.mjs";
 import { mapWords } from "/static/js/map-words.js";
+import { getPosition } from "/static/vendor/suncalc/index.js";
 
 const config = JSON.parse(document.getElementById("plan-config").textContent);
 const words = JSON.parse(document.getElementById("plan-words").textContent);
@@ -137,6 +138,39 @@ function say(text, good) {
 // Times are the area's wall-clock times, whatever the planner's computer is set to: the API
 // writes them with the area's offset (2025-09-05T23:00:00+02:00) and reads a time without one
 // in the area's time zone, as the walk report prints it.
+// ---------------------------------------------------------------- day or night, from the sun
+
+// A new walk's light follows its time until the planner chooses one: night when the sun is
+// below the horizon halfway through the walk (its start, without an end), at the area's centre.
+// Night was the fixed default, and a walk planned for noon kept it unless someone noticed.
+const SUNSET_ALTITUDE = (-0.833 * Math.PI) / 180; // the sun's upper edge on the horizon
+let lightChosen = false; // by the planner, or copied by Plan again: kept whatever the time
+
+// The instant a date and time on the area's clock name (the form's fields are on it).
+function areaInstant(date, time) {
+  const asUtc = new Date(`${date}T${time}:00Z`);
+  const named = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: config.timeZone, hourCycle: "h23",
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    }).formatToParts(asUtc).map(({ type, value }) => [type, value]),
+  );
+  const shown = Date.UTC(named.year, named.month - 1, named.day, named.hour, named.minute);
+  return new Date(asUtc.getTime() - (shown - asUtc.getTime())); // less the zone's offset
+}
+
+function lightOfTime() {
+  const [date, start, end] = [$("#date").value, $("#start").value, $("#end").value];
+  if (current || lightChosen || !date || !start) return;
+  const from = areaInstant(date, start);
+  const until = end ? areaInstant(end < start ? nextDay(date) : date, end) : from;
+  const middle = new Date((from.getTime() + until.getTime()) / 2);
+  const { altitude } = getPosition(middle, (ymin + ymax) / 2, (xmin + xmax) / 2);
+  $("#light").value = altitude < SUNSET_ALTITUDE ? "night" : "day";
+}
+for (const field of ["#date", "#start", "#end"]) $(field).addEventListener("input", lightOfTime);
+$("#light").addEventListener("change", () => (lightChosen = true));
+
 function localParts(iso) {
   return [iso.slice(0, 10), iso.slice(11, 16)];
 }
@@ -223,6 +257,7 @@ function edit(walk) {
   $("#start").value = start;
   $("#end").value = walk && walk.ends_at ? localParts(walk.ends_at)[1] : "";
   $("#light").value = walk ? walk.light : "night";
+  lightChosen = false;
   $("#status").value = walk ? walk.status : "planned";
   takeOver(walk);
   $("#done").hidden = !walk || walk.status === "done";
@@ -332,6 +367,7 @@ $("#again").addEventListener("click", () => {
   edit(null);
   $("#name").value = earlier.name;
   $("#light").value = earlier.light;
+  lightChosen = true; // "at the other light" is the planner's choice, not the date's
   [$("#start").value, $("#end").value] = [start, end];
   takeOver(earlier);
   say(words.again, true);

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "config.staticfiles.CollectedStaticFiles",  # django.contrib.staticfiles
     "django.contrib.gis",
+    "django.contrib.humanize",  # intcomma: a million rows read as 1,000,000 (1 000 000 in sv)
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_gis",

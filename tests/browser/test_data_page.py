@@ -294,9 +294,9 @@ def test_the_page_follows_its_jobs_without_a_reload(live_server, browser_page, m
         expect(imported.locator(".state")).to_have_text("Running", timeout=15_000)
         expect(imported.locator(".progress")).to_have_text("45 %")
         # The Rows column counts the rows read so far (it stayed empty until the end).
-        expect(imported.locator("td.counts")).to_have_text("Read so far: 1200")
+        expect(imported.locator("td.counts")).to_have_text("Read so far: 1,200")
         ImportJob.objects.filter(pk=job.pk).update(progress=0.6, read=1600)
-        expect(imported.locator("td.counts")).to_have_text("Read so far: 1600", timeout=15_000)
+        expect(imported.locator("td.counts")).to_have_text("Read so far: 1,600", timeout=15_000)
         # The analysis fails meanwhile: its row shows why, and offers to run it again.
         AnalysisRun.objects.filter(pk=run.pk).update(status="failed", error="Out of memory.")
         expect(analysed.locator(".state")).to_have_text("Failed", timeout=15_000)

@@ -597,3 +597,15 @@ def test_a_message_outlasts_the_background_requests_and_shows_on_the_next_page(a
     assert 'id="import-' in background and queued not in background
     assert queued in analyst.get(PAGE).content.decode()
     assert queued not in analyst.get(PAGE).content.decode()
+
+
+def test_a_large_imports_counts_are_grouped_as_the_language_writes_them(analyst, area):
+    ImportJob.objects.create(
+        area=area, kind="crime", format="police-uk", file_name="year.csv", status="done",
+        read=1048576, imported=1000000, duplicates=48000, rejected=576,
+    )  # fmt: skip
+    page = analyst.get(PAGE).content.decode()
+    assert "Read: 1,048,576 · imported: 1,000,000 · duplicates: 48,000 · rejected: 576" in page
+    analyst.cookies["django_language"] = "sv"
+    page = analyst.get(PAGE).content.decode()
+    assert "1\xa0000\xa0000" in page  # Swedish groups digits with a space that does not break

@@ -63,7 +63,9 @@ function show(row, job) {
   if (progress) progress.textContent = `${Math.round((job.progress || 0) * 100)} %`;
   // A running import's rows read so far, stored with its progress (the report once it is done).
   if (job.status === "running" && "read" in job) {
-    row.querySelector(".counts").textContent = words.read_so_far.replace("%(rows)s", job.read);
+    // Grouped as the page's language groups digits (the server's intcomma): 1,200 or 1 200.
+    const rows = Number(job.read).toLocaleString(document.documentElement.lang);
+    row.querySelector(".counts").textContent = words.read_so_far.replace("%(rows)s", rows);
   }
   if (job.stop_requested_at) row.querySelector("form.stop-job")?.remove();
 }

@@ -42,9 +42,15 @@ def session_of(user) -> str:
 
 
 def open_map(
-    chromium, live_server, session, size=(1440, 900), address="/map/testarea/", language=None
+    chromium,
+    live_server,
+    session,
+    size=(1440, 900),
+    address="/map/testarea/",
+    language=None,
+    touch=False,
 ):
-    context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
+    context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=touch)
     context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
     if language:
         context.add_cookies(
@@ -385,7 +391,13 @@ def test_on_a_tablet_the_closed_panels_button_says_the_map_is_filtered(
         planner_session,
         size=(768, 1024),
         address="/map/testarea/?follow_up=open",
+        touch=True,
     )
+    # A finger's size: zoom, print and PNG (MapLibre draws its buttons 29 px).
+    sizes = page.eval_on_selector_all(
+        ".maplibregl-ctrl-group button", "(all) => all.map((b) => b.getBoundingClientRect().height)"
+    )
+    assert len(sizes) == 4 and min(sizes) >= 44
     button = page.locator("#panel-toggle")
     expect(button).to_have_class(re.compile(r"\bfiltered\b"))
     assert button.get_attribute("aria-label") == "Layers and filters (filters on)"

@@ -84,3 +84,38 @@ def test_pages_fit_a_phone_in_every_language(live_server, chromium, capture_area
     finally:
         context.close()
         connections.close_all()
+
+
+@pytest.mark.parametrize("language", ["en", "sv", "da"])
+def test_the_top_bar_takes_two_rows_on_a_narrow_phone(
+    live_server, chromium, capture_area, language
+):
+    """The name with the languages, then the links: three rows took a sixth of a 740 px screen
+    from the map."""
+    user = make_member(capture_area, "planner", "phone-planner")
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True
+    )
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, user.username, PASSWORD)
+        page.goto(live_server.url + "/")
+        boxes = {
+            name: page.locator(selector).bounding_box()
+            for name, selector in [
+                ("bar", "header.topbar"),
+                ("brand", ".topbar .brand"),
+                ("languages", ".topbar form.lang"),
+                ("links", ".topbar nav > a >> nth=0"),
+            ]
+        }
+        row = boxes["brand"]["height"]
+        assert boxes["bar"]["height"] < 2.6 * row + 20, boxes
+        # The languages sit beside the name, clear of it and of the links below.
+        assert boxes["languages"]["x"] > boxes["brand"]["x"] + boxes["brand"]["width"]
+        assert boxes["languages"]["y"] + boxes["languages"]["height"] <= boxes["links"]["y"] + 2
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()
+        connections.close_all()

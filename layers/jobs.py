@@ -47,6 +47,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from geo.checks import worker_seen_at
 from geo.services import audit_record
@@ -54,7 +55,9 @@ from layers.models import AnalysisRun, ImportJob, RunStatus
 
 # The first half of the two-integer advisory lock key, one per kind of job.
 LOCK_SPACE = {ImportJob: 7301, AnalysisRun: 7302}
-ORPHANED = (
+# Stored in English, as every job's error (the API's clients read it so); the pages show it in
+# their language (layers/templates/layers/job_status.html).
+ORPHANED = gettext_noop(
     "The process running this job stopped before it finished; nothing was stored. Start it again."
 )
 # The worker (`manage.py db_worker`) looks for a queued task every second (its --interval); a

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from geo.models import Area
 from geo.services import data_version_bump
@@ -347,7 +348,7 @@ def import_job_execute(*, job_id: int) -> ImportJob:
         return job  # a task delivered twice runs the import once
     if path is None:
         job.status, job.finished_at = RunStatus.FAILED, timezone.now()
-        job.error = "The uploaded file of this import is gone."
+        job.error = gettext_noop("The uploaded file of this import is gone.")
         job.save(update_fields=["status", "finished_at", "error"])
         return job
     try:

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -9,6 +10,14 @@ from tests.factories import make_area, make_member
 def fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user on this machine; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def language_of_its_own():
+    """Each test starts in the site's language: a request in Swedish leaves Swedish active in
+    its thread, and a management command run by a later test would then speak it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

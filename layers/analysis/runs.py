@@ -13,6 +13,7 @@ import shapely
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from pyproj import Transformer
 
 from geo.models import Area
@@ -162,8 +163,11 @@ def _compute_and_store(run: AnalysisRun, area: Area, parameters: Parameters, sta
             # all lie outside): every block would come out empty, and this run, the latest,
             # would blank everyone's map.
             raise ValueError(
-                "The crime of this period and these categories lies in or near no block (within"
-                " the snap distance), so there is nothing to compare; choose another period."
+                gettext_noop(
+                    "The crime of this period and these categories lies in or near no block"
+                    " (within the snap distance), so there is nothing to compare; choose another"
+                    " period."
+                )
             )
         counts = np.zeros(n)
         for block_id, count in totals.per_block.items():
@@ -312,13 +316,17 @@ def _inputs_unchanged(run: AnalysisRun, area: Area, fingerprint: str) -> None:
     crime import): the check would fail once it commits anyway."""
     if not inputs_lock_store(area.pk):
         raise ValueError(
-            "An import or a delete is changing the area's data; start the analysis again once it"
-            " has finished, to include it."
+            gettext_noop(
+                "An import or a delete is changing the area's data; start the analysis again once"
+                " it has finished, to include it."
+            )
         )
     if sql.inputs_fingerprint(area=area, parameters=run.parameters) != fingerprint:
         raise ValueError(
-            "The area's data changed while the analysis ran (an import, new blocks or new"
-            " findings); start the analysis again to include it."
+            gettext_noop(
+                "The area's data changed while the analysis ran (an import, new blocks or new"
+                " findings); start the analysis again to include it."
+            )
         )
 
 

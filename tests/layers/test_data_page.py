@@ -609,3 +609,17 @@ def test_a_large_imports_counts_are_grouped_as_the_language_writes_them(analyst,
     analyst.cookies["django_language"] = "sv"
     page = analyst.get(PAGE).content.decode()
     assert "1\xa0000\xa0000" in page  # Swedish groups digits with a space that does not break
+
+
+def test_a_jobs_known_error_reads_in_the_pages_language(analyst, area):
+    """Stored in English (the API's clients read it so), shown in the page's language; an error
+    Trygg does not know (an exception's own words) is shown as it is."""
+    from layers.jobs import ORPHANED
+
+    AnalysisRun.objects.create(area=area, status="failed", error=ORPHANED)
+    AnalysisRun.objects.create(area=area, status="failed", error="weights do not cover every block")
+    analyst.cookies["django_language"] = "sv"
+    page = analyst.get(PAGE).content.decode()
+    assert "Processen som körde jobbet stannade innan det var klart" in page
+    assert ORPHANED not in page
+    assert "weights do not cover every block" in page

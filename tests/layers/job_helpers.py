@@ -3,11 +3,13 @@
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from layers.jobs import LOCK_SPACE
 from layers.models import ImportJob
 from layers.partitions import side_connection
+from tests.layers.test_hotspot_runs import incidents
 
 
 def _job_fields(model, fields: dict) -> dict:
@@ -47,3 +49,12 @@ def page_row(page: str, job) -> str:
     """The row of `job` in the data page's HTML."""
     row_id = f"import-{job.pk}" if isinstance(job, ImportJob) else f"run-{job.pk}"
     return page.split(f'id="{row_id}"')[1].split("</tr>")[0]
+
+
+@pytest.fixture(name="crime")
+def crime_fixture(area):
+    """The test area with 20 incidents: NE 12, SE 6, SW 2 (enough for an analysis to run)."""
+    incidents(area, "NE", 12)
+    incidents(area, "SE", 6)
+    incidents(area, "SW", 2)
+    return area

@@ -23,7 +23,8 @@ from tests.layers.importing import (
     run_import,
     write,
 )
-from tests.layers.test_hotspot_runs import IMMEDIATE, SMALL, incidents
+from tests.layers.job_helpers import crime_fixture  # noqa: F401
+from tests.layers.test_hotspot_runs import IMMEDIATE, SMALL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,14 +35,6 @@ WAIT_S = 60  # at most, for a thread to reach the lock it is to wait on
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.TASKS = IMMEDIATE
-
-
-@pytest.fixture
-def crime(area):
-    incidents(area, "NE", 12)
-    incidents(area, "SE", 6)
-    incidents(area, "SW", 2)
-    return area
 
 
 class Session:

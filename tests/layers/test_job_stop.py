@@ -29,8 +29,8 @@ from layers.partitions import load_table_name
 from layers.services import import_job_create, import_job_run, import_options_parse
 from tests.factories import make_user
 from tests.layers.importing import POLICE_UK_HEADER, csv_text, police_row, run_import, write
-from tests.layers.job_helpers import running
-from tests.layers.test_hotspot_runs import IMMEDIATE, SMALL, incidents
+from tests.layers.job_helpers import crime_fixture, running  # noqa: F401
+from tests.layers.test_hotspot_runs import IMMEDIATE, SMALL
 
 pytestmark = pytest.mark.django_db
 
@@ -259,14 +259,6 @@ def test_an_ended_import_is_not_stopped(area, member, client_for, status):
 
 def queued_run(area):
     return AnalysisRun.objects.create(area=area, parameters=parameters_parse(SMALL).as_json())
-
-
-@pytest.fixture
-def crime(area):
-    incidents(area, "NE", 12)
-    incidents(area, "SE", 6)
-    incidents(area, "SW", 2)
-    return area
 
 
 @pytest.mark.parametrize(("role", "status"), ANALYSIS_REFUSED)

@@ -213,6 +213,34 @@ def test_lines_and_areas_are_drawn_pin_by_pin(live_server, tablet, walker_walk):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+def test_my_findings_opened_halfway_through_a_line_hide_its_buttons_until_closed(
+    live_server, tablet, walker_walk
+):
+    page = tablet.new_page()
+    sign_in_to_capture(page, live_server, walker_walk, "walker")
+    place(page, "vandalism", (300, 300))
+    page.tap("#save")
+    page.tap('.kind[data-kind="neglect"]')
+    page.tap('#shapes [data-shape="line"]')
+    tap_all(page, (320, 200), (450, 210))
+    tools = page.locator(".draw-tools")
+    expect(tools).to_be_visible()
+
+    page.tap("#mine-button")
+    page.locator("#mine-list button").first.tap()
+    expect(page.locator("#finding")).to_be_visible()
+    expect(tools).to_be_hidden()  # they sat on the sheet's buttons
+    page.tap("#withdraw")
+    page.tap("#withdraw-keep")  # reached: nothing lies over it
+    page.tap("#finding-close")
+    expect(tools).to_be_visible()  # the line goes on where it was
+    assert page.locator(".maplibregl-marker").count() == 2
+    page.locator("#finish").tap()
+    expect(page.locator("#sheet")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_a_sightline_needs_its_second_pin_away_from_the_first(live_server, tablet, walker_walk):
     page = tablet.new_page()
     sign_in_to_capture(page, live_server, walker_walk, "walker")

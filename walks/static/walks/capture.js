@@ -155,6 +155,9 @@ function applyLanguage() {
   document.querySelectorAll("[data-t-placeholder]").forEach((el) => {
     el.placeholder = app.t(el.dataset.tPlaceholder);
   });
+  document.querySelectorAll("[data-t-label]").forEach((el) => {
+    el.setAttribute("aria-label", app.t(el.dataset.tLabel));
+  });
   status.rewordToast();
   sheet.reword();
   findings.reword();

@@ -31,8 +31,9 @@ export function renderRefused(list, { rejected, stranded, say, describe, onDismi
   list.hidden = total === 0;
   list.replaceChildren();
   if (!total) return;
-  const title = document.createElement("strong");
+  const title = Object.assign(document.createElement("strong"), { id: `${list.id}-title` });
   title.textContent = say("needs_attention", total);
+  list.setAttribute("aria-labelledby", title.id); // a landmark a screen reader jumps to
   list.append(title);
   if (stranded.length) {
     const why = Object.assign(document.createElement("p"), { className: "walk-gone" });

@@ -78,6 +78,13 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
   function renderKinds() {
     const bar = $("#kinds");
     bar.replaceChildren();
+    // A walk marked done takes no new findings (the server refuses them); what was captured
+    // during it still goes out. Nor does a walk gone from the server, or one its participant
+    // was taken off.
+    const closed = !app.config.walk.open || Boolean(app.walkGone) || app.offWalk;
+    // Greyed-out kinds take no focus, so the bar does: a keyboard still scrolls through them.
+    if (closed) bar.tabIndex = 0;
+    else bar.removeAttribute("tabindex");
     for (const kind of app.config.kinds) {
       const button = document.createElement("button");
       button.className = `kind ${kind.positive ? "positive" : "negative"}`;
@@ -86,10 +93,7 @@ export function findingSheet(app, { drawing, status, accuracy, saved, closeOther
       button.setAttribute("aria-pressed", "false");
       if (geometryMode(kind) === "sightline") button.classList.add("line");
       button.addEventListener("click", () => start(kind.code));
-      // A walk marked done takes no new findings (the server refuses them); what was captured
-      // during it still goes out.
-      // Nor does a walk gone from the server.
-      button.disabled = !app.config.walk.open || Boolean(app.walkGone) || app.offWalk;
+      button.disabled = closed;
       bar.append(button);
     }
   }

@@ -1,6 +1,6 @@
 """The capture app on a phone: the bar wraps instead of pushing its buttons off the screen, the
 hint sits below the bar, whatever its height, and the finding placed stays in sight above the
-sheet that asks about it."""
+sheet that asks about it; the hint keeps clear of the zoom buttons."""
 
 import pytest
 from django.db import connections
@@ -28,6 +28,12 @@ def test_the_capture_app_fits_a_phone(live_server, chromium, capture_area):
         bar = page.locator(".bar").bounding_box()
         hint = page.locator("#hint").bounding_box()
         assert hint["y"] >= bar["y"] + bar["height"]  # not over the bar's buttons
+        # As wide as the room between the zoom buttons allows: it wrapped at half the screen
+        # and stood five lines tall over the map.
+        zoom = page.locator(".maplibregl-ctrl-zoom-in").bounding_box()
+        assert hint["x"] + hint["width"] <= zoom["x"]
+        assert hint["width"] > 0.6 * PHONE["width"]
+        assert hint["height"] < 100  # three lines at most
         place(page, "unsafe_spot", (200, 500))
         sheet = page.locator("#sheet").bounding_box()
         assert sheet["x"] >= 0 and sheet["x"] + sheet["width"] <= PHONE["width"]

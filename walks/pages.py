@@ -24,6 +24,8 @@ from django.views.decorators.cache import never_cache
 from config.languages import current_language
 from geo.access import access_for
 from geo.models import Area, Membership
+from layers.analysis.results import CLASS_LABELS, analysis_period, analysis_shown
+from tiles.styles import CLASS_COLOURS
 from walks.access import page_capture_access, page_walk_access
 from walks.models import OPEN_WALK, Light, ObservationKind, Walk, WalkStatus
 from walks.serializers import ObservationKindSerializer, RouteField
@@ -160,6 +162,7 @@ def plan(request, slug):
     if not access.can("plan_walks"):
         raise PermissionDenied(_("Only coordinators and planners plan walks."))
     members = Membership.objects.filter(area=area).select_related("user").order_by("user__username")
+    run = analysis_shown(area, only=("id", "parameters")) if access.can("view_layers") else None
     config = {
         "area": {"slug": area.slug, "name": area.name, "extent": _extent(area)},
         # The clock the form's times are on (as the walks API reads them): the sun's height at
@@ -176,6 +179,8 @@ def plan(request, slug):
             # app reads GeoJSON instead, which it can keep offline.
             "blocks": reverse("tilejson", args=[area.slug, "blocks"]),
         },
+        # A route is planned over the blocks' classes, as the planner map colours them.
+        "classes": CLASS_COLOURS if run else {},
     }
     words = {
         "new_walk": _("New walk"),
@@ -205,6 +210,9 @@ def plan(request, slug):
             "words": words,
             "members": members,
             "manages_members": access.can("manage_members"),
+            "run": run,
+            "run_period": analysis_period(run) if run else "",
+            "classes": [(CLASS_COLOURS[code], label) for code, label in CLASS_LABELS.items()],
             "light_choices": Light.choices,
             "status_choices": WalkStatus.choices,
         },

@@ -14,7 +14,7 @@ from tests.browser.conftest import log_in, wait_until
 from tests.browser.tablet import place, sign_in_to_capture, stored_photo
 from tests.browser.test_planner_map import click_lnglat, jpeg, open_map, session_of
 from tests.factories import PASSWORD, make_member
-from tests.tiles.data import add_observation
+from tests.tiles.data import add_observation, add_run
 from tests.tiles.layered import fill_every_layer
 from tests.walks.helpers import item, make_walk
 from walks.services import observations_sync
@@ -24,8 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def an_area_with_its_history(area):
-    """Findings, a finished and a failed import, survey rounds and an analysis: every table and
-    list of the pages shows rows."""
+    """Findings, a finished and a failed import, survey rounds and an analysis: every table,
+    list and legend of the pages shows."""
     builtin_kinds_ensure()
     participant = make_member(area, "participant")
     walk = make_walk(area, [participant], name="Underpass round")
@@ -47,6 +47,7 @@ def an_area_with_its_history(area):
     )
     sw = area.blocks.get(code="SW")
     SurveyResult.objects.create(block=sw, period="2025-H1", respondents=40, share_unsafe=0.25)
+    add_run(area, {"SW": {"comparison_class": "both_high"}})  # the planner's legend, the report's
     return walk
 
 

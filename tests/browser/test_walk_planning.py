@@ -215,3 +215,35 @@ def test_a_new_walks_day_or_night_follows_the_sun_until_the_planner_chooses(
     expect(page.locator("#message")).to_have_text("Saved.")
     assert Walk.objects.get(name="Noon, as night").light == "night"
     assert page.errors == []
+
+
+def test_a_route_is_drawn_over_the_blocks_coloured_by_their_class(
+    live_server, browser_page, member, area
+):
+    from tests.tiles.data import add_run
+
+    add_run(area, {"SW": {"comparison_class": "fear_exceeds_crime"}})
+    page = browser_page
+    log_in(page, live_server.url, member("planner").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/plan/testarea/")
+    wait_until(page, "document.body.dataset.ready === 'true'")
+    wait_until(page, "window.tryggPlan.map.loaded() && window.tryggPlan.map.areTilesLoaded()")
+    legend = page.locator(".plan-legend")
+    expect(legend).to_contain_text("Insecurity exceeds crime")
+    # The planner's blocks tile carries the SW block's class; the map paints it.
+    sw = page.evaluate(
+        """(() => { const map = window.tryggPlan.map;
+                    const p = map.project([13.0085, 55.6005]);
+                    return map.queryRenderedFeatures(p, { layers: ["blocks"] })
+                              .map((f) => f.properties.class); })()"""
+    )
+    assert sw == ["fear_exceeds_crime"]
+    fill = "window.tryggPlan.map.getPaintProperty('blocks', 'fill-color')"
+    assert page.evaluate(fill)[0] == "match"
+    # Off, for a plain sheet to draw on; the legend's list goes with the colours.
+    page.uncheck("#plan-classes")
+    assert page.evaluate(fill) == "#fdfcf7"
+    expect(legend.locator("ul")).to_be_hidden()
+    page.check("#plan-classes")
+    assert page.evaluate(fill)[0] == "match"
+    assert page.errors == []

@@ -92,6 +92,25 @@ def test_planning_page_lists_members_to_choose_from(member, area):
     assert b'value="resident-anna"' in response.content
 
 
+def test_a_route_is_planned_over_the_blocks_classes_of_the_analysis_shown(member, area):
+    from tests.tiles.data import add_run
+
+    client = logged_in(member("planner"))
+    page = client.get("/walks/plan/testarea/")
+    assert page.context["config"]["classes"] == {}  # no analysis yet: plain blocks
+    assert b'id="plan-classes"' not in page.content
+
+    run = add_run(area, {"SW": {"comparison_class": "both_high"}})
+    run.parameters = {"from": "2025-01", "to": "2025-06"}
+    run.save()
+    page = client.get("/walks/plan/testarea/")
+    assert page.context["config"]["classes"]["both_high"] == "#5a3d73"  # the planner map's
+    html = page.content.decode()
+    assert 'id="plan-classes"' in html and f"Analysis {run.pk}: 2025-01 – 2025-06" in html
+    for label in ("Both high", "Insecurity exceeds crime", "Crime exceeds insecurity", "Both low"):
+        assert label in html
+
+
 def test_my_walks_links_to_capture(participant, walk):
     response = logged_in(participant).get("/walks/")
     assert f'href="/walks/{walk.pk}/capture/"'.encode() in response.content

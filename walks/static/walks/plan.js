@@ -12,6 +12,7 @@ let current = null; // the walk being edited, or null for a new one
 let route = [];
 
 const [xmin, ymin, xmax, ymax] = config.area.extent;
+const PAPER = "#fdfcf7"; // a block with no class, or all of them when the classes are off
 const map = new maplibregl.Map({
   container: "map",
   bounds: [
@@ -34,7 +35,7 @@ const map = new maplibregl.Map({
         type: "fill",
         source: "blocks",
         "source-layer": "blocks",
-        paint: { "fill-color": "#fdfcf7" },
+        paint: { "fill-color": blockColours(true) },
       },
       {
         id: "edges",
@@ -62,6 +63,22 @@ const map = new maplibregl.Map({
   },
 });
 map.addControl(new maplibregl.NavigationControl(), "top-right");
+$("#plan-classes")?.addEventListener("change", (event) => {
+  map.setPaintProperty("blocks", "fill-color", blockColours(event.target.checked));
+});
+
+// The blocks by the class of the analysis the map shows (its colours, paler, so the route
+// stands out), or plain paper to draw on.
+function blockColours(byClass) {
+  const colours = Object.entries(config.classes);
+  if (!byClass || !colours.length) return PAPER;
+  return ["match", ["coalesce", ["get", "class"], ""], ...colours.flatMap(([code, colour]) => [code, paler(colour)]), PAPER];
+}
+
+function paler(hex) {
+  const mix = (i) => Math.round(parseInt(hex.slice(i, i + 2), 16) * 0.55 + 255 * 0.45);
+  return `rgb(${mix(1)}, ${mix(3)}, ${mix(5)})`;
+}
 // For the browser tests and for debugging.
 window.tryggPlan = { map };
 map.on("click", (event) => addPoint(event.lngLat));

@@ -178,6 +178,8 @@ def plan(request, slug):
             # The planner's basemap: the blocks' vector tiles, fast at any zoom. The capture
             # app reads GeoJSON instead, which it can keep offline.
             "blocks": reverse("tilejson", args=[area.slug, "blocks"]),
+            # The routes walked and planned already: where the new one adds to them.
+            "routes": reverse("tilejson", args=[area.slug, "walks"]),
         },
         # A route is planned over the blocks' classes, as the planner map colours them.
         "classes": CLASS_COLOURS if run else {},

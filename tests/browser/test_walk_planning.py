@@ -12,6 +12,13 @@ from walks.models import Walk
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# The walk ids of the other walks' routes the planner's map draws.
+OTHER_ROUTES = (
+    "[...new Set(window.tryggPlan.map.queryRenderedFeatures(undefined, {layers: ['other-routes']})"
+    ".map((f) => f.id))]"
+)
+
+
 def click_lnglat(page, lon, lat):
     point = f"window.tryggPlan.map.project([{lon}, {lat}])"
     x, y = page.evaluate(f"(() => {{ const p = {point}; return [p.x, p.y]; }})()")
@@ -49,12 +56,20 @@ def test_a_coordinator_plans_a_walk_on_the_blocks(live_server, browser_page, mem
     assert walk.route.num_points == 3
     assert walk.route[0] == pytest.approx((13.003, 55.603), abs=1e-4)  # within a pixel or two
 
+    # The routes of the other walks lie under the one being drawn: the one just saved is one
+    # of them once another is edited, not while it is itself (drawn by the page, in blue).
+    wait_until(page, f"{OTHER_ROUTES}.length === 0")
+    page.click("#new-walk")
+    wait_until(page, f"JSON.stringify({OTHER_ROUTES}) === '[{walk.pk}]'")
+
     # Planned by mistake after all: without findings, it can be deleted, after a question.
+    page.locator("#walk-list li button").first.click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#delete")
     expect(page.locator("#message")).to_have_text("Deleted.")
     expect(page.locator("#walk-list li")).to_have_count(0)
     assert not Walk.objects.exists()
+    wait_until(page, f"{OTHER_ROUTES}.length === 0")  # its route's tiles asked for again
     assert page.errors == []
 
 

@@ -99,6 +99,7 @@ def test_a_route_is_planned_over_the_blocks_classes_of_the_analysis_shown(member
     page = client.get("/walks/plan/testarea/")
     assert page.context["config"]["classes"] == {}  # no analysis yet: plain blocks
     assert b'id="plan-classes"' not in page.content
+    assert b'id="plan-routes"' in page.content  # the other walks' routes, always
 
     run = add_run(area, {"SW": {"comparison_class": "both_high"}})
     run.parameters = {"from": "2025-01", "to": "2025-06"}

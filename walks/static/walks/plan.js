@@ -26,6 +26,7 @@ const map = new maplibregl.Map({
     version: 8,
     sources: {
       blocks: { type: "vector", url: location.origin + config.urls.blocks },
+      routes: { type: "vector", url: location.origin + config.urls.routes },
       route: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
     },
     layers: [
@@ -44,6 +45,14 @@ const map = new maplibregl.Map({
         "source-layer": "blocks",
         // Hair-thin at area zoom, where thousands of edges would grey the map out.
         paint: { "line-color": "#9aa7ad", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.3, 16, 1] },
+      },
+      {
+        id: "other-routes",
+        type: "line",
+        source: "routes",
+        "source-layer": "walks",
+        filter: ["!=", ["id"], -1], // all but the walk being edited, which plan.js draws
+        paint: { "line-color": "#51606a", "line-width": 2.5, "line-opacity": 0.7, "line-dasharray": [2, 1.5] },
       },
       {
         id: "route",
@@ -66,6 +75,22 @@ map.addControl(new maplibregl.NavigationControl(), "top-right");
 $("#plan-classes")?.addEventListener("change", (event) => {
   map.setPaintProperty("blocks", "fill-color", blockColours(event.target.checked));
 });
+$("#plan-routes").addEventListener("change", (event) => {
+  map.setLayoutProperty("other-routes", "visibility", event.target.checked ? "visible" : "none");
+});
+
+// The other walks' routes: the walk being edited is left to drawRoute.
+function showOtherRoutes() {
+  const apply = () => map.setFilter("other-routes", ["!=", ["id"], current ? current.id : -1]);
+  if (map.getLayer("other-routes")) apply();
+  else map.once("load", apply);
+}
+
+// After a save, a deletion or someone else's change: the routes as they now are (a new
+// TileJSON names the routes' new version).
+function routesChanged() {
+  map.getSource("routes")?.setUrl(location.origin + config.urls.routes);
+}
 
 // The blocks by the class of the analysis the map shows (its colours, paler, so the route
 // stands out), or plain paper to draw on.
@@ -277,6 +302,7 @@ function edit(walk) {
   lightChosen = false;
   $("#status").value = walk ? walk.status : "planned";
   takeOver(walk);
+  showOtherRoutes();
   $("#done").hidden = !walk || walk.status === "done";
   $("#report").hidden = !walk;
   $("#preview").hidden = !walk;
@@ -330,6 +356,7 @@ $("#walk-form").addEventListener("submit", async (event) => {
   current = data;
   await loadWalks();
   edit(data);
+  routesChanged();
   say(words.saved, true);
 });
 
@@ -339,6 +366,7 @@ $("#done").addEventListener("click", async () => {
   if (!answer.ok) return refused(answer);
   await loadWalks();
   edit(answer.data);
+  routesChanged();
   say(words.saved, true);
 });
 $("#delete").addEventListener("click", async () => {
@@ -347,6 +375,7 @@ $("#delete").addEventListener("click", async () => {
   if (!answer.ok) return refused(answer);
   edit(null);
   await loadWalks();
+  routesChanged();
   say(words.deleted, true);
 });
 // After someone else's change: the walk as it now is replaces this page's copy and drawing.
@@ -354,6 +383,7 @@ $("#reload").addEventListener("click", async () => {
   if (!current) return;
   const { ok, data } = await api(config.urls.walk.replace("{id}", current.id));
   await loadWalks();
+  routesChanged();
   if (!ok) {
     edit(null); // deleted meanwhile
     return say(errorsText(data), false);

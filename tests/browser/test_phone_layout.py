@@ -51,6 +51,8 @@ def test_pages_fit_a_phone(live_server, chromium, capture_area, role, pages):
             if address.startswith("/walks/plan/"):  # the route is drawn on a map of some size
                 box = page.locator("#map").bounding_box()
                 assert box["width"] >= 300 and box["height"] >= 300, box
+                legend = page.locator(".plan-legend").bounding_box()
+                assert legend["y"] >= box["y"] + box["height"]  # under the map, not over it
     finally:
         context.close()
         connections.close_all()

@@ -13,13 +13,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 
 from config.forms import posted_id
 from geo.models import Role
 from geo.permissions import area_access
 from geo.services import (
+    members_add,
     membership_remove,
     membership_set,
     password_set,
@@ -60,23 +63,46 @@ class AddMember(forms.Form):
         return data
 
 
+class AddMembers(forms.Form):
+    """Several people at once, one username a line: those without an account get one, each with
+    a first password of its own that the page shows once, to be handed over in person."""
+
+    usernames = forms.CharField(
+        label=gettext_lazy("Usernames, one a line"),
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=Role.choices, initial=Role.PARTICIPANT
+    )
+
+    def clean_usernames(self):
+        return self.cleaned_data["usernames"].splitlines()
+
+
+@never_cache  # it may show first passwords
 @login_required
 def members(request, slug):
     access = area_access(request, slug)  # 404 for an area the user may not see
     if not access.can("view_members"):
         raise PermissionDenied(_("Only coordinators and planners see an area's members."))
     manages = access.can("manage_members")
-    form = AddMember()
+    form, many, added = AddMember(), AddMembers(prefix="many"), []
     if request.method == "POST":
         if not manages:
             raise PermissionDenied(_("Only coordinators manage an area's members."))
-        if request.POST.get("action") not in ("add", "role", "remove", "password"):
+        action = request.POST.get("action")
+        if action not in ("add", "add_many", "role", "remove", "password"):
             return HttpResponseBadRequest(_("Unknown change."))
-        form = _change(request, access.area)
-        if form is None and not _still_member(request.user, access.area):
-            return redirect("home")  # they removed themselves: the page is no longer theirs
-        if form is None:
-            return redirect("area-members", slug)
+        if action == "add_many":
+            # Answered with the page itself, not a redirect: the first passwords are shown
+            # this once and kept nowhere (a reload adds nobody twice and shows none again).
+            many, added = _add_many(request, access.area)
+        else:
+            form = _change(request, access.area)
+            if form is None and not _still_member(request.user, access.area):
+                return redirect("home")  # they removed themselves: the page is no longer theirs
+            if form is None:
+                return redirect("area-members", slug)
     query = request.GET.get("q", "").strip()
     memberships = access.area.memberships.select_related("user").order_by("user__username", "id")
     if query:
@@ -94,9 +120,38 @@ def members(request, slug):
         "query": query,
         "manages": manages,
         "form": form,
+        "many": many,
+        "added": added,
+        "first_passwords": [a for a in added if a.password],
+        "login_address": request.build_absolute_uri(reverse("login")),
         "roles": Role.choices,
     }
-    return render(request, "geo/members.html", context, status=400 if form.errors else 200)
+    refused = form.errors or many.errors
+    return render(request, "geo/members.html", context, status=400 if refused else 200)
+
+
+def _add_many(request, area) -> tuple[AddMembers, list]:
+    """The list form (with its errors), and who was added."""
+    many = AddMembers(request.POST, prefix="many")
+    if not many.is_valid():
+        return many, []
+    data = many.cleaned_data
+    try:
+        added = members_add(
+            area=area, usernames=data["usernames"], role=data["role"], requester=request.user
+        )
+    except ValidationError as error:
+        for name, problems in error.message_dict.items():
+            for problem in problems:
+                many.add_error(
+                    "usernames" if name == "usernames" else None,
+                    problem if name == "usernames" else f"{name}: {problem}",
+                )
+        return many, []
+    if not added:
+        many.add_error("usernames", _("No usernames given."))
+        return many, []
+    return AddMembers(prefix="many"), added  # an empty list for the next ones
 
 
 def _change(request, area) -> AddMember | None:

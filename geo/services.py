@@ -1,5 +1,7 @@
 """Multi-step writes for areas and their members."""
 
+import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -84,6 +86,76 @@ def membership_set(
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
+
+
+# A first password to read off a slip of paper: no 0/O, 1/l/I or 5/S to mistake for each other;
+# three groups of four from 29 signs are 58 bits.
+FIRST_PASSWORD_SIGNS = "abcdefghijkmnpqrtuvwxyz234679"
+MEMBERS_AT_ONCE = 200  # a walk's residents, or a housing company's caretakers, not a census
+
+
+def first_password() -> str:
+    signs = "".join(secrets.choice(FIRST_PASSWORD_SIGNS) for _sign in range(12))
+    return f"{signs[:4]}-{signs[4:8]}-{signs[8:]}"
+
+
+@dataclass(frozen=True)
+class Added:
+    membership: Membership
+    password: str | None = None  # the first password of an account made now
+    already: bool = False  # a member of the area already, whose role stays as it was
+
+
+def members_add(*, area: Area, usernames: list[str], role: str, requester) -> list[Added]:
+    """Add several people to `area` with one `role`, as a coordinator does before a walk with
+    a list of residents: an account that exists is added by its name; one that does not is
+    made with a first password of its own, returned once to be handed over in person. Someone
+    in the area already keeps their role (a planner on a list of residents stays a planner).
+
+    All or nothing: if any name is refused (ValidationError keyed by the names, with
+    membership_set's reasons), nothing is changed. A name is taken once, letter case aside."""
+    names = _distinct_names(usernames)
+    if len(names) > MEMBERS_AT_ONCE:
+        raise ValidationError(
+            {"usernames": _("At most %(n)s names at once.") % {"n": MEMBERS_AT_ONCE}}
+        )
+    User = get_user_model()
+    added, refused = [], {}
+    with transaction.atomic():
+        for name in names:
+            member = area.memberships.filter(user__username=name).first()
+            if member is not None:
+                added.append(Added(member, already=True))
+                continue
+            new = not User.objects.filter(username=name).exists()
+            password = first_password() if new else None
+            try:
+                membership = membership_set(
+                    area=area,
+                    username=name,
+                    role=role,
+                    create=new,
+                    password=password,
+                    requester=requester,
+                )
+            except ValidationError as error:
+                refused[name] = error.messages
+                continue
+            added.append(Added(membership, password=password))
+        if refused:
+            raise ValidationError(refused)  # and every addition is rolled back
+    return added
+
+
+def _distinct_names(usernames: list[str]) -> list[str]:
+    User = get_user_model()
+    names, seen = [], set()
+    for typed in usernames:
+        name = User.normalize_username(typed.strip())
+        if name and name.upper() not in seen:
+            seen.add(name.upper())
+            names.append(name)
+    return names
 
 
 def _spelling_known_to(requester, user) -> bool:

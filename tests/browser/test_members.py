@@ -38,3 +38,43 @@ def test_a_coordinator_adds_a_resident_who_then_sets_their_own_password(
     resident.context.close()
     log_in(page, live_server.url, "resident-12", "my-own-secret-77")
     expect(page.locator("a.who")).to_have_text("resident-12")
+
+
+def test_a_coordinator_adds_a_walks_residents_at_once_and_prints_their_passwords(
+    live_server, browser_page, member
+):
+    from tests.browser.axe import Audit
+
+    page = browser_page
+    log_in(page, live_server.url, member("coordinator").username, PASSWORD)
+    page.goto(f"{live_server.url}/areas/testarea/members/")
+    page.click("text=Add several at once")
+    page.fill("textarea[name=many-usernames]", "resident-a\nresident-b\nresident-c")
+    page.click("text=Add them")
+    listed = page.locator("section.added")
+    expect(listed.locator("h2")).to_have_text("3 people on the list")
+    expect(listed).to_contain_text(f"Log in at {live_server.url}/accounts/login/")  # on the slip
+    passwords = listed.locator("code").all_inner_texts()
+    assert len(passwords) == 3 and len(set(passwords)) == 3
+    assert Membership.objects.filter(user__username__startswith="resident-").count() == 3
+    audit = Audit()
+    audit.check(page, "members with first passwords")
+    audit.assert_clean()
+
+    # On paper: the list and nothing else of the page.
+    page.emulate_media(media="print")
+    expect(listed).to_be_visible()
+    for elsewhere in (".topbar", "table.members >> nth=1", "form.add-member >> nth=0"):
+        expect(page.locator(elsewhere)).to_be_hidden()
+    expect(listed.locator("button[data-print]")).to_be_hidden()
+    page.emulate_media(media="screen")
+    screenshot(page, "members-first-passwords")
+
+    # A resident's first password works, and they choose their own.
+    resident = page.context.browser.new_context()
+    other = resident.new_page()
+    username = listed.locator("tbody td").first.inner_text()
+    log_in(other, live_server.url, username, passwords[0])
+    expect(other.locator(".topbar .who")).to_have_text(username)
+    resident.close()
+    assert page.errors == []

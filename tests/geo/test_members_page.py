@@ -11,13 +11,6 @@ pytestmark = pytest.mark.django_db
 PAGE = "/areas/testarea/members/"
 
 
-@pytest.fixture
-def coordinator(client, member):
-    user = member("coordinator")
-    client.force_login(user)
-    return user
-
-
 def roles():
     return dict(Membership.objects.values_list("user__username", "role"))
 

@@ -251,6 +251,8 @@ def report_context(walk, access) -> dict:
         observation.block_code, block_class = found.get(observation.pk, (None, None))
         observation.block_class = CLASS_LABELS.get(block_class)
         observation.number = number
+        # Sorted by follow-up, the table runs from what still waits to what is settled.
+        observation.follow_up_rank = FollowUp.values.index(observation.follow_up)
         observation.kind_label = observation.kind.kind_label = observation.kind.label(language)
         observation.label_x, observation.label_y = observation.label_at.x, -observation.label_at.y
     view = map_view(walk, observations)

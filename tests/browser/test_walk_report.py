@@ -65,3 +65,37 @@ def test_a_coordinator_reads_prints_and_prunes_a_walk_report(
     assert list(Observation.objects.values_list("note", flat=True)) == ["Lit kiosk"]
     assert questions[0] == "Delete finding 1 and its photos for good?"
     assert page.errors == []
+
+
+def test_the_findings_sort_by_severity_and_back_by_number(live_server, browser_page, member, area):
+    from tests.walks.helpers import item
+
+    builtin_kinds_ensure()
+    participant = member("participant")
+    walk = make_walk(area, [participant])
+    items = [
+        item(severity=2, note="Litter"),
+        item(severity=5, note="Dark underpass"),
+        item(kind="safe_place", severity=None, note="Lit kiosk"),
+        item(severity=4, note="Broken lamp"),
+    ]
+    observations_sync(walk=walk, author=participant, items=items)
+    page = browser_page
+    log_in(page, live_server.url, member("planner").username, PASSWORD)
+    page.goto(f"{live_server.url}/walks/{walk.pk}/report/")
+    numbers = page.locator(".findings-table tbody td.number")
+    expect(numbers).to_have_text(["1", "2", "3", "4"])
+
+    severity = page.get_by_role("columnheader", name="Severity")
+    severity.get_by_role("button").click()
+    expect(severity).to_have_attribute("aria-sort", "ascending")
+    expect(numbers).to_have_text(["1", "4", "2", "3"])  # a safe place has none: last
+    severity.get_by_role("button").click()  # the most serious first, for the housing company
+    expect(severity).to_have_attribute("aria-sort", "descending")
+    expect(numbers).to_have_text(["2", "4", "1", "3"])
+    # The markers on the map keep their numbers; the order back by the walk's own.
+    page.get_by_role("columnheader", name="#").get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    expect(numbers).to_have_text(["1", "2", "3", "4"])
+    expect(severity).not_to_have_attribute("aria-sort", "descending")
+    assert page.errors == []

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from accounts.hashers import first_password_hash
 from accounts.passwords import tokens_end
 from geo.access import CAPABILITIES
 from geo.models import Area, Membership, Role
@@ -28,11 +29,13 @@ def membership_set(
     create: bool = False,
     password: str | None = None,
     requester=None,
+    generated: bool = False,
 ) -> Membership:
     """Give `username` the `role` in `area` (replacing any role they had there); with `create`,
     a missing user is created with `password`, which must pass the password rules.
     `requester`: who asks (a coordinator), for what a refusal may tell them of other accounts
-    (_spelling_known_to); None for the operator's command, which may be told everything."""
+    (_spelling_known_to); None for the operator's command, which may be told everything.
+    `generated`: the password is one of first_password's (accounts.hashers)."""
     if role not in Role.values:
         raise ValidationError(
             {
@@ -78,7 +81,7 @@ def membership_set(
                     % {"username": username}
                 }
             )
-        user = _user_create(User, username, password)
+        user = _user_create(User, username, password, generated=generated)
     membership = Membership.objects.filter(user=user, area=area).first()
     if membership is None:
         return Membership.objects.create(user=user, area=area, role=role)
@@ -137,6 +140,7 @@ def members_add(*, area: Area, usernames: list[str], role: str, requester) -> li
                     create=new,
                     password=password,
                     requester=requester,
+                    generated=True,
                 )
             except ValidationError as error:
                 refused[name] = error.messages
@@ -247,7 +251,7 @@ def password_set(*, requester, user, password: str) -> None:
     tokens_end(user)
 
 
-def _user_create(User, username: str, password: str | None):
+def _user_create(User, username: str, password: str | None, *, generated: bool = False):
     try:
         User.username_validator(username)
     except ValidationError as error:
@@ -259,7 +263,10 @@ def _user_create(User, username: str, password: str | None):
         validate_password(password, user)
     except ValidationError as error:
         raise ValidationError({"password": error.messages}) from None
-    user.set_password(password)
+    if generated:  # one of first_password's: hashed for what it is (accounts.hashers)
+        user.password = first_password_hash(password)
+    else:
+        user.set_password(password)
     user.save()
     return user
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from geo.models import Membership, Role
-from geo.services import FIRST_PASSWORD_SIGNS, first_password
+from geo.services import FIRST_PASSWORD_SIGNS, first_password, members_add
 from tests.factories import PASSWORD, make_member, make_user
 from tests.geo.test_members_page import PAGE
 
@@ -87,3 +87,21 @@ def test_first_passwords_are_readable_and_differ():
         assert re.fullmatch(
             rf"[{FIRST_PASSWORD_SIGNS}]{{4}}(-[{FIRST_PASSWORD_SIGNS}]{{4}}){{2}}", password
         )
+
+
+def test_a_first_password_is_hashed_lightly_until_its_first_login(area, member, settings):
+    """The site's own hashers: a first password costs milliseconds to store, not Django's 0.45 s
+    a person's password costs, and the first login rehashes it with the default."""
+    from config import settings as site
+
+    settings.PASSWORD_HASHERS = site.PASSWORD_HASHERS
+    from django.test import Client
+
+    added = members_add(
+        area=area, usernames=["walker-1"], role="participant", requester=member("coordinator")
+    )
+    user = get_user_model().objects.get(username="walker-1")
+    assert user.password.startswith("pbkdf2_sha256_first$20000$")
+    assert Client().login(username="walker-1", password=added[0].password)
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$1000000$")  # the default's, from now on

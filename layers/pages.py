@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from config.forms import posted_id
+from geo.models import Area
 from geo.permissions import area_access
+from geo.querysets import count_of, crime_counts_fill, crime_sources
 from layers.analysis.results import analysis_period, analysis_shown
 from layers.analysis.services import (
     analysis_delete,
@@ -92,6 +94,16 @@ class AnalysisForm(forms.Form):
     )
 
 
+def _holdings(area) -> Area:
+    """The area with what it holds, however it came (imports, the admin, load_demo): the data
+    page listed only imports, and an area loaded otherwise read as empty."""
+    held = Area.objects.with_counts().annotate(lamp_count=count_of("layers.Lamp", "area"))
+    held = held.get(pk=area.pk)
+    crime_counts_fill([held])  # kept per crime version: 300,000 incidents are not counted anew
+    held.crime_sources = crime_sources(area)
+    return held
+
+
 @login_required
 def data_page(request, slug):
     access = area_access(request, slug)  # 404 for an area the user may not see
@@ -145,6 +157,7 @@ def data_page(request, slug):
         run.period = analysis_period(run)
     context = {
         "area": access.area,
+        "holds": _holdings(access.area),
         "imports": imports,
         "survey_rounds": survey_rounds(area=access.area),
         "runs": runs,

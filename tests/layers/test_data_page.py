@@ -623,3 +623,24 @@ def test_a_jobs_known_error_reads_in_the_pages_language(analyst, area):
     assert "Processen som körde jobbet stannade innan det var klart" in page
     assert ORPHANED not in page
     assert "weights do not cover every block" in page
+
+
+def test_the_page_says_what_the_area_holds_however_it_came(analyst, area):
+    """Data loaded without an import (the admin, load_demo) is counted too: the page listed only
+    imports, and such an area read as empty. The crime count follows an import at once."""
+    from geo.services import data_version_bump
+    from tests.tiles.data import add_lamp
+    from tests.walks.helpers import make_walk
+
+    crime(area, 13.002, 55.602, "a")
+    add_lamp(area, 13.001, 55.601, "broken")
+    make_walk(area)
+    page = analyst.get(PAGE).content.decode()
+    holds = re.search(r'<p class="holdings">(.*?)</p>', page, re.S).group(1)
+    assert " ".join(holds.split()) == (
+        "The area holds 4 blocks · 1 crime incident (test) · 1 street lamp"
+        " · 1 walk with 0 findings."
+    )
+    crime(area, 13.003, 55.603, "b")
+    data_version_bump(area=area, layers=["crime"])  # as an import does
+    assert "2 crime incidents (test)" in analyst.get(PAGE).content.decode()

@@ -5,6 +5,7 @@ them; planners see who is in the area.
 A plain form page: it works without JavaScript, and each change is one POST answered with a
 redirect, so a reload never repeats it."""
 
+import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -113,6 +115,7 @@ def members(request, slug):
     resettable = password_settable_among(request.user, [m.user for m in memberships])
     for membership in memberships:
         membership.password_settable = manages and membership.user_id in resettable
+    login = request.build_absolute_uri(reverse("login"))  # on the first passwords' slip
     context = {
         "area": access.area,
         "memberships": memberships,
@@ -123,11 +126,19 @@ def members(request, slug):
         "many": many,
         "added": added,
         "first_passwords": [a for a in added if a.password],
-        "login_address": request.build_absolute_uri(reverse("login")),
+        "login_address": login,
+        "login_qr": _qr_svg(login, _("Scan to log in")) if added else "",
         "roles": Role.choices,
     }
     refused = form.errors or many.errors
     return render(request, "geo/members.html", context, status=400 if refused else 200)
+
+
+def _qr_svg(address: str, title: str):
+    """A QR code of `address` for a phone's camera, as SVG in the page (no script, no image
+    file to serve); on paper it is as sharp as the text beside it."""
+    code = segno.make(address, error="m").svg_inline(scale=3, title=title, svgclass="qr")
+    return mark_safe(code)  # segno's own markup, the title escaped by segno
 
 
 def _add_many(request, area) -> tuple[AddMembers, list]:

@@ -54,6 +54,7 @@ def test_a_coordinator_adds_a_walks_residents_at_once_and_prints_their_passwords
     listed = page.locator("section.added")
     expect(listed.locator("h2")).to_have_text("3 people on the list")
     expect(listed).to_contain_text(f"Log in at {live_server.url}/accounts/login/")  # on the slip
+    expect(listed.locator("svg.qr")).to_be_visible()  # its QR code, for a phone
     passwords = listed.locator("code").all_inner_texts()
     assert len(passwords) == 3 and len(set(passwords)) == 3
     assert Membership.objects.filter(user__username__startswith="resident-").count() == 3

@@ -105,3 +105,16 @@ def test_a_first_password_is_hashed_lightly_until_its_first_login(area, member, 
     assert Client().login(username="walker-1", password=added[0].password)
     user.refresh_from_db()
     assert user.password.startswith("pbkdf2_sha256$1000000$")  # the default's, from now on
+
+
+def test_the_slip_carries_a_qr_code_of_the_login_address(client, coordinator):
+    import segno
+
+    page = add_many(client, "resident-q").content.decode()
+    svg = re.search(r'<svg [^>]*class="qr".*?</svg>', page, re.S).group(0)
+    assert "<title>Scan to log in</title>" in svg
+    # The code is the login address's, as segno draws it.
+    expected = segno.make("http://testserver/accounts/login/", error="m").svg_inline(
+        scale=3, title="Scan to log in", svgclass="qr"
+    )
+    assert svg == expected

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo.models import Area, Block, Membership, Role
+from geo.services import MEMBERS_AT_ONCE
 
 
 class AreaSerializer(serializers.ModelSerializer):
@@ -77,3 +78,25 @@ class MemberAddSerializer(serializers.Serializer):
                 }
             )
         return data
+
+
+class MembersAddSerializer(serializers.Serializer):
+    """Several people at once with one role (geo.services.members_add): accounts that exist are
+    added by name, the others made with a first password each, answered this once."""
+
+    usernames = serializers.ListField(
+        child=serializers.CharField(max_length=150), min_length=1, max_length=MEMBERS_AT_ONCE
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberAddedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="membership.id")
+    username = serializers.CharField(source="membership.user.username")
+    role = serializers.CharField(source="membership.role")
+    first_password = serializers.CharField(
+        source="password", allow_null=True, help_text="Only for an account made now; shown once."
+    )
+    already = serializers.BooleanField(
+        help_text="A member of the area already, whose role was kept."
+    )

@@ -21,10 +21,12 @@ from geo.querysets import crime_counts_fill
 from geo.serializers import (
     AreaSerializer,
     BlockSerializer,
+    MemberAddedSerializer,
     MemberAddSerializer,
+    MembersAddSerializer,
     MembershipSerializer,
 )
-from geo.services import membership_remove, membership_set
+from geo.services import members_add, membership_remove, membership_set
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,34 @@ class MemberList(generics.ListCreateAPIView):
             requester=request.user,
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary="Add several people with one role, creating accounts with first passwords for those "
+    "who have none (coordinators); all or nothing",
+    request=MembersAddSerializer,
+    responses={201: MemberAddedSerializer(many=True)},
+)
+class MembersAdd(generics.GenericAPIView):
+    """A walk's residents at once: `{"usernames": [...], "role": "participant"}`. Each account
+    made now comes with its `first_password`, in this answer only (sent with no-store); one
+    refused name answers 400 with the reasons per name and adds nobody."""
+
+    serializer_class = MembersAddSerializer
+    permission_classes = [requires("manage_members")]
+
+    def post(self, request, *args, **kwargs):
+        serializer = MembersAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        added = members_add(
+            area=self.access.area,
+            usernames=serializer.validated_data["usernames"],
+            role=serializer.validated_data["role"],
+            requester=request.user,
+        )
+        answer = Response(MemberAddedSerializer(added, many=True).data, status=201)
+        answer["Cache-Control"] = "no-store"
+        return answer
 
 
 class MemberDetail(generics.DestroyAPIView):

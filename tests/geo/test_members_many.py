@@ -118,3 +118,39 @@ def test_the_slip_carries_a_qr_code_of_the_login_address(client, coordinator):
         scale=3, title="Scan to log in", svgclass="qr"
     )
     assert svg == expected
+
+
+def test_scripts_add_a_list_through_the_api(client_for, member, area):
+    api = client_for(member("coordinator"))
+    make_member(area, Role.PLANNER, "planner-pia")
+    answer = api.post(
+        "/api/areas/testarea/members/many/",
+        {"usernames": ["api-one", "planner-pia"], "role": "participant"},
+        format="json",
+    )
+    assert answer.status_code == 201 and answer["Cache-Control"] == "no-store"
+    one, pia = answer.json()
+    assert (one["username"], one["role"], one["already"]) == ("api-one", "participant", False)
+    assert re.fullmatch(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}", one["first_password"])
+    assert (pia["role"], pia["first_password"], pia["already"]) == ("planner", None, True)
+
+    refused = api.post(
+        "/api/areas/testarea/members/many/",
+        {"usernames": ["api-two", "two words"], "role": "participant"},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["two words"]
+    assert refused.json()["two words"][0].startswith("Enter a valid username.")
+    assert not get_user_model().objects.filter(username="api-two").exists()
+    too_many = {"usernames": [f"r{i}" for i in range(201)], "role": "participant"}
+    assert api.post("/api/areas/testarea/members/many/", too_many, format="json").status_code == 400
+
+
+def test_only_coordinators_add_a_list_through_the_api(client_for, member):
+    answer = client_for(member("planner")).post(
+        "/api/areas/testarea/members/many/",
+        {"usernames": ["x"], "role": "participant"},
+        format="json",
+    )
+    assert answer.status_code == 403

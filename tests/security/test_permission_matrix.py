@@ -41,6 +41,9 @@ MATRIX = {
         ("GET", "/api/areas/{slug}/members/", None, "404 404 403 200 403 200"),
         ("POST", "/api/areas/{slug}/members/", None, "404 404 403 403 403 400"),
     ],
+    "api/areas/<slug:slug>/members/many/": [
+        ("POST", "/api/areas/{slug}/members/many/", None, "404 404 403 403 403 400"),
+    ],
     "api/areas/<slug:slug>/members/<int:pk>/": [
         ("DELETE", "/api/areas/{slug}/members/{member}/", None, "404 404 403 403 403 204"),
     ],

@@ -54,18 +54,28 @@ def test_a_coordinator_adds_a_walks_residents_at_once_and_prints_their_passwords
     listed = page.locator("section.added")
     expect(listed.locator("h2")).to_have_text("3 people on the list")
     expect(listed).to_contain_text(f"Log in at {live_server.url}/accounts/login/")  # on the slip
-    expect(listed.locator("svg.qr")).to_be_visible()  # its QR code, for a phone
-    passwords = listed.locator("code").all_inner_texts()
+    expect(listed.locator(".login-at svg.qr")).to_be_visible()  # its QR code, for a phone
+    passwords = listed.locator("table.first-passwords code").all_inner_texts()
     assert len(passwords) == 3 and len(set(passwords)) == 3
     assert Membership.objects.filter(user__username__startswith="resident-").count() == 3
     audit = Audit()
     audit.check(page, "members with first passwords")
     audit.assert_clean()
 
-    # On paper: the list and nothing else of the page.
+    # On paper: a slip per new account, to cut apart, and nothing else of the page.
+    slips = listed.locator(".slip")
+    expect(slips.first).to_be_hidden()  # not on screen
     page.emulate_media(media="print")
-    expect(listed).to_be_visible()
-    for elsewhere in (".topbar", "table.members >> nth=1", "form.add-member >> nth=0"):
+    expect(slips).to_have_count(3)
+    expect(slips.nth(1)).to_be_visible()
+    expect(slips.nth(1)).to_contain_text(f"First password: {passwords[1]}")
+    expect(slips.nth(1).locator("svg.qr")).to_be_visible()
+    for elsewhere in (
+        ".topbar",
+        "table.first-passwords",
+        "table.members >> nth=1",
+        "form.add-member >> nth=0",
+    ):
         expect(page.locator(elsewhere)).to_be_hidden()
     expect(listed.locator("button[data-print]")).to_be_hidden()
     page.emulate_media(media="screen")

@@ -3,7 +3,8 @@ have none), change their roles, give a resident who forgot their password a new 
 them; planners see who is in the area.
 
 A plain form page: it works without JavaScript, and each change is one POST answered with a
-redirect, so a reload never repeats it."""
+redirect, so a reload never repeats it; but for a list added at once, whose answer shows the
+first passwords this once (sending it again adds nobody twice and shows none)."""
 
 import segno
 from django import forms
@@ -115,7 +116,8 @@ def members(request, slug):
     resettable = password_settable_among(request.user, [m.user for m in memberships])
     for membership in memberships:
         membership.password_settable = manages and membership.user_id in resettable
-    login = request.build_absolute_uri(reverse("login"))  # on the first passwords' slip
+    login = request.build_absolute_uri(reverse("login"))  # on the first passwords' slips
+    first_passwords = [one for one in added if one.password]
     context = {
         "area": access.area,
         "memberships": memberships,
@@ -125,9 +127,9 @@ def members(request, slug):
         "form": form,
         "many": many,
         "added": added,
-        "first_passwords": [a for a in added if a.password],
+        "first_passwords": first_passwords,
         "login_address": login,
-        "login_qr": _qr_svg(login, _("Scan to log in")) if added else "",
+        "login_qr": _qr_svg(login, _("Scan to log in")) if first_passwords else "",
         "roles": Role.choices,
     }
     refused = form.errors or many.errors

@@ -86,8 +86,8 @@ function showOtherRoutes() {
   else map.once("load", apply);
 }
 
-// After a save, a deletion or someone else's change: the routes as they now are (a new
-// TileJSON names the routes' new version).
+// After a save, a deletion or someone else's change: the routes as they now are (the source
+// is loaded afresh, and its tiles' ETags, which follow the walks' data version, answer anew).
 function routesChanged() {
   map.getSource("routes")?.setUrl(location.origin + config.urls.routes);
 }
